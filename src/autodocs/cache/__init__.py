@@ -1,0 +1,20 @@
+"""Cache stores behind one protocol: SQLite (embedded default) and, later, PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autodocs.cache.base import CacheStats, Store
+from autodocs.cache.sqlite import SQLiteStore
+from autodocs.config import Settings
+from autodocs.errors import ConfigError
+
+__all__ = ["CacheStats", "SQLiteStore", "Store", "open_store"]
+
+
+def open_store(settings: Settings) -> Store:
+    """The store named by ``AUTODOCS_CACHE_URL`` (not yet opened)."""
+    url = settings.effective_cache_url
+    if url.startswith("sqlite:///"):
+        return SQLiteStore(Path(url.removeprefix("sqlite:///")))
+    raise ConfigError(f"Unsupported AUTODOCS_CACHE_URL scheme in {url.split(':', 1)[0]!r}.")

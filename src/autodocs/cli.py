@@ -1,0 +1,248 @@
+"""The ``autodocs`` command.
+
+``--json`` prints exactly the object the matching MCP tool returns (its structured
+content); on failure, the ``{"error": {...}}`` object on stdout and exit code 1
+(2 for bad configuration or usage). Human output and progress go through rich.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from autodocs import __version__
+from autodocs.config import Settings, load_settings
+from autodocs.docs.model import DocsPage
+from autodocs.errors import AutoDocsError, ConfigError, to_error_payload
+from autodocs.logs import configure_logging
+from autodocs.manifests import ScanResult
+from autodocs.service import AutoDocsService, ProjectContextResult
+
+__all__ = ["main"]
+
+T = TypeVar("T", bound=BaseModel)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _print_error(exc, as_json=getattr(args, "json", False))
+        return EXIT_USAGE
+    if args.command == "serve":
+        from autodocs.server import serve_stdio
+
+        return serve_stdio(settings)
+    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
+    if args.command == "config":
+        return _config(settings, args.json)
+    handlers: dict[str, Callable[[AutoDocsService, argparse.Namespace], Awaitable[int]]] = {
+        "scan": _scan,
+        "docs": _docs,
+        "context": _context,
+        "cache": _cache,
+    }
+    try:
+        return asyncio.run(_with_service(settings, args, handlers[args.command]))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autodocs", description="Version-exact documentation for a Python project's dependencies."
+    )
+    parser.add_argument("--version", action="version", version=f"autodocs {__version__}")
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the MCP server")
+    serve.add_argument("--transport", choices=["stdio"], default="stdio")
+
+    scan = commands.add_parser("scan", help="list a project's dependencies")
+    scan.add_argument("path")
+    scan.add_argument("--json", action="store_true", help="print the scan_dependencies result")
+
+    docs = commands.add_parser("docs", help="documentation of one package")
+    docs.add_argument("name")
+    docs.add_argument("--version", dest="spec", metavar="SPEC", help="PEP 440 constraint or exact version")
+    docs.add_argument("--query", help="rank sections by relevance to this question")
+    docs.add_argument("--max-tokens", type=int)
+    docs.add_argument("--section", action="append", dest="sections", metavar="TITLE", help="only this section")
+    docs.add_argument("--cursor", help="next_cursor of a previous page")
+    docs.add_argument("--json", action="store_true", help="print the get_package_docs result")
+
+    context = commands.add_parser("context", help="scan a project and fetch docs for every dependency")
+    context.add_argument("path")
+    context.add_argument("--max-tokens", type=int, help="budget shared by all packages")
+    context.add_argument("--json", action="store_true")
+
+    cache = commands.add_parser("cache", help="inspect or clear the cache")
+    cache.add_argument("action", choices=["stats", "clear"])
+    cache.add_argument("--package", help="with clear: only this package")
+    cache.add_argument("--json", action="store_true")
+
+    config = commands.add_parser("config", help="print the effective settings (secrets masked)")
+    config.add_argument("--json", action="store_true")
+    return parser
+
+
+async def _with_service(
+    settings: Settings,
+    args: argparse.Namespace,
+    handler: Callable[[AutoDocsService, argparse.Namespace], Awaitable[int]],
+) -> int:
+    try:
+        async with AutoDocsService.running(settings) as service:
+            return await handler(service, args)
+    except Exception as exc:
+        _print_error(exc, as_json=args.json)
+        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_ERROR
+
+
+async def _scan(service: AutoDocsService, args: argparse.Namespace) -> int:
+    result = await service.scan(args.path)
+    if args.json:
+        return _print_json(result)
+    _show_scan(result)
+    return EXIT_OK
+
+
+async def _docs(service: AutoDocsService, args: argparse.Namespace) -> int:
+    page = await service.get_package_docs(
+        args.name,
+        args.spec,
+        query=args.query,
+        max_tokens=args.max_tokens,
+        sections=args.sections,
+        cursor=args.cursor,
+    )
+    if args.json:
+        return _print_json(page)
+    _show_page(page)
+    return EXIT_OK
+
+
+async def _context(service: AutoDocsService, args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("Fetching docs", total=None)
+
+        def advance(name: str, ok: bool, total: int) -> None:
+            progress.update(task, advance=1, total=total, description=f"{'ok ' if ok else 'err'} {name}")
+
+        result = await service.project_context(args.path, max_tokens=args.max_tokens, on_progress=advance)
+    if args.json:
+        _print_json(result)
+    else:
+        _show_context(result)
+    return EXIT_OK if not result.failed else EXIT_ERROR
+
+
+async def _cache(service: AutoDocsService, args: argparse.Namespace) -> int:
+    result: BaseModel
+    if args.action == "stats":
+        result = await service.cache_stats()
+    else:
+        result = await service.refresh(args.package)
+    if args.json:
+        return _print_json(result)
+    for key, value in result.model_dump().items():
+        Console().print(f"[bold]{key}[/bold]: {escape(str(value))}")
+    return EXIT_OK
+
+
+def _config(settings: Settings, as_json: bool) -> int:
+    described = settings.describe()
+    if as_json:
+        print(json.dumps(described, indent=2))
+        return EXIT_OK
+    table = Table("variable", "value", title="AutoDocs effective settings")
+    for key, value in described.items():
+        table.add_row(key, escape(str(value)))
+    Console().print(table)
+    return EXIT_OK
+
+
+def _print_json(model: BaseModel) -> int:
+    sys.stdout.write(json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n")
+    return EXIT_OK
+
+
+def _print_error(exc: BaseException, *, as_json: bool) -> None:
+    payload = to_error_payload(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    error = payload["error"]
+    console = Console(stderr=True)
+    console.print(f"[bold red]{error['type']}[/bold red]: {escape(error['message'])}")
+    for suggestion in error["suggestions"]:
+        console.print(f"  - {escape(suggestion)}")
+    if not isinstance(exc, AutoDocsError):
+        console.print("  (details are in the log; run with AUTODOCS_LOG_LEVEL=DEBUG)")
+
+
+def _show_scan(result: ScanResult) -> None:
+    console = Console()
+    table = Table("name", "specifier", "extras", "group", "pin", "source", title=result.project_path)
+    for dep in result.dependencies:
+        where = f"{dep.source.file}:{dep.source.line}" if dep.source.line else dep.source.file
+        table.add_row(dep.name, dep.specifier or "*", ",".join(dep.extras), dep.group, dep.pinned_version or "", where)
+    console.print(table)
+    for failure in result.errors:
+        console.print(f"[red]{escape(failure.file)}[/red]: {escape(str(failure.error['message']))}")
+
+
+def _show_page(page: DocsPage) -> None:
+    console = Console()
+    console.print(f"[bold]{page.name} {page.version}[/bold]  (source: {page.source})")
+    if page.summary:
+        console.print(escape(page.summary))
+    for warning in page.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    for section in page.sections:
+        console.rule(escape(section.title))
+        console.print(escape(section.content), highlight=False)
+    if page.next_cursor:
+        console.rule()
+        console.print(f"More: autodocs docs {page.name} --cursor {page.next_cursor}")
+
+
+def _show_context(result: ProjectContextResult) -> None:
+    console = Console()
+    table = Table("package", "version", "tokens", "summary", title=result.project_path)
+    for page in result.succeeded:
+        table.add_row(page.name, page.version, str(page.tokens), escape((page.summary or "")[:70]))
+    console.print(table)
+    for failed in result.failed:
+        console.print(f"[red]{failed.name}[/red]: {failed.error_type}: {escape(failed.message)}")
+    console.print(f"{len(result.succeeded)} ok, {len(result.failed)} failed, completion {result.completion_rate:.0%}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,259 @@
+"""Fit a document into a token budget, page by page, without losing anything.
+
+Sections are put in a reading sequence — by priority (overview, installation and usage
+first; changelog, license and contributing last), by relevance when there is a query,
+or only the sections asked for — and a page takes whole sections from that sequence
+while they fit. A section larger than a whole page is cut at a paragraph (else line)
+boundary and continues on the next page. The continuation cursor records where the
+next page starts, so an assistant can page through every section exactly once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+
+from autodocs.docs.model import DocSection, OmittedSection, PackageDocument, PageSection
+from autodocs.docs.ranking import bm25_scores
+from autodocs.docs.tokens import count_json_tokens, count_tokens
+from autodocs.errors import InvalidArgument
+
+__all__ = ["Cursor", "Page", "decode_cursor", "encode_cursor", "paginate"]
+
+_LOW_PRIORITY = re.compile(
+    r"change ?log|changes|history|release notes|what'?s new|news|license|licence|contribut|credits|authors|"
+    r"acknowledg|sponsor|backers|code of conduct|security|support|donat|funding|thanks|maintainers|citation|"
+    r"badges|status|community",
+    re.IGNORECASE,
+)
+_MAX_CURSOR_LENGTH = 20_000
+#: A page section's JSON keys and flags around its title and content.
+SECTION_OVERHEAD_TOKENS = 32
+_HIGH_PRIORITY = re.compile(
+    r"install|quick ?start|getting started|usage|example|tutorial|basic|introduction|overview|features|"
+    r"how to use|api|documentation|configuration",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where paging stands: which sections were delivered, and the section cut mid-way (if any)."""
+
+    name: str
+    version: str
+    query: str | None
+    sections: tuple[str, ...]
+    delivered: frozenset[int] = frozenset()
+    partial: tuple[int, int] | None = None  # (section index, characters already delivered)
+
+
+@dataclass(slots=True)
+class Page:
+    sections: list[PageSection]
+    omitted: list[OmittedSection]
+    missing: list[str]
+    next_cursor: Cursor | None
+    tokens: int
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    mask = sum(1 << index for index in cursor.delivered)
+    raw = json.dumps(
+        [2, cursor.name, cursor.version, cursor.query, list(cursor.sections), format(mask, "x"), cursor.partial],
+        separators=(",", ":"),
+    )
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> Cursor:
+    """Parse a cursor from a previous page; :class:`InvalidArgument` when it is not one."""
+    try:
+        if len(text) > _MAX_CURSOR_LENGTH:
+            raise ValueError
+        padded = text + "=" * (-len(text) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        tag, name, version, query, sections, mask_hex, partial = data
+        if tag != 2 or not isinstance(name, str) or not isinstance(version, str):
+            raise ValueError
+        if query is not None and not isinstance(query, str):
+            raise ValueError
+        mask = int(mask_hex, 16)
+        delivered = frozenset(index for index in range(mask.bit_length()) if mask >> index & 1)
+        if partial is not None:
+            index, offset = partial
+            if not isinstance(index, int) or not isinstance(offset, int) or index < 0 or offset < 0:
+                raise ValueError
+            partial = (index, offset)
+        return Cursor(name, version, query, tuple(str(s) for s in sections), delivered, partial)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidArgument(
+            "The cursor is not one AutoDocs issued (or it was altered).",
+            suggestions=["Pass next_cursor exactly as a previous reply gave it, or call without a cursor."],
+        ) from None
+
+
+def reading_sequence(
+    document: PackageDocument, *, query: str | None, wanted: tuple[str, ...]
+) -> tuple[list[int], list[str]]:
+    """Indices of the document's sections in the order pages take them, and unknown wanted names."""
+    sections = document.sections
+    missing: list[str] = []
+    if wanted:
+        chosen: list[int] = []
+        for name in wanted:
+            matches = _match_section(sections, name)
+            if not matches:
+                missing.append(name)
+            chosen.extend(index for index in matches if index not in chosen)
+        candidates = chosen
+    else:
+        candidates = list(range(len(sections)))
+    if query:
+        scores = bm25_scores(
+            query,
+            [sections[i].content for i in candidates],
+            title_weight=[sections[i].title for i in candidates],
+        )
+        ranked = sorted(zip(candidates, scores, strict=True), key=lambda pair: (-pair[1], _priority(sections, pair[0])))
+        return [index for index, _ in ranked], missing
+    if wanted:
+        return candidates, missing
+    return sorted(candidates, key=lambda index: _priority(sections, index)), missing
+
+
+def paginate(
+    document: PackageDocument,
+    *,
+    max_tokens: int,
+    query: str | None = None,
+    wanted: tuple[str, ...] = (),
+    start: Cursor | None = None,
+    header_tokens: int | None = None,
+) -> Page:
+    """One page of ``document`` within ``max_tokens`` and the cursor of the next.
+
+    Rules, in order: finish a section cut on the previous page; if the most important
+    section left is larger than a whole page, cut it at a paragraph break and continue it
+    on the next page; otherwise take every remaining section that still fits, most
+    important first, leaving the others whole for later pages.
+    """
+    sections = document.sections
+    sequence, missing = reading_sequence(document, query=query, wanted=wanted)
+    delivered = set(start.delivered) if start else set()
+    partial = start.partial if start else None
+    if partial is not None and partial[0] >= len(sections):
+        partial = None
+    header = document.header_tokens if header_tokens is None else header_tokens
+    budget = max(1, max_tokens - header)
+    used = 0
+    taken: list[tuple[int, PageSection]] = []
+
+    def cut(index: int, offset: int) -> None:
+        nonlocal used, partial
+        section = sections[index]
+        rest = section.content[offset:]
+        title_cost = 2 * count_tokens(section.title) + SECTION_OVERHEAD_TOKENS
+        whole_cost = count_json_tokens(rest) + title_cost
+        piece = rest if used + whole_cost <= budget else _fitting_prefix(rest, max(budget - used - title_cost, 1))
+        complete = len(piece) >= len(rest)
+        taken.append((index, _page_section(section, piece, offset > 0, complete)))
+        used += count_json_tokens(piece) + title_cost
+        if complete:
+            delivered.add(index)
+            partial = None
+        else:
+            partial = (index, offset + len(piece))
+
+    if partial is not None:
+        cut(*partial)
+    else:
+        first = next((index for index in sequence if index not in delivered), None)
+        if first is not None and sections[first].tokens + SECTION_OVERHEAD_TOKENS > budget:
+            cut(first, 0)
+    if partial is None:
+        for index in sequence:
+            if index in delivered:
+                continue
+            cost = sections[index].tokens + SECTION_OVERHEAD_TOKENS
+            if used + cost <= budget:
+                taken.append((index, _page_section(sections[index], sections[index].content, False, True)))
+                delivered.add(index)
+                used += cost
+    remaining = [index for index in sequence if index not in delivered]
+    omitted = [
+        OmittedSection(title=sections[i].title, anchor=sections[i].anchor, tokens=sections[i].tokens)
+        for i in remaining
+        if partial is None or i != partial[0]
+    ]
+    next_cursor = None
+    if remaining:
+        next_cursor = Cursor(document.name, document.version, query, wanted, frozenset(delivered), partial)
+    taken.sort(key=lambda pair: pair[0])  # present the page in the document's own order
+    return Page(
+        sections=[page_section for _, page_section in taken],
+        omitted=omitted,
+        missing=missing,
+        next_cursor=next_cursor,
+        tokens=header + used,
+    )
+
+
+def _page_section(section: DocSection, content: str, continued: bool, complete: bool) -> PageSection:
+    return PageSection(
+        title=section.title,
+        anchor=section.anchor,
+        level=section.level,
+        content=content,
+        continued=continued,
+        complete=complete,
+    )
+
+
+def _fitting_prefix(text: str, budget: int) -> str:
+    """The longest prefix of ``text`` ending at a paragraph (else line) break that fits ``budget``."""
+    for separator in ("\n\n", "\n"):
+        breaks = [match.end() for match in re.finditer(re.escape(separator), text)]
+        low, high, best = 0, len(breaks) - 1, 0
+        while low <= high:
+            middle = (low + high) // 2
+            if count_json_tokens(text[: breaks[middle]]) <= budget:
+                best = breaks[middle]
+                low = middle + 1
+            else:
+                high = middle - 1
+        if best:
+            return text[:best]
+    # No break fits: cut by characters, but always make progress.
+    low, high = 1, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if count_json_tokens(text[:middle]) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low]
+
+
+def _match_section(sections: list[DocSection], name: str) -> list[int]:
+    wanted = name.strip().casefold()
+    exact = [i for i, s in enumerate(sections) if s.title.casefold() == wanted or s.anchor == wanted]
+    if exact:
+        return exact
+    return [i for i, s in enumerate(sections) if wanted and wanted in s.title.casefold()]
+
+
+def _priority(sections: list[DocSection], index: int) -> tuple[int, int]:
+    section = sections[index]
+    if section.level == 0 or index == 0:
+        rank = 0
+    elif _LOW_PRIORITY.search(section.title):
+        rank = 3
+    elif _HIGH_PRIORITY.search(section.title):
+        rank = 1
+    else:
+        rank = 2
+    return rank, index

@@ -1,0 +1,143 @@
+"""Version metadata from the index → a :class:`PackageDocument` (done once per version)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from autodocs.docs.model import DocSection, PackageDocument, RequirementInfo
+from autodocs.docs.sections import detect_format, split_sections
+from autodocs.docs.tokens import count_json_tokens, count_tokens
+from autodocs.index.models import VersionMetadata
+
+__all__ = ["build_document"]
+
+_PLACEHOLDERS = {"", "UNKNOWN", "None"}
+_MAX_LICENSE_CHARS = 200
+#: The reply's keys and small values besides the metadata (source, flags, cursor, counts).
+_REPLY_KEYS_TOKENS = 140
+_EXTRA_MARKER = re.compile(r"""\bextra\s*==\s*["']([^"']+)["']""")
+
+
+def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> PackageDocument:
+    info = metadata.info
+    description = _text(info.get("description"))
+    truncated = len(description) > max_description_chars
+    if truncated:
+        cut = description.rfind("\n", 0, max_description_chars)
+        description = description[: cut if cut > max_description_chars // 2 else max_description_chars]
+    content_type = _text(info.get("description_content_type")) or None
+    sections = [
+        DocSection(
+            title=section.title,
+            anchor=section.anchor,
+            level=section.level,
+            content=section.content,
+            title_tokens=count_tokens(section.title),
+            tokens=2 * count_tokens(section.title) + count_json_tokens(section.content),
+        )
+        for section in split_sections(description, content_type)
+    ]
+    document = PackageDocument(
+        name=canonicalize_name(metadata.name or "unknown"),
+        version=metadata.version,
+        summary=_text(info.get("summary")) or None,
+        requires_python=_text(info.get("requires_python")) or None,
+        license=_license(info),
+        home_page=_text(info.get("home_page")) or None,
+        project_urls=_project_urls(info),
+        requirements=_requirements(info.get("requires_dist")),
+        yanked=bool(info.get("yanked")),
+        yanked_reason=_text(info.get("yanked_reason")) or None,
+        description_format=detect_format(description, content_type),
+        description_truncated=truncated,
+        sections=sections,
+    )
+    document.header_tokens = header_tokens(document)
+    return document
+
+
+def header_tokens(document: PackageDocument) -> int:
+    """Tokens of a first page's fixed part: metadata plus the reply's own keys."""
+    header = document.model_dump(include=_HEADER_FIELDS)
+    header["requirements"] = [requirement.as_pep508() for requirement in document.requirements]
+    return count_tokens(json.dumps(header, ensure_ascii=False)) + _REPLY_KEYS_TOKENS
+
+
+_HEADER_FIELDS = {
+    "name",
+    "version",
+    "summary",
+    "requires_python",
+    "license",
+    "home_page",
+    "project_urls",
+    "requirements",
+    "yanked",
+    "yanked_reason",
+}
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    stripped = value.strip()
+    return "" if stripped in _PLACEHOLDERS else stripped
+
+
+def _license(info: dict[str, Any]) -> str | None:
+    text = _text(info.get("license_expression")) or _text(info.get("license"))
+    if not text:
+        classifiers = info.get("classifiers") or []
+        names = [c.split(" :: ")[-1] for c in classifiers if isinstance(c, str) and c.startswith("License ::")]
+        text = ", ".join(names)
+    if not text:
+        return None
+    first_line = text.splitlines()[0].strip()
+    return first_line[:_MAX_LICENSE_CHARS] + ("..." if len(first_line) > _MAX_LICENSE_CHARS or "\n" in text else "")
+
+
+def _project_urls(info: dict[str, Any]) -> dict[str, str]:
+    urls: dict[str, str] = {}
+    raw = info.get("project_urls")
+    if isinstance(raw, dict):
+        for label, url in raw.items():
+            if isinstance(label, str) and isinstance(url, str) and url.strip():
+                urls[label.strip()] = url.strip()
+    docs_url = _text(info.get("docs_url"))
+    if docs_url and docs_url not in urls.values():
+        urls["Documentation (index)"] = docs_url
+    return urls
+
+
+def _requirements(raw: Any) -> list[RequirementInfo]:
+    if not isinstance(raw, list):
+        return []
+    found: list[RequirementInfo] = []
+    for item in raw:
+        if not isinstance(item, str):
+            continue
+        try:
+            requirement = Requirement(item)
+        except InvalidRequirement:
+            continue
+        marker = str(requirement.marker) if requirement.marker is not None else None
+        found.append(
+            RequirementInfo(
+                name=canonicalize_name(requirement.name),
+                specifier=str(requirement.specifier),
+                extras=sorted(requirement.extras),
+                marker=marker,
+                extra=_extra_of(marker),
+            )
+        )
+    return found
+
+
+def _extra_of(marker: str | None) -> str | None:
+    match = _EXTRA_MARKER.search(marker or "")
+    return canonicalize_name(match.group(1)) if match else None

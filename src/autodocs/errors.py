@@ -1,0 +1,182 @@
+"""Every failure AutoDocs can report, and how each becomes a structured tool error.
+
+The tree (leaves are what callers catch; every class says what the user should do next)::
+
+    AutoDocsError                     base: type, message, suggestions, retryable
+    ├── InputError                    the caller's input is wrong; retrying will not help
+    │   ├── InvalidPackageName        not a PEP 508 name; no request was sent
+    │   ├── InvalidVersionSpec        not a PEP 440 specifier
+    │   ├── InvalidArgument           any other out-of-range or malformed argument
+    │   ├── PathNotFound              the project path does not exist
+    │   ├── NotADirectory             the project path is a file, not a folder
+    │   ├── PathNotAllowed            the path is outside the roots AutoDocs may read
+    │   └── ManifestError             a manifest could not be read or parsed
+    ├── ConfigError                   an AUTODOCS_* setting is invalid (refuse to start)
+    ├── PackageNotFound               the index has no such project ("did you mean")
+    ├── VersionNotFound               no release matches the specifier (nearest listed)
+    ├── UpstreamError                 the package index failed us; usually retryable
+    │   ├── UpstreamTimeout           no answer within the time limit
+    │   ├── UpstreamUnavailable       5xx, refused or reset connections, open circuit
+    │   ├── RateLimited               429 from the index (retry_after_s when known)
+    │   └── UpstreamResponseInvalid   body too large, truncated, or not the JSON we expect
+    ├── CacheError                    the local cache store failed
+    └── InternalError                 a bug: the boundary wraps anything unexpected in it
+
+Raise the most specific class; the boundary (MCP tool, CLI, HTTP) calls
+:func:`to_error_payload` and never shows a traceback to the client.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AutoDocsError",
+    "CacheError",
+    "ConfigError",
+    "InputError",
+    "InternalError",
+    "InvalidArgument",
+    "InvalidPackageName",
+    "InvalidVersionSpec",
+    "ManifestError",
+    "NotADirectory",
+    "PackageNotFound",
+    "PathNotAllowed",
+    "PathNotFound",
+    "RateLimited",
+    "UpstreamError",
+    "UpstreamResponseInvalid",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+    "VersionNotFound",
+    "to_error_payload",
+]
+
+
+class AutoDocsError(Exception):
+    """Base of every error AutoDocs reports on purpose.
+
+    ``details`` carries machine-readable extras (e.g. ``retry_after_s``, ``candidates``)
+    that are merged into the structured error next to the four standard keys.
+    """
+
+    default_retryable: ClassVar[bool] = False
+    default_suggestions: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        suggestions: list[str] | None = None,
+        retryable: bool | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestions = list(suggestions) if suggestions else list(self.default_suggestions)
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.details = {key: value for key, value in details.items() if value is not None}
+
+    @property
+    def type_name(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        """The structured form every boundary returns: ``{"type", "message", "suggestions", "retryable"}``."""
+        payload: dict[str, Any] = {
+            "type": self.type_name,
+            "message": self.message,
+            "suggestions": self.suggestions,
+            "retryable": self.retryable,
+        }
+        payload.update(self.details)
+        return payload
+
+
+class InputError(AutoDocsError):
+    """The caller's input is wrong; the same call will fail the same way."""
+
+
+class InvalidPackageName(InputError):
+    default_suggestions = (
+        "Use the distribution name as published on the package index, e.g. 'requests' or 'typing-extensions'.",
+    )
+
+
+class InvalidVersionSpec(InputError):
+    default_suggestions = ("Use a PEP 440 specifier such as '>=2.0,<3', '==1.4.2' or '~=1.4'.",)
+
+
+class InvalidArgument(InputError):
+    pass
+
+
+class PathNotFound(InputError):
+    default_suggestions = ("Pass the absolute path of the project folder (the one holding pyproject.toml).",)
+
+
+class NotADirectory(InputError):
+    default_suggestions = ("Pass the project folder, not a file inside it.",)
+
+
+class PathNotAllowed(InputError):
+    pass
+
+
+class ManifestError(InputError):
+    """A manifest is unreadable or malformed; ``file`` and ``line`` say where when known."""
+
+
+class ConfigError(AutoDocsError):
+    """An ``AUTODOCS_*`` setting is invalid; the process refuses to start."""
+
+
+class PackageNotFound(AutoDocsError):
+    default_suggestions = ("Check the spelling against the project's dependency list (scan_dependencies).",)
+
+
+class VersionNotFound(AutoDocsError):
+    default_suggestions = ("Relax the version constraint, or ask for one of the available versions listed.",)
+
+
+class UpstreamError(AutoDocsError):
+    default_retryable = True
+    default_suggestions = ("The package index did not answer properly; try again in a moment.",)
+
+
+class UpstreamTimeout(UpstreamError):
+    default_suggestions = ("The package index is slow; try again, or raise AUTODOCS_REQUEST_TIMEOUT.",)
+
+
+class UpstreamUnavailable(UpstreamError):
+    pass
+
+
+class RateLimited(UpstreamError):
+    default_suggestions = ("The package index is rate-limiting us; wait retry_after_s seconds and try again.",)
+
+
+class UpstreamResponseInvalid(UpstreamError):
+    pass
+
+
+class CacheError(AutoDocsError):
+    default_retryable = True
+    default_suggestions = ("Check that AUTODOCS_CACHE_DIR is writable and has free space.",)
+
+
+class InternalError(AutoDocsError):
+    default_suggestions = ("This is a bug in AutoDocs; please report it with the server's log.",)
+
+
+def to_error_payload(exc: BaseException) -> dict[str, Any]:
+    """Turn any exception into ``{"error": {...}}``; unexpected ones become ``InternalError``.
+
+    The message of an unexpected exception is kept short and free of tracebacks: the
+    full detail belongs in the server log, not in what the client sees.
+    """
+    if isinstance(exc, AutoDocsError):
+        return {"error": exc.to_dict()}
+    internal = InternalError(f"Unexpected {type(exc).__name__} while handling the request.")
+    return {"error": internal.to_dict()}

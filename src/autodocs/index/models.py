@@ -1,0 +1,105 @@
+"""What AutoDocs keeps of the index's JSON: release lists and per-version metadata.
+
+Plain frozen dataclasses, built with a few dict look-ups, because the cold path parses
+hundreds of these and pydantic validation of every release entry would be measurable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Release", "ReleaseList", "VersionMetadata"]
+
+#: The ``info`` keys AutoDocs reads; everything else in the index's answer is dropped.
+INFO_KEYS = (
+    "name",
+    "version",
+    "summary",
+    "description",
+    "description_content_type",
+    "home_page",
+    "project_urls",
+    "requires_dist",
+    "requires_python",
+    "license",
+    "license_expression",
+    "classifiers",
+    "author",
+    "author_email",
+    "keywords",
+    "yanked",
+    "yanked_reason",
+    "docs_url",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    version: str
+    yanked: bool = False
+    yanked_reason: str | None = None
+    requires_python: str | None = None
+    upload_time: str | None = None
+    has_files: bool = True
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.version,
+            self.yanked,
+            self.yanked_reason,
+            self.requires_python,
+            self.upload_time,
+            self.has_files,
+        ]
+
+    @classmethod
+    def from_json(cls, row: list[Any]) -> Release:
+        return cls(str(row[0]), bool(row[1]), row[2], row[3], row[4], bool(row[5]))
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseList:
+    """Every release of a project, as the index listed it at ``fetched_at`` (epoch seconds)."""
+
+    name: str
+    latest: str
+    releases: tuple[Release, ...]
+    fetched_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "latest": self.latest,
+            "fetched_at": self.fetched_at,
+            "releases": [release.to_json() for release in self.releases],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReleaseList:
+        return cls(
+            name=data["name"],
+            latest=data["latest"],
+            fetched_at=float(data["fetched_at"]),
+            releases=tuple(Release.from_json(row) for row in data["releases"]),
+        )
+
+    def find(self, version: str) -> Release | None:
+        for release in self.releases:
+            if release.version == version:
+                return release
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionMetadata:
+    """The ``info`` object of one exact version (description, requirements, ...)."""
+
+    name: str
+    version: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_info(cls, info: dict[str, Any]) -> VersionMetadata:
+        kept = {key: info.get(key) for key in INFO_KEYS}
+        return cls(name=str(info.get("name") or ""), version=str(info.get("version") or ""), info=kept)

@@ -1,0 +1,120 @@
+"""Specifier + release list → one exact version, the way an installer would choose it.
+
+* No specifier means the newest final release.
+* Yanked releases (PEP 592) are skipped unless the specifier pins exactly (``==X``/``===X``).
+* Releases with no files are skipped the same way: nothing could install them.
+* Pre-releases count only when the specifier names one (e.g. ``>=2.0b1``).
+* A bare version (``1.4.2``) means ``==1.4.2``; ``latest``, ``*`` and ``""`` mean no limit.
+No match raises :class:`VersionNotFound` listing the available versions nearest the request.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from autodocs.errors import InvalidVersionSpec, VersionNotFound
+from autodocs.index.models import Release, ReleaseList
+
+__all__ = ["ResolvedVersion", "exact_pin", "parse_constraint", "resolve_version"]
+
+_MAX_SPEC_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedVersion:
+    version: str
+    yanked: bool = False
+    yanked_reason: str | None = None
+
+
+def parse_constraint(constraint: str | None) -> SpecifierSet:
+    """Parse a user's version constraint; raise :class:`InvalidVersionSpec` with an example."""
+    text = (constraint or "").strip()
+    if text.lower() in ("", "*", "latest", "any"):
+        return SpecifierSet("")
+    if len(text) > _MAX_SPEC_LENGTH:
+        raise InvalidVersionSpec(f"The version constraint is {len(text)} characters long; that is not a specifier.")
+    if text[0].isdigit():
+        text = f"=={text}"
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        shown = text if len(text) <= 100 else text[:97] + "..."
+        raise InvalidVersionSpec(f"{shown!r} is not a valid PEP 440 version specifier.") from None
+
+
+def exact_pin(specifiers: SpecifierSet) -> str | None:
+    """The version string when ``specifiers`` is a single exact pin (``==1.2`` or ``===1.2``)."""
+    items = list(specifiers)
+    if len(items) != 1:
+        return None
+    only = items[0]
+    if only.operator == "===" or (only.operator == "==" and "*" not in only.version):
+        return only.version
+    return None
+
+
+def resolve_version(releases: ReleaseList, specifiers: SpecifierSet) -> ResolvedVersion:
+    """Choose the newest release allowed by ``specifiers``."""
+    pinned = exact_pin(specifiers) is not None
+    allow_pre = bool(specifiers.prereleases)
+    best: tuple[Version, Release] | None = None
+    for release in releases.releases:
+        parsed = _parse(release.version)
+        if parsed is None:
+            continue
+        if not pinned and (release.yanked or not release.has_files):
+            continue
+        if not specifiers.contains(parsed, prereleases=allow_pre or pinned):
+            continue
+        if best is None or parsed > best[0]:
+            best = (parsed, release)
+    if best is None:
+        raise _no_match(releases, specifiers)
+    release = best[1]
+    return ResolvedVersion(release.version, release.yanked, release.yanked_reason)
+
+
+def nearest_versions(releases: ReleaseList, specifiers: SpecifierSet, count: int = 6) -> list[str]:
+    """Available (non-yanked) versions closest to what the specifier mentions, oldest first."""
+    available = sorted(
+        (parsed, release.version)
+        for release in releases.releases
+        if not release.yanked and (parsed := _parse(release.version)) is not None
+    )
+    if not available:
+        return []
+    anchors = [_parse(spec.version.replace(".*", "")) for spec in specifiers]
+    anchor = next((a for a in anchors if a is not None), None)
+    if anchor is None:
+        return [version for _, version in available[-count:]]
+    position = bisect.bisect_left([parsed for parsed, _ in available], anchor)
+    start = max(0, min(position - count // 2, len(available) - count))
+    return [version for _, version in available[start : start + count]]
+
+
+def _no_match(releases: ReleaseList, specifiers: SpecifierSet) -> VersionNotFound:
+    nearest = nearest_versions(releases, specifiers)
+    shown = str(specifiers) or "any version"
+    suggestions = [f"Available versions near the request: {', '.join(nearest)}."] if nearest else []
+    if not specifiers.prereleases and any(
+        (parsed := _parse(r.version)) is not None and parsed.is_prerelease for r in releases.releases
+    ):
+        suggestions.append("Pre-releases are only chosen when the constraint names one, e.g. '>=2.0b1'.")
+    suggestions.append("Call again with a constraint that matches one of these, or with no constraint.")
+    return VersionNotFound(
+        f"No release of {releases.name!r} matches {shown}.",
+        suggestions=suggestions,
+        available_versions=nearest,
+    )
+
+
+def _parse(version: str) -> Version | None:
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return None

@@ -1,0 +1,130 @@
+"""The index client against the loopback fake: retries, caps, credentials, exact request counts."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from autodocs.errors import (
+    PackageNotFound,
+    RateLimited,
+    UpstreamResponseInvalid,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from autodocs.index import IndexClient
+from tests.conftest import make_settings
+from tests.support.fake_index import FakeIndex, Fault
+
+
+async def client_for(index: FakeIndex, tmp_path: Path, **overrides: object) -> IndexClient:
+    return IndexClient(make_settings(index, tmp_path, **overrides))
+
+
+async def test_404_is_not_retried(fake_index: FakeIndex, tmp_path: Path) -> None:
+    client = await client_for(fake_index, tmp_path)
+    with pytest.raises(PackageNotFound):
+        await client.fetch_project("no-such-package-xyz")
+    assert fake_index.request_count == 1
+    await client.aclose()
+
+
+async def test_5xx_is_retried_then_succeeds(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.status(503), times=2)
+    client = await client_for(fake_index, tmp_path)
+    releases, latest = await client.fetch_project("six")
+    assert releases.name == "six" and latest.version == releases.latest
+    assert fake_index.request_count == 3
+    await client.aclose()
+
+
+async def test_429_with_retry_after_waits_at_least_that_long(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.status(429, retry_after="1"), times=1)
+    client = await client_for(fake_index, tmp_path, max_retry_delay=5.0)
+    started = time.monotonic()
+    await client.fetch_project("six")
+    assert time.monotonic() - started >= 1.0
+    assert fake_index.request_count == 2
+    await client.aclose()
+
+
+async def test_429_retry_after_is_capped_at_max_retry_delay(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.status(429, retry_after="3600"), times=1)
+    client = await client_for(fake_index, tmp_path, max_retry_delay=0.2)
+    started = time.monotonic()
+    await client.fetch_project("six")
+    assert time.monotonic() - started < 5
+    await client.aclose()
+
+
+async def test_persistent_429_ends_as_rate_limited_with_retry_after(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.status(429, retry_after="0"))
+    client = await client_for(fake_index, tmp_path, max_retry_attempts=1)
+    with pytest.raises(RateLimited) as caught:
+        await client.fetch_project("six")
+    assert caught.value.to_dict()["retry_after_s"] == 0.0
+    assert fake_index.request_count == 2
+    await client.aclose()
+
+
+async def test_invalid_json_is_retried_once_then_fails(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.invalid_json())
+    client = await client_for(fake_index, tmp_path)
+    with pytest.raises(UpstreamResponseInvalid):
+        await client.fetch_project("six")
+    assert fake_index.request_count == 2
+    await client.aclose()
+
+
+async def test_oversized_body_is_abandoned(fake_index: FakeIndex, tmp_path: Path) -> None:
+    client = await client_for(fake_index, tmp_path, max_upstream_bytes=64 * 1024)
+    with pytest.raises(UpstreamResponseInvalid) as caught:
+        await client.fetch_project("django")
+    assert "larger than" in caught.value.message
+    assert fake_index.request_count == 1, "too large is not retried"
+    await client.aclose()
+
+
+async def test_reset_connection_is_retried(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.reset(), times=1)
+    client = await client_for(fake_index, tmp_path)
+    await client.fetch_project("six")
+    assert fake_index.request_count == 2
+    await client.aclose()
+
+
+async def test_hanging_index_times_out_per_attempt(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.hang())
+    client = await client_for(fake_index, tmp_path, attempt_timeout=0.3, max_retry_attempts=1)
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout):
+        await client.fetch_project("six")
+    assert time.monotonic() - started < 3
+    await client.aclose()
+
+
+async def test_credentials_are_sent_but_never_shown(fake_index: FakeIndex, tmp_path: Path) -> None:
+    url_with_secret = fake_index.url.replace("http://", "http://alice:s3cret@")
+    client = IndexClient(make_settings(fake_index, tmp_path, pypi_url=url_with_secret, max_retry_attempts=0))
+    fake_index.set_fault(Fault.status(500))
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await client.fetch_project("six")
+    assert "s3cret" not in str(caught.value.to_dict())
+    assert "alice:***@" in caught.value.message
+    await client.aclose()
+
+
+async def test_netrc_credentials_are_used(
+    fake_index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".netrc").write_text("machine 127.0.0.1 login bob password hunter2\n")
+    (home / ".netrc").chmod(0o600)
+    monkeypatch.setenv("HOME", str(home))
+    client = await client_for(fake_index, tmp_path)
+    await client.fetch_project("six")
+    assert fake_index.last_headers().get("authorization", "").startswith("Basic ")
+    await client.aclose()

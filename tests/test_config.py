@@ -1,0 +1,45 @@
+"""Settings: defaults, validation that names the variable, and masking of secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from autodocs.config import DEFAULT_INDEX_URL, load_settings, mask_url
+from autodocs.errors import ConfigError
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(__import__("os").environ):
+        if key.startswith("AUTODOCS_"):
+            monkeypatch.delenv(key)
+    settings = load_settings()
+    assert settings.pypi_url == DEFAULT_INDEX_URL
+    assert (settings.max_concurrent, settings.request_timeout, settings.max_tokens) == (10, 30.0, 30000)
+    assert settings.effective_cache_url.endswith("cache.db")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("AUTODOCS_MAX_CONCURRENT", "0", ">= 1"),
+        ("AUTODOCS_REQUEST_TIMEOUT", "-1", "> 0"),
+        ("AUTODOCS_MAX_TOKENS", "lots", "AUTODOCS_MAX_TOKENS='lots'"),
+        ("AUTODOCS_PYPI_URL", "ftp://x", "http(s) URL"),
+        ("AUTODOCS_LOG_LEVEL", "LOUD", "AUTODOCS_LOG_LEVEL"),
+        ("AUTODOCS_CACHE_URL", "mysql://x", "sqlite:///"),
+    ],
+)
+def test_invalid_values_name_the_variable_and_range(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert variable in caught.value.message
+    assert expected in caught.value.message
+
+
+def test_mask_url_hides_passwords_and_tokens() -> None:
+    assert mask_url("https://u:p@h.example/pypi") == "https://u:***@h.example/pypi"
+    assert mask_url("https://tok@h.example:8443/x") == "https://***@h.example:8443/x"
+    assert mask_url("https://h.example/x") == "https://h.example/x"

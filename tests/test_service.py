@@ -1,0 +1,319 @@
+"""The docs use cases end to end against the loopback fake index and a real SQLite cache."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autodocs.config import Settings
+from autodocs.errors import (
+    InvalidArgument,
+    InvalidPackageName,
+    InvalidVersionSpec,
+    PackageNotFound,
+    UpstreamUnavailable,
+    VersionNotFound,
+)
+from autodocs.service import AutoDocsService
+from tests.conftest import make_settings
+from tests.support.fake_index import DEFAULT_DATA_DIR, FakeIndex, Fault
+
+LATEST = json.loads((DEFAULT_DATA_DIR / "MANIFEST.json").read_text())["projects"]
+
+
+async def test_unconstrained_request_gets_the_latest_release_in_one_request(
+    service: AutoDocsService, fake_index: FakeIndex
+) -> None:
+    page = await service.get_package_docs("requests")
+    assert page.version == LATEST["requests"]
+    assert page.source == "index"
+    assert page.summary and "HTTP" in page.summary
+    assert page.sections, "the README must be split into sections"
+    from packaging.requirements import Requirement
+
+    assert {Requirement(r).name for r in page.requirements} >= {"urllib3", "idna", "certifi", "charset-normalizer"}
+    assert page.requires_python
+    assert fake_index.request_count == 1
+
+
+async def test_second_call_is_served_from_cache_without_upstream_request(
+    service: AutoDocsService, fake_index: FakeIndex
+) -> None:
+    first = await service.get_package_docs("requests")
+    before = fake_index.request_count
+    second = await service.get_package_docs("requests")
+    assert second.source == "cache"
+    assert second.version == first.version
+    assert fake_index.request_count == before
+
+
+async def test_cache_survives_a_new_service_on_the_same_store(settings: Settings, fake_index: FakeIndex) -> None:
+    async with AutoDocsService.running(settings) as first:
+        await first.get_package_docs("httpx", "<0.28")
+    fake_index.reset()
+    async with AutoDocsService.running(settings) as second:
+        page = await second.get_package_docs("httpx", "<0.28")
+    assert page.source == "cache"
+    assert page.version == "0.27.2"
+    assert fake_index.request_count == 0
+
+
+async def test_range_resolves_to_newest_matching_version_with_its_own_metadata(service: AutoDocsService) -> None:
+    page = await service.get_package_docs("httpx", "<0.28")
+    assert page.version == "0.27.2"
+    assert page.latest_version == LATEST["httpx"]
+    recorded = json.loads((DEFAULT_DATA_DIR / "versions/httpx/0.27.2.json").read_text())["info"]
+    assert page.requires_python == recorded["requires_python"]
+
+
+async def test_exact_pin_returns_that_version_not_the_latest(service: AutoDocsService, fake_index: FakeIndex) -> None:
+    page = await service.get_package_docs("requests", "==2.31.0")
+    assert page.version == "2.31.0"
+    assert fake_index.count("/requests/2.31.0/json") == 1
+    assert fake_index.count("/requests/json") == 0, "an exact pin needs no release list"
+    again = await service.get_package_docs("requests", "2.31.0")
+    assert again.source == "cache"
+
+
+async def test_name_is_normalized_before_lookup(service: AutoDocsService) -> None:
+    page = await service.get_package_docs("Typing_Extensions")
+    assert page.name == "typing-extensions"
+
+
+@pytest.mark.parametrize(
+    "bad_name",
+    ["../../etc/passwd", "requests; rm -rf /", "http://x/", "a" * 10_000, "", "requests==2.0", "-leading", "名前"],
+)
+async def test_invalid_names_are_rejected_without_any_request(
+    service: AutoDocsService, fake_index: FakeIndex, bad_name: str
+) -> None:
+    with pytest.raises(InvalidPackageName):
+        await service.get_package_docs(bad_name)
+    assert fake_index.request_count == 0
+
+
+async def test_unknown_package_suggests_close_names_from_cache(service: AutoDocsService) -> None:
+    await service.get_package_docs("requests")
+    with pytest.raises(PackageNotFound) as caught:
+        await service.get_package_docs("reqeusts")
+    error = caught.value.to_dict()
+    assert error["type"] == "PackageNotFound"
+    assert "requests" in error["candidates"]
+    assert any("requests" in s for s in error["suggestions"])
+    assert error["retryable"] is False
+
+
+async def test_unknown_package_suggests_names_from_the_scanned_project(
+    service: AutoDocsService, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["pydantic>=2"]\n')
+    await service.scan(str(tmp_path))
+    with pytest.raises(PackageNotFound) as caught:
+        await service.get_package_docs("pydantc")
+    assert caught.value.to_dict()["candidates"] == ["pydantic"]
+
+
+async def test_no_matching_version_lists_the_nearest_ones(service: AutoDocsService) -> None:
+    with pytest.raises(VersionNotFound) as caught:
+        await service.get_package_docs("requests", ">=99")
+    error = caught.value.to_dict()
+    assert error["available_versions"]
+    assert LATEST["requests"] in error["available_versions"]
+
+
+async def test_exact_pin_of_missing_version_lists_the_nearest_ones(service: AutoDocsService) -> None:
+    with pytest.raises(VersionNotFound) as caught:
+        await service.get_package_docs("requests", "==2.31.99")
+    assert "2.31.0" in caught.value.to_dict()["available_versions"]
+
+
+async def test_invalid_constraint_is_an_input_error(service: AutoDocsService, fake_index: FakeIndex) -> None:
+    with pytest.raises(InvalidVersionSpec):
+        await service.get_package_docs("requests", ">>2")
+    assert fake_index.request_count == 0
+
+
+def _project_with(versions: dict[str, dict[str, Any]], latest: str) -> dict[str, Any]:
+    base = json.loads((DEFAULT_DATA_DIR / "projects/six.json").read_text())
+    data = copy.deepcopy(base)
+    data["info"]["name"] = "demo-pkg"
+    data["info"]["version"] = latest
+    data["releases"] = {
+        version: [
+            {
+                "filename": f"demo_pkg-{version}-py3-none-any.whl",
+                "packagetype": "bdist_wheel",
+                "yanked": bool(flags.get("yanked")),
+                "yanked_reason": flags.get("reason"),
+                "requires_python": None,
+                "upload_time_iso_8601": "2024-01-01T00:00:00Z",
+            }
+        ]
+        for version, flags in versions.items()
+    }
+    return data
+
+
+async def test_yanked_release_is_skipped_unless_pinned(service: AutoDocsService, fake_index: FakeIndex) -> None:
+    fake_index.add_project(
+        "demo-pkg",
+        _project_with({"1.0": {}, "1.1": {"yanked": True, "reason": "broken"}, "2.0b1": {}}, latest="1.0"),
+    )
+    page = await service.get_package_docs("demo-pkg", "<2")
+    assert page.version == "1.0"
+    pinned = await service.get_package_docs("demo-pkg", "==1.1")
+    assert pinned.version == "1.1"
+    assert pinned.yanked and any("yanked" in w for w in pinned.warnings)
+
+
+async def test_prerelease_only_when_the_constraint_asks(service: AutoDocsService, fake_index: FakeIndex) -> None:
+    fake_index.add_project("demo-pkg", _project_with({"1.0": {}, "2.0b1": {}}, latest="1.0"))
+    assert (await service.get_package_docs("demo-pkg")).version == "1.0"
+    assert (await service.get_package_docs("demo-pkg", ">=2.0b1")).version == "2.0b1"
+
+
+async def test_cursor_pages_through_every_section_exactly_once(service: AutoDocsService) -> None:
+    from autodocs.docs.tokens import count_tokens
+
+    full = await service.get_package_docs("rich", max_tokens=1_000_000)
+    assert not full.truncated
+    expected = "".join(section.content for section in full.sections)
+    seen: list[str] = []
+    page = await service.get_package_docs("rich", max_tokens=800)
+    pages = 1
+    while True:
+        assert count_tokens(page.model_dump_json()) <= 800
+        by_anchor = {s.anchor: s.content for s in page.sections}
+        seen.extend(f"{anchor}\x00{content}" for anchor, content in by_anchor.items())
+        if not page.next_cursor:
+            break
+        assert page.truncated and page.omitted_sections is not None
+        page = await service.get_package_docs("rich", cursor=page.next_cursor, max_tokens=800)
+        pages += 1
+        assert pages < 500
+    assert pages > 1
+    rebuilt: dict[str, str] = {}
+    for item in seen:
+        anchor, content = item.split("\x00", 1)
+        rebuilt[anchor] = rebuilt.get(anchor, "") + content
+    assert sorted(rebuilt.values(), key=len) == sorted((s.content for s in full.sections), key=len)
+    assert sum(len(v) for v in rebuilt.values()) == len(expected)
+
+
+async def test_truncated_page_says_what_was_cut_and_how_to_get_it(service: AutoDocsService) -> None:
+    page = await service.get_package_docs("rich", max_tokens=500)
+    assert page.truncated
+    assert page.omitted_sections
+    assert page.next_cursor
+    assert page.how_to_get_more and "cursor" in page.how_to_get_more
+    assert page.omitted_count >= len(page.omitted_sections)
+
+
+async def test_named_sections_are_returned_alone(service: AutoDocsService) -> None:
+    full = await service.get_package_docs("requests", max_tokens=1_000_000)
+    title = full.sections[-1].title
+    page = await service.get_package_docs("requests", sections=[title, "no such section"])
+    assert [s.title for s in page.sections] == [title]
+    assert page.missing_sections == ["no such section"]
+
+
+async def test_query_brings_the_matching_section_first(service: AutoDocsService) -> None:
+    page = await service.get_package_docs("rich", query="progress bar", max_tokens=600)
+    # rich's README describes progress bars inside its "Rich Library" section (in <details> blocks).
+    assert page.sections[0].title == "Rich Library"
+    assert page.query == "progress bar"
+    plain = await service.get_package_docs("rich", max_tokens=600)
+    assert plain.sections[0].title == "Overview"
+
+
+async def test_cursor_of_another_package_is_refused(service: AutoDocsService) -> None:
+    page = await service.get_package_docs("rich", max_tokens=300)
+    assert page.next_cursor
+    with pytest.raises(InvalidArgument):
+        await service.get_package_docs("requests", cursor=page.next_cursor)
+    with pytest.raises(InvalidArgument):
+        await service.get_package_docs("rich", cursor="not-a-cursor")
+
+
+async def test_out_of_range_max_tokens_is_refused(service: AutoDocsService) -> None:
+    with pytest.raises(InvalidArgument):
+        await service.get_package_docs("requests", max_tokens=5)
+
+
+async def test_context_fetches_runtime_dependencies_and_reports_failures(
+    service: AutoDocsService, fake_index: FakeIndex
+) -> None:
+    fake_index.set_fault(Fault.status(500), path_contains="/idna/")
+    result = await service.get_docs_with_context("requests", "==2.31.0", max_dependencies=4)
+    assert result.package.version == "2.31.0"
+    names = {page.name for page in result.dependencies} | {f.name for f in result.failed}
+    assert names == {"charset-normalizer", "idna", "urllib3", "certifi"}
+    assert [f.name for f in result.failed] == ["idna"]
+    assert result.failed[0].retryable is True
+    assert result.partial is True
+    assert result.completion_rate == pytest.approx(4 / 5)
+    urllib3 = next(page for page in result.dependencies if page.name == "urllib3")
+    assert urllib3.version.startswith("2."), "urllib3<3 resolves to the newest 2.x"
+
+
+async def test_context_without_dependencies(service: AutoDocsService) -> None:
+    result = await service.get_docs_with_context("requests", include_dependencies=False)
+    assert result.dependencies == [] and not result.partial and result.completion_rate == 1.0
+
+
+async def test_concurrent_calls_for_one_package_share_one_upstream_fetch(
+    service: AutoDocsService, fake_index: FakeIndex
+) -> None:
+    fake_index.latency_s = 0.1
+    pages = await asyncio.gather(*(service.get_package_docs("flask") for _ in range(20)))
+    assert {page.version for page in pages} == {LATEST["flask"]}
+    assert fake_index.request_count == 1
+
+
+async def test_expired_release_list_is_served_stale_when_the_index_fails(fake_index: FakeIndex, tmp_path: Path) -> None:
+    settings = make_settings(fake_index, tmp_path / "c", release_list_ttl=0, max_retry_attempts=1)
+    async with AutoDocsService.running(settings) as service:
+        await service.get_package_docs("click")
+        fake_index.set_fault(Fault.status(503))
+        page = await service.get_package_docs("click")
+    assert page.stale is True
+    assert page.version == LATEST["click"]
+    assert any("cache" in warning for warning in page.warnings)
+
+
+async def test_index_failure_without_cache_is_a_retryable_error(fake_index: FakeIndex, tmp_path: Path) -> None:
+    settings = make_settings(fake_index, tmp_path / "c", max_retry_attempts=2)
+    fake_index.set_fault(Fault.status(503))
+    async with AutoDocsService.running(settings) as service:
+        with pytest.raises(UpstreamUnavailable) as caught:
+            await service.get_package_docs("click")
+    assert caught.value.retryable
+    assert fake_index.request_count == 3, "one attempt plus two retries"
+
+
+async def test_refresh_forgets_a_package(service: AutoDocsService, fake_index: FakeIndex) -> None:
+    await service.get_package_docs("click")
+    refreshed = await service.refresh("click")
+    assert refreshed.removed_entries == 2
+    before = fake_index.request_count
+    page = await service.get_package_docs("click")
+    assert page.source == "index"
+    assert fake_index.request_count == before + 1
+    stats = await service.cache_stats()
+    assert stats.documents == 1 and stats.packages == 1
+
+
+@pytest.mark.parametrize("package", ["requests", "rich", "httpx", "django", "numpy", "click"])
+@pytest.mark.parametrize("budget", [1000, 2500, 6000])
+async def test_page_token_estimate_matches_what_is_sent(service: AutoDocsService, package: str, budget: int) -> None:
+    from autodocs.docs.tokens import count_tokens
+
+    page = await service.get_package_docs(package, max_tokens=budget)
+    sent = count_tokens(page.model_dump_json())
+    assert sent <= budget, f"{package}: sent {sent} tokens for a budget of {budget}"
+    assert abs(sent - page.tokens) <= max(40, 0.1 * sent), f"{package}: estimated {page.tokens}, sent {sent}"
