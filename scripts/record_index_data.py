@@ -303,9 +303,7 @@ def record(names: Iterable[str], workers: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", help="record just these packages (manifest is merged)")
     parser.add_argument("--workers", type=int, default=8)
     args = parser.parse_args(argv)

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from autodocs import __version__
 from autodocs.config import Settings, load_settings
-from autodocs.docs.model import DocsPage
+from autodocs.docs.model import DocsPage, compact
 from autodocs.errors import AutoDocsError, ConfigError, to_error_payload
 from autodocs.logs import configure_logging
 from autodocs.manifests import ScanResult
@@ -189,7 +189,7 @@ def _config(settings: Settings, as_json: bool) -> int:
 
 
 def _print_json(model: BaseModel) -> int:
-    sys.stdout.write(json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json.dumps(compact(model.model_dump(mode="json")), ensure_ascii=False, indent=2) + "\n")
     return EXIT_OK
 
 
@@ -225,9 +225,7 @@ def _show_page(page: DocsPage) -> None:
         console.print(escape(page.summary))
     for warning in page.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
-    for section in page.sections:
-        console.rule(escape(section.title))
-        console.print(escape(section.content), highlight=False)
+    console.print(escape(page.content), highlight=False)
     if page.next_cursor:
         console.rule()
         console.print(f"More: autodocs docs {page.name} --cursor {page.next_cursor}")

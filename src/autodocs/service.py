@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import functools
 import time
-from collections import OrderedDict
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,10 +27,10 @@ from pydantic import BaseModel, Field
 
 from autodocs.cache import CacheStats, Store, open_store
 from autodocs.config import Settings
-from autodocs.docs.budget import Cursor, Page, decode_cursor, encode_cursor, paginate
+from autodocs.docs.budget import decode_cursor
 from autodocs.docs.build import build_document
 from autodocs.docs.model import DocsPage, PackageDocument
-from autodocs.docs.tokens import count_tokens
+from autodocs.docs.pages import PageRequest, make_page, measure_reply_overhead
 from autodocs.errors import (
     AutoDocsError,
     InvalidArgument,
@@ -41,22 +42,23 @@ from autodocs.errors import (
 )
 from autodocs.index import IndexClient, ReleaseList, VersionMetadata, normalize_package_name
 from autodocs.manifests import ScanResult, scan_project
-from autodocs.resolve import exact_pin, parse_constraint, resolve_version
+from autodocs.memo import LruMap
+from autodocs.resolve import ResolvedVersion, exact_pin, parse_constraint, resolve_version
 
 __all__ = ["AutoDocsService", "ContextResult", "FailedPackage", "ProjectContextResult", "RefreshResult"]
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
-#: Parsed documents kept in memory; they are immutable per version, so this is only a speed-up.
+#: In-memory speed-ups in front of the store. Documents are immutable per version and pages
+#: are pure functions of (document, request), so these never serve anything the store would not.
 _MEMORY_DOCUMENTS = 512
+_MEMORY_PAGES = 256
+_MEMORY_RELEASE_LISTS = 1024
+#: Cache writes wait this long so that the reply which caused them is sent first.
+_WRITE_DELAY_S = 0.005
 #: A dependency shown with context gets at least this many tokens.
 _MIN_TOKENS_PER_PACKAGE = 300
-#: Later pages repeat only name and version, not the metadata the first page carried.
-_CONTINUATION_HEADER_TOKENS = 190
-_MAX_OMITTED_LISTED = 50
-_MAX_AVAILABLE_LISTED = 100
-_HOW_TO_GET_MORE_TOKENS = 60
 
 
 class FailedPackage(BaseModel):
@@ -109,8 +111,13 @@ class AutoDocsService:
         self.settings = settings
         self.store = store
         self.index = index
-        self._memory: OrderedDict[tuple[str, str], PackageDocument] = OrderedDict()
+        self._documents: LruMap[tuple[str, str], PackageDocument] = LruMap(_MEMORY_DOCUMENTS)
+        self._pages: LruMap[tuple[str, str, PageRequest], DocsPage] = LruMap(_MEMORY_PAGES)
+        self._release_lists: LruMap[str, ReleaseList] = LruMap(_MEMORY_RELEASE_LISTS)
+        self._resolutions: LruMap[tuple[str, str, float], ResolvedVersion] = LruMap(_MEMORY_RELEASE_LISTS)
         self._inflight: dict[tuple[str, ...], asyncio.Task[Any]] = {}
+        self._pending_writes: deque[Callable[[], Awaitable[None]]] = deque()
+        self._writer: asyncio.Task[None] | None = None
         self._project_names: set[str] = set()
 
     @classmethod
@@ -120,11 +127,18 @@ class AutoDocsService:
         store = open_store(settings)
         await store.open()
         index = IndexClient(settings)
+        service = cls(settings, store, index)
         try:
-            yield cls(settings, store, index)
+            yield service
         finally:
+            await service.flush_writes()
             await index.aclose()
             await store.close()
+
+    async def flush_writes(self) -> None:
+        """Wait until every cache write queued so far is done (they run behind the replies)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
 
     # -- scanning ----------------------------------------------------------------------
 
@@ -156,8 +170,17 @@ class AutoDocsService:
             version_constraint, query, wanted = f"=={start.version}", start.query, start.sections
         async with self._deadline(f"docs for {name}"):
             resolved = await self._resolve(name, version_constraint)
-        page = _fit_page(resolved.document, budget, query=query, wanted=wanted, start=start)
-        return _to_page(resolved, page, version_constraint, query, budget, continuation=start is not None)
+        request = PageRequest(
+            budget=budget,
+            constraint=version_constraint,
+            query=query,
+            wanted=wanted,
+            start=start,
+            source=resolved.source,
+            latest=resolved.latest,
+            stale=resolved.stale,
+        )
+        return self._page(resolved.document, request)
 
     async def get_docs_with_context(
         self,
@@ -178,8 +201,16 @@ class AutoDocsService:
         runtime = _runtime_requirements(resolved.document)
         chosen = runtime[:limit] if include_dependencies else []
         main_budget = budget if not chosen else max(budget // 2, budget - _MIN_TOKENS_PER_PACKAGE * len(chosen))
-        main_page = _fit_page(resolved.document, main_budget)
-        package = _to_page(resolved, main_page, version_constraint, None, main_budget)
+        package = self._page(
+            resolved.document,
+            PageRequest(
+                budget=main_budget,
+                constraint=version_constraint,
+                source=resolved.source,
+                latest=resolved.latest,
+                stale=resolved.stale,
+            ),
+        )
         result = ContextResult(package=package, skipped_dependencies=[r[0] for r in runtime[len(chosen) :]])
         if chosen:
             each = max(_MIN_TOKENS_PER_PACKAGE, (budget - package.tokens) // len(chosen))
@@ -231,18 +262,24 @@ class AutoDocsService:
     # -- cache -------------------------------------------------------------------------
 
     async def cache_stats(self) -> CacheStats:
+        await self.flush_writes()  # count what this process has just cached, too
         return await self.store.stats()
 
     async def refresh(self, package_name: str | None = None) -> RefreshResult:
         """Forget cached entries (one package, or all) so the next call asks the index again."""
         if package_name is None:
+            await self.flush_writes()
             removed = await self.store.clear()
-            self._memory.clear()
+            for memo in (self._documents, self._pages, self._release_lists, self._resolutions):
+                memo.clear()
             return RefreshResult(scope="all", removed_entries=removed, message="The whole cache was cleared.")
         name = normalize_package_name(package_name)
+        await self.flush_writes()
         removed = await self.store.clear(name)
-        for key in [key for key in self._memory if key[0] == name]:
-            del self._memory[key]
+        self._documents.discard_where(lambda key: key[0] == name)
+        self._pages.discard_where(lambda key: key[0] == name)
+        self._release_lists.discard_where(lambda key: key == name)
+        self._resolutions.discard_where(lambda key: key[0] == name)
         return RefreshResult(
             scope=name,
             removed_entries=removed,
@@ -296,7 +333,11 @@ class AutoDocsService:
             else:
                 return _Resolved(await self._store_document(metadata), "index", None, False)
         releases, latest, stale = await self._release_list(name)
-        chosen = resolve_version(releases, specifiers)
+        memo_key = (name, str(specifiers), releases.fetched_at)
+        chosen = self._resolutions.get(memo_key)
+        if chosen is None:
+            chosen = resolve_version(releases, specifiers)
+            self._resolutions.put(memo_key, chosen)
         cached = await self._cached_document(name, chosen.version)
         if cached is not None:
             return _Resolved(cached, "cache", releases.latest, stale)
@@ -310,8 +351,9 @@ class AutoDocsService:
 
     async def _release_list(self, name: str) -> tuple[ReleaseList, VersionMetadata | None, bool]:
         """The release list (fresh from cache, else the index) and the latest metadata if fetched."""
-        cached = await self.store.get_release_list(name)
+        cached = self._release_lists.get(name) or await self.store.get_release_list(name)
         if cached is not None and time.time() - cached.fetched_at < self.settings.release_list_ttl:
+            self._release_lists.put(name, cached)
             return cached, None, False
         try:
             releases, latest = await self._single_flight(("project", name), self.index.fetch_project, name)
@@ -322,31 +364,53 @@ class AutoDocsService:
                 raise
             log.warning("service.stale_release_list", package=name, error=exc.type_name)
             return cached, None, True
-        await self.store.put_release_list(releases)
+        self._release_lists.put(name, releases)
+        self._write_behind(functools.partial(self.store.put_release_list, releases))
         return releases, latest, False
 
     async def _cached_document(self, name: str, version: str) -> PackageDocument | None:
-        key = (name, version)
-        document = self._memory.get(key)
+        document = self._documents.get((name, version))
         if document is not None:
-            self._memory.move_to_end(key)
             return document
         document = await self.store.get_document(name, version)
         if document is not None:
-            self._remember(document)
+            self._documents.put((name, version), document)
         return document
 
     async def _store_document(self, metadata: VersionMetadata) -> PackageDocument:
         document = build_document(metadata, max_description_chars=self.settings.max_doc_size)
-        await self.store.put_document(document)
-        self._remember(document)
+        measure_reply_overhead(document)
+        self._documents.put((document.name, document.version), document)
+        self._write_behind(functools.partial(self.store.put_document, document))
         return document
 
-    def _remember(self, document: PackageDocument) -> None:
-        self._memory[(document.name, document.version)] = document
-        self._memory.move_to_end((document.name, document.version))
-        while len(self._memory) > _MEMORY_DOCUMENTS:
-            self._memory.popitem(last=False)
+    def _write_behind(self, write: Callable[[], Awaitable[None]]) -> None:
+        """Queue a cache write to run after the reply; :meth:`flush_writes` waits for the queue.
+
+        One writer task drains the queue, after a short pause that lets the reply which
+        queued the write go out first. A failed write costs a warning and a later cache
+        miss, never the reply.
+        """
+        self._pending_writes.append(write)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._drain_writes())
+
+    async def _drain_writes(self) -> None:
+        await asyncio.sleep(_WRITE_DELAY_S)
+        while self._pending_writes:
+            write = self._pending_writes.popleft()
+            try:
+                await write()
+            except Exception as exc:
+                log.warning("cache.write_failed", error=repr(exc))
+
+    def _page(self, document: PackageDocument, request: PageRequest) -> DocsPage:
+        key = (document.name, document.version, request)
+        page = self._pages.get(key)
+        if page is None:
+            page = make_page(document, request)
+            self._pages.put(key, page)
+        return page
 
     async def _single_flight(self, key: tuple[str, ...], function: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Concurrent callers with the same key share one upstream call (and its outcome)."""
@@ -364,108 +428,12 @@ class AutoDocsService:
             task.exception()  # retrieved here so an outcome nobody awaited is not logged as lost
 
     async def _with_candidates(self, name: str, error: PackageNotFound) -> PackageNotFound:
-        known = set(await self.store.known_names()) | self._project_names
+        known = set(await self.store.known_names()) | self._project_names | set(self._release_lists.key_list())
+        known |= {document_name for document_name, _ in self._documents.key_list()}
         candidates = difflib.get_close_matches(name, sorted(known), n=5, cutoff=0.6)
         suggestions = [f"Did you mean: {', '.join(candidates)}?"] if candidates else []
         suggestions += error.suggestions
         return PackageNotFound(error.message, suggestions=suggestions, candidates=candidates)
-
-
-def _fit_page(
-    document: PackageDocument,
-    budget: int,
-    *,
-    query: str | None = None,
-    wanted: tuple[str, ...] = (),
-    start: Cursor | None = None,
-) -> Page:
-    """Paginate, then again with room for the lists the page carries (omitted, available sections)."""
-    header = _CONTINUATION_HEADER_TOKENS + count_tokens(document.summary or "") if start else document.header_tokens
-    reserved = 0
-    page = paginate(document, max_tokens=budget, query=query, wanted=wanted, start=start, header_tokens=header)
-    for _ in range(3):
-        listing = _listing_tokens(document, page)
-        if page.tokens - reserved + listing <= budget or not page.sections:
-            break
-        reserved = listing
-        page = paginate(
-            document, max_tokens=budget, query=query, wanted=wanted, start=start, header_tokens=header + reserved
-        )
-    page.tokens += _listing_tokens(document, page) - reserved
-    return page
-
-
-def _listing_tokens(document: PackageDocument, page: Page) -> int:
-    """Tokens of the lists a page carries besides its sections (see :func:`_listed_omitted`)."""
-    tokens = 0
-    if page.next_cursor is not None:
-        titles = {section.anchor: section.title_tokens for section in document.sections}
-        listed = page.omitted[: _listed_omitted(page)]
-        tokens += sum(2 * titles.get(item.anchor, 4) + 14 for item in listed) + _HOW_TO_GET_MORE_TOKENS
-    if page.missing:
-        tokens += sum(s.title_tokens + 2 for s in document.sections[:_MAX_AVAILABLE_LISTED])
-    return tokens
-
-
-def _listed_omitted(page: Page) -> int:
-    """How many omitted sections a page names: enough to choose from, never the bulk of the page."""
-    return min(len(page.omitted), _MAX_OMITTED_LISTED, max(5, page.tokens // 60))
-
-
-def _to_page(
-    resolved: _Resolved,
-    page: Page,
-    constraint: str | None,
-    query: str | None,
-    budget: int,
-    *,
-    continuation: bool = False,
-) -> DocsPage:
-    document = resolved.document
-    first_page = not continuation
-    warnings = []
-    if document.yanked:
-        warnings.append(f"Version {document.version} was yanked: {document.yanked_reason or 'no reason given'}.")
-    if document.description_truncated:
-        warnings.append("The description was longer than AUTODOCS_MAX_DOC_SIZE; its end is not included.")
-    if resolved.stale:
-        warnings.append("The package index could not be reached; the release list is from the cache.")
-    next_cursor = encode_cursor(page.next_cursor) if page.next_cursor else None
-    how = None
-    if next_cursor:
-        how = (
-            "Some sections did not fit in max_tokens. Call again with cursor=next_cursor for the next page, "
-            "ask for named sections (sections=[...], titles from omitted_sections), or raise max_tokens."
-        )
-    return DocsPage(
-        name=document.name,
-        version=document.version,
-        requested_constraint=constraint,
-        source=resolved.source,
-        stale=resolved.stale,
-        latest_version=resolved.latest,
-        continuation=continuation,
-        summary=document.summary,
-        requires_python=document.requires_python if first_page else None,
-        license=document.license if first_page else None,
-        home_page=document.home_page if first_page else None,
-        project_urls=document.project_urls if first_page else {},
-        requirements=[r.as_pep508() for r in document.requirements] if first_page else [],
-        yanked=document.yanked,
-        yanked_reason=document.yanked_reason,
-        query=query,
-        sections=page.sections,
-        truncated=next_cursor is not None,
-        omitted_sections=page.omitted[: _listed_omitted(page)],
-        omitted_count=len(page.omitted),
-        missing_sections=page.missing,
-        available_sections=[s.title for s in document.sections[:_MAX_AVAILABLE_LISTED]] if page.missing else [],
-        next_cursor=next_cursor,
-        how_to_get_more=how,
-        tokens=page.tokens,
-        max_tokens=budget,
-        warnings=warnings,
-    )
 
 
 def _runtime_requirements(document: PackageDocument) -> list[tuple[str, str | None]]:

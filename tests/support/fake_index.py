@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import unquote
 
-__all__ = ["DEFAULT_DATA_DIR", "FakeIndex", "Fault", "main", "normalize"]
+__all__ = ["DEFAULT_DATA_DIR", "FakeIndex", "Fault", "main", "mix_fault", "normalize"]
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "index"
 INVALID_BASE = "https://index.invalid"
@@ -148,7 +148,7 @@ def mix_fault(key: str) -> Fault:
 class FakeIndex:
     """The fake index server. Use as a context manager, or call :meth:`start` and :meth:`stop`."""
 
-    def __init__(self, data_dir: Path | None = None, latency_s: float = 0.0, seed: int = 0, *, port: int = 0):
+    def __init__(self, data_dir: Path | None = None, latency_s: float = 0.0, seed: int = 0, *, port: int = 0) -> None:
         self.latency_s = latency_s  # applied to every request; may be changed at run time
         self._port = port
         self._rng = random.Random(seed)

@@ -1,8 +1,9 @@
 """The embedded default store: one SQLite file in WAL mode.
 
-All SQLite work runs on one dedicated worker thread (one connection, used only there), so
-the event loop never blocks and statements never interleave. WAL lets other processes
-(a CLI next to a running server) read and write the same file safely.
+SQLite work runs on two dedicated threads, each with its own connection: a writer thread
+(writes are serialized, and a WAL checkpoint's fsync lands there) and a reader thread, so
+a read never waits behind a write and the event loop never blocks. WAL lets the reader,
+the writer and other processes (a CLI next to a running server) share the file safely.
 
 A file that is not a database, or fails ``PRAGMA quick_check``, is renamed to
 ``<file>.corrupt-<timestamp>`` with a warning and a fresh cache is built in its place;
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -57,8 +59,11 @@ _CORRUPTION = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 class SQLiteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._executor: ThreadPoolExecutor | None = None
-        self._connection: sqlite3.Connection | None = None
+        self._reader: ThreadPoolExecutor | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._local = threading.local()  # each worker thread's own connection
+        self._generation = 0  # bumped when the file is replaced; threads then reconnect
+        self._recovery = threading.Lock()
         self.hits = 0
         self.misses = 0
         self.recovered = 0
@@ -66,15 +71,16 @@ class SQLiteStore:
     # -- lifecycle -------------------------------------------------------------------
 
     async def open(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autodocs-sqlite")
-        await self._call(self._open_sync)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autodocs-sqlite-write")
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autodocs-sqlite-read")
+        await self._write(self._open_sync)
 
     async def close(self) -> None:
-        if self._executor is None:
-            return
-        await self._call(self._close_sync)
-        self._executor.shutdown(wait=True)
-        self._executor = None
+        for executor in (self._reader, self._writer):
+            if executor is not None:
+                await asyncio.get_running_loop().run_in_executor(executor, self._close_local)
+                executor.shutdown(wait=True)
+        self._reader = self._writer = None
 
     def _open_sync(self) -> None:
         try:
@@ -82,67 +88,88 @@ class SQLiteStore:
         except OSError as exc:
             raise CacheError(f"Cannot create the cache folder {self.path.parent}: {exc.strerror}.") from None
         try:
-            self._connect_and_check()
+            self._check(self._db())
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
                 raise CacheError(f"Cannot open the cache {self.path}: {exc}.") from None
-            self._move_aside(str(exc))
-            self._connect_and_check()
+            self._move_aside(self._generation, str(exc))
+            self._check(self._db())
 
-    def _connect_and_check(self) -> None:
+    def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
         try:
             connection.execute("PRAGMA busy_timeout = 5000")
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
-            verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
-            if verdict != "ok":
-                raise _corrupt(f"quick_check: {verdict}")
-            with connection:
-                connection.executescript(_SCHEMA)
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except BaseException:
             connection.close()
             raise
-        self._connection = connection
+        return connection
 
-    def _close_sync(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    def _move_aside(self, reason: str) -> None:
-        self._close_sync()
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        for suffix in ("", "-wal", "-shm"):
-            source = Path(f"{self.path}{suffix}")
-            if source.exists():
-                source.replace(Path(f"{target}{suffix}"))
-        self.recovered += 1
-        log.warning("cache.corrupt_moved_aside", path=str(self.path), moved_to=str(target), reason=reason)
-
-    # -- running statements on the worker thread ----------------------------------------
-
-    async def _call(self, function: Callable[[], T]) -> T:
-        if self._executor is None:
-            raise CacheError("The cache store is closed.", retryable=False)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function)
+    def _check(self, connection: sqlite3.Connection) -> None:
+        verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
+        if verdict != "ok":
+            raise sqlite3.DatabaseError(f"quick_check: {verdict}")
+        with connection:
+            connection.executescript(_SCHEMA)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _db(self) -> sqlite3.Connection:
-        if self._connection is None:
-            self._connect_and_check()
-        assert self._connection is not None
-        return self._connection
+        """This thread's connection, reopened when the file was replaced since it was made."""
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is not None and self._local.generation == self._generation:
+            return connection
+        self._close_local()
+        generation = self._generation
+        connection = self._connect()
+        self._local.connection, self._local.generation = connection, generation
+        return connection
+
+    def _close_local(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    def _move_aside(self, seen_generation: int, reason: str) -> None:
+        """Rename the broken file (once, whichever thread saw it first) and start a fresh one."""
+        with self._recovery:
+            self._close_local()
+            if seen_generation != self._generation:
+                return  # the other thread already replaced it
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+            for suffix in ("", "-wal", "-shm"):
+                source = Path(f"{self.path}{suffix}")
+                if source.exists():
+                    source.replace(Path(f"{target}{suffix}"))
+            self._generation += 1
+            self.recovered += 1
+        log.warning("cache.corrupt_moved_aside", path=str(self.path), moved_to=str(target), reason=reason)
+
+    # -- running statements on the worker threads --------------------------------------
+
+    async def _read(self, function: Callable[[], T]) -> T:
+        return await self._run(self._reader, function)
+
+    async def _write(self, function: Callable[[], T]) -> T:
+        return await self._run(self._writer, function)
+
+    @staticmethod
+    async def _run(executor: ThreadPoolExecutor | None, function: Callable[[], T]) -> T:
+        if executor is None:
+            raise CacheError("The cache store is closed.", retryable=False)
+        return await asyncio.get_running_loop().run_in_executor(executor, function)
 
     def _guarded(self, function: Callable[[sqlite3.Connection], T], on_corruption: T) -> T:
         """Run ``function``; corruption → move aside, rebuild, return ``on_corruption``."""
+        generation = self._generation
         try:
             return function(self._db())
         except sqlite3.DatabaseError as exc:
             if _is_corruption(exc):
-                self._move_aside(str(exc))
-                self._connect_and_check()
+                self._move_aside(generation, str(exc))
+                self._check(self._db())
                 return on_corruption
             raise CacheError(f"Cache {self.path} failed: {exc}.") from None
 
@@ -160,7 +187,7 @@ class SQLiteStore:
                 db.execute("UPDATE documents SET last_used = ? WHERE name = ? AND version = ?", (now, name, version))
             return str(row[0])
 
-        body = await self._call(lambda: self._guarded(read, None))
+        body = await self._read(lambda: self._guarded(read, None))
         if body is None:
             self.misses += 1
             return None
@@ -185,14 +212,14 @@ class SQLiteStore:
                     (document.name, document.version, body, now, now),
                 )
 
-        await self._call(lambda: self._guarded(write, None))
+        await self._write(lambda: self._guarded(write, None))
 
     async def get_release_list(self, name: str) -> ReleaseList | None:
         def read(db: sqlite3.Connection) -> str | None:
             row = db.execute("SELECT body FROM release_lists WHERE name = ?", (name,)).fetchone()
             return None if row is None else str(row[0])
 
-        body = await self._call(lambda: self._guarded(read, None))
+        body = await self._read(lambda: self._guarded(read, None))
         if body is None:
             return None
         try:
@@ -212,21 +239,21 @@ class SQLiteStore:
                     (releases.name, body, releases.fetched_at),
                 )
 
-        await self._call(lambda: self._guarded(write, None))
+        await self._write(lambda: self._guarded(write, None))
 
     async def cached_versions(self, name: str) -> list[str]:
         def read(db: sqlite3.Connection) -> list[str]:
             rows = db.execute("SELECT version FROM documents WHERE name = ? ORDER BY created_at", (name,))
             return [str(row[0]) for row in rows]
 
-        return await self._call(lambda: self._guarded(read, []))
+        return await self._read(lambda: self._guarded(read, []))
 
     async def known_names(self) -> list[str]:
         def read(db: sqlite3.Connection) -> list[str]:
             rows = db.execute("SELECT name FROM documents UNION SELECT name FROM release_lists")
             return sorted(str(row[0]) for row in rows)
 
-        return await self._call(lambda: self._guarded(read, []))
+        return await self._read(lambda: self._guarded(read, []))
 
     async def clear(self, name: str | None = None) -> int:
         def delete(db: sqlite3.Connection) -> int:
@@ -239,7 +266,7 @@ class SQLiteStore:
                     removed += db.execute("DELETE FROM release_lists WHERE name = ?", (name,)).rowcount
             return int(removed)
 
-        return await self._call(lambda: self._guarded(delete, 0))
+        return await self._write(lambda: self._guarded(delete, 0))
 
     async def stats(self) -> CacheStats:
         def read(db: sqlite3.Connection) -> tuple[int, int, int, int]:
@@ -251,7 +278,7 @@ class SQLiteStore:
             pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
             return int(packages), int(documents), int(lists), int(pages)
 
-        packages, documents, lists, size = await self._call(lambda: self._guarded(read, (0, 0, 0, 0)))
+        packages, documents, lists, size = await self._read(lambda: self._guarded(read, (0, 0, 0, 0)))
         return CacheStats(
             backend="sqlite",
             location=str(self.path),
@@ -269,7 +296,3 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
     name = getattr(exc, "sqlite_errorname", "")
     text = str(exc).lower()
     return name in _CORRUPTION or "malformed" in text or "not a database" in text or "quick_check" in text
-
-
-def _corrupt(message: str) -> sqlite3.DatabaseError:
-    return sqlite3.DatabaseError(message)

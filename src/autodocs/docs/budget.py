@@ -18,10 +18,20 @@ from dataclasses import dataclass
 
 from autodocs.docs.model import DocSection, OmittedSection, PackageDocument, PageSection
 from autodocs.docs.ranking import bm25_scores
-from autodocs.docs.tokens import count_json_tokens, count_tokens
+from autodocs.docs.tokens import count_json_tokens
 from autodocs.errors import InvalidArgument
 
-__all__ = ["Cursor", "Page", "decode_cursor", "encode_cursor", "paginate"]
+__all__ = [
+    "SECTION_OVERHEAD_TOKENS",
+    "Cursor",
+    "Page",
+    "decode_cursor",
+    "encode_cursor",
+    "paginate",
+    "render_page",
+    "render_section",
+    "section_cost",
+]
 
 _LOW_PRIORITY = re.compile(
     r"change ?log|changes|history|release notes|what'?s new|news|license|licence|contribut|credits|authors|"
@@ -30,8 +40,9 @@ _LOW_PRIORITY = re.compile(
     re.IGNORECASE,
 )
 _MAX_CURSOR_LENGTH = 20_000
-#: A page section's JSON keys and flags around its title and content.
-SECTION_OVERHEAD_TOKENS = 32
+CONTINUES_NOTE = "\n\n[... this section continues on the next page]"
+#: Besides its rendered Markdown, a section on a page costs its separator and its title in ``sections``.
+SECTION_OVERHEAD_TOKENS = 4
 _HIGH_PRIORITY = re.compile(
     r"install|quick ?start|getting started|usage|example|tutorial|basic|introduction|overview|features|"
     r"how to use|api|documentation|configuration",
@@ -156,12 +167,12 @@ def paginate(
         nonlocal used, partial
         section = sections[index]
         rest = section.content[offset:]
-        title_cost = 2 * count_tokens(section.title) + SECTION_OVERHEAD_TOKENS
-        whole_cost = count_json_tokens(rest) + title_cost
-        piece = rest if used + whole_cost <= budget else _fitting_prefix(rest, max(budget - used - title_cost, 1))
+        overhead = section_cost(section, "", continued=offset > 0, complete=False)
+        whole = section_cost(section, rest, continued=offset > 0, complete=True)
+        piece = rest if used + whole <= budget else _fitting_prefix(rest, max(budget - used - overhead, 1))
         complete = len(piece) >= len(rest)
         taken.append((index, _page_section(section, piece, offset > 0, complete)))
-        used += count_json_tokens(piece) + title_cost
+        used += whole if complete else overhead + count_json_tokens(piece)
         if complete:
             delivered.add(index)
             partial = None
@@ -172,13 +183,13 @@ def paginate(
         cut(*partial)
     else:
         first = next((index for index in sequence if index not in delivered), None)
-        if first is not None and sections[first].tokens + SECTION_OVERHEAD_TOKENS > budget:
+        if first is not None and sections[first].tokens > budget:
             cut(first, 0)
     if partial is None:
         for index in sequence:
             if index in delivered:
                 continue
-            cost = sections[index].tokens + SECTION_OVERHEAD_TOKENS
+            cost = sections[index].tokens
             if used + cost <= budget:
                 taken.append((index, _page_section(sections[index], sections[index].content, False, True)))
                 delivered.add(index)
@@ -200,6 +211,28 @@ def paginate(
         next_cursor=next_cursor,
         tokens=header + used,
     )
+
+
+def render_section(title: str, level: int, content: str, *, continued: bool = False, complete: bool = True) -> str:
+    """One section as Markdown: a heading of its level, its body, and a note when it goes on later."""
+    marks = "#" * min(max(level, 1), 6)
+    heading = f"{marks} {title} (continued)" if continued else f"{marks} {title}"
+    body = content.strip("\n")
+    note = "" if complete else CONTINUES_NOTE
+    return f"{heading}\n\n{body}{note}" if body or note else heading
+
+
+def render_page(sections: list[PageSection]) -> str:
+    """A page as Markdown: its sections in the order given, a blank line apart."""
+    return "\n\n".join(
+        render_section(s.title, s.level, s.content, continued=s.continued, complete=s.complete) for s in sections
+    )
+
+
+def section_cost(section: DocSection, content: str, *, continued: bool = False, complete: bool = True) -> int:
+    """Tokens a (part of a) section adds to a page: rendered Markdown, JSON-escaped, plus overhead."""
+    rendered = render_section(section.title, section.level, content, continued=continued, complete=complete)
+    return count_json_tokens(rendered) + section.title_tokens + SECTION_OVERHEAD_TOKENS
 
 
 def _page_section(section: DocSection, content: str, continued: bool, complete: bool) -> PageSection:

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from autodocs.docs.budget import section_cost
 from autodocs.docs.model import DocSection, PackageDocument, RequirementInfo
-from autodocs.docs.sections import detect_format, split_sections
-from autodocs.docs.tokens import count_json_tokens, count_tokens
+from autodocs.docs.sections import split_document
+from autodocs.docs.tokens import count_tokens
 from autodocs.index.models import VersionMetadata
 
 __all__ = ["build_document"]
 
 _PLACEHOLDERS = {"", "UNKNOWN", "None"}
 _MAX_LICENSE_CHARS = 200
-#: The reply's keys and small values besides the metadata (source, flags, cursor, counts).
-_REPLY_KEYS_TOKENS = 140
 _EXTRA_MARKER = re.compile(r"""\bextra\s*==\s*["']([^"']+)["']""")
 
 
@@ -31,17 +29,19 @@ def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> 
         cut = description.rfind("\n", 0, max_description_chars)
         description = description[: cut if cut > max_description_chars // 2 else max_description_chars]
     content_type = _text(info.get("description_content_type")) or None
-    sections = [
-        DocSection(
-            title=section.title,
-            anchor=section.anchor,
-            level=section.level,
-            content=section.content,
-            title_tokens=count_tokens(section.title),
-            tokens=2 * count_tokens(section.title) + count_json_tokens(section.content),
+    description_format, parts = split_document(description, content_type)
+    sections = []
+    for part in parts:
+        section = DocSection(
+            title=part.title,
+            anchor=part.anchor,
+            level=part.level,
+            content=part.content,
+            title_tokens=count_tokens(part.title),
+            tokens=0,
         )
-        for section in split_sections(description, content_type)
-    ]
+        section.tokens = section_cost(section, section.content)
+        sections.append(section)
     document = PackageDocument(
         name=canonicalize_name(metadata.name or "unknown"),
         version=metadata.version,
@@ -53,33 +53,11 @@ def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> 
         requirements=_requirements(info.get("requires_dist")),
         yanked=bool(info.get("yanked")),
         yanked_reason=_text(info.get("yanked_reason")) or None,
-        description_format=detect_format(description, content_type),
+        description_format=description_format,
         description_truncated=truncated,
         sections=sections,
     )
-    document.header_tokens = header_tokens(document)
     return document
-
-
-def header_tokens(document: PackageDocument) -> int:
-    """Tokens of a first page's fixed part: metadata plus the reply's own keys."""
-    header = document.model_dump(include=_HEADER_FIELDS)
-    header["requirements"] = [requirement.as_pep508() for requirement in document.requirements]
-    return count_tokens(json.dumps(header, ensure_ascii=False)) + _REPLY_KEYS_TOKENS
-
-
-_HEADER_FIELDS = {
-    "name",
-    "version",
-    "summary",
-    "requires_python",
-    "license",
-    "home_page",
-    "project_urls",
-    "requirements",
-    "yanked",
-    "yanked_reason",
-}
 
 
 def _text(value: Any) -> str:

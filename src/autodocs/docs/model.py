@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -13,6 +14,8 @@ __all__ = [
     "PackageDocument",
     "PageSection",
     "RequirementInfo",
+    "compact",
+    "reply_json",
 ]
 
 
@@ -55,7 +58,8 @@ class PackageDocument(BaseModel):
     description_format: str = "text"
     description_truncated: bool = False
     sections: list[DocSection] = Field(default_factory=list)
-    header_tokens: int = 0
+    header_tokens: int = Field(default=0, description="Tokens of a first page without sections.")
+    continuation_tokens: int = Field(default=0, description="Tokens of a later page without sections.")
 
 
 class PageSection(BaseModel):
@@ -74,38 +78,58 @@ class OmittedSection(BaseModel):
 
 
 class DocsPage(BaseModel):
-    """What ``get_package_docs`` returns: one budgeted page of one exact version's documentation."""
+    """What ``get_package_docs`` returns: one budgeted page of one exact version's documentation.
+
+    Keys whose value is empty (null, [], {}) are left out of the reply (see :func:`compact`).
+    """
 
     name: str
-    version: str
-    requested_constraint: str | None = None
-    source: Literal["cache", "index"]
-    stale: bool = False
-    latest_version: str | None = None
-    continuation: bool = Field(
-        default=False, description="A later page: metadata (requirements, URLs) is on the first page only."
-    )
+    version: str = Field(description="The exact version these docs describe.")
+    source: Literal["cache", "index"] = Field(description="Where this reply came from.")
+    stale: bool = Field(default=False, description="True when the index was unreachable and the cache answered.")
+    latest_version: str | None = Field(default=None, description="Newest release, when known.")
     summary: str | None = None
     requires_python: str | None = None
     license: str | None = None
-    home_page: str | None = None
     project_urls: dict[str, str] = Field(default_factory=dict)
     requirements: list[str] = Field(default_factory=list, description="PEP 508 requirements of this version.")
     yanked: bool = False
-    yanked_reason: str | None = None
-    query: str | None = None
-    sections: list[PageSection] = Field(default_factory=list)
+    format: str = Field(default="text", description="Markup of content: markdown, rst or text.")
+    content: str = Field(
+        default="",
+        description="This page's documentation: each section under a Markdown heading, in the document's "
+        "order; a cut section says where it continues. Later pages omit the metadata of the first.",
+    )
+    sections: list[str] = Field(default_factory=list, description="Titles of the sections on this page.")
     truncated: bool = Field(default=False, description="True when some content is not on this page.")
-    omitted_sections: list[OmittedSection] = Field(
-        default_factory=list, description="Sections left for later pages, most important first (at most 50 listed)."
+    omitted_sections: list[str] = Field(
+        default_factory=list,
+        description="Titles of sections left for later pages, most important first (at most 50 listed).",
     )
     omitted_count: int = Field(default=0, description="How many sections are left for later pages.")
     missing_sections: list[str] = Field(default_factory=list, description="Requested sections not found.")
     available_sections: list[str] = Field(
-        default_factory=list, description="Section titles (when some were cut or not found; at most 100)."
+        default_factory=list, description="Section titles, when requested sections were not found (at most 100)."
     )
     next_cursor: str | None = Field(default=None, description="Pass as cursor to get the next page.")
     how_to_get_more: str | None = None
-    tokens: int = Field(description="Estimated tokens of this page.")
-    max_tokens: int
+    tokens: int = Field(description="Estimated tokens of this reply.")
     warnings: list[str] = Field(default_factory=list)
+
+
+def compact(value: Any) -> Any:
+    """A JSON value without the object keys whose value is null, [] or {} (recursively).
+
+    Replies carry many optional fields that are usually empty; leaving them out saves the
+    assistant tokens and the client validation work, and the schema marks them optional.
+    """
+    if isinstance(value, dict):
+        return {k: compact(v) for k, v in value.items() if v is not None and v != [] and v != {}}
+    if isinstance(value, list):
+        return [compact(item) for item in value]
+    return value
+
+
+def reply_json(model: BaseModel) -> str:
+    """The text an assistant receives for ``model``: compact JSON."""
+    return json.dumps(compact(model.model_dump(mode="json")), ensure_ascii=False)

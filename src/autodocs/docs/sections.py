@@ -8,31 +8,34 @@ intact, in the markup the author wrote).
 
 Why this is hand-written rather than built on a parser library:
 
-* docutils and markdown-it-py (or mistune, commonmark) *render*: they produce a node tree
-  or HTML, and mapping tree nodes back to exact source spans is partial at best (docutils
-  keeps line numbers on some nodes only, markdown-it keeps block maps but rewrites inline
-  text). We would render and then try to reverse the rendering.
-* Neither is a light dependency, and no single one reads both formats; docutils alone is a
-  large package that also executes directives we do not want to run on untrusted input.
-* We only need the *block outline*: which lines are headings. That is a small, well
-  specified subset of both grammars, implementable as one linear pass over lines with a
-  handful of states (fenced/indented code, HTML blocks, lists, block quotes and tables for
-  Markdown; literal blocks, directives, tables and title adornments for reStructuredText).
+* No light dependency reads both formats into raw-source sections. docutils and
+  markdown-it-py (or mistune, commonmark) are renderers: they build a document tree for
+  HTML output. markdown-it-py does keep line ranges on block tokens, but it reads Markdown
+  only; docutils keeps line numbers on some nodes only, reports (and in PyPI's strict mode
+  refuses) READMEs that are not valid reStructuredText, and would be a large dependency
+  whose directives (``include``, ``raw``) we would have to disable on untrusted input.
+  Mapping tree nodes back to the original source, per format, is more code than this.
+* We only need the *block outline*, which lines are headings, and then the source
+  between them verbatim. That is a small, well specified subset of both grammars: one
+  linear pass over the lines with a handful of states (fenced and indented code, HTML
+  blocks, lists, block quotes and tables for Markdown; literal blocks, directive bodies,
+  simple tables and title adornments for reStructuredText).
 
-Everything here is linear in the input: one pass over the lines, string methods instead of
-regular expressions wherever a line can be huge, and the few regular expressions used on
-titles have no nested or overlapping quantifiers (titles are also capped before cleaning).
-The functions never raise on any ``str`` input.
+Everything is linear in the input: one pass over the lines, string methods rather than
+regular expressions on whole lines (a line can be megabytes long), and title clean-up on
+at most ``_MAX_TITLE_SOURCE`` characters per heading with expressions that do not
+backtrack catastrophically. The functions never raise on any ``str`` input.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["OVERVIEW_TITLE", "DocFormat", "Section", "detect_format", "split_sections"]
+__all__ = ["OVERVIEW_TITLE", "DocFormat", "Section", "detect_format", "split_document", "split_sections"]
 
 DocFormat = Literal["markdown", "rst", "text"]
 
@@ -72,7 +75,7 @@ def detect_format(text: str, content_type: str | None) -> DocFormat:
     lines = _lines(text)
     if not lines:
         return "text"
-    return _detect(text, lines)[0]
+    return _detect_lines(lines)[0]
 
 
 def split_sections(text: str, content_type: str | None = None) -> list[Section]:
@@ -84,19 +87,25 @@ def split_sections(text: str, content_type: str | None = None) -> list[Section]:
     the section they are in. Sections with an empty body are kept. Plain text is one
     ``Overview`` section; blank input gives ``[]``.
     """
+    return split_document(text, content_type)[1]
+
+
+def split_document(text: str, content_type: str | None = None) -> tuple[DocFormat, list[Section]]:
+    """The markup of ``text`` (as :func:`detect_format` says) and its sections (as :func:`split_sections`)."""
     lines = _lines(text)
     if not lines:
-        return []
+        return _format_from_content_type(content_type) or "text", []
     fmt = _format_from_content_type(content_type)
+    headings: Sequence[_Heading]
     if fmt is None:
-        fmt, headings = _detect(text, lines)
+        fmt, headings = _detect_lines(lines)
     elif fmt == "markdown":
         headings = _markdown_headings(lines)[0]
     elif fmt == "rst":
         headings = _rst_headings(lines)[0]
     else:
         headings = []
-    return _build_sections(lines, headings)
+    return fmt, _build_sections(lines, headings)
 
 
 # --------------------------------------------------------------------------- common parts
@@ -159,7 +168,7 @@ def _block(lines: list[str], start: int, end: int) -> str:
     return "\n".join(lines[start:end]).rstrip()
 
 
-def _build_sections(lines: list[str], headings: list[_Heading]) -> list[Section]:
+def _build_sections(lines: list[str], headings: Sequence[_Heading]) -> list[Section]:
     parts: list[tuple[str, int, str]] = []
     first = headings[0].start if headings else len(lines)
     overview = _block(lines, 0, first)
@@ -215,21 +224,6 @@ def _indent(line: str) -> tuple[int, str]:
 
 
 # --------------------------------------------------------------------------- detection
-
-
-#: The last detection, by input text: callers (the document builder) usually split a
-#: description and then ask for its format, so the second call is free. One entry only.
-_last_detection: tuple[str, DocFormat, list[_Heading]] | None = None
-
-
-def _detect(text: str, lines: list[str]) -> tuple[DocFormat, list[_Heading]]:
-    global _last_detection
-    last = _last_detection
-    if last is not None and last[0] == text:
-        return last[1], last[2]
-    fmt, headings = _detect_lines(lines)
-    _last_detection = (text, fmt, headings)
-    return fmt, headings
 
 
 def _detect_lines(lines: list[str]) -> tuple[DocFormat, list[_Heading]]:
@@ -411,7 +405,7 @@ _HTML_RAW_BLOCK = re.compile(r"<(script|pre|style|textarea)(?=[\s>]|$)", re.I)
 _HTML_BLOCK_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?=[\s/>]|$)")
 _HTML_LONE_TAG = re.compile(r"(?:<[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|</[A-Za-z][A-Za-z0-9-]*\s*>)\s*$")
 _HTML_HEADING_OPEN = re.compile(r"<h([1-6])(?:\s[^<>]*)?>", re.I)
-_HTML_HEADING_CLOSE = {level: re.compile(f"</h{level}", re.I) for level in range(1, 7)}
+_HTML_HEADING_CLOSE = {level: re.compile(f"</h{level}\\s*>", re.I) for level in range(1, 7)}
 #: CommonMark's HTML block kind 6: these tags start a block even inside a paragraph.
 _HTML_BLOCK_NAMES = frozenset(
     (  # noqa: SIM905 - a word list reads better than 62 quoted strings
@@ -548,13 +542,17 @@ class _HtmlHeadings:
         rest = body[opening.end() :]
         found = closer.search(rest)
         if found:
-            return index + 1, level, rest[: found.start()]
-        end = self._closing_line(index, level, closer)
-        if end < 0:
-            return None
-        last = self._lines[end]
-        found = closer.search(last)
-        inner = [rest, *self._lines[index + 1 : end], last[: found.start() if found else 0]]
+            end, inner, tail = index, [rest[: found.start()]], rest[found.end() :]
+        else:
+            end = self._closing_line(index, level, closer)
+            last = self._lines[end] if end >= 0 else ""
+            found = closer.search(last)
+            if not found:
+                return None
+            inner = [rest, *self._lines[index + 1 : end], last[: found.start()]]
+            tail = last[found.end() :]
+        if tail.strip() and _clean_md_title(tail):
+            return None  # text follows the heading on its line: keep the line as body text
         return end + 1, level, " ".join(inner)
 
     def _closing_line(self, index: int, level: int, closer: re.Pattern[str]) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import anyio
 
 from autodocs.config import Settings
@@ -19,6 +21,17 @@ _HANGUP = (
 )
 
 
+def freeze_startup_heap() -> None:
+    """Move everything alive after start-up out of the garbage collector's sight.
+
+    The imported SDK, pydantic schemas and friends are hundreds of thousands of objects
+    that live as long as the process; without this, every full collection walks them all
+    and a request that happens to trigger one pays ~60 ms. Measured in bench/stdio_latency.py.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def serve_stdio(settings: Settings) -> int:
     """Serve MCP on stdin/stdout until the client closes its end; returns the exit code.
 
@@ -26,6 +39,7 @@ def serve_stdio(settings: Settings) -> int:
     """
     server = build_server(settings)
     configure_logging(settings.log_level)  # after the SDK's own logging setup, so ours wins
+    freeze_startup_heap()
     try:
         anyio.run(server.run_stdio_async)
     except KeyboardInterrupt:

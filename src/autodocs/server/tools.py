@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from autodocs import __version__
 from autodocs.cache import CacheStats
 from autodocs.config import Settings
-from autodocs.docs.model import DocsPage
+from autodocs.docs.model import DocsPage, compact
 from autodocs.errors import AutoDocsError, to_error_payload
 from autodocs.manifests import ScanResult
 from autodocs.service import AutoDocsService, ContextResult, RefreshResult
@@ -56,7 +56,7 @@ class _Holder:
 
 
 def _ok(model: BaseModel) -> CallToolResult:
-    payload = model.model_dump(mode="json")
+    payload = compact(model.model_dump(mode="json"))
     text = json.dumps(payload, ensure_ascii=False)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=payload)
 

@@ -1,0 +1,45 @@
+"""Helpers shared by the benchmarks: the fake index as a subprocess, and small statistics."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def fake_index_process(latency_ms: float = 0, fault_mix: str | None = None, seed: int = 0) -> Iterator[str]:
+    """Start ``tests.support.fake_index`` in its own process (so its CPU does not skew timings)."""
+    command = [sys.executable, "-m", "tests.support.fake_index", "--latency-ms", str(latency_ms), "--seed", str(seed)]
+    if fault_mix:
+        command += ["--fault-mix", fault_mix]
+    process = subprocess.Popen(
+        command, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ}
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"fake index did not start: {line!r}")
+        yield line.split(" ", 1)[1]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def percentile_ms(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000

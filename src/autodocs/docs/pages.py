@@ -1,0 +1,150 @@
+"""A cached document + a request → one :class:`DocsPage` that fits the token budget.
+
+The budget covers the whole reply as sent (its JSON), not only the sections: what a page
+costs before any section is measured once per version (:func:`measure_reply_overhead`),
+sections carry their own rendered cost, and the lists a truncated page adds (omitted
+section titles, how to get more) are reserved for before the final pagination.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from autodocs.docs.budget import Cursor, Page, encode_cursor, paginate, render_page
+from autodocs.docs.model import DocsPage, PackageDocument, reply_json
+from autodocs.docs.tokens import count_tokens
+
+__all__ = ["PageRequest", "make_page", "measure_reply_overhead"]
+
+MAX_OMITTED_LISTED = 50
+MAX_AVAILABLE_LISTED = 100
+HOW_TO_GET_MORE = (
+    "Some sections did not fit in max_tokens. Call again with cursor=next_cursor for the next page, "
+    "ask for named sections (sections=[...], titles from omitted_sections), or raise max_tokens."
+)
+_HOW_TO_GET_MORE_TOKENS = count_tokens(json.dumps(HOW_TO_GET_MORE)) + 2
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """Everything besides the document that decides a page's content (hashable: pages are memoized)."""
+
+    budget: int
+    constraint: str | None = None
+    query: str | None = None
+    wanted: tuple[str, ...] = ()
+    start: Cursor | None = None
+    source: Literal["cache", "index"] = "cache"
+    latest: str | None = None
+    stale: bool = False
+
+
+def make_page(document: PackageDocument, request: PageRequest) -> DocsPage:
+    return _to_docs_page(document, request, _fit(document, request))
+
+
+def measure_reply_overhead(document: PackageDocument) -> None:
+    """Count, once per version, what a first and a later page cost before any section is added."""
+    every_section = frozenset(range(len(document.sections)))
+    probe = encode_cursor(Cursor(document.name, document.version, None, (), every_section, (0, 0)))
+    empty = Page(sections=[], omitted=[], missing=[], next_cursor=None, tokens=99_999)
+    for continuation in (False, True):
+        start = Cursor(document.name, document.version, None, ()) if continuation else None
+        request = PageRequest(budget=1_000_000, constraint=f"=={document.version}", start=start)
+        page = _to_docs_page(document, request, empty)
+        page.next_cursor, page.truncated, page.latest_version = probe, True, document.version
+        page.omitted_count = len(document.sections)
+        tokens = count_tokens(reply_json(page))
+        if continuation:
+            document.continuation_tokens = tokens
+        else:
+            document.header_tokens = tokens
+
+
+def _fit(document: PackageDocument, request: PageRequest) -> Page:
+    """Paginate, then again with room for the lists the page carries.
+
+    A small margin keeps the page under the budget despite the estimate's rounding.
+    """
+    budget = request.budget - 10 - request.budget // 100
+    header = document.continuation_tokens if request.start else document.header_tokens
+    reserved = 0
+    page = _paginate(document, request, budget, header)
+    for _ in range(3):
+        listing = _listing_tokens(document, page)
+        if page.tokens - reserved + listing <= budget or not page.sections:
+            break
+        reserved = listing
+        page = _paginate(document, request, budget, header + reserved)
+    page.tokens += _listing_tokens(document, page) - reserved
+    return page
+
+
+def _paginate(document: PackageDocument, request: PageRequest, budget: int, header: int) -> Page:
+    return paginate(
+        document,
+        max_tokens=budget,
+        query=request.query,
+        wanted=request.wanted,
+        start=request.start,
+        header_tokens=header,
+    )
+
+
+def _listing_tokens(document: PackageDocument, page: Page) -> int:
+    """Tokens of the lists a page carries besides its sections."""
+    tokens = 0
+    if page.next_cursor is not None:
+        titles = {section.anchor: section.title_tokens for section in document.sections}
+        listed = page.omitted[: _listed_omitted(page)]
+        tokens += sum(titles.get(item.anchor, 4) + 2 for item in listed) + _HOW_TO_GET_MORE_TOKENS
+    if page.missing:
+        tokens += sum(s.title_tokens + 2 for s in document.sections[:MAX_AVAILABLE_LISTED])
+    return tokens
+
+
+def _listed_omitted(page: Page) -> int:
+    """How many omitted sections a page names: enough to choose from, never the bulk of the page."""
+    return min(len(page.omitted), MAX_OMITTED_LISTED, max(5, page.tokens // 60))
+
+
+def _to_docs_page(document: PackageDocument, request: PageRequest, page: Page) -> DocsPage:
+    first_page = request.start is None
+    warnings = []
+    if document.yanked:
+        warnings.append(f"Version {document.version} was yanked: {document.yanked_reason or 'no reason given'}.")
+    if document.description_truncated:
+        warnings.append("The description was longer than AUTODOCS_MAX_DOC_SIZE; its end is not included.")
+    if request.stale:
+        warnings.append("The package index could not be reached; the release list is from the cache.")
+    next_cursor = encode_cursor(page.next_cursor) if page.next_cursor else None
+    project_urls = dict(document.project_urls)
+    if document.home_page and document.home_page not in project_urls.values():
+        project_urls["Homepage"] = document.home_page
+    return DocsPage(
+        name=document.name,
+        version=document.version,
+        source=request.source,
+        stale=request.stale,
+        latest_version=request.latest,
+        summary=document.summary,
+        requires_python=document.requires_python if first_page else None,
+        license=document.license if first_page else None,
+        project_urls=project_urls if first_page else {},
+        requirements=[r.as_pep508() for r in document.requirements] if first_page else [],
+        yanked=document.yanked,
+        format=document.description_format,
+        content=render_page(page.sections),
+        sections=[section.title for section in page.sections],
+        truncated=next_cursor is not None,
+        omitted_sections=[item.title for item in page.omitted[: _listed_omitted(page)]],
+        omitted_count=len(page.omitted),
+        missing_sections=page.missing,
+        available_sections=[s.title for s in document.sections[:MAX_AVAILABLE_LISTED]] if page.missing else [],
+        next_cursor=next_cursor,
+        how_to_get_more=HOW_TO_GET_MORE if next_cursor else None,
+        tokens=page.tokens,
+        warnings=warnings,
+    )
