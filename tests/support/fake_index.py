@@ -155,6 +155,7 @@ class FakeIndex:
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._log: list[tuple[str, str]] = []
+        self._last_headers: dict[str, str] = {}
         self._by_path: Counter[str] = Counter()
         self._projects: dict[str, bytes] = {}
         self._versions: dict[tuple[str, str], bytes] = {}
@@ -246,6 +247,11 @@ class FakeIndex:
         with self._lock:
             return list(self._log)
 
+    def last_headers(self) -> dict[str, str]:
+        """Headers of the latest counted request, names lower-cased."""
+        with self._lock:
+            return dict(self._last_headers)
+
     def count(self, path_substring: str) -> int:
         with self._lock:
             return sum(1 for _, path in self._log if path_substring in path)
@@ -316,6 +322,7 @@ class FakeIndex:
             return
         with self._lock:
             self._log.append((h.command, h.path))
+            self._last_headers = {key.lower(): value for key, value in h.headers.items()}
             self._by_path[route] += 1
             fault = self._pick_fault(route)
         delay = self.latency_s + (fault.seconds if fault is not None and fault.kind == "latency" else 0.0)

@@ -148,6 +148,9 @@ class IndexClient:
                 raise UpstreamUnavailable(
                     f"Connection to the package index failed for {shown}: {type(exc).__name__}."
                 ) from None
+        # The slot is free: let a waiting request go out before this one's CPU work (parsing,
+        # building the document) runs, or a burst of answers serializes the next requests.
+        await asyncio.sleep(0)
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
