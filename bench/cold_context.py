@@ -24,9 +24,10 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from autodocs.config import Settings  # noqa: E402
-from autodocs.service import AutoDocsService  # noqa: E402
-from bench._common import REPO, fake_index_process  # noqa: E402
+from bench._common import REPO, fake_index_process
+
+from autodocs.config import Settings
+from autodocs.service import AutoDocsService
 
 LATENCY_MS = 50
 PACKAGES = 100
