@@ -317,3 +317,22 @@ async def test_page_token_estimate_matches_what_is_sent(service: AutoDocsService
     sent = count_tokens(reply_json(page))
     assert sent <= budget, f"{package}: sent {sent} tokens for a budget of {budget}"
     assert abs(sent - page.tokens) <= max(40, 0.1 * sent), f"{package}: estimated {page.tokens}, sent {sent}"
+
+
+async def test_listed_version_without_a_page_is_reported_once_not_refetched(
+    service: AutoDocsService, fake_index: FakeIndex
+) -> None:
+    fake_index.set_fault(Fault.status(404), path_contains="/click/7.0/json")
+    with pytest.raises(VersionNotFound) as caught:
+        await service.get_package_docs("click", "==7.0")
+    assert "serves no metadata page" in caught.value.message
+    assert fake_index.count("/click/7.0/json") == 1
+
+
+async def test_exact_pin_of_the_latest_version_uses_the_project_page_when_its_page_is_missing(
+    service: AutoDocsService, fake_index: FakeIndex
+) -> None:
+    latest = LATEST["click"]
+    fake_index.set_fault(Fault.status(404), path_contains=f"/click/{latest}/json")
+    page = await service.get_package_docs("click", f"=={latest}")
+    assert page.version == latest

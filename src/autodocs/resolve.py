@@ -19,7 +19,7 @@ from packaging.version import InvalidVersion, Version
 from autodocs.errors import InvalidVersionSpec, VersionNotFound
 from autodocs.index.models import Release, ReleaseList
 
-__all__ = ["ResolvedVersion", "exact_pin", "parse_constraint", "resolve_version"]
+__all__ = ["ResolvedVersion", "exact_pin", "nearest_versions", "parse_constraint", "resolve_version"]
 
 _MAX_SPEC_LENGTH = 500
 

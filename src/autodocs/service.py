@@ -43,7 +43,7 @@ from autodocs.errors import (
 from autodocs.index import IndexClient, ReleaseList, VersionMetadata, normalize_package_name
 from autodocs.manifests import ScanResult, scan_project
 from autodocs.memo import LruMap
-from autodocs.resolve import ResolvedVersion, exact_pin, parse_constraint, resolve_version
+from autodocs.resolve import ResolvedVersion, exact_pin, nearest_versions, parse_constraint, resolve_version
 
 __all__ = ["AutoDocsService", "ContextResult", "FailedPackage", "ProjectContextResult", "RefreshResult"]
 
@@ -343,6 +343,12 @@ class AutoDocsService:
             return _Resolved(cached, "cache", releases.latest, stale)
         if latest is not None and latest.version == chosen.version:
             metadata = latest
+        elif chosen.version == pin:
+            raise VersionNotFound(
+                f"The package index lists {name} {pin} but serves no metadata page for that version.",
+                suggestions=["Try again later, or ask for another version (omit the constraint for the newest)."],
+                available_versions=nearest_versions(releases, specifiers),
+            )
         else:
             metadata = await self._single_flight(
                 ("version", name, chosen.version), self.index.fetch_version, name, chosen.version
