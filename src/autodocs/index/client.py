@@ -146,7 +146,11 @@ class IndexClient:
                 ) from None
             except httpx.TransportError as exc:
                 raise UpstreamUnavailable(
-                    f"Connection to the package index failed for {shown}: {type(exc).__name__}."
+                    f"Connection to the package index failed for {shown}: {type(exc).__name__}.",
+                    suggestions=[
+                        f"Check that AUTODOCS_PYPI_URL ({mask_url(self._base)}) is reachable from here.",
+                        "If it is, the index is having trouble: try again in a moment.",
+                    ],
                 ) from None
         # The slot is free: let a waiting request go out before this one's CPU work (parsing,
         # building the document) runs, or a burst of answers serializes the next requests.
