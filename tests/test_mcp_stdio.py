@@ -55,7 +55,7 @@ async def test_lists_the_five_tools_and_calls_each(
                 "get_package_docs_with_context", {"package_name": "requests", "max_dependencies": 2}
             )
             assert not context.is_error
-            assert len(context.structured_content["dependencies"]) == 2
+            assert len(context.structured_content["succeeded"]) == 2
 
             stats = await session.call_tool("get_cache_stats", {})
             assert stats.structured_content["documents"] >= 3
@@ -120,3 +120,15 @@ def test_client_closing_stdin_ends_the_server_cleanly(cli_env: dict[str, str]) -
     assert process.wait(timeout=20) == 0
     stderr = process.stderr.read().decode() if process.stderr else ""
     assert "Traceback" not in stderr
+
+
+async def test_calls_past_the_rate_limit_get_a_structured_retryable_error(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "AUTODOCS_RATE_LIMIT_RPM": "3"}
+    with anyio.fail_after(60):
+        async with stdio_client(server_params(env)) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            results = [await session.call_tool("get_cache_stats", {}) for _ in range(4)]
+    assert [result.is_error for result in results] == [False, False, False, True]
+    error = results[-1].structured_content["error"]
+    assert error["type"] == "ClientRateLimited"
+    assert error["retryable"] is True and 0 < error["retry_after_s"] <= 20

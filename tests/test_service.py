@@ -251,19 +251,19 @@ async def test_context_fetches_runtime_dependencies_and_reports_failures(
     fake_index.set_fault(Fault.status(500), path_contains="/idna/")
     result = await service.get_docs_with_context("requests", "==2.31.0", max_dependencies=4)
     assert result.package.version == "2.31.0"
-    names = {page.name for page in result.dependencies} | {f.name for f in result.failed}
+    names = {page.name for page in result.succeeded} | {f.name for f in result.failed}
     assert names == {"charset-normalizer", "idna", "urllib3", "certifi"}
     assert [f.name for f in result.failed] == ["idna"]
     assert result.failed[0].retryable is True
     assert result.partial is True
     assert result.completion_rate == pytest.approx(4 / 5)
-    urllib3 = next(page for page in result.dependencies if page.name == "urllib3")
+    urllib3 = next(page for page in result.succeeded if page.name == "urllib3")
     assert urllib3.version.startswith("2."), "urllib3<3 resolves to the newest 2.x"
 
 
 async def test_context_without_dependencies(service: AutoDocsService) -> None:
     result = await service.get_docs_with_context("requests", include_dependencies=False)
-    assert result.dependencies == [] and not result.partial and result.completion_rate == 1.0
+    assert result.succeeded == [] and not result.partial and result.completion_rate == 1.0
 
 
 async def test_concurrent_calls_for_one_package_share_one_upstream_fetch(
@@ -336,3 +336,42 @@ async def test_exact_pin_of_the_latest_version_uses_the_project_page_when_its_pa
     fake_index.set_fault(Fault.status(404), path_contains=f"/click/{latest}/json")
     page = await service.get_package_docs("click", f"=={latest}")
     assert page.version == latest
+
+
+async def test_200_concurrent_calls_for_20_packages_make_at_most_20_fetches(
+    service: AutoDocsService, fake_index: FakeIndex
+) -> None:
+    fake_index.latency_s = 0.05
+    names = sorted(LATEST)[:20]
+    pages = await asyncio.gather(*(service.get_package_docs(name) for name in names for _ in range(10)))
+    assert len(pages) == 200
+    assert fake_index.request_count <= 20
+
+
+async def test_hung_index_gives_a_timeout_error_within_the_deadline(fake_index: FakeIndex, tmp_path: Path) -> None:
+    import time
+
+    from autodocs.errors import UpstreamTimeout
+
+    settings = make_settings(fake_index, tmp_path / "c", request_timeout=2.0, attempt_timeout=10.0)
+    fake_index.set_fault(Fault.hang())
+    async with AutoDocsService.running(settings) as service:
+        started = time.monotonic()
+        with pytest.raises(UpstreamTimeout) as caught:
+            await service.get_package_docs("click")
+        assert time.monotonic() - started < 3.0
+    assert caught.value.retryable
+
+
+async def test_open_circuit_serves_the_stale_release_list(fake_index: FakeIndex, tmp_path: Path) -> None:
+    settings = make_settings(
+        fake_index, tmp_path / "c", release_list_ttl=0, circuit_breaker_threshold=1, max_retry_attempts=0
+    )
+    async with AutoDocsService.running(settings) as service:
+        await service.get_package_docs("click")
+        fake_index.set_fault(Fault.status(500))
+        first = await service.get_package_docs("click")  # fails upstream, opens the circuit, serves stale
+        before = fake_index.request_count
+        second = await service.get_package_docs("click")  # circuit open: no request at all
+    assert first.stale and second.stale
+    assert fake_index.request_count == before

@@ -16,9 +16,11 @@ The tree (leaves are what callers catch; every class says what the user should d
     ├── VersionNotFound               no release matches the specifier (nearest listed)
     ├── UpstreamError                 the package index failed us; usually retryable
     │   ├── UpstreamTimeout           no answer within the time limit
-    │   ├── UpstreamUnavailable       5xx, refused or reset connections, open circuit
+    │   ├── UpstreamUnavailable       5xx, refused or reset connections
+    │   │   └── CircuitOpen           the host failed too often; not asked until retry_after_s
     │   ├── RateLimited               429 from the index (retry_after_s when known)
     │   └── UpstreamResponseInvalid   body too large, truncated, or not the JSON we expect
+    ├── ClientRateLimited             this client sent more than RATE_LIMIT_RPM calls a minute
     ├── CacheError                    the local cache store failed
     └── InternalError                 a bug: the boundary wraps anything unexpected in it
 
@@ -33,6 +35,8 @@ from typing import Any, ClassVar
 __all__ = [
     "AutoDocsError",
     "CacheError",
+    "CircuitOpen",
+    "ClientRateLimited",
     "ConfigError",
     "InputError",
     "InternalError",
@@ -153,12 +157,23 @@ class UpstreamUnavailable(UpstreamError):
     pass
 
 
+class CircuitOpen(UpstreamUnavailable):
+    default_suggestions = (
+        "The package index kept failing, so AutoDocs pauses calls to it; try again after retry_after_s.",
+    )
+
+
 class RateLimited(UpstreamError):
     default_suggestions = ("The package index is rate-limiting us; wait retry_after_s seconds and try again.",)
 
 
 class UpstreamResponseInvalid(UpstreamError):
     pass
+
+
+class ClientRateLimited(AutoDocsError):
+    default_retryable = True
+    default_suggestions = ("Slow down: wait retry_after_s seconds, or raise AUTODOCS_RATE_LIMIT_RPM.",)
 
 
 class CacheError(AutoDocsError):

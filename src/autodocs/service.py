@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 
 from autodocs.cache import CacheStats, Store, open_store
 from autodocs.config import Settings
+from autodocs.deadline import deadline_scope
 from autodocs.docs.budget import decode_cursor
 from autodocs.docs.build import build_document
 from autodocs.docs.model import DocsPage, PackageDocument
@@ -73,8 +74,8 @@ class ContextResult(BaseModel):
     """A package's docs plus a shorter page for each of its runtime dependencies."""
 
     package: DocsPage
-    dependencies: list[DocsPage] = Field(default_factory=list)
-    failed: list[FailedPackage] = Field(default_factory=list)
+    succeeded: list[DocsPage] = Field(default_factory=list, description="Dependencies whose docs were fetched.")
+    failed: list[FailedPackage] = Field(default_factory=list, description="Dependencies that failed, and why.")
     skipped_dependencies: list[str] = Field(
         default_factory=list, description="Runtime dependencies beyond max_dependencies."
     )
@@ -219,11 +220,11 @@ class AutoDocsService:
                 if isinstance(outcome, FailedPackage):
                     result.failed.append(outcome)
                 else:
-                    result.dependencies.append(outcome)
+                    result.succeeded.append(outcome)
         total = 1 + len(chosen)
         result.partial = bool(result.failed)
         result.completion_rate = round((total - len(result.failed)) / total, 4)
-        result.tokens = package.tokens + sum(page.tokens for page in result.dependencies)
+        result.tokens = package.tokens + sum(page.tokens for page in result.succeeded)
         return result
 
     async def project_context(
@@ -302,8 +303,9 @@ class AutoDocsService:
     async def _deadline(self, what: str) -> AsyncIterator[None]:
         limit = self.settings.request_timeout
         try:
-            async with asyncio.timeout(limit):
-                yield
+            with deadline_scope(limit):
+                async with asyncio.timeout(limit):
+                    yield
         except TimeoutError:
             raise UpstreamTimeout(
                 f"Gave up on {what} after the {limit:g} s deadline.",

@@ -9,7 +9,7 @@ failure is ``isError: true`` with ``{"error": {"type", "message", "suggestions",
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -22,8 +22,9 @@ from autodocs import __version__
 from autodocs.cache import CacheStats
 from autodocs.config import Settings
 from autodocs.docs.model import DocsPage, compact
-from autodocs.errors import AutoDocsError, to_error_payload
+from autodocs.errors import AutoDocsError, ClientRateLimited, to_error_payload
 from autodocs.manifests import ScanResult
+from autodocs.server.ratelimit import RateLimiter
 from autodocs.service import AutoDocsService, ContextResult, RefreshResult
 
 __all__ = ["build_server"]
@@ -36,6 +37,8 @@ _INSTRUCTIONS = (
     "against (pass its version constraint or lock pin). Long documents come in pages: follow next_cursor or "
     "ask for named sections."
 )
+#: Over stdio there is one client: the process that started us.
+_STDIO_CLIENT = "stdio"
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
 PackageName = Annotated[str, Field(description="Distribution name as published on the package index, e.g. 'requests'.")]
@@ -70,9 +73,20 @@ def _error(exc: BaseException) -> CallToolResult:
     )
 
 
-async def _run(tool: str, call: Awaitable[BaseModel]) -> CallToolResult:
+async def _run(
+    tool: str, call: Callable[[], Awaitable[BaseModel]], limiter: RateLimiter, client: str
+) -> CallToolResult:
+    """Run one tool call: rate limit, call the service, shape the result or the error."""
+    wait = limiter.acquire(client)
+    if wait > 0:
+        log.info("tool.rate_limited", tool=tool, client=client, retry_after_s=round(wait, 2))
+        return _error(
+            ClientRateLimited(
+                f"More than {limiter.per_minute} calls a minute from this client.", retry_after_s=round(wait, 2)
+            )
+        )
     try:
-        return _ok(await call)
+        return _ok(await call())
     except AutoDocsError as exc:
         log.info("tool.failed", tool=tool, error=exc.type_name, retryable=exc.retryable)
         return _error(exc)
@@ -102,6 +116,11 @@ def build_server(settings: Settings) -> MCPServer[Any]:
         log_level=settings.log_level,
     )
 
+    limiter = RateLimiter(settings.rate_limit_rpm)
+
+    async def run(tool: str, call: Callable[[], Awaitable[BaseModel]]) -> CallToolResult:
+        return await _run(tool, call, limiter, _STDIO_CLIENT)
+
     def service() -> AutoDocsService:
         if holder.service is None:  # pragma: no cover - only between shutdown and exit
             raise AutoDocsError("The server is starting or shutting down.", retryable=True)
@@ -116,7 +135,7 @@ def build_server(settings: Settings) -> MCPServer[Any]:
         """List the project's dependencies from its manifests (pyproject.toml, requirements files):
         name, version specifier, extras, marker, group, lock pin and where each is declared.
         Files that fail to parse are reported in `errors`; the others are still read."""
-        return await _run("scan_dependencies", service().scan(project_path))
+        return await run("scan_dependencies", lambda: service().scan(project_path))
 
     @server.tool(annotations=_READ_ONLY)
     async def get_package_docs(
@@ -137,9 +156,9 @@ def build_server(settings: Settings) -> MCPServer[Any]:
         """Documentation of the exact version of a package that matches the constraint: summary,
         requirements, project URLs and the README split into sections, within a token budget.
         The reply says which version was chosen and how to page through what did not fit."""
-        return await _run(
+        return await run(
             "get_package_docs",
-            service().get_package_docs(
+            lambda: service().get_package_docs(
                 package_name,
                 version_constraint,
                 query=query,
@@ -164,9 +183,9 @@ def build_server(settings: Settings) -> MCPServer[Any]:
     ) -> Annotated[CallToolResult, ContextResult]:
         """Docs of a package plus shorter docs of its runtime dependencies, fetched concurrently.
         A dependency that fails is listed in `failed`; the rest are still returned."""
-        return await _run(
+        return await run(
             "get_package_docs_with_context",
-            service().get_docs_with_context(
+            lambda: service().get_docs_with_context(
                 package_name,
                 version_constraint,
                 include_dependencies=include_dependencies,
@@ -178,7 +197,7 @@ def build_server(settings: Settings) -> MCPServer[Any]:
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     async def get_cache_stats() -> Annotated[CallToolResult, CacheStats]:
         """What the documentation cache holds (packages, versions, size) and its hit rate."""
-        return await _run("get_cache_stats", service().cache_stats())
+        return await run("get_cache_stats", lambda: service().cache_stats())
 
     @server.tool(annotations=ToolAnnotations(destructive_hint=True, idempotent_hint=True, open_world_hint=False))
     async def refresh_cache(
@@ -187,6 +206,6 @@ def build_server(settings: Settings) -> MCPServer[Any]:
         ] = None,
     ) -> Annotated[CallToolResult, RefreshResult]:
         """Forget cached docs and release lists so the next request asks the package index again."""
-        return await _run("refresh_cache", service().refresh(package_name))
+        return await run("refresh_cache", lambda: service().refresh(package_name))
 
     return server

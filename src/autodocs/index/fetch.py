@@ -1,0 +1,304 @@
+"""One resilient GET of a JSON document from the package index. The whole policy lives here.
+
+What a caller can rely on, per :meth:`JsonFetcher.get_json` call:
+
+* **Deadline.** Nothing runs past the current tool call's deadline (:mod:`autodocs.deadline`):
+  not an attempt, not a backoff wait, not a ``Retry-After``.
+* **Bounded concurrency.** At most ``MAX_CONCURRENT`` requests are in flight process-wide.
+* **Attempts.** Each attempt's limit follows the index's recent time to first byte
+  (:class:`~autodocs.index.latency.LatencyTracker`), so a hung connection costs about a second,
+  not the whole budget; an attempt still silent past a few times the recent p95 is *hedged*
+  (a second request races it; the loser is cancelled).
+* **Retries** by stamina, by error kind: connection errors, resets, timeouts and 5xx are retried
+  with exponential backoff and full jitter (``BASE_RETRY_DELAY`` .. ``MAX_RETRY_DELAY``, at most
+  ``MAX_RETRY_ATTEMPTS`` retries); 429 and 503 wait for their ``Retry-After`` (capped at
+  ``MAX_RETRY_DELAY``); an invalid or truncated body is retried once; 404 and other 4xx never.
+  stamina because it is async-native, bounds attempts and total time, and its hook may return
+  the wait — which is how ``Retry-After`` and full jitter are expressed.
+* **Circuit breaker** per host (:mod:`autodocs.index.breaker`): while open, calls fail at once
+  with :class:`~autodocs.errors.CircuitOpen` and ``retry_after_s``.
+* **Caps.** Bodies are streamed and abandoned past ``MAX_UPSTREAM_BYTES``.
+* Failures are :mod:`autodocs.errors` classes; URLs in messages have credentials masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import stamina
+import structlog
+
+from autodocs import __version__
+from autodocs.config import Settings, mask_url
+from autodocs.deadline import remaining
+from autodocs.errors import (
+    AutoDocsError,
+    CircuitOpen,
+    RateLimited,
+    UpstreamError,
+    UpstreamResponseInvalid,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from autodocs.index.breaker import CircuitBreaker, CircuitState
+from autodocs.index.latency import LatencyTracker
+
+__all__ = ["JsonFetcher", "NotFound"]
+
+log = structlog.get_logger(__name__)
+
+
+class NotFound(Exception):
+    """The index answered 404; the caller knows whether that means package or version."""
+
+
+class JsonFetcher:
+    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._settings = settings
+        self._semaphore = asyncio.Semaphore(settings.max_concurrent)
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self.latency = LatencyTracker(settings.attempt_timeout)
+        self.requests_sent = 0
+        self.hedges_sent = 0
+        self.retries = 0
+        auth: httpx.Auth | None = None
+        if not _has_credentials(settings.pypi_url) and (Path.home() / ".netrc").is_file():
+            auth = httpx.NetRCAuth(None)
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.attempt_timeout, connect=min(settings.attempt_timeout, 10.0)),
+            limits=httpx.Limits(
+                max_connections=settings.max_concurrent * 2,  # room for hedges racing hung requests
+                max_keepalive_connections=settings.max_concurrent,
+                keepalive_expiry=30.0,
+            ),
+            headers={"User-Agent": f"autodocs/{__version__}", "Accept": "application/json"},
+            follow_redirects=True,
+            max_redirects=5,
+            auth=auth,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def breaker_states(self) -> dict[str, str]:
+        return {host: breaker.state.value for host, breaker in self._breakers.items()}
+
+    def _breaker(self, host: str) -> CircuitBreaker:
+        breaker = self._breakers.get(host)
+        if breaker is None:
+            breaker = CircuitBreaker(
+                host,
+                threshold=self._settings.circuit_breaker_threshold,
+                reset_timeout=self._settings.circuit_breaker_timeout,
+                on_change=_log_circuit_change,
+            )
+            self._breakers[host] = breaker
+        return breaker
+
+    async def get_json(self, url: str) -> dict[str, Any]:
+        settings = self._settings
+        shown = mask_url(url)
+        breaker = self._breaker(httpx.URL(url).host)
+        retries_done = 0
+        invalid_bodies = 0
+
+        def wait_before_retry(exc: Exception) -> bool | float:
+            """stamina's hook: False stops; a number is the wait before the next attempt."""
+            nonlocal retries_done, invalid_bodies
+            if not isinstance(exc, UpstreamError) or not exc.retryable or isinstance(exc, CircuitOpen):
+                return False
+            if isinstance(exc, UpstreamResponseInvalid):
+                invalid_bodies += 1
+                if invalid_bodies > 1:
+                    return False
+            retry_after = exc.details.get("retry_after_s")
+            if retry_after is not None:
+                wait = min(float(retry_after), settings.max_retry_delay)
+            else:  # exponential backoff with full jitter
+                wait = random.uniform(0, min(settings.max_retry_delay, settings.base_retry_delay * 2**retries_done))
+            if wait >= remaining(settings.request_timeout):
+                return False  # the deadline would pass while waiting: fail now, informatively
+            retries_done += 1
+            self.retries += 1
+            return wait
+
+        retrying = stamina.retry_context(
+            on=wait_before_retry,
+            attempts=settings.max_retry_attempts + 1,
+            timeout=max(remaining(settings.request_timeout), 0.001),
+        )
+        async for attempt in retrying:
+            with attempt:
+                if attempt.num > 1:
+                    log.info("index.retry", url=shown, attempt=attempt.num)
+                if not breaker.allow():
+                    wait = breaker.retry_after()
+                    raise CircuitOpen(
+                        f"The package index at {breaker.name} failed {settings.circuit_breaker_threshold} times "
+                        f"in a row; AutoDocs is not calling it for {wait:.0f} s.",
+                        retry_after_s=round(wait, 1),
+                    )
+                try:
+                    result = await self._hedged(url, shown)
+                except (asyncio.CancelledError, RateLimited):
+                    breaker.record_neutral()  # says nothing about the host's health
+                    raise
+                except UpstreamError as exc:
+                    if exc.retryable:
+                        breaker.record_failure()
+                    else:
+                        breaker.record_success()  # a definite answer (too large, 401): the host works
+                    raise
+                except BaseException:
+                    breaker.record_success()  # 404 and other definite answers: the host works
+                    raise
+                breaker.record_success()
+                return result
+        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    async def _hedged(self, url: str, shown: str) -> dict[str, Any]:
+        """One attempt; if it is silent past the hedge delay, race a second request against it."""
+        left = remaining(self._settings.request_timeout)
+        silence_limit = max(0.05, min(self.latency.attempt_timeout(), left))
+        hedge_after = self.latency.hedge_delay()
+        first = asyncio.ensure_future(self._send(url, shown, silence_limit))
+        racers = {first}
+        try:
+            done, _ = await asyncio.wait(racers, timeout=hedge_after if hedge_after < left else None)
+            if not done:
+                self.hedges_sent += 1
+                racers.add(asyncio.ensure_future(self._send(url, shown, silence_limit)))
+            failure: BaseException | None = None
+            while racers:
+                done, racers = await asyncio.wait(racers, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    error = task.exception()
+                    if error is None:
+                        return task.result()
+                    if not _is_transient(error):
+                        raise error
+                    failure = failure or error
+            assert failure is not None
+            raise failure
+        finally:
+            for task in racers:
+                task.cancel()
+            if racers:
+                await asyncio.gather(*racers, return_exceptions=True)
+
+    async def _send(self, url: str, shown: str, silence_limit: float) -> dict[str, Any]:
+        """One HTTP request; ``silence_limit`` is how long the index may send nothing."""
+        limits = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
+        headers_seen = False
+        async with self._semaphore:
+            self.requests_sent += 1
+            started = time.monotonic()
+            try:
+                async with self._http.stream("GET", url, timeout=limits) as response:
+                    headers_seen = True
+                    self.latency.observe(time.monotonic() - started)
+                    _raise_for_status(response, shown)
+                    body = await self._read_capped(response, shown)
+            except httpx.TimeoutException:
+                raise UpstreamTimeout(
+                    f"The package index did not answer {shown} within {silence_limit:.1f} s."
+                    if not headers_seen
+                    else f"The package index stopped sending {shown} for {silence_limit:.1f} s."
+                ) from None
+            except httpx.TransportError as exc:
+                if headers_seen:
+                    raise UpstreamResponseInvalid(
+                        f"The package index's answer for {shown} was cut short ({type(exc).__name__})."
+                    ) from None
+                raise UpstreamUnavailable(
+                    f"Connection to the package index failed for {shown}: {type(exc).__name__}.",
+                    suggestions=[
+                        f"Check that AUTODOCS_PYPI_URL ({mask_url(self._settings.pypi_url)}) is reachable from here.",
+                        "If it is, the index is having trouble: try again in a moment.",
+                    ],
+                ) from None
+        # The slot is free: let a waiting request go out before this one's CPU work (parsing,
+        # building the document) runs, or a burst of answers serializes the next requests.
+        await asyncio.sleep(0)
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise UpstreamResponseInvalid(f"The package index sent invalid JSON for {shown}.") from None
+        if not isinstance(data, dict):
+            raise UpstreamResponseInvalid(f"The package index's answer for {shown} is not a JSON object.")
+        return data
+
+    async def _read_capped(self, response: httpx.Response, shown: str) -> bytes:
+        limit = self._settings.max_upstream_bytes
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise _too_large(shown, limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(shown, limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _is_transient(error: BaseException) -> bool:
+    return isinstance(error, UpstreamError) and error.retryable and not isinstance(error, RateLimited)
+
+
+def _has_credentials(url: str) -> bool:
+    parsed = httpx.URL(url)
+    return bool(parsed.username or parsed.password)
+
+
+def _log_circuit_change(host: str, old: CircuitState, new: CircuitState) -> None:
+    log.warning("index.circuit", host=host, old=old.value, new=new.value)
+
+
+def _raise_for_status(response: httpx.Response, shown: str) -> None:
+    status = response.status_code
+    if status == 200:
+        return
+    if status == 404:
+        raise NotFound
+    retry_after = _parse_retry_after(response.headers.get("retry-after"))
+    if status == 429:
+        raise RateLimited(f"The package index rate-limited {shown} (429).", retry_after_s=retry_after)
+    if status >= 500:
+        raise UpstreamUnavailable(f"The package index answered {status} for {shown}.", retry_after_s=retry_after)
+    raise UpstreamResponseInvalid(
+        f"The package index answered {status} for {shown}.",
+        retryable=False,
+        suggestions=["Check AUTODOCS_PYPI_URL and its credentials."] if status in (401, 403) else None,
+    )
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP-date (RFC 9110)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _too_large(shown: str, limit: int) -> AutoDocsError:
+    return UpstreamResponseInvalid(
+        f"The package index's answer for {shown} is larger than {limit} bytes; it was not read.",
+        retryable=False,
+        suggestions=["Raise AUTODOCS_MAX_UPSTREAM_BYTES if this package's metadata is really that large."],
+    )
