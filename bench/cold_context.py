@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import REPO, fake_index_process
 
 from autodocs.config import Settings
+from autodocs.logs import configure_logging
 from autodocs.service import AutoDocsService
 
 LATENCY_MS = 50
@@ -75,6 +76,7 @@ async def run_baseline(index_url: str, names: list[str]) -> float:
 
 
 async def main() -> int:
+    configure_logging("ERROR")
     names = package_names()
     with tempfile.TemporaryDirectory() as folder, fake_index_process(latency_ms=LATENCY_MS) as index_url:
         project = Path(folder)

@@ -4,6 +4,11 @@ CLOSED → OPEN after ``threshold`` consecutive failures; OPEN fails fast for ``
 seconds; then HALF_OPEN lets ``half_open_probes`` requests through at a time — one success
 closes the circuit, one failure opens it again for another ``reset_timeout``.
 
+"Consecutive" under concurrency: a failed attempt counts only if no attempt to the host has
+succeeded since it began. Ten requests in flight to a host that hangs on half of them time out
+together; while the other half keep succeeding the host is not down, and the circuit stays
+closed. A host that answers nothing opens it after ``threshold`` failures, as it should.
+
 Hand-written because the maintained async breakers do not fit: purgatory's half-open state
 admits every request (no probe limit), it measures time with the wall clock, and it cannot say
 how long until the next probe, which our errors report as ``retry_after_s``; pybreaker does not
@@ -46,6 +51,7 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = 0.0
         self._probes_in_flight = 0
+        self._last_success = float("-inf")
         self.times_opened = 0
 
     @property
@@ -77,13 +83,21 @@ class CircuitBreaker:
             return True
         return False
 
+    def now(self) -> float:
+        """The breaker's clock: pass its value at an attempt's start to :meth:`record_failure`."""
+        return self._clock()
+
     def record_success(self) -> None:
+        self._last_success = self._clock()
         self._failures = 0
         if self._state is CircuitState.HALF_OPEN:
             self._probes_in_flight = max(0, self._probes_in_flight - 1)
             self._move(CircuitState.CLOSED)
 
-    def record_failure(self) -> None:
+    def record_failure(self, started_at: float | None = None) -> None:
+        """An attempt failed; it counts unless the host has answered since ``started_at``."""
+        if started_at is not None and self._last_success > started_at and self._state is CircuitState.CLOSED:
+            return
         self._failures += 1
         if self._state is CircuitState.HALF_OPEN:
             self._probes_in_flight = max(0, self._probes_in_flight - 1)

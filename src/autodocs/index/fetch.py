@@ -55,6 +55,20 @@ __all__ = ["JsonFetcher", "NotFound"]
 log = structlog.get_logger(__name__)
 
 
+def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
+    log.info(
+        "index.retry_scheduled",
+        attempt=details.retry_num,
+        wait_s=round(details.wait_for, 3),
+        waited_s=round(details.waited_so_far, 3),
+        cause=type(details.caused_by).__name__,
+    )
+
+
+# One structured event per scheduled retry instead of stamina's default warning-level hooks.
+stamina.instrumentation.set_on_retry_hooks([_log_retry])
+
+
 class NotFound(Exception):
     """The index answered 404; the caller knows whether that means package or version."""
 
@@ -137,8 +151,6 @@ class JsonFetcher:
         )
         async for attempt in retrying:
             with attempt:
-                if attempt.num > 1:
-                    log.info("index.retry", url=shown, attempt=attempt.num)
                 if not breaker.allow():
                     wait = breaker.retry_after()
                     raise CircuitOpen(
@@ -146,6 +158,7 @@ class JsonFetcher:
                         f"in a row; AutoDocs is not calling it for {wait:.0f} s.",
                         retry_after_s=round(wait, 1),
                     )
+                started_at = breaker.now()
                 try:
                     result = await self._hedged(url, shown)
                 except (asyncio.CancelledError, RateLimited):
@@ -153,7 +166,7 @@ class JsonFetcher:
                     raise
                 except UpstreamError as exc:
                     if exc.retryable:
-                        breaker.record_failure()
+                        breaker.record_failure(started_at)
                     else:
                         breaker.record_success()  # a definite answer (too large, 401): the host works
                     raise

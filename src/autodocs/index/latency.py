@@ -5,7 +5,8 @@ connection eats the whole budget; but a fixed short limit would cut off a slow y
 index. So limits follow the observed time to first byte: hedge (send a second, parallel
 request) past a few times the recent p95, give up on an attempt past several times the p99 —
 within floors and the configured ``ATTEMPT_TIMEOUT`` ceiling. Until enough answers have been
-seen, the conservative defaults apply.
+seen, defaults apply that are short enough not to let hung connections hold every slot (a
+healthy index answers in well under a second) and long enough for a slow first answer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ __all__ = ["LatencyTracker"]
 
 _WINDOW = 256
 _MIN_SAMPLES = 8
+#: Before there are samples: hedge a silent attempt after this long, give up after that long.
+_INITIAL_HEDGE_S = 0.5
+_INITIAL_TIMEOUT_S = 2.0
 
 
 class LatencyTracker:
@@ -38,14 +42,14 @@ class LatencyTracker:
         """Send a second request if the first has not answered after this long."""
         p95 = self._quantile(0.95)
         if p95 is None:
-            return max(self._hedge_floor, self._ceiling / 4)
+            return min(_INITIAL_HEDGE_S, self._ceiling / 2)
         return min(max(3 * p95, self._hedge_floor), self._ceiling / 2)
 
     def attempt_timeout(self) -> float:
         """Give up on one attempt when no byte has come for this long."""
         p99 = self._quantile(0.99)
         if p99 is None:
-            return self._ceiling
+            return min(_INITIAL_TIMEOUT_S, self._ceiling)
         return min(max(6 * p99, self._timeout_floor), self._ceiling)
 
     def snapshot(self) -> dict[str, float | int | None]:
