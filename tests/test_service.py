@@ -375,3 +375,19 @@ async def test_open_circuit_serves_the_stale_release_list(fake_index: FakeIndex,
         second = await service.get_package_docs("click")  # circuit open: no request at all
     assert first.stale and second.stale
     assert fake_index.request_count == before
+
+
+async def test_index_down_without_a_release_list_serves_the_newest_cached_document_as_stale(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    settings = make_settings(fake_index, tmp_path / "c", max_retry_attempts=0)
+    async with AutoDocsService.running(settings) as service:
+        await service.get_package_docs("requests", "==2.28.2")
+        await service.get_package_docs("requests", "==2.31.0")
+        fake_index.set_fault(Fault.status(503))
+        page = await service.get_package_docs("requests", "<3")
+        assert (page.version, page.stale, page.source) == ("2.31.0", True, "cache")
+        older = await service.get_package_docs("requests", "<2.30")
+        assert older.version == "2.28.2" and older.stale
+        with pytest.raises(UpstreamUnavailable):
+            await service.get_package_docs("requests", ">=3")  # nothing cached fits: fail informatively

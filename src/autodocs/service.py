@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import structlog
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, Field
 
 from autodocs.cache import CacheStats, Store, open_store
@@ -334,7 +336,14 @@ class AutoDocsService:
                 pass  # the release list tells whether the package or the version is missing
             else:
                 return _Resolved(await self._store_document(metadata), "index", None, False)
-        releases, latest, stale = await self._release_list(name)
+        try:
+            releases, latest, stale = await self._release_list(name)
+        except UpstreamError:
+            fallback = await self._newest_cached(name, specifiers)
+            if fallback is None:
+                raise
+            log.warning("service.stale_document", package=name, version=fallback.version)
+            return _Resolved(fallback, "cache", None, True)
         memo_key = (name, str(specifiers), releases.fetched_at)
         chosen = self._resolutions.get(memo_key)
         if chosen is None:
@@ -375,6 +384,21 @@ class AutoDocsService:
         self._release_lists.put(name, releases)
         self._write_behind(functools.partial(self.store.put_release_list, releases))
         return releases, latest, False
+
+    async def _newest_cached(self, name: str, specifiers: SpecifierSet) -> PackageDocument | None:
+        """When the index cannot be asked: the newest cached version the constraint allows."""
+        await self.flush_writes()  # what this process has just fetched counts too
+        allowed = []
+        for version in await self.store.cached_versions(name):
+            try:
+                parsed = Version(version)
+            except InvalidVersion:
+                continue
+            if specifiers.contains(parsed, prereleases=True):
+                allowed.append((parsed, version))
+        if not allowed:
+            return None
+        return await self._cached_document(name, max(allowed)[1])
 
     async def _cached_document(self, name: str, version: str) -> PackageDocument | None:
         document = self._documents.get((name, version))

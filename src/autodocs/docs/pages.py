@@ -118,7 +118,10 @@ def _to_docs_page(document: PackageDocument, request: PageRequest, page: Page) -
     if document.description_truncated:
         warnings.append("The description was longer than AUTODOCS_MAX_DOC_SIZE; its end is not included.")
     if request.stale:
-        warnings.append("The package index could not be reached; the release list is from the cache.")
+        warnings.append(
+            "The package index could not be reached: the version was chosen from cached data and a newer "
+            "release may exist. Call refresh_cache later for fresh data."
+        )
     next_cursor = encode_cursor(page.next_cursor) if page.next_cursor else None
     project_urls = dict(document.project_urls)
     if document.home_page and document.home_page not in project_urls.values():
