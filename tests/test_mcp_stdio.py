@@ -19,6 +19,9 @@ EXPECTED_TOOLS = {
     "get_package_docs_with_context",
     "get_cache_stats",
     "refresh_cache",
+    "health_check",
+    "ready_check",
+    "get_metrics",
 }
 
 
@@ -26,9 +29,7 @@ def server_params(env: dict[str, str]) -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=["-m", "autodocs", "serve"], env=env)
 
 
-async def test_lists_the_five_tools_and_calls_each(
-    cli_env: dict[str, str], fake_index: FakeIndex, tmp_path: Any
-) -> None:
+async def test_lists_the_tools_and_calls_each(cli_env: dict[str, str], fake_index: FakeIndex, tmp_path: Any) -> None:
     project = tmp_path / "proj"
     project.mkdir()
     (project / "pyproject.toml").write_text('[project]\nname = "p"\ndependencies = ["requests>=2"]\n')

@@ -47,9 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_error(exc, as_json=getattr(args, "json", False))
         return EXIT_USAGE
     if args.command == "serve":
-        from autodocs.server import serve_stdio
-
-        return serve_stdio(settings)
+        return _serve(settings, args)
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
     if args.command == "config":
         return _config(settings, args.json)
@@ -73,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
 
     serve = commands.add_parser("serve", help="run the MCP server")
-    serve.add_argument("--transport", choices=["stdio"], default="stdio")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", help="HTTP: address to bind (default AUTODOCS_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="HTTP: port to bind (default AUTODOCS_PORT, 8765; 0: any free)")
 
     scan = commands.add_parser("scan", help="list a project's dependencies")
     scan.add_argument("path")
@@ -101,6 +101,21 @@ def _parser() -> argparse.ArgumentParser:
     config = commands.add_parser("config", help="print the effective settings (secrets masked)")
     config.add_argument("--json", action="store_true")
     return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.transport == "stdio":
+        from autodocs.server import serve_stdio
+
+        return serve_stdio(settings)
+    from autodocs.server.http import serve_http
+
+    overrides = {key: value for key, value in (("host", args.host), ("port", args.port)) if value is not None}
+    try:
+        return serve_http(settings.model_copy(update=overrides) if overrides else settings)
+    except ConfigError as exc:
+        _print_error(exc, as_json=False)
+        return EXIT_USAGE
 
 
 async def _with_service(
@@ -152,7 +167,7 @@ async def _context(service: AutoDocsService, args: argparse.Namespace) -> int:
     ) as progress:
         task = progress.add_task("Fetching docs", total=None)
 
-        def advance(name: str, ok: bool, total: int) -> None:
+        async def advance(name: str, ok: bool, total: int) -> None:
             progress.update(task, advance=1, total=total, description=f"{'ok ' if ok else 'err'} {name}")
 
         result = await service.project_context(args.path, max_tokens=args.max_tokens, on_progress=advance)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from autodocs.errors import ConfigError
 
@@ -78,6 +78,35 @@ class Settings(BaseSettings):
         le=1024 * 1024 * 1024,
         description="Largest upstream response body accepted, bytes.",
     )
+    # -- HTTP mode ------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
+    port: int = Field(default=8765, ge=0, le=65535, description="Port the HTTP server binds.")
+    auth_token: SecretStr | None = Field(
+        default=None, description="Bearer token required on every HTTP route but /health."
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Browser origins allowed besides localhost (comma-separated)."
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host headers allowed besides localhost (comma-separated; host:* ok)."
+    )
+    allowed_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Folders scan_dependencies may read (comma-separated); HTTP default: the working directory.",
+    )
+    shutdown_timeout: float = Field(
+        default=30.0, ge=0, le=3600, description="Seconds in-flight calls get to finish on SIGTERM."
+    )
+    max_request_bytes: int = Field(
+        default=1024 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest HTTP request body accepted."
+    )
+
+    @field_validator("allowed_origins", "allowed_hosts", "allowed_roots", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     @field_validator("pypi_url")
     @classmethod
@@ -107,6 +136,10 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if name in ("pypi_url", "cache_url") and isinstance(value, str):
                 value = mask_url(value)
+            if isinstance(value, SecretStr):
+                value = "***"
+            elif isinstance(value, list):
+                value = [str(item) for item in value]
             shown[f"AUTODOCS_{name.upper()}"] = str(value) if isinstance(value, Path) else value
         shown["AUTODOCS_CACHE_URL"] = mask_url(self.effective_cache_url)
         return shown

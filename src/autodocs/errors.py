@@ -21,6 +21,7 @@ The tree (leaves are what callers catch; every class says what the user should d
     │   ├── RateLimited               429 from the index (retry_after_s when known)
     │   └── UpstreamResponseInvalid   body too large, truncated, or not the JSON we expect
     ├── ClientRateLimited             this client sent more than RATE_LIMIT_RPM calls a minute
+    ├── ServerShuttingDown            the server is draining; another replica (or a restart) will answer
     ├── CacheError                    the local cache store failed
     └── InternalError                 a bug: the boundary wraps anything unexpected in it
 
@@ -49,6 +50,7 @@ __all__ = [
     "PathNotAllowed",
     "PathNotFound",
     "RateLimited",
+    "ServerShuttingDown",
     "UpstreamError",
     "UpstreamResponseInvalid",
     "UpstreamTimeout",
@@ -174,6 +176,11 @@ class UpstreamResponseInvalid(UpstreamError):
 class ClientRateLimited(AutoDocsError):
     default_retryable = True
     default_suggestions = ("Slow down: wait retry_after_s seconds, or raise AUTODOCS_RATE_LIMIT_RPM.",)
+
+
+class ServerShuttingDown(AutoDocsError):
+    default_retryable = True
+    default_suggestions = ("The server is shutting down; retry in a moment (another replica or a restart answers).",)
 
 
 class CacheError(AutoDocsError):

@@ -14,6 +14,39 @@ import structlog
 
 __all__ = ["configure_logging"]
 
+_DISCONNECT_NAMES = frozenset(
+    {"ClientDisconnect", "ClosedResourceError", "BrokenResourceError", "ConnectionResetError", "BrokenPipeError"}
+)
+
+
+class _DemoteDisconnects(logging.Filter):
+    """A library's error record caused only by a client hanging up becomes one debug line.
+
+    The MCP SDK logs a client that disconnects mid-request as an error with a traceback; for a
+    server that is an ordinary event. Matched by exception class name so that no transport
+    library has to be imported here.
+    """
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self._debug = level <= logging.DEBUG
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info or record.exc_info[1] is None or not _only_disconnects(record.exc_info[1]):
+            return True
+        if not self._debug:
+            return False
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.msg = f"{record.getMessage()} (client disconnected)"
+        record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
+def _only_disconnects(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_only_disconnects(inner) for inner in exc.exceptions)
+    return type(exc).__name__ in _DISCONNECT_NAMES
+
 
 def configure_logging(level: str = "INFO", *, json_lines: bool | None = None) -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
@@ -33,9 +66,10 @@ def configure_logging(level: str = "INFO", *, json_lines: bool | None = None) ->
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_DemoteDisconnects(numeric))
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+            foreign_pre_chain=[*shared, structlog.processors.format_exc_info],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import structlog
@@ -38,6 +39,7 @@ from autodocs.errors import (
     AutoDocsError,
     InvalidArgument,
     PackageNotFound,
+    PathNotAllowed,
     UpstreamError,
     UpstreamTimeout,
     VersionNotFound,
@@ -52,6 +54,8 @@ __all__ = ["AutoDocsService", "ContextResult", "FailedPackage", "ProjectContextR
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+#: Called as each package of a multi-package call finishes: (name, succeeded, total).
+ProgressHook = Callable[[str, bool, int], Awaitable[None]]
 
 #: In-memory speed-ups in front of the store. Documents are immutable per version and pages
 #: are pure functions of (document, request), so these never serve anything the store would not.
@@ -110,8 +114,11 @@ class _Resolved:
 
 
 class AutoDocsService:
-    def __init__(self, settings: Settings, store: Store, index: IndexClient) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, index: IndexClient, *, allowed_roots: list[Path] | None = None
+    ) -> None:
         self.settings = settings
+        self.allowed_roots = [root.resolve() for root in allowed_roots] if allowed_roots is not None else None
         self.store = store
         self.index = index
         self._documents: LruMap[tuple[str, str], PackageDocument] = LruMap(_MEMORY_DOCUMENTS)
@@ -125,12 +132,17 @@ class AutoDocsService:
 
     @classmethod
     @asynccontextmanager
-    async def running(cls, settings: Settings) -> AsyncIterator[AutoDocsService]:
-        """Open the store and the index client; close both on exit, whatever happens."""
+    async def running(
+        cls, settings: Settings, *, allowed_roots: list[Path] | None = None
+    ) -> AsyncIterator[AutoDocsService]:
+        """Open the store and the index client; close both on exit, whatever happens.
+
+        ``allowed_roots``: folders ``scan`` may read (resolved, symlinks included); None: any.
+        """
         store = open_store(settings)
         await store.open()
         index = IndexClient(settings)
-        service = cls(settings, store, index)
+        service = cls(settings, store, index, allowed_roots=allowed_roots)
         try:
             yield service
         finally:
@@ -146,9 +158,36 @@ class AutoDocsService:
     # -- scanning ----------------------------------------------------------------------
 
     async def scan(self, project_path: str) -> ScanResult:
+        self._check_allowed(project_path)
         result = await asyncio.to_thread(scan_project, project_path)
         self._project_names.update(dependency.name for dependency in result.dependencies)
         return result
+
+    def _check_allowed(self, project_path: str) -> None:
+        if self.allowed_roots is None:
+            return
+        try:
+            resolved = Path(project_path).expanduser().resolve()
+        except (OSError, ValueError, RuntimeError):
+            resolved = None
+        if resolved is not None and any(resolved.is_relative_to(root) for root in self.allowed_roots):
+            return
+        roots = ", ".join(str(root) for root in self.allowed_roots)
+        raise PathNotAllowed(
+            f"{project_path[:300]} is outside the folders this server may read ({roots}); nothing was read.",
+            suggestions=["Pass a project folder under those roots, or have the operator set AUTODOCS_ALLOWED_ROOTS."],
+            allowed_roots=[str(root) for root in self.allowed_roots],
+        )
+
+    async def readiness(self) -> dict[str, Any]:
+        """Whether this process can serve: the cache answers (the index may be down: stale data serves)."""
+        cache = "ok"
+        try:
+            async with asyncio.timeout(2.0):
+                await self.store.ping()
+        except (AutoDocsError, TimeoutError) as exc:
+            cache = f"unavailable: {exc}"
+        return {"cache": cache, "circuits": self.index.fetcher.breaker_states(), "ready": cache == "ok"}
 
     # -- docs for one package ----------------------------------------------------------
 
@@ -193,6 +232,7 @@ class AutoDocsService:
         include_dependencies: bool = True,
         max_dependencies: int | None = None,
         max_tokens: int | None = None,
+        on_progress: ProgressHook | None = None,
     ) -> ContextResult:
         budget = self._budget(max_tokens)
         limit = self.settings.max_deps if max_dependencies is None else max_dependencies
@@ -217,7 +257,14 @@ class AutoDocsService:
         result = ContextResult(package=package, skipped_dependencies=[r[0] for r in runtime[len(chosen) :]])
         if chosen:
             each = max(_MIN_TOKENS_PER_PACKAGE, (budget - package.tokens) // len(chosen))
-            outcomes = await asyncio.gather(*(self._page_or_failure(dep, spec, each) for dep, spec in chosen))
+
+            async def one(dependency: str, spec: str | None) -> DocsPage | FailedPackage:
+                outcome = await self._page_or_failure(dependency, spec, each)
+                if on_progress is not None:
+                    await on_progress(dependency, not isinstance(outcome, FailedPackage), len(chosen))
+                return outcome
+
+            outcomes = await asyncio.gather(*(one(dep, spec) for dep, spec in chosen))
             for outcome in outcomes:
                 if isinstance(outcome, FailedPackage):
                     result.failed.append(outcome)
@@ -234,7 +281,7 @@ class AutoDocsService:
         project_path: str,
         *,
         max_tokens: int | None = None,
-        on_progress: Callable[[str, bool, int], None] | None = None,
+        on_progress: ProgressHook | None = None,
     ) -> ProjectContextResult:
         """Scan the project, then docs for every dependency (lock pins first), concurrently."""
         scan = await self.scan(project_path)
@@ -251,7 +298,7 @@ class AutoDocsService:
         async def one(name: str, constraint: str | None) -> DocsPage | FailedPackage:
             outcome = await self._page_or_failure(name, constraint, each)
             if on_progress is not None:
-                on_progress(name, not isinstance(outcome, FailedPackage), len(wanted))
+                await on_progress(name, not isinstance(outcome, FailedPackage), len(wanted))
             return outcome
 
         outcomes = await asyncio.gather(*(one(name, spec) for name, spec in wanted.items()))

@@ -187,3 +187,14 @@ def test_breaker_half_open_admits_a_limited_number_of_probes() -> None:
         ("open", "half_open"),
         ("half_open", "closed"),
     ]
+
+
+async def test_an_index_slower_than_the_first_attempt_limit_still_answers(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    fake_index.latency_s = 2.5  # above the 2 s limit used before any answer has been seen
+    index_client = client(fake_index, tmp_path, attempt_timeout=10.0, request_timeout=20.0)
+    with deadline_scope(20.0):
+        releases, _ = await index_client.fetch_project("six")
+    assert releases.name == "six"
+    await index_client.aclose()

@@ -268,6 +268,15 @@ class SQLiteStore:
 
         return await self._write(lambda: self._guarded(delete, 0))
 
+    async def ping(self) -> None:
+        def probe(db: sqlite3.Connection) -> None:
+            db.execute("SELECT 1").fetchone()
+
+        await self._read(lambda: self._guarded(probe, None))
+
+    def size_bytes(self) -> int:
+        return sum(_file_size(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal"))
+
     async def stats(self) -> CacheStats:
         def read(db: sqlite3.Connection) -> tuple[int, int, int, int]:
             documents = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
@@ -290,6 +299,13 @@ class SQLiteStore:
             misses=self.misses,
             recovered_from_corruption=self.recovered,
         )
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:

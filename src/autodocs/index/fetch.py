@@ -28,6 +28,7 @@ import email.utils
 import json
 import random
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ class JsonFetcher:
         self.requests_sent = 0
         self.hedges_sent = 0
         self.retries = 0
+        self.outcomes: Counter[str] = Counter()  # upstream requests by outcome (metrics read it)
         auth: httpx.Auth | None = None
         if not _has_credentials(settings.pypi_url) and (Path.home() / ".netrc").is_file():
             auth = httpx.NetRCAuth(None)
@@ -160,7 +162,7 @@ class JsonFetcher:
                     )
                 started_at = breaker.now()
                 try:
-                    result = await self._hedged(url, shown)
+                    result = await self._hedged(url, shown, attempt.num - 1)
                 except (asyncio.CancelledError, RateLimited):
                     breaker.record_neutral()  # says nothing about the host's health
                     raise
@@ -177,10 +179,15 @@ class JsonFetcher:
                 return result
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
-    async def _hedged(self, url: str, shown: str) -> dict[str, Any]:
-        """One attempt; if it is silent past the hedge delay, race a second request against it."""
+    async def _hedged(self, url: str, shown: str, retries_before: int) -> dict[str, Any]:
+        """One attempt; if it is silent past the hedge delay, race a second request against it.
+
+        Each retry doubles the attempt's silence limit (up to ``ATTEMPT_TIMEOUT``): an index that
+        is slow but healthy — slower than anything seen so far — still gets to answer.
+        """
         left = remaining(self._settings.request_timeout)
-        silence_limit = max(0.05, min(self.latency.attempt_timeout(), left))
+        limit = min(self.latency.attempt_timeout() * 2**retries_before, self._settings.attempt_timeout)
+        silence_limit = max(0.05, min(limit, left))
         hedge_after = self.latency.hedge_delay()
         first = asyncio.ensure_future(self._send(url, shown, silence_limit))
         racers = {first}
@@ -209,6 +216,15 @@ class JsonFetcher:
 
     async def _send(self, url: str, shown: str, silence_limit: float) -> dict[str, Any]:
         """One HTTP request; ``silence_limit`` is how long the index may send nothing."""
+        try:
+            result = await self._send_once(url, shown, silence_limit)
+        except BaseException as exc:
+            self.outcomes[_outcome(exc)] += 1
+            raise
+        self.outcomes["ok"] += 1
+        return result
+
+    async def _send_once(self, url: str, shown: str, silence_limit: float) -> dict[str, Any]:
         limits = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
         headers_seen = False
         async with self._semaphore:
@@ -262,6 +278,22 @@ class JsonFetcher:
                 raise _too_large(shown, limit)
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _outcome(error: BaseException) -> str:
+    if isinstance(error, NotFound):
+        return "not_found"
+    if isinstance(error, RateLimited):
+        return "rate_limited"
+    if isinstance(error, UpstreamTimeout):
+        return "timeout"
+    if isinstance(error, UpstreamResponseInvalid):
+        return "invalid"
+    if isinstance(error, UpstreamUnavailable):
+        return "unavailable"
+    if isinstance(error, asyncio.CancelledError):
+        return "cancelled"
+    return "error"
 
 
 def _is_transient(error: BaseException) -> bool:

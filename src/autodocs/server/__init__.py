@@ -1,8 +1,10 @@
-"""Transports: the MCP server over stdio (HTTP comes with the production-server work)."""
+"""Transports: the MCP server over stdio (here) and streamable HTTP (:mod:`autodocs.server.http`)."""
 
 from __future__ import annotations
 
 import gc
+import signal
+from types import FrameType
 
 import anyio
 
@@ -21,6 +23,10 @@ _HANGUP = (
 )
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def freeze_startup_heap() -> None:
     """Move everything alive after start-up out of the garbage collector's sight.
 
@@ -37,9 +43,10 @@ def serve_stdio(settings: Settings) -> int:
 
     A client that hangs up (EOF, broken pipe) or Ctrl-C ends the process quietly with 0.
     """
-    server = build_server(settings)
+    server = build_server(settings).server
     configure_logging(settings.log_level)  # after the SDK's own logging setup, so ours wins
     freeze_startup_heap()
+    signal.signal(signal.SIGTERM, _terminate)  # closes the store and flushes writes like Ctrl-C
     try:
         anyio.run(server.run_stdio_async)
     except KeyboardInterrupt:

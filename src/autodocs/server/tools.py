@@ -8,13 +8,18 @@ failure is ``isError: true`` with ``{"error": {"type", "message", "suggestions",
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import structlog
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -22,12 +27,17 @@ from autodocs import __version__
 from autodocs.cache import CacheStats
 from autodocs.config import Settings
 from autodocs.docs.model import DocsPage, compact
-from autodocs.errors import AutoDocsError, ClientRateLimited, to_error_payload
+from autodocs.errors import AutoDocsError, ClientRateLimited, ServerShuttingDown, to_error_payload
 from autodocs.manifests import ScanResult
+from autodocs.server.health import HealthReport, MetricsReport, ReadyReport, health_report, ready_report
+from autodocs.server.lifecycle import Lifecycle
+from autodocs.server.metrics import Metrics
 from autodocs.server.ratelimit import RateLimiter
-from autodocs.service import AutoDocsService, ContextResult, RefreshResult
+from autodocs.service import AutoDocsService, ContextResult, ProgressHook, RefreshResult
 
-__all__ = ["build_server"]
+__all__ = ["ServerParts", "build_server", "current_client"]
+
+T = TypeVar("T")
 
 log = structlog.get_logger(__name__)
 
@@ -37,8 +47,6 @@ _INSTRUCTIONS = (
     "against (pass its version constraint or lock pin). Long documents come in pages: follow next_cursor or "
     "ask for named sections."
 )
-#: Over stdio there is one client: the process that started us.
-_STDIO_CLIENT = "stdio"
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
 PackageName = Annotated[str, Field(description="Distribution name as published on the package index, e.g. 'requests'.")]
@@ -58,6 +66,10 @@ class _Holder:
     service: AutoDocsService | None = None
 
 
+#: Who is calling, for the per-client rate limit: set per HTTP request by the transport.
+current_client: ContextVar[str] = ContextVar("autodocs_client", default="stdio")
+
+
 def _ok(model: BaseModel) -> CallToolResult:
     payload = compact(model.model_dump(mode="json"))
     text = json.dumps(payload, ensure_ascii=False)
@@ -73,35 +85,77 @@ def _error(exc: BaseException) -> CallToolResult:
     )
 
 
-async def _run(
-    tool: str, call: Callable[[], Awaitable[BaseModel]], limiter: RateLimiter, client: str
-) -> CallToolResult:
-    """Run one tool call: rate limit, call the service, shape the result or the error."""
-    wait = limiter.acquire(client)
-    if wait > 0:
-        log.info("tool.rate_limited", tool=tool, client=client, retry_after_s=round(wait, 2))
-        return _error(
-            ClientRateLimited(
-                f"More than {limiter.per_minute} calls a minute from this client.", retry_after_s=round(wait, 2)
+@dataclass
+class ServerParts:
+    """The MCP server and what the transports around it need to reach."""
+
+    server: MCPServer[Any]
+    lifecycle: Lifecycle
+    metrics: Metrics
+    holder: _Holder
+
+
+class _Calls:
+    """Every tool call passes here: shutdown refusal, rate limit, tracking, metrics, error shape."""
+
+    def __init__(self, settings: Settings, lifecycle: Lifecycle, metrics: Metrics) -> None:
+        self._lifecycle = lifecycle
+        self._metrics = metrics
+        self._limiter = RateLimiter(settings.rate_limit_rpm)
+
+    async def run(self, tool: str, call: Callable[[], Awaitable[BaseModel]]) -> CallToolResult:
+        if self._lifecycle.draining:
+            return _error(ServerShuttingDown("The server is shutting down and takes no new calls."))
+        client = current_client.get()
+        wait = self._limiter.acquire(client)
+        if wait > 0:
+            self._metrics.rate_limited.inc()
+            log.info("tool.rate_limited", tool=tool, client=client, retry_after_s=round(wait, 2))
+            return _error(
+                ClientRateLimited(
+                    f"More than {self._limiter.per_minute} calls a minute from this client.",
+                    retry_after_s=round(wait, 2),
+                )
             )
-        )
-    try:
-        return _ok(await call())
-    except AutoDocsError as exc:
-        log.info("tool.failed", tool=tool, error=exc.type_name, retryable=exc.retryable)
-        return _error(exc)
-    except Exception as exc:
-        log.exception("tool.crashed", tool=tool)
-        return _error(exc)
+        started = time.perf_counter()
+        outcome = "ok"
+        with self._lifecycle.track_call():
+            try:
+                result = _ok(await call())
+            except asyncio.CancelledError:
+                if not self._lifecycle.shutdown_cancelled:
+                    self._metrics.observe_call(tool, "cancelled", time.perf_counter() - started)
+                    raise  # the client cancelled or hung up: nobody is waiting for an answer
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+                outcome = "shutdown"
+                result = _error(ServerShuttingDown("The server shut down before this call finished."))
+            except AutoDocsError as exc:
+                outcome = "error"
+                log.info("tool.failed", tool=tool, error=exc.type_name, retryable=exc.retryable)
+                result = _error(exc)
+            except Exception as exc:
+                outcome = "crash"
+                log.exception("tool.crashed", tool=tool)
+                result = _error(exc)
+        self._metrics.observe_call(tool, outcome, time.perf_counter() - started)
+        return result
 
 
-def build_server(settings: Settings) -> MCPServer[Any]:
-    """The MCP server with its five tools; the service opens with the server and closes after it."""
+def build_server(
+    settings: Settings, *, allowed_roots: list[Path] | None = None, lifecycle: Lifecycle | None = None
+) -> ServerParts:
+    """The MCP server and its tools; the service opens with the server and closes after it."""
     holder = _Holder()
+    lifecycle = lifecycle or Lifecycle()
+    metrics = Metrics(lifecycle, lambda: holder.service)
+    calls = _Calls(settings, lifecycle, metrics)
+    run = calls.run
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[None]:
-        async with AutoDocsService.running(settings) as service:
+        async with AutoDocsService.running(settings, allowed_roots=allowed_roots) as service:
             holder.service = service
             try:
                 yield None
@@ -116,14 +170,9 @@ def build_server(settings: Settings) -> MCPServer[Any]:
         log_level=settings.log_level,
     )
 
-    limiter = RateLimiter(settings.rate_limit_rpm)
-
-    async def run(tool: str, call: Callable[[], Awaitable[BaseModel]]) -> CallToolResult:
-        return await _run(tool, call, limiter, _STDIO_CLIENT)
-
     def service() -> AutoDocsService:
-        if holder.service is None:  # pragma: no cover - only between shutdown and exit
-            raise AutoDocsError("The server is starting or shutting down.", retryable=True)
+        if holder.service is None:  # only between shutdown and exit
+            raise ServerShuttingDown("The server is starting or shutting down.")
         return holder.service
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
@@ -180,9 +229,11 @@ def build_server(settings: Settings) -> MCPServer[Any]:
             Field(description="How many runtime dependencies to include (0-100); default AUTODOCS_MAX_DEPS."),
         ] = None,
         max_tokens: MaxTokens = None,
+        ctx: Context | None = None,
     ) -> Annotated[CallToolResult, ContextResult]:
         """Docs of a package plus shorter docs of its runtime dependencies, fetched concurrently.
-        A dependency that fails is listed in `failed`; the rest are still returned."""
+        A dependency that fails is listed in `failed`; the rest are still returned. Sends progress
+        notifications as dependencies finish when the client asks for them."""
         return await run(
             "get_package_docs_with_context",
             lambda: service().get_docs_with_context(
@@ -191,6 +242,7 @@ def build_server(settings: Settings) -> MCPServer[Any]:
                 include_dependencies=include_dependencies,
                 max_dependencies=max_dependencies,
                 max_tokens=max_tokens,
+                on_progress=_progress_reporter(ctx),
             ),
         )
 
@@ -208,4 +260,40 @@ def build_server(settings: Settings) -> MCPServer[Any]:
         """Forget cached docs and release lists so the next request asks the package index again."""
         return await run("refresh_cache", lambda: service().refresh(package_name))
 
-    return server
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
+    async def health_check() -> Annotated[CallToolResult, HealthReport]:
+        """Liveness: the process answers (no network or database is touched)."""
+        return await run("health_check", lambda: _async(health_report(lifecycle)))
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
+    async def ready_check() -> Annotated[CallToolResult, ReadyReport]:
+        """Readiness: the cache store answers and the server is not draining; circuit states per index host."""
+        return await run("ready_check", lambda: ready_report(lifecycle, holder.service))
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
+    async def get_metrics() -> Annotated[CallToolResult, MetricsReport]:
+        """The server's metrics (the same as GET /metrics): calls, latency, upstream, cache, circuits."""
+        return await run("get_metrics", lambda: _async(MetricsReport(metrics=metrics.snapshot())))
+
+    return ServerParts(server=server, lifecycle=lifecycle, metrics=metrics, holder=holder)
+
+
+async def _async(value: T) -> T:
+    return value
+
+
+def _progress_reporter(ctx: Context | None) -> ProgressHook | None:
+    """Progress notifications for a multi-package call, when the client asked for them."""
+    if ctx is None:
+        return None
+    done = 0
+
+    async def report(name: str, succeeded: bool, total: int) -> None:
+        nonlocal done
+        done += 1
+        try:
+            await ctx.report_progress(done, total, f"{'done' if succeeded else 'failed'}: {name}")
+        except Exception as exc:  # a client that went away must not fail the call
+            log.debug("tool.progress_not_sent", error=type(exc).__name__)
+
+    return report

@@ -1,0 +1,66 @@
+"""The server's life: serving, draining, stopped — and every tool call in flight, explicitly.
+
+Graceful shutdown asks three things of this object: say at once that we are draining (so
+``/ready`` answers 503 and new calls are refused), wait until the calls in flight are done or
+the shutdown timeout passes, then cancel what is left so those callers get a clear error
+instead of a dropped connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["Lifecycle"]
+
+
+class Lifecycle:
+    def __init__(self) -> None:
+        self.started_at = time.time()
+        self.draining = False
+        self.shutdown_cancelled = False
+        self._calls: set[asyncio.Task[object]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._calls)
+
+    @contextmanager
+    def track_call(self) -> Iterator[None]:
+        """Register the current task as a tool call in flight for the duration of the block."""
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - always inside a task under a server
+            yield
+            return
+        self._calls.add(task)
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._calls.discard(task)
+            if not self._calls:
+                self._idle.set()
+
+    def start_draining(self) -> None:
+        self.draining = True
+
+    async def wait_idle(self, within: float) -> bool:
+        """True when every call finished within ``within`` seconds."""
+        try:
+            async with asyncio.timeout(within):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    def cancel_remaining(self) -> int:
+        """Cancel the calls still running; they answer with a shutdown error. Returns how many."""
+        self.shutdown_cancelled = True
+        calls = list(self._calls)
+        for task in calls:
+            task.cancel("server shutting down")
+        return len(calls)

@@ -1,0 +1,294 @@
+"""`autodocs serve --transport http` as a real subprocess, driven by the SDK's HTTP client and raw sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import httpx2
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.fake_index import FakeIndex
+
+TOKEN = "s3cret-token-for-tests"
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    url: str
+    stderr: list[str] = field(default_factory=list)
+
+    def log_text(self) -> str:
+        return "\n".join(self.stderr)
+
+
+@contextmanager
+def http_server(env: dict[str, str], *args: str, cwd: Path | None = None) -> Iterator[Server]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autodocs", "serve", "--transport", "http", "--port", "0", *args],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    lines: list[str] = []
+    port = None
+    deadline = time.monotonic() + 30
+    while port is None and time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if '"http.listening"' in line:
+            port = json.loads(line)["port"]
+    if port is None:
+        process.kill()
+        raise AssertionError("server did not start:\n" + "\n".join(lines))
+    reader = threading.Thread(target=lambda: lines.extend(raw.rstrip() for raw in process.stderr), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    server = Server(process, f"http://127.0.0.1:{port}", lines)
+    try:
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        reader.join(timeout=5)
+
+
+def headers(token: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+async def call_tool(url: str, name: str, arguments: dict[str, Any], token: str | None = None) -> Any:
+    async with (
+        httpx2.AsyncClient(headers=headers(token), timeout=60) as client,
+        streamable_http_client(f"{url}/mcp", http_client=client) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        return await session.call_tool(name, arguments)
+
+
+async def test_tools_over_http_and_metrics_count_them(cli_env: dict[str, str]) -> None:
+    with http_server(cli_env) as server:
+        with anyio.fail_after(60):
+            async with (
+                httpx2.AsyncClient(timeout=60) as client,
+                streamable_http_client(f"{server.url}/mcp", http_client=client) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                names = {tool.name for tool in (await session.list_tools()).tools}
+                assert {"get_package_docs", "health_check", "ready_check", "get_metrics"} <= names
+                docs = await session.call_tool(
+                    "get_package_docs", {"package_name": "requests", "version_constraint": "==2.31.0"}
+                )
+                assert not docs.is_error and docs.structured_content["version"] == "2.31.0"
+                bad = await session.call_tool("get_package_docs", {"package_name": "../../etc/passwd"})
+                assert bad.is_error and bad.structured_content["error"]["type"] == "InvalidPackageName"
+                ready = await session.call_tool("ready_check", {})
+                assert ready.structured_content["ready"] is True
+        text = httpx.get(f"{server.url}/metrics").text
+        samples = {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+        assert samples[("autodocs_tool_calls_total", (("outcome", "ok"), ("tool", "get_package_docs")))] == 1
+        assert samples[("autodocs_tool_calls_total", (("outcome", "error"), ("tool", "get_package_docs")))] == 1
+        assert samples[("autodocs_upstream_requests_total", (("outcome", "ok"),))] >= 1
+        assert ("autodocs_cache_size_bytes", ()) in samples
+        assert httpx.get(f"{server.url}/health").json()["status"] == "ok"
+
+
+async def test_auth_origin_and_open_health(cli_env: dict[str, str]) -> None:
+    with http_server({**cli_env, "AUTODOCS_AUTH_TOKEN": TOKEN}) as server:
+        assert httpx.get(f"{server.url}/health").status_code == 200
+        assert httpx.get(f"{server.url}/ready").status_code == 401
+        assert httpx.get(f"{server.url}/ready", headers=headers("wrong")).status_code == 401
+        assert httpx.get(f"{server.url}/metrics").status_code == 401
+        assert httpx.post(f"{server.url}/mcp", json={}).status_code == 401
+        assert httpx.get(f"{server.url}/ready", headers=headers(TOKEN)).status_code == 200
+        evil = {**headers(TOKEN), "Origin": "http://evil.example"}
+        assert httpx.get(f"{server.url}/ready", headers=evil).status_code == 403
+        local = {**headers(TOKEN), "Origin": "http://localhost:3000"}
+        assert httpx.get(f"{server.url}/ready", headers=local).status_code == 200
+        with anyio.fail_after(60):
+            result = await call_tool(server.url, "get_cache_stats", {}, token=TOKEN)
+        assert not result.is_error
+    assert "Traceback" not in server.log_text()
+
+
+def test_oversized_body_is_refused(cli_env: dict[str, str]) -> None:
+    with http_server({**cli_env, "AUTODOCS_MAX_REQUEST_BYTES": "2048"}) as server:
+        response = httpx.post(f"{server.url}/mcp", content=b"x" * 5000, headers={"Content-Type": "application/json"})
+        assert response.status_code == 413
+
+
+def test_non_loopback_bind_without_a_token_refuses_to_start(cli_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "autodocs", "serve", "--transport", "http", "--host", "0.0.0.0", "--port", "0"],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "AUTODOCS_AUTH_TOKEN" in result.stderr
+
+
+async def test_scan_outside_the_allowed_roots_is_refused_even_through_a_symlink(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    allowed = tmp_path / "allowed"
+    outside = tmp_path / "outside"
+    allowed.mkdir()
+    outside.mkdir()
+    (outside / "requirements.txt").write_text("secret-package\n")
+    (allowed / "proj").mkdir()
+    (allowed / "proj" / "requirements.txt").write_text("click\n")
+    os.symlink(outside, allowed / "link")
+    with http_server({**cli_env, "AUTODOCS_ALLOWED_ROOTS": str(allowed)}) as server, anyio.fail_after(60):
+        inside = await call_tool(server.url, "scan_dependencies", {"project_path": str(allowed / "proj")})
+        assert not inside.is_error
+        for path in (outside, allowed / "link", allowed / ".." / "outside"):
+            result = await call_tool(server.url, "scan_dependencies", {"project_path": str(path)})
+            assert result.is_error
+            error = result.structured_content["error"]
+            assert error["type"] == "PathNotAllowed"
+            assert str(allowed) in error["message"]
+
+
+def test_a_thousand_clients_hanging_up_cost_no_traceback(cli_env: dict[str, str]) -> None:
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "get_package_docs", "arguments": {"package_name": "rich"}},
+        }
+    ).encode()
+    request = (
+        b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Accept: application/json, text/event-stream\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    )
+    rng = random.Random(7)
+    with http_server({**cli_env, "AUTODOCS_RATE_LIMIT_RPM": "1000000"}) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        for _ in range(1000):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+                stage = rng.randrange(4)
+                if stage == 0:
+                    connection.sendall(request[: rng.randrange(1, len(request))])
+                elif stage == 1:
+                    connection.sendall(request + body[: rng.randrange(0, len(body))])
+                else:
+                    connection.sendall(request + body)
+                    if stage == 3:
+                        connection.recv(rng.randrange(1, 200))
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        response = httpx.get(f"{server.url}/ready", timeout=10)
+        assert response.status_code == 200
+        time.sleep(0.5)
+    log = server.log_text()
+    assert "Traceback" not in log, log[-3000:]
+    assert '"level": "error"' not in log, log[-3000:]
+
+
+def test_sigterm_drains_fifty_slow_calls_then_exits_zero(fake_index: FakeIndex, cli_env: dict[str, str]) -> None:
+    fake_index.latency_s = 1.5
+    env = {**cli_env, "AUTODOCS_SHUTDOWN_TIMEOUT": "20", "AUTODOCS_RATE_LIMIT_RPM": "100000"}
+    names = sorted(json.loads((Path(__file__).parents[1] / "data/index/MANIFEST.json").read_text())["projects"])[:50]
+    results: list[int] = []
+    with http_server(env) as server:
+
+        def call(name: str) -> None:
+            payload = {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "get_package_docs", "arguments": {"package_name": name, "max_tokens": 500}},
+            }
+            response = httpx.post(
+                f"{server.url}/mcp",
+                json=payload,
+                headers={"Accept": "application/json, text/event-stream"},
+                timeout=30,
+            )
+            ok = response.status_code == 200 and not response.json()["result"].get("isError")
+            results.append(1 if ok else 0)
+
+        threads = [threading.Thread(target=call, args=(name,)) for name in names]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.8)  # all 50 are waiting on the slow index
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        assert httpx.get(f"{server.url}/ready", timeout=5).status_code == 503
+        refused = httpx.post(f"{server.url}/mcp", json={}, headers={"Accept": "application/json"}, timeout=5)
+        assert refused.status_code == 503 and refused.json()["error"]["type"] == "ServerShuttingDown"
+        for thread in threads:
+            thread.join(timeout=30)
+        assert server.process.wait(timeout=25) == 0
+        elapsed = time.monotonic() - started
+    assert sum(results) == 50, f"{sum(results)} of 50 calls completed"
+    assert elapsed < 20
+    assert "Traceback" not in server.log_text()
+
+
+def test_calls_still_running_at_the_shutdown_timeout_get_a_clear_error(
+    fake_index: FakeIndex, cli_env: dict[str, str]
+) -> None:
+    from tests.support.fake_index import Fault
+
+    fake_index.set_fault(Fault.hang())
+    env = {**cli_env, "AUTODOCS_SHUTDOWN_TIMEOUT": "1", "AUTODOCS_REQUEST_TIMEOUT": "60"}
+    answer: dict[str, Any] = {}
+    with http_server(env) as server:
+
+        def call() -> None:
+            payload = {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "get_package_docs", "arguments": {"package_name": "click"}},
+            }
+            response = httpx.post(
+                f"{server.url}/mcp", json=payload, headers={"Accept": "application/json, text/event-stream"}, timeout=30
+            )
+            answer.update(response.json())
+
+        thread = threading.Thread(target=call)
+        thread.start()
+        time.sleep(0.8)
+        server.process.send_signal(signal.SIGTERM)
+        thread.join(timeout=20)
+        assert server.process.wait(timeout=20) == 0
+    assert answer["result"]["isError"] is True
+    assert answer["result"]["structuredContent"]["error"]["type"] == "ServerShuttingDown"
