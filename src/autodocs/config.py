@@ -78,6 +78,9 @@ class Settings(BaseSettings):
         le=1024 * 1024 * 1024,
         description="Largest upstream response body accepted, bytes.",
     )
+    max_manifest_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024, description="Largest manifest file read, bytes."
+    )
     # -- HTTP mode ------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
     port: int = Field(default=8765, ge=0, le=65535, description="Port the HTTP server binds.")

@@ -250,7 +250,11 @@ def test_sigterm_drains_fifty_slow_calls_then_exits_zero(fake_index: FakeIndex, 
         started = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
         time.sleep(0.2)
-        assert httpx.get(f"{server.url}/ready", timeout=5).status_code == 503
+        try:
+            ready_status = httpx.get(f"{server.url}/ready", timeout=5).status_code
+        except httpx.HTTPError as exc:
+            raise AssertionError(f"/ready unreachable after SIGTERM: {exc}\n{server.log_text()}") from None
+        assert ready_status == 503
         refused = httpx.post(f"{server.url}/mcp", json={}, headers={"Accept": "application/json"}, timeout=5)
         assert refused.status_code == 503 and refused.json()["error"]["type"] == "ServerShuttingDown"
         for thread in threads:

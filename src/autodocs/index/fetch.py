@@ -189,9 +189,17 @@ class JsonFetcher:
         limit = min(self.latency.attempt_timeout() * 2**retries_before, self._settings.attempt_timeout)
         silence_limit = max(0.05, min(limit, left))
         hedge_after = self.latency.hedge_delay()
-        first = asyncio.ensure_future(self._send(url, shown, silence_limit))
+        on_the_wire = asyncio.Event()
+        first = asyncio.ensure_future(self._send(url, shown, silence_limit, on_the_wire))
         racers = {first}
         try:
+            # The hedge clock starts when the request is sent, not while it waits for a slot:
+            # a busy process must not mistake its own queue for a silent index.
+            sent = asyncio.ensure_future(on_the_wire.wait())
+            try:
+                await asyncio.wait({first, sent}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sent.cancel()
             done, _ = await asyncio.wait(racers, timeout=hedge_after if hedge_after < left else None)
             if not done:
                 self.hedges_sent += 1
@@ -214,20 +222,26 @@ class JsonFetcher:
             if racers:
                 await asyncio.gather(*racers, return_exceptions=True)
 
-    async def _send(self, url: str, shown: str, silence_limit: float) -> dict[str, Any]:
+    async def _send(
+        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Event | None = None
+    ) -> dict[str, Any]:
         """One HTTP request; ``silence_limit`` is how long the index may send nothing."""
         try:
-            result = await self._send_once(url, shown, silence_limit)
+            result = await self._send_once(url, shown, silence_limit, on_the_wire)
         except BaseException as exc:
             self.outcomes[_outcome(exc)] += 1
             raise
         self.outcomes["ok"] += 1
         return result
 
-    async def _send_once(self, url: str, shown: str, silence_limit: float) -> dict[str, Any]:
+    async def _send_once(
+        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Event | None
+    ) -> dict[str, Any]:
         limits = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
         headers_seen = False
         async with self._semaphore:
+            if on_the_wire is not None:
+                on_the_wire.set()
             self.requests_sent += 1
             started = time.monotonic()
             try:

@@ -1,40 +1,213 @@
 """Find and read a project's dependency manifests → :class:`ScanResult`.
 
 One module per manifest family; this module decides which files a project has, reads
-them safely (size cap, encoding, confinement to the project root) and collects every
-file's failure as a structured per-file error so one bad file never hides the others.
+them safely (size cap, encoding, confinement to the project root), follows uv workspace
+members, applies lock-file pins, merges duplicates, and collects every file's (or
+entry's) failure as a structured error so one bad file never hides the others. It never
+touches the network and never runs project code.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
 from autodocs.errors import AutoDocsError, InternalError, ManifestError, NotADirectory, PathNotFound
-from autodocs.manifests.base import Dependency, FileError, ScanResult, SourceLocation
+from autodocs.manifests.base import Dependency, FileError, ParsedFile, ScanResult, SourceLocation
+from autodocs.manifests.locks import LockedPackage, is_lock_file, parse_lock
+from autodocs.manifests.pipfile import parse_pipfile
 from autodocs.manifests.pyproject import parse_pyproject
 from autodocs.manifests.requirements import parse_requirements
+from autodocs.manifests.setuptools import parse_setup_cfg, parse_setup_py
 
-__all__ = ["Dependency", "FileError", "ScanResult", "SourceLocation", "scan_project"]
+__all__ = ["DEFAULT_MAX_MANIFEST_BYTES", "Dependency", "FileError", "ScanResult", "SourceLocation", "scan_project"]
 
 DEFAULT_MAX_MANIFEST_BYTES = 5 * 1024 * 1024
+
+_TEXT_MANIFESTS: dict[str, Callable[..., ParsedFile]] = {
+    "pyproject.toml": parse_pyproject,
+    "setup.cfg": parse_setup_cfg,
+    "setup.py": parse_setup_py,
+    "Pipfile": parse_pipfile,
+}
 
 
 def scan_project(project_path: str | Path, *, max_bytes: int = DEFAULT_MAX_MANIFEST_BYTES) -> ScanResult:
     """Read every manifest of the project; blocking (call it from a worker thread)."""
     root = _check_project_path(project_path)
-    result = ScanResult(project_path=str(root))
-    reader = _SafeReader(root, max_bytes)
-
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        _collect(result, "pyproject.toml", lambda: parse_pyproject(reader(pyproject), file="pyproject.toml"))
-    for path in _requirements_files(root):
-        relative = path.relative_to(root).as_posix()
-        _collect(result, relative, functools.partial(parse_requirements, path, root=root, read_text=reader))
+    scan = _Scan(root, _SafeReader(root, max_bytes))
+    workspace = scan.directory(root)
+    for member in _workspace_members(root, workspace, scan):
+        scan.directory(member)
+    scan.apply_locks(sorted(path for path in root.iterdir() if is_lock_file(path.name) and path.is_file()))
+    result = scan.result
+    result.dependencies = _merge(result.dependencies)
     result.partial = bool(result.errors)
     return result
+
+
+class _Scan:
+    def __init__(self, root: Path, reader: _SafeReader) -> None:
+        self.root = root
+        self.read = reader
+        self.result = ScanResult(project_path=str(root))
+
+    def directory(self, folder: Path) -> ParsedFile:
+        """Scan one project folder's manifests; returns what its pyproject.toml said."""
+        pyproject = ParsedFile()
+        for filename, parse in _TEXT_MANIFESTS.items():
+            path = folder / filename
+            if path.is_file() or path.is_symlink():
+                relative = _display(path, self.root)
+                parsed = self.collect(relative, functools.partial(self._parse_text, parse, path, relative))
+                if filename == "pyproject.toml" and parsed is not None:
+                    pyproject = parsed
+        for path in _requirements_files(folder):
+            relative = _display(path, self.root)
+            self.collect(relative, functools.partial(parse_requirements, path, root=self.root, read_text=self.read))
+        return pyproject
+
+    def _parse_text(self, parse: Callable[..., ParsedFile], path: Path, relative: str) -> ParsedFile:
+        return parse(self.read(path), file=relative)
+
+    def collect(self, relative: str, parse: Callable[[], ParsedFile]) -> ParsedFile | None:
+        try:
+            parsed = parse()
+        except AutoDocsError as exc:
+            self.result.errors.append(FileError(file=relative, error=exc.to_dict()))
+            return None
+        except Exception as exc:  # a parser bug must cost one file, not the scan
+            error = InternalError(f"{relative}: unexpected {type(exc).__name__} while parsing")
+            self.result.errors.append(FileError(file=relative, error=error.to_dict()))
+            return None
+        self.result.files_read.append(relative)
+        self.result.dependencies.extend(parsed.dependencies)
+        for problem in parsed.problems:
+            self.result.errors.append(
+                FileError(file=str(problem.details.get("file", relative)), error=problem.to_dict())
+            )
+        return parsed
+
+    def apply_locks(self, paths: list[Path]) -> None:
+        """Pin direct dependencies to locked versions; everything else locked → ``locked_only``."""
+        locked: list[tuple[str, LockedPackage]] = []
+        for path in paths:
+            relative = _display(path, self.root)
+            try:
+                packages = parse_lock(self.read(path), file=relative)
+            except AutoDocsError as exc:
+                self.result.errors.append(FileError(file=relative, error=exc.to_dict()))
+                continue
+            except Exception as exc:
+                error = InternalError(f"{relative}: unexpected {type(exc).__name__} while parsing")
+                self.result.errors.append(FileError(file=relative, error=error.to_dict()))
+                continue
+            self.result.files_read.append(relative)
+            self.result.lock_files.append(relative)
+            locked.extend((relative, package) for package in packages)
+        versions: dict[str, list[Version]] = {}
+        for _, package in locked:
+            versions.setdefault(package.name, []).append(Version(package.version))
+        direct = {dependency.name for dependency in self.result.dependencies}
+        for dependency in self.result.dependencies:
+            if dependency.url is None and dependency.name in versions:
+                dependency.pinned_version = _best(versions[dependency.name], dependency.specifier)
+        seen: set[tuple[str, str]] = set()
+        for file, package in locked:
+            if package.name in direct or (package.name, package.version) in seen:
+                continue
+            seen.add((package.name, package.version))
+            self.result.locked_only.append(
+                Dependency(
+                    name=package.name,
+                    group="locked",
+                    pinned_version=package.version,
+                    source=SourceLocation(file=file, line=package.line),
+                    sources=[SourceLocation(file=file, line=package.line)],
+                )
+            )
+
+
+def _best(candidates: list[Version], specifier: str) -> str | None:
+    """The newest locked version the specifier allows (a lock may hold one per platform)."""
+    allowed = _specifier_set(specifier)
+    if allowed is None:
+        return None
+    matching = [version for version in candidates if allowed.contains(version, prereleases=True)]
+    return str(max(matching)) if matching else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _specifier_set(specifier: str) -> SpecifierSet | None:
+    try:
+        return SpecifierSet(specifier)
+    except InvalidSpecifier:
+        return None
+
+
+def _merge(dependencies: list[Dependency]) -> list[Dependency]:
+    """One entry per (name, group, specifier, marker, extras, url), every source kept."""
+    merged: dict[tuple[object, ...], tuple[Dependency, set[tuple[str, int | None]]]] = {}
+    for dependency in dependencies:
+        key = (
+            dependency.name,
+            dependency.group,
+            dependency.specifier,
+            dependency.marker,
+            tuple(dependency.extras),
+            dependency.url,
+        )
+        where = (dependency.source.file, dependency.source.line)
+        if key not in merged:
+            dependency.sources = [dependency.source]
+            merged[key] = (dependency, {where})
+        elif where not in merged[key][1]:
+            merged[key][0].sources.append(dependency.source)
+            merged[key][1].add(where)
+    return [dependency for dependency, _ in merged.values()]
+
+
+def _workspace_members(root: Path, workspace: ParsedFile, scan: _Scan) -> Iterable[Path]:
+    """uv ``[tool.uv.workspace]`` members (globs relative to the root), confined to it."""
+    excluded: set[Path] = set()
+    for pattern in workspace.workspace_exclude:
+        excluded.update(_glob(root, pattern))
+    members: dict[Path, None] = {}
+    for pattern in workspace.workspace_members:
+        try:
+            matches = _glob(root, pattern)
+        except ManifestError as exc:
+            scan.result.errors.append(FileError(file="pyproject.toml", error=exc.to_dict()))
+            continue
+        for path in matches:
+            resolved = path.resolve()
+            if not resolved.is_relative_to(root):
+                error = ManifestError(
+                    f"pyproject.toml: workspace member {_display(path, root)} leaves the project root; not read",
+                    file="pyproject.toml",
+                )
+                scan.result.errors.append(FileError(file="pyproject.toml", error=error.to_dict()))
+            elif resolved.is_dir() and resolved != root and path not in excluded:
+                members[path] = None
+    return members
+
+
+def _glob(root: Path, pattern: str) -> list[Path]:
+    if pattern.startswith(("/", "\\")) or ".." in Path(pattern).parts or "\x00" in pattern:
+        raise ManifestError(
+            f"pyproject.toml: workspace member glob {pattern[:200]!r} must stay inside the project",
+            file="pyproject.toml",
+        )
+    try:
+        return sorted(root.glob(pattern))
+    except (ValueError, NotImplementedError, OSError) as exc:
+        raise ManifestError(
+            f"pyproject.toml: workspace member glob {pattern[:200]!r}: {exc}", file="pyproject.toml"
+        ) from None
 
 
 def _check_project_path(project_path: str | Path) -> Path:
@@ -49,30 +222,16 @@ def _check_project_path(project_path: str | Path) -> Path:
     return path.resolve()
 
 
-def _requirements_files(root: Path) -> list[Path]:
-    candidates = sorted(root.glob("*requirements*.txt"))
-    folder = root / "requirements"
-    if folder.is_dir():
-        candidates.extend(sorted(folder.glob("*.txt")))
-    return [path for path in candidates if path.is_file()]
-
-
-def _collect(result: ScanResult, relative: str, parse: Callable[[], list[Dependency]]) -> None:
-    try:
-        dependencies: list[Dependency] = parse()
-    except AutoDocsError as exc:
-        result.errors.append(FileError(file=relative, error=exc.to_dict()))
-        return
-    except Exception as exc:  # a parser bug must cost one file, not the scan
-        error = InternalError(f"{relative}: unexpected {type(exc).__name__} while parsing")
-        result.errors.append(FileError(file=relative, error=error.to_dict()))
-        return
-    result.files_read.append(relative)
-    result.dependencies.extend(dependencies)
+def _requirements_files(folder: Path) -> list[Path]:
+    candidates = sorted(folder.glob("*requirements*.txt"))
+    nested = folder / "requirements"
+    if nested.is_dir():
+        candidates.extend(sorted(nested.glob("*.txt")))
+    return [path for path in candidates if path.is_file() or path.is_symlink()]
 
 
 class _SafeReader:
-    """Reads manifest text: inside the root only, size-capped, UTF-8 (BOM tolerated)."""
+    """Reads manifest text: inside the root only, regular files, size-capped, UTF-8 (BOM tolerated)."""
 
     def __init__(self, root: Path, max_bytes: int) -> None:
         self._root = root
@@ -80,9 +239,11 @@ class _SafeReader:
 
     def __call__(self, path: Path) -> str:
         resolved = path.resolve()
-        relative = _display(resolved, self._root)
+        relative = _display(path if not resolved.is_relative_to(self._root) else resolved, self._root)
         if not resolved.is_relative_to(self._root):
             raise ManifestError(f"{relative}: leaves the project root (symlink or '..'); not read", file=relative)
+        if not resolved.is_file():
+            raise ManifestError(f"{relative}: not a regular file; not read", file=relative)
         try:
             with resolved.open("rb") as handle:
                 data = handle.read(self._max_bytes + 1)

@@ -1,88 +1,217 @@
-"""``pyproject.toml``: PEP 621 ``[project]`` dependencies and optional dependencies.
+"""``pyproject.toml``: every dependency table a common tool defines there.
 
-tomllib gives no line numbers, so each entry's line is found by looking for its quoted
-text in the raw file, searching forward from the last match so repeated strings map to
-successive lines.
+* PEP 621 ``[project]`` dependencies (main) and optional-dependencies (``optional:<extra>``);
+* PEP 735 ``[dependency-groups]`` (``group:<name>``), ``{include-group = ...}`` expanded and
+  cycles reported by ``packaging.dependency_groups`` (the PyPA reference implementation);
+* Poetry (``poetry.py``); PDM ``[tool.pdm.dev-dependencies]`` (``group:<g>``); Hatch
+  ``[tool.hatch.envs.<env>]`` dependencies and extra-dependencies (``group:hatch-<env>``);
+  uv ``[tool.uv] dev-dependencies`` (``group:dev``), ``[tool.uv.sources]`` (git, path, url and
+  workspace sources become the entry's ``url``) and ``[tool.uv.workspace]`` member globs.
+
+tomllib gives no line numbers, so each entry's line is found in the raw text
+(:class:`~autodocs.manifests.base.LineFinder`).
 """
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from packaging.dependency_groups import DependencyGroupResolver
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from autodocs.errors import ManifestError
-from autodocs.manifests.base import Dependency, dependency_from_requirement
+from autodocs.manifests.base import (
+    LineFinder,
+    ParsedFile,
+    check_url,
+    entry_error,
+    load_toml,
+    parse_requirement_list,
+)
+from autodocs.manifests.poetry import parse_poetry
 
 __all__ = ["parse_pyproject"]
 
 
-def parse_pyproject(text: str, *, file: str) -> list[Dependency]:
-    """Dependencies declared in a ``pyproject.toml`` text; raises :class:`ManifestError`."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ManifestError(
-            f"{file}: invalid TOML: {_with_position(str(exc), text)}",
-            suggestions=["Fix the TOML syntax at the line and column named; `python -m tomllib` is not needed."],
-            file=file,
-        ) from None
-    project = data.get("project")
-    if project is None:
-        return []
+def parse_pyproject(text: str, *, file: str) -> ParsedFile:
+    """Dependencies declared in a ``pyproject.toml`` text; raises ManifestError if unreadable."""
+    data = load_toml(text, file=file)
+    lines = LineFinder(text)
+    parsed = ParsedFile()
+    project = data.get("project", {})
     if not isinstance(project, dict):
-        raise _shape_error(file, "[project] must be a table")
-    lines = _LineFinder(text)
-    found: list[Dependency] = []
-    for requirement in _string_list(project.get("dependencies", []), file, "project.dependencies"):
-        found.append(_dependency(requirement, "main", file, lines))
+        project = {}
+        parsed.problems.append(entry_error(file, None, "[project] must be a table"))
+    declared: set[str] = set()
+    if "dependencies" in project:
+        main = parse_requirement_list(
+            project["dependencies"], group="main", file=file, where="project.dependencies", lines=lines
+        )
+        declared = {dependency.name for dependency in main.dependencies}
+        parsed.extend(main)
     optional = project.get("optional-dependencies", {})
-    if not isinstance(optional, dict):
-        raise _shape_error(file, "[project.optional-dependencies] must be a table")
-    for extra, requirements in optional.items():
-        where = f"project.optional-dependencies.{extra}"
-        for requirement in _string_list(requirements, file, where):
-            found.append(_dependency(requirement, f"optional:{extra}", file, lines))
+    if isinstance(optional, dict):
+        for extra, requirements in optional.items():
+            group, where = f"optional:{extra}", f"project.optional-dependencies.{extra}"
+            parsed.extend(parse_requirement_list(requirements, group=group, file=file, where=where, lines=lines))
+    else:
+        parsed.problems.append(entry_error(file, None, "[project.optional-dependencies] must be a table"))
+    parsed.extend(_dependency_groups(data.get("dependency-groups"), file, lines))
+    tool = data.get("tool", {})
+    if isinstance(tool, dict):
+        parsed.extend(parse_poetry(data, file=file, lines=lines, skip=declared))
+        parsed.extend(_pdm(tool.get("pdm"), file, lines))
+        parsed.extend(_hatch(tool.get("hatch"), file, lines))
+        parsed.extend(_uv(tool.get("uv"), file, lines))
+        _apply_uv_sources(parsed, tool.get("uv"))
+    return parsed
+
+
+def _dependency_groups(groups: Any, file: str, lines: LineFinder) -> ParsedFile:
+    """PEP 735 groups, each with the entries of the groups it includes."""
+    parsed = ParsedFile()
+    if groups is None:
+        return parsed
+    if not isinstance(groups, dict):
+        parsed.problems.append(entry_error(file, None, "[dependency-groups] must be a table"))
+        return parsed
+    try:
+        resolver = DependencyGroupResolver(groups)
+    except (ExceptionGroup, ValueError, TypeError) as exc:
+        parsed.problems.append(entry_error(file, None, f"[dependency-groups]: {_reason(exc)}"))
+        return parsed
+    for name in groups:
+        try:
+            resolver.resolve(name)  # validates entries and detects include cycles
+        except (ExceptionGroup, ValueError, TypeError, LookupError) as exc:
+            parsed.problems.append(
+                entry_error(
+                    file,
+                    lines.find(name, key=True),
+                    f"[dependency-groups] {name}: {_reason(exc)}",
+                    "Fix the entry; an include-group cycle must be broken by removing one include.",
+                )
+            )
+            continue
+        for group_name, item in _walk(resolver, groups, name, set()):
+            raw = str(item)
+            line = lines.find(raw) or lines.find(group_name, key=True)
+            parsed.extend(
+                parse_requirement_list([raw], group=f"group:{name}", file=file, where=name, lines=_Fixed(line))
+            )
+    return parsed
+
+
+def _walk(
+    resolver: DependencyGroupResolver, groups: Mapping[str, Sequence[Any]], name: str, seen: set[str]
+) -> list[tuple[str, str]]:
+    """(group the entry is written in, its raw text) for a group and its includes, in order."""
+    normalized = {_group_key(key): key for key in groups}
+    key = normalized[_group_key(name)]
+    seen.add(key)
+    found: list[tuple[str, str]] = []
+    for raw, item in zip(groups[key], resolver.lookup(key), strict=True):
+        if isinstance(item, Requirement):
+            found.append((key, str(raw)))
+        elif normalized.get(_group_key(item.include_group), "") not in seen:
+            found.extend(_walk(resolver, groups, item.include_group, seen))
     return found
 
 
-def _with_position(message: str, text: str) -> str:
-    """tomllib says "(at end of document)" for errors at EOF; name the line and column instead."""
-    if "(at end of document)" not in message:
-        return message
-    lines = text.splitlines() or [""]
-    return message.replace(
-        "(at end of document)", f"(at end of document, line {len(lines)}, column {len(lines[-1]) + 1})"
-    )
+def _group_key(name: str) -> str:
+    return str(canonicalize_name(name))
 
 
-def _dependency(requirement: str, group: str, file: str, lines: _LineFinder) -> Dependency:
-    return dependency_from_requirement(requirement, group=group, file=file, line=lines.find(requirement))
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ExceptionGroup):
+        return "; ".join(_reason(inner) for inner in exc.exceptions)[:500]
+    return str(exc)[:500]
 
 
-def _string_list(value: Any, file: str, where: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise _shape_error(file, f"{where} must be a list of requirement strings")
-    return value
+def _pdm(pdm: Any, file: str, lines: LineFinder) -> ParsedFile:
+    parsed = ParsedFile()
+    groups = pdm.get("dev-dependencies") if isinstance(pdm, dict) else None
+    if isinstance(groups, dict):
+        for name, requirements in groups.items():
+            where = f"tool.pdm.dev-dependencies.{name}"
+            parsed.extend(
+                parse_requirement_list(requirements, group=f"group:{name}", file=file, where=where, lines=lines)
+            )
+    return parsed
 
 
-def _shape_error(file: str, problem: str) -> ManifestError:
-    return ManifestError(
-        f"{file}: {problem}",
-        suggestions=['See PEP 621: dependencies = ["requests>=2"] under [project].'],
-        file=file,
-    )
+def _hatch(hatch: Any, file: str, lines: LineFinder) -> ParsedFile:
+    parsed = ParsedFile()
+    envs = hatch.get("envs") if isinstance(hatch, dict) else None
+    if not isinstance(envs, dict):
+        return parsed
+    for env, config in envs.items():
+        if not isinstance(config, dict):
+            continue
+        for key in ("dependencies", "extra-dependencies"):
+            if key in config:
+                where = f"tool.hatch.envs.{env}.{key}"
+                group = f"group:hatch-{env}"
+                parsed.extend(parse_requirement_list(config[key], group=group, file=file, where=where, lines=lines))
+    return parsed
 
 
-class _LineFinder:
-    def __init__(self, text: str) -> None:
-        self._lines = text.splitlines()
-        self._cursor = 0
+def _uv(uv: Any, file: str, lines: LineFinder) -> ParsedFile:
+    parsed = ParsedFile()
+    if not isinstance(uv, dict):
+        return parsed
+    if "dev-dependencies" in uv:
+        where = "tool.uv.dev-dependencies"
+        parsed.extend(
+            parse_requirement_list(uv["dev-dependencies"], group="group:dev", file=file, where=where, lines=lines)
+        )
+    workspace = uv.get("workspace")
+    if isinstance(workspace, dict):
+        for key, target in (("members", parsed.workspace_members), ("exclude", parsed.workspace_exclude)):
+            globs = workspace.get(key, [])
+            if isinstance(globs, list):
+                target.extend(glob for glob in globs if isinstance(glob, str))
+    return parsed
 
-    def find(self, requirement: str) -> int | None:
-        needles = (f'"{requirement}"', f"'{requirement}'")
-        for start in (self._cursor, 0):
-            for index in range(start, len(self._lines)):
-                if any(needle in self._lines[index] for needle in needles):
-                    self._cursor = index + 1
-                    return index + 1
-        return None
+
+def _apply_uv_sources(parsed: ParsedFile, uv: Any) -> None:
+    """``[tool.uv.sources]``: entries served from git, a path, a URL or the workspace are not on the index."""
+    sources = uv.get("sources") if isinstance(uv, dict) else None
+    if not isinstance(sources, dict):
+        return
+    where: dict[str, str] = {}
+    for name, source in sources.items():
+        first = source[0] if isinstance(source, list) and source else source
+        if not isinstance(first, dict):
+            continue
+        if isinstance(first.get("git"), str):
+            ref = next((first[key] for key in ("rev", "tag", "branch") if isinstance(first.get(key), str)), None)
+            where[_group_key(name)] = f"git+{first['git']}" + (f"@{ref}" if ref else "")
+        elif isinstance(first.get("path"), str) or isinstance(first.get("url"), str):
+            where[_group_key(name)] = str(first.get("path") or first.get("url"))
+        elif first.get("workspace") is True:
+            where[_group_key(name)] = "workspace"
+    kept = []
+    for dependency in parsed.dependencies:
+        if dependency.url is None and dependency.name in where:
+            dependency.url = where[dependency.name]
+            try:
+                check_url(dependency.url, file=dependency.source.file, line=dependency.source.line)
+            except ManifestError as exc:
+                parsed.problems.append(exc)
+                continue
+        kept.append(dependency)
+    parsed.dependencies[:] = kept
+
+
+class _Fixed(LineFinder):
+    """A line finder that always answers one line (entries already located)."""
+
+    def __init__(self, line: int | None) -> None:
+        super().__init__("")
+        self._line = line
+
+    def find(self, text: str, *, quoted: bool = True, key: bool = False) -> int | None:
+        return self._line

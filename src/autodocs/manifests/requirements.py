@@ -1,10 +1,12 @@
 """``requirements*.txt``: pip's requirements-file format, read without running pip.
 
-pip has no public API for parsing these files, and the few libraries that do either
-lag behind pip's syntax or import pip internals; the format is line-based and small, so
-it is read here: comments, line continuations, ``-r``/``-c`` includes (relative to the
-including file, cycle-safe, confined to the project root), ``-e`` and direct references,
-``--hash`` and other per-line options, and index options (ignored).
+pip has no public API for parsing these files. ``pip-requirements-parser`` vendors pip's
+code but has had no release since 2022 and lags pip's syntax, so the format, line-based
+and small, is read here: comments, line continuations, ``-r``/``-c`` includes (relative
+to the including file, cycle-safe, confined to the project root), ``-e`` and direct
+references (archive URLs named by their file name), ``--hash`` and other per-line
+options, ``${ENV}`` references (left as written) and index options (ignored). Each
+requirement string is parsed by ``packaging``.
 """
 
 from __future__ import annotations
@@ -14,14 +16,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autodocs.errors import ManifestError
-from autodocs.manifests.base import Dependency, SourceLocation, dependency_from_requirement
+from autodocs.manifests.base import (
+    ParsedFile,
+    dependency_from_requirement,
+    editable_dependency,
+    entry_error,
+)
 
 __all__ = ["group_for_requirements_file", "parse_requirements"]
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
-_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
-_EDITABLE = re.compile(r"^(-e|--editable)(?:\s+|=)(\S+)")
-_EGG = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^-\s]))(\S+)")
+_EDITABLE = re.compile(r"^(-e|--editable)(?:\s*=\s*|\s+)(\S+)")
 _PER_LINE_OPTION = re.compile(r"\s--(hash|config-settings|global-option|install-option)(?:=|\s+)\S+")
 
 ReadText = Callable[[Path], str]
@@ -50,47 +56,85 @@ def parse_requirements(
     root: Path,
     read_text: ReadText,
     group: str | None = None,
-    _seen: frozenset[Path] = frozenset(),
-) -> list[Dependency]:
-    """Dependencies of a requirements file and the ``-r`` files it includes."""
+    _chain: tuple[Path, ...] = (),
+) -> ParsedFile:
+    """Dependencies of a requirements file and the ``-r`` files it includes.
+
+    Raises :class:`ManifestError` only when this file cannot be read; a bad line, a
+    cycle or an include that cannot be read is recorded as a problem of that line.
+    """
     resolved = path.resolve()
     relative = _relative(resolved, root)
-    if resolved in _seen:
-        raise ManifestError(
-            f"{relative}: include cycle ({' -> '.join(sorted(str(p.name) for p in _seen))})", file=relative
-        )
     group = group or group_for_requirements_file(relative)
     text = read_text(resolved)
-    found: list[Dependency] = []
+    parsed = ParsedFile()
     for line_number, line in _logical_lines(text):
-        include = _INCLUDE.match(line)
-        if include:
-            if include.group(1) in ("-c", "--constraint"):
-                continue  # constraints narrow versions; they do not add dependencies
+        try:
+            _parse_line(line, line_number, parsed, resolved, relative, root, read_text, group, _chain)
+        except ManifestError as exc:
+            parsed.problems.append(exc)
+    return parsed
+
+
+def _parse_line(
+    line: str,
+    line_number: int,
+    parsed: ParsedFile,
+    resolved: Path,
+    relative: str,
+    root: Path,
+    read_text: ReadText,
+    group: str,
+    chain: tuple[Path, ...],
+) -> None:
+    include = _INCLUDE.match(line)
+    if include:
+        if include.group(1) in ("-c", "--constraint"):
+            return  # constraints narrow versions; they do not add dependencies
+        try:
             target = (resolved.parent / include.group(2)).resolve()
-            if not target.is_relative_to(root):
-                raise ManifestError(
-                    f"{relative}:{line_number}: include {include.group(2)!r} points outside the project root",
-                    suggestions=["Keep included requirement files inside the project."],
-                    file=relative,
-                    line=line_number,
-                )
-            found.extend(
-                parse_requirements(target, root=root, read_text=read_text, group=group, _seen=_seen | {resolved})
+        except (OSError, ValueError, RuntimeError):  # NUL bytes, symlink loops, unreadable parts
+            raise entry_error(
+                relative,
+                line_number,
+                f"include {include.group(2)[:200]!r} is not a usable path; not read",
+                "Fix the path after -r.",
+            ) from None
+        if not target.is_relative_to(root):
+            raise entry_error(
+                relative,
+                line_number,
+                f"include {include.group(2)[:200]!r} points outside the project root; not read",
+                "Keep included requirement files inside the project.",
             )
-            continue
-        editable = _EDITABLE.match(line)
-        if editable:
-            found.extend(_direct_reference(editable.group(2), group, relative, line_number))
-            continue
-        if line.startswith("-"):
-            continue  # index and global options do not name dependencies
-        requirement = _PER_LINE_OPTION.sub("", line).strip()
-        if "://" in requirement.split(" @ ")[0] or requirement.startswith((".", "/")):
-            found.extend(_direct_reference(requirement, group, relative, line_number))
-            continue
-        found.append(dependency_from_requirement(requirement, group=group, file=relative, line=line_number))
-    return found
+        if target in (*chain, resolved):
+            cycle = " -> ".join(_relative(p, root) for p in (*chain, resolved, target))
+            raise entry_error(relative, line_number, f"include cycle: {cycle}", "Remove one of the -r lines.")
+        parsed.extend(
+            parse_requirements(target, root=root, read_text=read_text, group=group, _chain=(*chain, resolved))
+        )
+        return
+    editable = _EDITABLE.match(line)
+    if editable:
+        dependency = editable_dependency(editable.group(2), group=group, file=relative, line=line_number)
+        if dependency is not None:
+            parsed.dependencies.append(dependency)
+        return
+    if line.startswith("-"):
+        return  # index and global options do not name dependencies
+    requirement = _PER_LINE_OPTION.sub("", line).strip()
+    head = requirement.split(" @ ")[0].split(";")[0]
+    if "://" in head or head.startswith((".", "/", "~")) or head.endswith((".whl", ".tar.gz", ".zip")):
+        reference, _, marker = requirement.partition(" ;")
+        dependency = editable_dependency(reference.strip(), group=group, file=relative, line=line_number)
+        if dependency is not None:
+            if marker.strip():
+                dependency.marker = dependency_from_requirement(
+                    f"{dependency.name}; {marker.strip()}", group=group, file=relative, line=line_number
+                ).marker
+            parsed.dependencies.append(dependency)
+        return
+    parsed.dependencies.append(dependency_from_requirement(requirement, group=group, file=relative, line=line_number))
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -109,31 +153,14 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
         if logical:
             lines.append((start, logical))
     if buffer.strip():
-        lines.append((start, _COMMENT.sub("", buffer).strip()))
+        logical = _COMMENT.sub("", buffer).strip()
+        if logical:
+            lines.append((start, logical))
     return lines
-
-
-def _direct_reference(target: str, group: str, file: str, line: int) -> list[Dependency]:
-    egg = _EGG.search(target)
-    if " @ " in target:
-        dependency = dependency_from_requirement(target, group=group, file=file, line=line)
-        return [dependency]
-    if not egg:
-        return []  # a local path or URL with no name: nothing we could fetch docs for
-    from packaging.utils import canonicalize_name
-
-    return [
-        Dependency(
-            name=canonicalize_name(egg.group(1)),
-            group=group,
-            url=target,
-            source=SourceLocation(file=file, line=line),
-        )
-    ]
 
 
 def _relative(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
-        return path.as_posix()
+        return path.name

@@ -164,7 +164,8 @@ class Guard:
                 return
             token = current_client.set(f"ip:{client[0]}" if client else "http")
             try:
-                await self._app(scope, replay, _quiet(send))
+                with self._lifecycle.track_request():
+                    await self._app(scope, replay, _quiet(send))
             except BaseException as exc:
                 if not _only_disconnects(exc):
                     raise

@@ -22,12 +22,28 @@ class Lifecycle:
         self.draining = False
         self.shutdown_cancelled = False
         self._calls: set[asyncio.Task[object]] = set()
+        self._requests = 0  # accepted HTTP requests, counted from the moment they arrive
         self._idle = asyncio.Event()
         self._idle.set()
 
     @property
     def in_flight(self) -> int:
-        return len(self._calls)
+        return max(len(self._calls), self._requests)
+
+    @contextmanager
+    def track_request(self) -> Iterator[None]:
+        """Count an accepted request until its answer is sent (waited for on drain, not cancelled)."""
+        self._requests += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._requests -= 1
+            self._update_idle()
+
+    def _update_idle(self) -> None:
+        if not self._calls and self._requests == 0:
+            self._idle.set()
 
     @contextmanager
     def track_call(self) -> Iterator[None]:
@@ -42,8 +58,7 @@ class Lifecycle:
             yield
         finally:
             self._calls.discard(task)
-            if not self._calls:
-                self._idle.set()
+            self._update_idle()
 
     def start_draining(self) -> None:
         self.draining = True

@@ -96,7 +96,7 @@ class ServerParts:
 
 
 class _Calls:
-    """Every tool call passes here: shutdown refusal, rate limit, tracking, metrics, error shape."""
+    """Every tool call passes here: rate limit, in-flight tracking, metrics, error shape."""
 
     def __init__(self, settings: Settings, lifecycle: Lifecycle, metrics: Metrics) -> None:
         self._lifecycle = lifecycle
@@ -104,8 +104,7 @@ class _Calls:
         self._limiter = RateLimiter(settings.rate_limit_rpm)
 
     async def run(self, tool: str, call: Callable[[], Awaitable[BaseModel]]) -> CallToolResult:
-        if self._lifecycle.draining:
-            return _error(ServerShuttingDown("The server is shutting down and takes no new calls."))
+        # No draining check here: the transport refuses new requests; what it accepted is finished.
         client = current_client.get()
         wait = self._limiter.acquire(client)
         if wait > 0:

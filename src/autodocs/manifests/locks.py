@@ -1,0 +1,124 @@
+"""Lock files → exact versions: uv.lock, poetry.lock, pdm.lock, Pipfile.lock, pylock.toml.
+
+Each reader returns every locked package with its version; the scanner pins the direct
+dependencies and lists the rest as ``locked_only``. Packages that are the project itself
+or a local path/workspace member (no version on the index) are left out.
+
+``pylock.toml`` (PEP 751) is validated by ``packaging.pylock``, the PyPA reference. The
+other formats are tool-private with no standalone reader (uv's is Rust, Poetry's and
+PDM's need the tools installed); the few keys needed (name, version, source kind) are
+stable across their lock versions and read directly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from autodocs.errors import ManifestError
+from autodocs.manifests.base import LineFinder, load_toml
+
+__all__ = ["LOCK_FILES", "LockedPackage", "is_lock_file", "parse_lock"]
+
+LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pylock.toml")
+_PYLOCK = re.compile(r"^pylock\.([^.]+)\.toml$")
+_LOCAL_SOURCES = frozenset({"editable", "virtual", "directory", "workspace", "path"})
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    name: str
+    version: str
+    line: int | None
+
+
+def is_lock_file(filename: str) -> bool:
+    return filename in LOCK_FILES or bool(_PYLOCK.match(filename))
+
+
+def parse_lock(text: str, *, file: str) -> list[LockedPackage]:
+    """Every package a lock file pins; raises ManifestError when the file is unusable."""
+    filename = file.rsplit("/", 1)[-1]
+    if filename == "Pipfile.lock":
+        return _pipfile_lock(text, file)
+    data = load_toml(text, file=file)
+    if filename.startswith("pylock."):
+        return _pylock(data, text, file)
+    packages = data.get("package", [])
+    if not isinstance(packages, list):
+        raise _shape(file, "[[package]] must be an array of tables")
+    lines = LineFinder(text)
+    found = []
+    for package in packages:
+        if not isinstance(package, dict) or not isinstance(package.get("name"), str):
+            continue
+        line = lines.find(f'name = "{package["name"]}"', quoted=False)
+        version = package.get("version")
+        if not isinstance(version, str) or _is_local(package):
+            continue
+        locked = _locked(package["name"], version, line)
+        if locked is not None:
+            found.append(locked)
+    return found
+
+
+def _is_local(package: dict[str, Any]) -> bool:
+    source = package.get("source")
+    if isinstance(source, dict):  # uv: {editable = "."}; poetry: {type = "directory"}
+        return bool(_LOCAL_SOURCES & set(source)) or source.get("type") in _LOCAL_SOURCES
+    return package.get("editable") is True or isinstance(package.get("path"), str)  # pdm
+
+
+def _pipfile_lock(text: str, file: str) -> list[LockedPackage]:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ManifestError(f"{file}: invalid JSON{where}", file=file) from None
+    if not isinstance(data, dict):
+        raise _shape(file, "the top level must be an object")
+    lines = LineFinder(text)
+    found = []
+    for section in ("default", "develop"):
+        packages = data.get(section, {})
+        if not isinstance(packages, dict):
+            continue
+        for name, entry in packages.items():
+            line = lines.find(name)
+            version = entry.get("version") if isinstance(entry, dict) else None
+            if isinstance(version, str) and version.startswith("=="):
+                locked = _locked(name, version[2:], line)
+                if locked is not None:
+                    found.append(locked)
+    return found
+
+
+def _pylock(data: dict[str, Any], text: str, file: str) -> list[LockedPackage]:
+    try:
+        lock = Pylock.from_dict(data)
+    except (PylockValidationError, PylockUnsupportedVersionError) as exc:
+        raise _shape(file, f"not a valid PEP 751 lock file: {str(exc)[:300]}") from None
+    lines = LineFinder(text)
+    found = []
+    for package in lock.packages:
+        line = lines.find(f'name = "{package.name}"', quoted=False)
+        if package.version is not None and package.directory is None:
+            found.append(LockedPackage(name=str(package.name), version=str(package.version), line=line))
+    return found
+
+
+def _locked(name: str, version: str, line: int | None) -> LockedPackage | None:
+    try:
+        return LockedPackage(name=canonicalize_name(name, validate=True), version=str(Version(version)), line=line)
+    except (InvalidVersion, ValueError):
+        return None  # not something the index could serve at that version
+
+
+def _shape(file: str, problem: str) -> ManifestError:
+    return ManifestError(f"{file}: {problem}", suggestions=["Regenerate the lock file with its tool."], file=file)

@@ -1,0 +1,244 @@
+"""Lock files pin direct dependencies; transitive packages go to locked_only."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autodocs.errors import ManifestError
+from autodocs.manifests import scan_project
+from autodocs.manifests.locks import parse_lock
+
+PYPROJECT = """\
+[project]
+name = "app"
+version = "0.1.0"
+dependencies = ["requests>=2.31", "click"]
+
+[dependency-groups]
+dev = ["pytest>=8"]
+"""
+
+UV_LOCK = """\
+version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [{ name = "requests" }, { name = "click" }]
+
+[[package]]
+name = "certifi"
+version = "2024.2.2"
+source = { registry = "https://example.invalid/simple" }
+
+[[package]]
+name = "click"
+version = "8.1.7"
+source = { registry = "https://example.invalid/simple" }
+
+[[package]]
+name = "pytest"
+version = "8.1.1"
+source = { registry = "https://example.invalid/simple" }
+
+[[package]]
+name = "requests"
+version = "2.31.0"
+source = { registry = "https://example.invalid/simple" }
+dependencies = [{ name = "certifi" }]
+"""
+
+POETRY_LOCK = """\
+[[package]]
+name = "certifi"
+version = "2024.2.2"
+description = "Python package for providing Mozilla's CA Bundle."
+optional = false
+python-versions = ">=3.6"
+files = []
+
+[[package]]
+name = "click"
+version = "8.1.7"
+optional = false
+python-versions = ">=3.7"
+files = []
+
+[[package]]
+name = "pytest"
+version = "8.1.1"
+optional = false
+python-versions = ">=3.8"
+files = []
+
+[[package]]
+name = "requests"
+version = "2.31.0"
+optional = false
+python-versions = ">=3.7"
+files = []
+
+[metadata]
+lock-version = "2.0"
+python-versions = "^3.11"
+content-hash = "abc"
+"""
+
+PDM_LOCK = """\
+[metadata]
+groups = ["default", "dev"]
+lock_version = "4.4.1"
+
+[[package]]
+name = "certifi"
+version = "2024.2.2"
+requires_python = ">=3.6"
+summary = "Python package for providing Mozilla's CA Bundle."
+
+[[package]]
+name = "click"
+version = "8.1.7"
+
+[[package]]
+name = "pytest"
+version = "8.1.1"
+
+[[package]]
+name = "requests"
+version = "2.31.0"
+"""
+
+PIPFILE_LOCK = json.dumps(
+    {
+        "_meta": {"hash": {"sha256": "abc"}, "pipfile-spec": 6, "requires": {}, "sources": []},
+        "default": {
+            "certifi": {"hashes": [], "version": "==2024.2.2"},
+            "click": {"hashes": [], "version": "==8.1.7"},
+            "requests": {"hashes": [], "index": "pypi", "version": "==2.31.0"},
+            "mylib": {"git": "https://github.com/org/mylib.git", "ref": "abc123"},
+        },
+        "develop": {"pytest": {"hashes": [], "version": "==8.1.1"}},
+    },
+    indent=4,
+)
+
+PYLOCK_WHEEL = (
+    'wheels = [{{ name = "{0}-{1}-py3-none-any.whl", url = "https://example.invalid/{0}-{1}-py3-none-any.whl", '
+    'hashes = {{ sha256 = "aa" }} }}]'
+)
+PYLOCK = """\
+lock-version = "1.0"
+created-by = "uv"
+requires-python = ">=3.11"
+
+[[packages]]
+name = "certifi"
+version = "2024.2.2"
+{certifi}
+
+[[packages]]
+name = "click"
+version = "8.1.7"
+{click}
+
+[[packages]]
+name = "pytest"
+version = "8.1.1"
+{pytest}
+
+[[packages]]
+name = "requests"
+version = "2.31.0"
+{requests}
+""".format(
+    **{
+        name: PYLOCK_WHEEL.format(name, version)
+        for name, version in [("certifi", "2024.2.2"), ("click", "8.1.7"), ("pytest", "8.1.1"), ("requests", "2.31.0")]
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("filename", "content"),
+    [
+        ("uv.lock", UV_LOCK),
+        ("poetry.lock", POETRY_LOCK),
+        ("pdm.lock", PDM_LOCK),
+        ("Pipfile.lock", PIPFILE_LOCK),
+        ("pylock.toml", PYLOCK),
+        ("pylock.dev.toml", PYLOCK),
+    ],
+)
+def test_lock_file_pins_direct_dependencies_and_lists_transitive_ones(
+    tmp_path: Path, filename: str, content: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / filename).write_text(content)
+    result = scan_project(tmp_path)
+    assert not result.errors, result.errors
+    assert result.lock_files == [filename]
+    pins = {d.name: d.pinned_version for d in result.dependencies}
+    assert pins == {"requests": "2.31.0", "click": "8.1.7", "pytest": "8.1.1"}
+    assert [(d.name, d.pinned_version, d.group) for d in result.locked_only] == [("certifi", "2024.2.2", "locked")]
+    certifi = result.locked_only[0]
+    assert certifi.source.file == filename
+    assert certifi.source.line is not None
+    assert "app" not in {d.name for d in result.locked_only}, "the project itself is not a dependency"
+
+
+def test_lock_version_outside_the_specifier_is_not_pinned(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("requests>=3\n")
+    (tmp_path / "poetry.lock").write_text(POETRY_LOCK)
+    result = scan_project(tmp_path)
+    assert result.dependencies[0].pinned_version is None
+
+
+def test_broken_lock_file_is_a_per_file_error_and_manifests_still_scan(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "uv.lock").write_text("[[package]\nname = ")
+    (tmp_path / "Pipfile.lock").write_text("{not json")
+    (tmp_path / "pylock.toml").write_text('lock-version = "9.0"\ncreated-by = "x"\npackages = []\n')
+    result = scan_project(tmp_path)
+    assert {e.file for e in result.errors} == {"uv.lock", "Pipfile.lock", "pylock.toml"}
+    assert "line 1" in next(e for e in result.errors if e.file == "uv.lock").error["message"]
+    assert len(result.dependencies) == 3
+    assert result.partial
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(), st.sampled_from(["uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pylock.toml"]))
+def test_lock_parsers_raise_only_manifest_error_on_any_text(text: str, filename: str) -> None:
+    with contextlib.suppress(ManifestError):
+        parse_lock(text, file=filename)
+
+
+_package = st.dictionaries(
+    st.sampled_from(["name", "version", "source", "wheels", "directory", "editable"]),
+    st.one_of(st.text(max_size=8), st.booleans(), st.just({"editable": "."}), st.just([{"name": "x"}])),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_package, max_size=4), st.sampled_from(["uv.lock", "pylock.toml"]))
+def test_lock_parsers_never_raise_on_any_package_table(packages: list[dict[str, object]], filename: str) -> None:
+    def toml(value: object) -> str:
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k} = {toml(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, list):
+            return "[" + ", ".join(toml(v) for v in value) + "]"
+        return json.dumps(value)
+
+    key = "packages" if filename.startswith("pylock") else "package"
+    text = 'lock-version = "1.0"\ncreated-by = "t"\n'
+    for package in packages:
+        text += f"[[{key}]]\n" + "".join(f"{k} = {toml(v)}\n" for k, v in package.items())
+    with contextlib.suppress(ManifestError):
+        parse_lock(text, file=filename)
