@@ -296,3 +296,32 @@ def test_calls_still_running_at_the_shutdown_timeout_get_a_clear_error(
         assert server.process.wait(timeout=20) == 0
     assert answer["result"]["isError"] is True
     assert answer["result"]["structuredContent"]["error"]["type"] == "ServerShuttingDown"
+
+
+def test_short_soak_keeps_descriptors_and_memory_flat(cli_env: dict[str, str]) -> None:
+    """A short variant of bench/soak.py: warm calls must not grow open files or memory."""
+
+    def rss_kib(pid: int) -> int:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    payload = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "get_package_docs", "arguments": {"package_name": "click", "max_tokens": 1500}},
+    }
+    accept = {"Accept": "application/json, text/event-stream"}
+    with http_server({**cli_env, "AUTODOCS_RATE_LIMIT_RPM": "1000000"}) as server, httpx.Client(timeout=30) as client:
+        pid = server.process.pid
+        for _ in range(150):  # warm-up: cache, memos, every code path
+            assert client.post(f"{server.url}/mcp", json=payload, headers=accept).status_code == 200
+        fds_before, rss_before = len(os.listdir(f"/proc/{pid}/fd")), rss_kib(pid)
+        for _ in range(600):
+            response = client.post(f"{server.url}/mcp", json=payload, headers=accept)
+            assert response.status_code == 200 and not response.json()["result"]["isError"]
+        fds_after, rss_after = len(os.listdir(f"/proc/{pid}/fd")), rss_kib(pid)
+    assert fds_after <= fds_before + 2, (fds_before, fds_after)
+    assert rss_after < rss_before * 1.10, (rss_before, rss_after)
