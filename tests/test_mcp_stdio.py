@@ -133,3 +133,40 @@ async def test_calls_past_the_rate_limit_get_a_structured_retryable_error(cli_en
     error = results[-1].structured_content["error"]
     assert error["type"] == "ClientRateLimited"
     assert error["retryable"] is True and 0 < error["retry_after_s"] <= 20
+
+
+async def test_context_call_sends_progress_notifications(cli_env: dict[str, str]) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    with anyio.fail_after(60):
+        async with stdio_client(server_params(cli_env)) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            result = await session.call_tool(
+                "get_package_docs_with_context",
+                {"package_name": "requests", "version_constraint": "==2.31.0", "max_dependencies": 3},
+                progress_callback=on_progress,
+            )
+    assert not result.is_error
+    assert [progress for progress, _, _ in seen] == [1, 2, 3]
+    assert {total for _, total, _ in seen} == {3}
+    assert all(message and message.startswith(("done: ", "failed: ")) for _, _, message in seen)
+
+
+async def test_cancelling_a_call_stops_its_work(cli_env: dict[str, str], fake_index: FakeIndex) -> None:
+    from tests.support.fake_index import Fault
+
+    fake_index.set_fault(Fault.hang(), path_contains="/flask/")
+    with anyio.fail_after(60):
+        async with stdio_client(server_params(cli_env)) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            with anyio.move_on_after(1.0):
+                await session.call_tool("get_package_docs", {"package_name": "flask"})
+            await anyio.sleep(0.3)
+            health = await session.call_tool("health_check", {})
+            metrics = await session.call_tool("get_metrics", {})
+    assert health.structured_content["in_flight"] == 0, "the cancelled call no longer runs"
+    counted = metrics.structured_content["metrics"]
+    assert counted["autodocs_tool_calls_total{outcome=cancelled,tool=get_package_docs}"] == 1

@@ -40,22 +40,24 @@ class MetricsReport(BaseModel):
     metrics: dict[str, Any]
 
 
-def health_report(lifecycle: Lifecycle) -> HealthReport:
+def health_report(lifecycle: Lifecycle, *, asking: int = 0) -> HealthReport:
+    """``asking``: calls in flight that are this very question (a tool call asking for health)."""
     return HealthReport(
         uptime_s=round(time.time() - lifecycle.started_at, 1),
-        in_flight=lifecycle.in_flight,
+        in_flight=max(0, lifecycle.in_flight - asking),
         draining=lifecycle.draining,
     )
 
 
-async def ready_report(lifecycle: Lifecycle, service: AutoDocsService | None) -> ReadyReport:
+async def ready_report(lifecycle: Lifecycle, service: AutoDocsService | None, *, asking: int = 0) -> ReadyReport:
+    in_flight = max(0, lifecycle.in_flight - asking)
     if service is None:
-        return ReadyReport(ready=False, draining=lifecycle.draining, cache="not open", in_flight=lifecycle.in_flight)
+        return ReadyReport(ready=False, draining=lifecycle.draining, cache="not open", in_flight=in_flight)
     facts = await service.readiness()
     return ReadyReport(
         ready=facts["ready"] and not lifecycle.draining,
         draining=lifecycle.draining,
         cache=facts["cache"],
         circuits=facts["circuits"],
-        in_flight=lifecycle.in_flight,
+        in_flight=in_flight,
     )
