@@ -101,3 +101,23 @@ def test_cache_stats_and_clear(cli_env: dict[str, str]) -> None:
     cleared = json.loads(run(["cache", "clear", "--json"], cli_env).stdout)
     assert cleared["removed_entries"] == 2
     assert json.loads(run(["cache", "stats", "--json"], cli_env).stdout)["documents"] == 0
+
+
+def test_cache_list_pages_and_prune_keeps_max_versions(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "AUTODOCS_MAX_VERSIONS": "1"}
+    for version in ("2.28.2", "2.31.0"):
+        assert run(["docs", "requests", "--version", f"=={version}", "--json"], env).returncode == 0
+    first = json.loads(run(["cache", "list", "--limit", "1", "--json"], env).stdout)
+    assert len(first["entries"]) == 1 and first["next_cursor"]
+    second = json.loads(run(["cache", "list", "--limit", "1", "--cursor", first["next_cursor"], "--json"], env).stdout)
+    assert second["entries"] != first["entries"]
+    pruned = json.loads(run(["cache", "prune", "--json"], env).stdout)
+    assert pruned["removed_entries"] == 1 and pruned["max_versions"] == 1
+    assert json.loads(run(["cache", "stats", "--json"], env).stdout)["documents"] == 1
+
+
+def test_invalid_cache_url_error_does_not_show_the_password(cli_env: dict[str, str]) -> None:
+    result = run(["config"], {**cli_env, "AUTODOCS_CACHE_URL": "mysql://admin:hunter2@db.internal/x"})
+    assert result.returncode == 2
+    assert "AUTODOCS_CACHE_URL" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout

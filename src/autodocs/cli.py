@@ -93,9 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     context.add_argument("--max-tokens", type=int, help="budget shared by all packages")
     context.add_argument("--json", action="store_true")
 
-    cache = commands.add_parser("cache", help="inspect or clear the cache")
-    cache.add_argument("action", choices=["stats", "clear"])
+    cache = commands.add_parser("cache", help="inspect, list, prune or clear the cache")
+    cache.add_argument("action", choices=["stats", "list", "prune", "clear"])
     cache.add_argument("--package", help="with clear: only this package")
+    cache.add_argument("--cursor", help="with list: next_cursor of the previous page")
+    cache.add_argument("--limit", type=int, default=100, help="with list: entries per page (at most 1000)")
     cache.add_argument("--json", action="store_true")
 
     config = commands.add_parser("config", help="print the effective settings (secrets masked)")
@@ -182,6 +184,10 @@ async def _cache(service: AutoDocsService, args: argparse.Namespace) -> int:
     result: BaseModel
     if args.action == "stats":
         result = await service.cache_stats()
+    elif args.action == "list":
+        result = await service.list_cache(cursor=args.cursor, limit=args.limit)
+    elif args.action == "prune":
+        result = await service.prune_cache()
     else:
         result = await service.refresh(args.package)
     if args.json:

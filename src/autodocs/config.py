@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from autodocs.errors import ConfigError
@@ -39,7 +39,28 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Folder for the cache and wheels.")
     cache_url: str | None = Field(
         default=None,
-        description="Cache store URL: sqlite:///path/to/file.db (default: cache.db in CACHE_DIR).",
+        description=(
+            "Cache store URL: sqlite:///path/to/file.db (default: cache.db in CACHE_DIR) "
+            "or postgresql://user:password@host:port/database (shared by replicas)."
+        ),
+    )
+    # -- PostgreSQL cache (used when CACHE_URL is postgresql://) -------------------------
+    db_pool_min: int = Field(default=1, ge=0, le=100, description="Connections the pool keeps open at least.")
+    db_pool_max: int = Field(default=5, ge=1, le=1000, description="Connections the pool opens at most.")
+    db_pool_timeout: float = Field(
+        default=10.0, gt=0, le=600, description="Seconds a query waits for a free pooled connection."
+    )
+    db_pool_max_idle: float = Field(
+        default=600.0, gt=0, le=86400, description="Seconds an idle pooled connection is kept above the minimum."
+    )
+    db_pool_max_lifetime: float = Field(
+        default=3600.0, ge=60, le=7 * 86400, description="Seconds before a pooled connection is replaced."
+    )
+    db_statement_timeout: float = Field(
+        default=5.0, gt=0, le=3600, description="Seconds one database query may run (statement_timeout)."
+    )
+    db_connect_timeout: float = Field(
+        default=5.0, ge=1, le=600, description="Seconds to establish a database connection."
     )
     pypi_url: str = Field(default=DEFAULT_INDEX_URL, description="Base of the package index JSON API.")
     max_concurrent: int = Field(default=10, ge=1, le=256, description="Upstream requests in flight at once.")
@@ -124,8 +145,19 @@ class Settings(BaseSettings):
     def _check_cache_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if not value.startswith("sqlite:///"):
-            raise ValueError("must be sqlite:///ABSOLUTE/PATH.db (PostgreSQL support is not built yet)")
+        if value.startswith("sqlite:///"):
+            return value
+        parts = urlsplit(value)
+        if parts.scheme in ("postgresql", "postgres") and (parts.hostname or "host=" in parts.query):
+            return value
+        raise ValueError("must be sqlite:///ABSOLUTE/PATH.db or postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+
+    @field_validator("db_pool_max")
+    @classmethod
+    def _check_pool_bounds(cls, value: int, info: ValidationInfo) -> int:
+        minimum = info.data.get("db_pool_min")
+        if minimum is not None and value < minimum:
+            raise ValueError(f"must be at least AUTODOCS_DB_POOL_MIN ({minimum})")
         return value
 
     @property
@@ -176,6 +208,10 @@ def load_settings(**overrides: Any) -> Settings:
             info = Settings.model_fields.get(field)
             allowed = _allowed_range(info.metadata) if info is not None else ""
             given = error.get("input")
+            if field in ("cache_url", "pypi_url") and isinstance(given, str):
+                given = mask_url(given)  # a rejected URL may still carry a password
+            elif field == "auth_token":
+                given = "***"
             problems.append(f"{variable}={given!r}: {error['msg']}{allowed}")
         raise ConfigError(
             "Invalid configuration: " + "; ".join(problems),

@@ -22,7 +22,8 @@ The tree (leaves are what callers catch; every class says what the user should d
     │   └── UpstreamResponseInvalid   body too large, truncated, or not the JSON we expect
     ├── ClientRateLimited             this client sent more than RATE_LIMIT_RPM calls a minute
     ├── ServerShuttingDown            the server is draining; another replica (or a restart) will answer
-    ├── CacheError                    the local cache store failed
+    ├── CacheError                    the cache store failed (retryable)
+    │   └── DatabaseBusy              every pooled database connection stayed in use
     └── InternalError                 a bug: the boundary wraps anything unexpected in it
 
 Raise the most specific class; the boundary (MCP tool, CLI, HTTP) calls
@@ -39,6 +40,7 @@ __all__ = [
     "CircuitOpen",
     "ClientRateLimited",
     "ConfigError",
+    "DatabaseBusy",
     "InputError",
     "InternalError",
     "InvalidArgument",
@@ -186,6 +188,15 @@ class ServerShuttingDown(AutoDocsError):
 class CacheError(AutoDocsError):
     default_retryable = True
     default_suggestions = ("Check that AUTODOCS_CACHE_DIR is writable and has free space.",)
+
+
+class DatabaseBusy(CacheError):
+    """Every pooled database connection stayed in use for the whole checkout wait."""
+
+    default_suggestions = (
+        "Retry in a moment; if it keeps happening raise AUTODOCS_DB_POOL_MAX "
+        "(within the database's max_connections) or AUTODOCS_DB_POOL_TIMEOUT.",
+    )
 
 
 class InternalError(AutoDocsError):

@@ -29,6 +29,7 @@ from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, Field
 
 from autodocs.cache import CacheStats, Store, open_store
+from autodocs.cache.base import EntryPage
 from autodocs.config import Settings
 from autodocs.deadline import deadline_scope
 from autodocs.docs.budget import decode_cursor
@@ -37,6 +38,7 @@ from autodocs.docs.model import DocsPage, PackageDocument
 from autodocs.docs.pages import PageRequest, make_page, measure_reply_overhead
 from autodocs.errors import (
     AutoDocsError,
+    CacheError,
     InvalidArgument,
     PackageNotFound,
     PathNotAllowed,
@@ -50,7 +52,14 @@ from autodocs.manifests import ScanResult, scan_project
 from autodocs.memo import LruMap
 from autodocs.resolve import ResolvedVersion, exact_pin, nearest_versions, parse_constraint, resolve_version
 
-__all__ = ["AutoDocsService", "ContextResult", "FailedPackage", "ProjectContextResult", "RefreshResult"]
+__all__ = [
+    "AutoDocsService",
+    "ContextResult",
+    "FailedPackage",
+    "ProjectContextResult",
+    "PruneResult",
+    "RefreshResult",
+]
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -97,6 +106,12 @@ class ProjectContextResult(BaseModel):
     failed: list[FailedPackage] = Field(default_factory=list)
     partial: bool = False
     completion_rate: float = 1.0
+
+
+class PruneResult(BaseModel):
+    removed_entries: int
+    max_versions: int
+    cleanup_days: int
 
 
 class RefreshResult(BaseModel):
@@ -315,6 +330,26 @@ class AutoDocsService:
         await self.flush_writes()  # count what this process has just cached, too
         return await self.store.stats()
 
+    async def prune_cache(self) -> PruneResult:
+        """Drop versions beyond MAX_VERSIONS per package and entries unused for CLEANUP_DAYS."""
+        await self.flush_writes()
+        removed = await self.store.prune(
+            max_versions=self.settings.max_versions, unused_days=self.settings.cleanup_days
+        )
+        if removed:
+            for memo in (self._documents, self._pages, self._release_lists, self._resolutions):
+                memo.clear()
+        return PruneResult(
+            removed_entries=removed,
+            max_versions=self.settings.max_versions,
+            cleanup_days=self.settings.cleanup_days,
+        )
+
+    async def list_cache(self, *, cursor: str | None = None, limit: int = 100) -> EntryPage:
+        """One page of what the cache holds; pass next_cursor for the next page."""
+        await self.flush_writes()
+        return await self.store.list_entries(cursor=cursor, limit=limit)
+
     async def refresh(self, package_name: str | None = None) -> RefreshResult:
         """Forget cached entries (one package, or all) so the next call asks the index again."""
         if package_name is None:
@@ -415,7 +450,7 @@ class AutoDocsService:
 
     async def _release_list(self, name: str) -> tuple[ReleaseList, VersionMetadata | None, bool]:
         """The release list (fresh from cache, else the index) and the latest metadata if fetched."""
-        cached = self._release_lists.get(name) or await self.store.get_release_list(name)
+        cached = self._release_lists.get(name) or await self._store_read(self.store.get_release_list(name))
         if cached is not None and time.time() - cached.fetched_at < self.settings.release_list_ttl:
             self._release_lists.put(name, cached)
             return cached, None, False
@@ -451,10 +486,18 @@ class AutoDocsService:
         document = self._documents.get((name, version))
         if document is not None:
             return document
-        document = await self.store.get_document(name, version)
+        document = await self._store_read(self.store.get_document(name, version))
         if document is not None:
             self._documents.put((name, version), document)
         return document
+
+    async def _store_read(self, read: Awaitable[T]) -> T | None:
+        """A cache read that fails (database down, pool busy) is a miss: the index can still answer."""
+        try:
+            return await read
+        except CacheError as exc:
+            log.warning("cache.read_failed", error=exc.type_name, message=exc.message)
+            return None
 
     async def _store_document(self, metadata: VersionMetadata) -> PackageDocument:
         document = build_document(metadata, max_description_chars=self.settings.max_doc_size)

@@ -148,10 +148,10 @@ _poetry_values = st.recursive(
 def test_poetry_parser_never_raises_on_any_table(table: dict[str, object]) -> None:
     import tomllib  # noqa: F401  (the table is built directly, as tomllib would give it)
 
-    from autodocs.manifests.base import LineFinder
     from autodocs.manifests.poetry import parse_poetry
+    from autodocs.manifests.toml_lines import TomlLines
 
-    parse_poetry({"tool": {"poetry": {"dependencies": table}}}, file="pyproject.toml", lines=LineFinder(""), skip=set())
+    parse_poetry({"tool": {"poetry": {"dependencies": table}}}, file="pyproject.toml", lines=TomlLines(""), skip=set())
 
 
 @settings(max_examples=200, deadline=None)
@@ -159,3 +159,16 @@ def test_poetry_parser_never_raises_on_any_table(table: dict[str, object]) -> No
 def test_constraint_converter_raises_only_value_errors(constraint: str) -> None:
     with contextlib.suppress(ValueError, ManifestError):
         poetry_constraint_to_pep440(constraint)
+
+
+def test_poetry_extra_names_are_normalized_in_groups() -> None:
+    text = (
+        "[tool.poetry.dependencies]\n"
+        'python = "^3.8"\n'
+        'rich = { version = "^13", optional = true }\n'
+        "[tool.poetry.extras]\n"
+        'Extended_Testing = ["rich"]\n'
+    )
+    (dependency,) = parse_pyproject(text, file="pyproject.toml").dependencies
+    assert dependency.group == "optional:extended-testing"
+    assert dependency.source.line == 3

@@ -214,3 +214,47 @@ def test_pyproject_parser_never_raises_on_any_table_shape(groups: dict[str, list
     text += "[tool.pdm.dev-dependencies]\ng = " + toml_list(deps) + "\n"
     with contextlib.suppress(ManifestError):
         parse_pyproject(text, file="pyproject.toml")
+
+
+def test_entry_line_is_found_in_its_own_table_not_an_earlier_one() -> None:
+    text = (
+        "[project]\n"  # 1
+        'dependencies = ["pytest-cov"]\n'  # 2
+        "[tool.hatch.envs.test]\n"  # 3
+        'dependencies = ["pytest-cov"]\n'  # 4
+        "[tool.hatch.envs.cov]\n"  # 5
+        "dependencies = [\n"  # 6
+        '  "coverage",\n'  # 7
+        '  "pytest-cov",\n'  # 8
+        "]\n"
+    )
+    deps = {(d.name, d.group): d.source.line for d in parse_pyproject(text, file="pyproject.toml").dependencies}
+    assert deps["pytest-cov", "main"] == 2
+    assert deps["pytest-cov", "group:hatch-test"] == 4
+    assert deps["pytest-cov", "group:hatch-cov"] == 8
+
+
+def test_items_of_a_one_line_array_share_its_line() -> None:
+    text = (
+        "[project.optional-dependencies]\n"  # 1
+        'tests = [\n    "pytest-xdist",\n    "attrs[tests]",\n]\n'  # 2-5
+        'benchmark = ["pytest-codspeed", "pytest-xdist", "attrs[tests]"]\n'  # 6
+    )
+    parsed = parse_pyproject(text, file="pyproject.toml")
+    lines = {(d.name, d.group): d.source.line for d in parsed.dependencies}
+    assert lines["pytest-xdist", "optional:tests"] == 3
+    assert lines["pytest-xdist", "optional:benchmark"] == 6
+    assert lines["attrs", "optional:benchmark"] == 6
+
+
+def test_entry_with_escaped_quotes_gets_its_line() -> None:
+    text = '[project]\nname = "x"\ndependencies = [\n    "truststore; python_version >= \\"3.10\\"",\n]\n'
+    (dependency,) = parse_pyproject(text, file="pyproject.toml").dependencies
+    assert dependency.marker == 'python_version >= "3.10"'
+    assert dependency.source.line == 4
+
+
+def test_extra_names_are_normalized_in_groups() -> None:
+    text = '[project.optional-dependencies]\nExtended_Testing = ["rich"]\n'
+    (dependency,) = parse_pyproject(text, file="pyproject.toml").dependencies
+    assert dependency.group == "optional:extended-testing"

@@ -53,7 +53,7 @@ def test_requirements_file_features(tmp_path: Path) -> None:
         ("requirements_test.txt", "test"),
         ("docs-requirements.txt", "docs"),
         ("requirements/lint.txt", "lint"),
-        ("requirements/base.txt", "main"),
+        ("requirements/base.txt", "base"),
     ],
 )
 def test_group_comes_from_the_file_name(name: str, group: str) -> None:
@@ -66,7 +66,7 @@ def test_requirements_folder_is_scanned(tmp_path: Path) -> None:
     (tmp_path / "requirements" / "test.txt").write_text("-r base.txt\npytest\n")
     result = scan_project(tmp_path)
     found = {(d.name, d.group) for d in result.dependencies}
-    assert found == {("django", "main"), ("django", "test"), ("pytest", "test")}
+    assert found == {("django", "base"), ("django", "test"), ("pytest", "test")}
 
 
 def test_invalid_line_is_rejected_alone_with_its_line(tmp_path: Path) -> None:
@@ -125,3 +125,19 @@ def test_requirements_parser_never_raises_on_any_text(tmp_path_factory: pytest.T
     result = scan_project(root)
     assert result.files_read == ["requirements.txt"] or result.errors
     assert all(e.error["type"] == "ManifestError" for e in result.errors)
+
+
+def test_nameless_vcs_reference_adds_nothing_and_is_not_an_error(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        "git+https://github.com/celery/py-amqp.git\n-e git+https://github.com/celery/kombu.git\nvine>=5\n"
+    )
+    result = scan_project(tmp_path)
+    assert not result.errors
+    assert [d.name for d in result.dependencies] == ["vine"]
+
+
+def test_nameless_reference_to_a_private_address_is_still_refused(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("git+http://10.0.0.5/org/repo.git\n")
+    result = scan_project(tmp_path)
+    assert not result.dependencies
+    assert "refused" in result.errors[0].error["message"]

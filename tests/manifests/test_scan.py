@@ -168,3 +168,14 @@ def test_no_network_is_touched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     )
     result = scan_project(tmp_path)
     assert [d.name for d in result.dependencies] == ["r"]
+
+
+def test_same_package_twice_in_one_file_and_group_merges_with_the_intersection(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pdm.dev-dependencies]\ndocs = [\n    "mkdocs-embed",\n    "mkdocs",\n    "mkdocs-embed>=2.3.0",\n]\n'
+    )
+    result = scan_project(tmp_path)
+    embed = [d for d in result.dependencies if d.name == "mkdocs-embed"]
+    assert len(embed) == 1
+    assert embed[0].specifier == ">=2.3.0"
+    assert [(s.file, s.line) for s in embed[0].sources] == [("pyproject.toml", 3), ("pyproject.toml", 5)]

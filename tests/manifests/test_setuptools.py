@@ -72,7 +72,6 @@ def test_setup_py_is_read_statically_and_never_run(tmp_path: Path, monkeypatch: 
     (tmp_path / "setup.py").write_text(SETUP_PY)
     result = scan_project(tmp_path)
     assert not (tmp_path / "PWNED").exists()
-    assert not result.errors
     found = {(d.group, d.name, d.specifier, d.source.line) for d in result.dependencies}
     assert found == {
         ("main", "requests", ">=2.31", 7),
@@ -129,3 +128,49 @@ def test_extras_key_with_a_marker_applies_it_and_empty_extra_means_main() -> Non
     assert (deps["colorama"].group, deps["colorama"].marker) == ("main", 'sys_platform == "win32"')
     assert deps["pysocks"].group == "optional:socks"
     assert deps["pysocks"].marker == 'os_name != "nt" and python_version >= "3.8"'
+
+
+def test_setup_py_computed_arguments_are_one_error_and_literal_parts_are_kept(tmp_path: Path) -> None:
+    (tmp_path / "setup.py").write_text(SETUP_PY)
+    result = scan_project(tmp_path)
+    assert result.partial
+    assert len(result.errors) == 1
+    error = result.errors[0]
+    assert error.file == "setup.py"
+    assert error.error["type"] == "ManifestError"
+    assert "extras_require, tests_require" in error.error["message"]
+    assert error.error["line"] == 16, "the first computed part"
+    assert {d.name for d in result.dependencies} == {"requests", "click", "pytest", "pyyaml"}
+
+
+def test_setup_py_function_call_arguments_yield_nothing_and_one_error() -> None:
+    parsed = parse_setup_py(
+        "from setuptools import setup\n"
+        "def read_requirements(name):\n    return open(name).read().splitlines()\n"
+        'setup(install_requires=read_requirements("base.txt"),\n'
+        '      extras_require={"dev": read_requirements("dev.txt")})\n',
+        file="setup.py",
+    )
+    assert parsed.dependencies == []
+    assert len(parsed.problems) == 1
+    assert "install_requires, extras_require" in str(parsed.problems[0])
+    assert parsed.problems[0].details["line"] == 4
+
+
+def test_setup_py_star_unpacking_of_a_literal_name_is_followed() -> None:
+    parsed = parse_setup_py(
+        "from setuptools import setup\n"
+        'tests_require = [\n    "pytest",\n    "responses",\n]\n'
+        'dev_require = [*tests_require, "flake8"]\n'
+        'setup(extras_require={"dev": dev_require, "test": tests_require})\n',
+        file="setup.py",
+    )
+    assert not parsed.problems
+    found = [(d.group, d.name, d.source.line) for d in parsed.dependencies]
+    assert found == [
+        ("optional:dev", "pytest", 3),
+        ("optional:dev", "responses", 4),
+        ("optional:dev", "flake8", 6),
+        ("optional:test", "pytest", 3),
+        ("optional:test", "responses", 4),
+    ]

@@ -1,15 +1,26 @@
-"""Cache stores behind one protocol: SQLite (embedded default) and, later, PostgreSQL."""
+"""Cache stores behind one protocol: SQLite (embedded default) and PostgreSQL (shared)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from autodocs.cache.base import CacheStats, Store
+from autodocs.cache.base import CacheEntry, CacheStats, DatabaseBusy, EntryPage, Store
+from autodocs.cache.postgres import PoolLimits, PostgresStore
 from autodocs.cache.sqlite import SQLiteStore
 from autodocs.config import Settings
 from autodocs.errors import ConfigError
 
-__all__ = ["CacheStats", "SQLiteStore", "Store", "open_store"]
+__all__ = [
+    "CacheEntry",
+    "CacheStats",
+    "DatabaseBusy",
+    "EntryPage",
+    "PoolLimits",
+    "PostgresStore",
+    "SQLiteStore",
+    "Store",
+    "open_store",
+]
 
 
 def open_store(settings: Settings) -> Store:
@@ -17,4 +28,6 @@ def open_store(settings: Settings) -> Store:
     url = settings.effective_cache_url
     if url.startswith("sqlite:///"):
         return SQLiteStore(Path(url.removeprefix("sqlite:///")))
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresStore(url, PoolLimits.from_settings(settings))
     raise ConfigError(f"Unsupported AUTODOCS_CACHE_URL scheme in {url.split(':', 1)[0]!r}.")

@@ -6,19 +6,47 @@ Contract, whatever the backend:
 * Release lists are keyed by name and carry ``fetched_at``; freshness is the caller's call.
 * Every write is atomic. A backend that finds its storage unreadable recovers (moves it
   aside and starts empty) rather than failing every call.
-* Methods raise :class:`~autodocs.errors.CacheError` (retryable) for transient trouble.
+* Methods raise :class:`~autodocs.errors.CacheError` (retryable) for transient trouble;
+  :class:`DatabaseBusy` when every pooled connection stayed in use for the whole wait.
+* Eviction (:meth:`Store.prune`) and listing (:meth:`Store.list_entries`) behave the same
+  in every backend; the helpers below hold the parts they share (cursor format, page size).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import base64
+import binascii
+import json
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
 from autodocs.docs.model import PackageDocument
+from autodocs.errors import DatabaseBusy, InvalidArgument
 from autodocs.index.models import ReleaseList
 
-__all__ = ["CacheStats", "Store"]
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "TOUCH_INTERVAL_S",
+    "CacheEntry",
+    "CacheStats",
+    "DatabaseBusy",
+    "EntryPage",
+    "Store",
+    "decode_cursor",
+    "encode_cursor",
+    "page_of",
+    "page_size",
+]
+
+#: Reading an entry refreshes its last-used time at most this often (saves a write per hit),
+#: so "most recently used" in :meth:`Store.prune` is exact to within this interval.
+TOUCH_INTERVAL_S = 86400.0
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+#: Sort key of a release list inside its package: before every document (versions are non-empty).
+RELEASE_LIST_SORT_KEY = ""
 
 
 class CacheStats(BaseModel):
@@ -31,6 +59,26 @@ class CacheStats(BaseModel):
     hits: int = Field(description="Cache hits since this process started.")
     misses: int = Field(description="Cache misses since this process started.")
     recovered_from_corruption: int = Field(default=0, description="Times a corrupt cache was moved aside.")
+    pool_in_use: int | None = Field(default=None, description="Pooled connections checked out now (pooled stores).")
+    pool_idle: int | None = Field(default=None, description="Pooled connections open and idle now.")
+    pool_waiting: int | None = Field(default=None, description="Callers waiting for a pooled connection now.")
+    pool_timeouts: int | None = Field(default=None, description="Checkouts that gave up (DatabaseBusy) so far.")
+
+
+class CacheEntry(BaseModel):
+    name: str
+    version: str | None = Field(description="The document's exact version; None for a release list.")
+    kind: Literal["document", "release_list"]
+    last_used: float = Field(description="Unix time of the last use (a release list's fetch time).")
+
+
+class EntryPage(BaseModel):
+    """One page of :meth:`Store.list_entries`, ordered by (name, version); release list first."""
+
+    entries: list[CacheEntry]
+    next_cursor: str | None = Field(description="Pass back to get the next page; None on the last page.")
+    limit_applied: int
+    clamped: bool = Field(description="True when the requested limit was above the maximum and was lowered.")
 
 
 class Store(Protocol):
@@ -61,3 +109,58 @@ class Store(Protocol):
     def size_bytes(self) -> int:
         """The store's size, cheaply (no query): for metrics."""
         ...
+
+    async def prune(self, *, max_versions: int, unused_days: int) -> int:
+        """Keep the ``max_versions`` most recently used versions per package and drop every
+        entry unused for ``unused_days`` (a release list counts as used when fetched).
+        Returns the rows removed."""
+        ...
+
+    async def list_entries(self, *, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> EntryPage:
+        """One page of every cached entry. Keyset-paged: entries added or removed between
+        pages never make a page repeat or skip an entry that stayed."""
+        ...
+
+
+def page_size(limit: int) -> tuple[int, bool]:
+    """The page size to use for a requested ``limit`` and whether it was clamped."""
+    if limit < 1:
+        raise InvalidArgument(f"limit must be at least 1, not {limit}.")
+    return min(limit, MAX_PAGE_SIZE), limit > MAX_PAGE_SIZE
+
+
+def encode_cursor(name: str, sort_key: str) -> str:
+    """An opaque cursor for the position just after the entry (name, sort_key)."""
+    raw = json.dumps([name, sort_key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The (name, sort_key) position a cursor from :func:`encode_cursor` stands for."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name, sort_key = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidArgument("Not a cursor from a previous listing; start again without one.") from exc
+    if not isinstance(name, str) or not isinstance(sort_key, str):
+        raise InvalidArgument("Not a cursor from a previous listing; start again without one.")
+    return name, sort_key
+
+
+def _entry(name: str, sort_key: str, last_used: float) -> CacheEntry:
+    """A listing row (name, sort key, last use) as a :class:`CacheEntry`."""
+    if sort_key == RELEASE_LIST_SORT_KEY:
+        return CacheEntry(name=name, version=None, kind="release_list", last_used=last_used)
+    return CacheEntry(name=name, version=sort_key, kind="document", last_used=last_used)
+
+
+def page_of(rows: list[tuple[str, str, float]], size: int, clamped: bool) -> EntryPage:
+    """Build the page from up to ``size + 1`` ordered rows (the extra one says more follow)."""
+    shown = rows[:size]
+    more = len(rows) > size
+    return EntryPage(
+        entries=[_entry(name, key, used) for name, key, used in shown],
+        next_cursor=encode_cursor(shown[-1][0], shown[-1][1]) if more else None,
+        limit_applied=size,
+        clamped=clamped,
+    )

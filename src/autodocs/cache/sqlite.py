@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import structlog
 
-from autodocs.cache.base import CacheStats
+from autodocs.cache.base import TOUCH_INTERVAL_S, CacheStats, EntryPage, decode_cursor, page_of, page_size
 from autodocs.docs.model import PackageDocument
 from autodocs.errors import CacheError
 from autodocs.index.models import ReleaseList
@@ -51,14 +51,25 @@ CREATE TABLE IF NOT EXISTS release_lists (
     fetched_at REAL NOT NULL
 );
 """
-#: Reading an entry refreshes its last-used time at most this often (saves a write per hit).
-_TOUCH_INTERVAL_S = 86400.0
 _CORRUPTION = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+#: One page of entries after a (name, sort key) position; a release list's sort key is '', before
+#: every version. Each branch pages its own table along its primary key; the outer query merges.
+#: The first page starts after ('', ''): names and versions are never empty.
+_LIST_PAGE = (
+    "SELECT name, sort_key, last_used FROM ("
+    " SELECT name, version AS sort_key, last_used FROM documents WHERE (name, version) > (?, ?)"
+    " ORDER BY name, version LIMIT ?)"
+    " UNION ALL SELECT name, sort_key, last_used FROM ("
+    " SELECT name, '' AS sort_key, fetched_at AS last_used FROM release_lists WHERE name > ?"
+    " ORDER BY name LIMIT ?)"
+    " ORDER BY name, sort_key LIMIT ?"
+)
 
 
 class SQLiteStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
+        self._clock = clock  # Unix time of created_at/last_used; tests pass a fake one
         self._reader: ThreadPoolExecutor | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._local = threading.local()  # each worker thread's own connection
@@ -182,8 +193,8 @@ class SQLiteStore:
             ).fetchone()
             if row is None:
                 return None
-            now = time.time()
-            if now - row[1] > _TOUCH_INTERVAL_S:
+            now = self._clock()
+            if now - row[1] > TOUCH_INTERVAL_S:
                 db.execute("UPDATE documents SET last_used = ? WHERE name = ? AND version = ?", (now, name, version))
             return str(row[0])
 
@@ -204,7 +215,7 @@ class SQLiteStore:
         body = document.model_dump_json()
 
         def write(db: sqlite3.Connection) -> None:
-            now = time.time()
+            now = self._clock()
             with db:
                 db.execute(
                     "INSERT INTO documents (name, version, body, created_at, last_used) VALUES (?, ?, ?, ?, ?) "
@@ -267,6 +278,33 @@ class SQLiteStore:
             return int(removed)
 
         return await self._write(lambda: self._guarded(delete, 0))
+
+    async def prune(self, *, max_versions: int, unused_days: int) -> int:
+        cutoff = self._clock() - unused_days * 86400.0
+
+        def delete(db: sqlite3.Connection) -> int:
+            with db:
+                removed = db.execute(
+                    "DELETE FROM documents WHERE last_used < ? OR rowid IN (SELECT rowid FROM ("
+                    " SELECT rowid, ROW_NUMBER() OVER (PARTITION BY name"
+                    " ORDER BY last_used DESC, created_at DESC, version DESC) AS rank FROM documents"
+                    ") WHERE rank > ?)",
+                    (cutoff, max_versions),
+                ).rowcount
+                removed += db.execute("DELETE FROM release_lists WHERE fetched_at < ?", (cutoff,)).rowcount
+            return int(removed)
+
+        return await self._write(lambda: self._guarded(delete, 0))
+
+    async def list_entries(self, *, cursor: str | None = None, limit: int = 100) -> EntryPage:
+        size, clamped = page_size(limit)
+        after_name, after_key = decode_cursor(cursor) if cursor is not None else ("", "")
+
+        def read(db: sqlite3.Connection) -> list[tuple[str, str, float]]:
+            rows = db.execute(_LIST_PAGE, (after_name, after_key, size + 1, after_name, size + 1, size + 1))
+            return [(str(name), str(key), float(used)) for name, key, used in rows]
+
+        return page_of(await self._read(lambda: self._guarded(read, [])), size, clamped)
 
     async def ping(self) -> None:
         def probe(db: sqlite3.Connection) -> None:

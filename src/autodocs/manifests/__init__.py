@@ -43,9 +43,9 @@ def scan_project(project_path: str | Path, *, max_bytes: int = DEFAULT_MAX_MANIF
     workspace = scan.directory(root)
     for member in _workspace_members(root, workspace, scan):
         scan.directory(member)
-    scan.apply_locks(sorted(path for path in root.iterdir() if is_lock_file(path.name) and path.is_file()))
     result = scan.result
-    result.dependencies = _merge(result.dependencies)
+    result.dependencies = _merge(result.dependencies)  # before pinning: a merged specifier picks the pin
+    scan.apply_locks(sorted(path for path in root.iterdir() if is_lock_file(path.name) and path.is_file()))
     result.partial = bool(result.errors)
     return result
 
@@ -150,9 +150,15 @@ def _specifier_set(specifier: str) -> SpecifierSet | None:
 
 
 def _merge(dependencies: list[Dependency]) -> list[Dependency]:
-    """One entry per (name, group, specifier, marker, extras, url), every source kept."""
+    """One entry per (name, group, specifier, marker, extras, url), every source kept.
+
+    Within one file and group the entries are one requirement set, which an installer
+    satisfies as a whole, so the same package listed twice there (``foo`` and
+    ``foo>=2.3``) is first merged into one entry whose specifier is the intersection.
+    Across files, different specifiers stay apart: each file can be installed alone.
+    """
     merged: dict[tuple[object, ...], tuple[Dependency, set[tuple[str, int | None]]]] = {}
-    for dependency in dependencies:
+    for dependency in _intersect_within_files(dependencies):
         key = (
             dependency.name,
             dependency.group,
@@ -161,14 +167,39 @@ def _merge(dependencies: list[Dependency]) -> list[Dependency]:
             tuple(dependency.extras),
             dependency.url,
         )
-        where = (dependency.source.file, dependency.source.line)
         if key not in merged:
-            dependency.sources = [dependency.source]
-            merged[key] = (dependency, {where})
-        elif where not in merged[key][1]:
-            merged[key][0].sources.append(dependency.source)
-            merged[key][1].add(where)
+            merged[key] = (dependency, {(source.file, source.line) for source in dependency.sources})
+            continue
+        kept, seen = merged[key]
+        for source in dependency.sources:
+            if (source.file, source.line) not in seen:
+                kept.sources.append(source)
+                seen.add((source.file, source.line))
     return [dependency for dependency, _ in merged.values()]
+
+
+def _intersect_within_files(dependencies: list[Dependency]) -> list[Dependency]:
+    first: dict[tuple[object, ...], Dependency] = {}
+    kept: list[Dependency] = []
+    for dependency in dependencies:
+        key = (
+            dependency.source.file,
+            dependency.name,
+            dependency.group,
+            dependency.marker,
+            tuple(dependency.extras),
+            dependency.url,
+        )
+        earlier = first.get(key)
+        if earlier is None:
+            dependency.sources = [dependency.source]
+            first[key] = dependency
+            kept.append(dependency)
+            continue
+        earlier.specifier = str(SpecifierSet(earlier.specifier) & SpecifierSet(dependency.specifier))
+        if dependency.source not in earlier.sources:
+            earlier.sources.append(dependency.source)
+    return kept
 
 
 def _workspace_members(root: Path, workspace: ParsedFile, scan: _Scan) -> Iterable[Path]:

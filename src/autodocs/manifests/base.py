@@ -17,7 +17,7 @@ import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from packaging.markers import InvalidMarker, Marker
@@ -38,6 +38,7 @@ __all__ = [
     "Dependency",
     "FileError",
     "LineFinder",
+    "LineLookup",
     "ParsedFile",
     "ScanResult",
     "SourceLocation",
@@ -234,6 +235,12 @@ def make_dependency(
     )
 
 
+class LineLookup(Protocol):
+    """Answers the line of an entry's text, or None when it cannot be located."""
+
+    def find(self, text: str) -> int | None: ...
+
+
 class LineFinder:
     """Maps an entry back to its line: tomllib and configparser give no positions.
 
@@ -261,7 +268,7 @@ class LineFinder:
         return None
 
 
-def parse_requirement_list(value: Any, *, group: str, file: str, where: str, lines: LineFinder) -> ParsedFile:
+def parse_requirement_list(value: Any, *, group: str, file: str, where: str, lines: LineLookup) -> ParsedFile:
     """A TOML list of PEP 508 strings; each bad entry becomes a problem, not a failure.
 
     PDM's ``"-e path#egg=name"`` / ``"-e name @ url"`` editable strings are accepted too.
@@ -294,20 +301,19 @@ _EGG = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 def editable_dependency(target: str, *, group: str, file: str, line: int | None) -> Dependency | None:
     """``name @ url``, ``url#egg=name`` or an archive URL: a direct reference with no version.
 
-    A local path with no name (``-e .``, the project itself) yields ``None``: there is
-    nothing on the index to document.
+    A reference that names no package yields ``None``: a local path (``-e .``, the project
+    itself) or a VCS/URL reference without ``#egg=`` is a valid pip line, but only
+    building it would tell its name, so there is nothing to document. A URL to a
+    local, private or metadata address is still refused.
     """
     if " @ " in target:
         return dependency_from_requirement(target, group=group, file=file, line=line)
+    if "://" in target:
+        check_url(target, file=file, line=line)
     egg = _EGG.search(target)
     name = egg.group(1) if egg else _archive_name(target)
     if name is None:
-        if "://" not in target:
-            return None
-        raise entry_error(
-            file, line, f"direct reference without a package name: {target[:200]!r}", "Add '#egg=<name>' to the URL."
-        )
-    check_url(target, file=file, line=line)
+        return None
     return Dependency(
         name=canonicalize_name(name), group=group, url=target, source=SourceLocation(file=file, line=line)
     )

@@ -20,10 +20,12 @@ import re
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from autodocs.errors import ManifestError
-from autodocs.manifests.base import Dependency, LineFinder, ParsedFile, entry_error, make_dependency
+from autodocs.manifests.base import Dependency, ParsedFile, entry_error, make_dependency
+from autodocs.manifests.toml_lines import TomlLines
 
 __all__ = ["parse_poetry", "poetry_constraint_to_pep440", "poetry_python_to_marker"]
 
@@ -139,8 +141,11 @@ def _bounds(text: str) -> tuple[Version | None, tuple[Version, bool] | None]:
     return lower, upper
 
 
-def parse_poetry(data: dict[str, Any], *, file: str, lines: LineFinder, skip: set[str]) -> ParsedFile:
+def parse_poetry(data: dict[str, Any], *, file: str, lines: TomlLines, skip: set[str]) -> ParsedFile:
     """Dependencies from ``[tool.poetry]``: main, legacy dev, and every group.
+
+    Extras become ``optional:<extra>`` with the extra's name normalized (PEP 685), as
+    PEP 621 extras are.
 
     ``skip`` holds names already declared in ``[project]`` (Poetry 2 uses the Poetry
     table only to add sources and constraints to those).
@@ -155,30 +160,29 @@ def parse_poetry(data: dict[str, Any], *, file: str, lines: LineFinder, skip: se
         for extra, names in extras.items():
             for name in names if isinstance(names, list) else []:
                 if isinstance(name, str):
-                    extras_of.setdefault(_norm(name), []).append(f"optional:{extra}")
-    sections: list[tuple[str, str, Any]] = [
-        ("main", "tool.poetry.dependencies", poetry.get("dependencies")),
-        ("group:dev", "tool.poetry.dev-dependencies", poetry.get("dev-dependencies")),
+                    extras_of.setdefault(canonicalize_name(name), []).append(f"optional:{canonicalize_name(extra)}")
+    sections: list[tuple[str, tuple[str, ...], Any]] = [
+        ("main", ("tool", "poetry", "dependencies"), poetry.get("dependencies")),
+        ("group:dev", ("tool", "poetry", "dev-dependencies"), poetry.get("dev-dependencies")),
     ]
     groups = poetry.get("group", {})
     if isinstance(groups, dict):
         for name, group in groups.items():
             table = group.get("dependencies") if isinstance(group, dict) else None
-            sections.append((f"group:{name}", f"tool.poetry.group.{name}.dependencies", table))
-    for group, where, table in sections:
+            sections.append((f"group:{name}", ("tool", "poetry", "group", name, "dependencies"), table))
+    for group, path, table in sections:
         if table is None:
             continue
         if not isinstance(table, dict):
-            parsed.problems.append(entry_error(file, None, f"[{where}] must be a table"))
+            parsed.problems.append(entry_error(file, lines.key_line(*path), f"[{'.'.join(path)}] must be a table"))
             continue
-        lines.find(f"[{where}]", quoted=False)
         for name, value in table.items():
-            if group == "main" and (name.lower() == "python" or _norm(name) in skip):
+            if group == "main" and (name.lower() == "python" or canonicalize_name(name) in skip):
                 continue
-            line = lines.find(name, key=True)
+            line = lines.key_line(*path, name)
             for entry in value if isinstance(value, list) else [value]:
                 # an optional main dependency belongs to every extra that lists it
-                entry_groups = extras_of.get(_norm(name), [group]) if _is_optional(entry) else [group]
+                entry_groups = extras_of.get(canonicalize_name(name), [group]) if _is_optional(entry) else [group]
                 try:
                     parsed.dependencies.extend(_dependency(name, entry, g, file, line) for g in entry_groups)
                 except ManifestError as exc:
@@ -244,7 +248,3 @@ def _convert(name: str, constraint: str, file: str, line: int | None) -> str:
 
 def _is_optional(value: Any) -> bool:
     return isinstance(value, dict) and value.get("optional") is True
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()

@@ -8,8 +8,8 @@
   uv ``[tool.uv] dev-dependencies`` (``group:dev``), ``[tool.uv.sources]`` (git, path, url and
   workspace sources become the entry's ``url``) and ``[tool.uv.workspace]`` member globs.
 
-tomllib gives no line numbers, so each entry's line is found in the raw text
-(:class:`~autodocs.manifests.base.LineFinder`).
+tomllib gives no line numbers, so each entry's line is looked up within the table or
+array that holds it (:class:`~autodocs.manifests.toml_lines.TomlLines`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from packaging.utils import canonicalize_name
 
 from autodocs.errors import ManifestError
 from autodocs.manifests.base import (
-    LineFinder,
     ParsedFile,
     check_url,
     entry_error,
@@ -31,6 +30,7 @@ from autodocs.manifests.base import (
     parse_requirement_list,
 )
 from autodocs.manifests.poetry import parse_poetry
+from autodocs.manifests.toml_lines import StringLines, TomlLines
 
 __all__ = ["parse_pyproject"]
 
@@ -38,7 +38,7 @@ __all__ = ["parse_pyproject"]
 def parse_pyproject(text: str, *, file: str) -> ParsedFile:
     """Dependencies declared in a ``pyproject.toml`` text; raises ManifestError if unreadable."""
     data = load_toml(text, file=file)
-    lines = LineFinder(text)
+    lines = TomlLines(text)
     parsed = ParsedFile()
     project = data.get("project", {})
     if not isinstance(project, dict):
@@ -47,15 +47,20 @@ def parse_pyproject(text: str, *, file: str) -> ParsedFile:
     declared: set[str] = set()
     if "dependencies" in project:
         main = parse_requirement_list(
-            project["dependencies"], group="main", file=file, where="project.dependencies", lines=lines
+            project["dependencies"],
+            group="main",
+            file=file,
+            where="project.dependencies",
+            lines=lines.strings("project", "dependencies"),
         )
         declared = {dependency.name for dependency in main.dependencies}
         parsed.extend(main)
     optional = project.get("optional-dependencies", {})
     if isinstance(optional, dict):
         for extra, requirements in optional.items():
-            group, where = f"optional:{extra}", f"project.optional-dependencies.{extra}"
-            parsed.extend(parse_requirement_list(requirements, group=group, file=file, where=where, lines=lines))
+            group, where = f"optional:{canonicalize_name(extra)}", f"project.optional-dependencies.{extra}"
+            found = lines.strings("project", "optional-dependencies", extra)
+            parsed.extend(parse_requirement_list(requirements, group=group, file=file, where=where, lines=found))
     else:
         parsed.problems.append(entry_error(file, None, "[project.optional-dependencies] must be a table"))
     parsed.extend(_dependency_groups(data.get("dependency-groups"), file, lines))
@@ -69,7 +74,7 @@ def parse_pyproject(text: str, *, file: str) -> ParsedFile:
     return parsed
 
 
-def _dependency_groups(groups: Any, file: str, lines: LineFinder) -> ParsedFile:
+def _dependency_groups(groups: Any, file: str, lines: TomlLines) -> ParsedFile:
     """PEP 735 groups, each with the entries of the groups it includes."""
     parsed = ParsedFile()
     if groups is None:
@@ -89,15 +94,17 @@ def _dependency_groups(groups: Any, file: str, lines: LineFinder) -> ParsedFile:
             parsed.problems.append(
                 entry_error(
                     file,
-                    lines.find(name, key=True),
+                    lines.key_line("dependency-groups", name),
                     f"[dependency-groups] {name}: {_reason(exc)}",
                     "Fix the entry; an include-group cycle must be broken by removing one include.",
                 )
             )
             continue
+        in_group: dict[str, StringLines] = {}  # fresh per resolved group: an include is read again
         for group_name, item in _walk(resolver, groups, name, set()):
             raw = str(item)
-            line = lines.find(raw) or lines.find(group_name, key=True)
+            found = in_group.setdefault(group_name, lines.strings("dependency-groups", group_name))
+            line = found.find(raw) or lines.key_line("dependency-groups", group_name)
             parsed.extend(
                 parse_requirement_list([raw], group=f"group:{name}", file=file, where=name, lines=_Fixed(line))
             )
@@ -130,19 +137,20 @@ def _reason(exc: BaseException) -> str:
     return str(exc)[:500]
 
 
-def _pdm(pdm: Any, file: str, lines: LineFinder) -> ParsedFile:
+def _pdm(pdm: Any, file: str, lines: TomlLines) -> ParsedFile:
     parsed = ParsedFile()
     groups = pdm.get("dev-dependencies") if isinstance(pdm, dict) else None
     if isinstance(groups, dict):
         for name, requirements in groups.items():
             where = f"tool.pdm.dev-dependencies.{name}"
+            found = lines.strings("tool", "pdm", "dev-dependencies", name)
             parsed.extend(
-                parse_requirement_list(requirements, group=f"group:{name}", file=file, where=where, lines=lines)
+                parse_requirement_list(requirements, group=f"group:{name}", file=file, where=where, lines=found)
             )
     return parsed
 
 
-def _hatch(hatch: Any, file: str, lines: LineFinder) -> ParsedFile:
+def _hatch(hatch: Any, file: str, lines: TomlLines) -> ParsedFile:
     parsed = ParsedFile()
     envs = hatch.get("envs") if isinstance(hatch, dict) else None
     if not isinstance(envs, dict):
@@ -154,18 +162,20 @@ def _hatch(hatch: Any, file: str, lines: LineFinder) -> ParsedFile:
             if key in config:
                 where = f"tool.hatch.envs.{env}.{key}"
                 group = f"group:hatch-{env}"
-                parsed.extend(parse_requirement_list(config[key], group=group, file=file, where=where, lines=lines))
+                found = lines.strings("tool", "hatch", "envs", env, key)
+                parsed.extend(parse_requirement_list(config[key], group=group, file=file, where=where, lines=found))
     return parsed
 
 
-def _uv(uv: Any, file: str, lines: LineFinder) -> ParsedFile:
+def _uv(uv: Any, file: str, lines: TomlLines) -> ParsedFile:
     parsed = ParsedFile()
     if not isinstance(uv, dict):
         return parsed
     if "dev-dependencies" in uv:
         where = "tool.uv.dev-dependencies"
+        found = lines.strings("tool", "uv", "dev-dependencies")
         parsed.extend(
-            parse_requirement_list(uv["dev-dependencies"], group="group:dev", file=file, where=where, lines=lines)
+            parse_requirement_list(uv["dev-dependencies"], group="group:dev", file=file, where=where, lines=found)
         )
     workspace = uv.get("workspace")
     if isinstance(workspace, dict):
@@ -206,12 +216,11 @@ def _apply_uv_sources(parsed: ParsedFile, uv: Any) -> None:
     parsed.dependencies[:] = kept
 
 
-class _Fixed(LineFinder):
-    """A line finder that always answers one line (entries already located)."""
+class _Fixed:
+    """A line lookup that always answers one line (entries already located)."""
 
     def __init__(self, line: int | None) -> None:
-        super().__init__("")
         self._line = line
 
-    def find(self, text: str, *, quoted: bool = True, key: bool = False) -> int | None:
+    def find(self, text: str) -> int | None:
         return self._line

@@ -37,12 +37,13 @@ def group_for_requirements_file(relative: str) -> str:
     """The group a requirements file's entries belong to, from its name.
 
     ``requirements.txt`` → main; ``requirements-dev.txt``, ``dev-requirements.txt`` and
-    ``requirements/dev.txt`` → dev.
+    ``requirements/dev.txt`` → dev; every ``requirements/<x>.txt`` → ``<x>``, ``base``
+    included (its name is what the project calls it; only the root file is ``main``).
     """
     path = Path(relative)
     stem = path.stem
     if path.parent.name == "requirements":
-        return "main" if stem in ("base", "main", "requirements") else stem
+        return stem
     for pattern in (r"^requirements[-_.](.+)$", r"^(.+)[-_.]requirements$"):
         match = re.match(pattern, stem)
         if match:

@@ -6,16 +6,17 @@ install_requires`` (main) and ``[options.extras_require]`` (``optional:<extra>``
 ``setup.py`` is **never executed**: running a project's code to learn its dependencies
 would run whatever it contains. It is parsed with :mod:`ast` and only literal values are
 read: ``setup(install_requires=[...], extras_require={...})`` (also ``setuptools.setup``),
-where a value may also be a module-level name assigned a literal list or dict. Anything
-computed (comprehensions, function calls, ``open(...)``) is skipped. No library does
-this: the ones that read setup.py (``distutils.core.run_setup``, pip, build) all run it.
+where a value may also be a module-level name assigned a literal list or dict, and a list
+may star-unpack such a name. Anything computed (comprehensions, function calls,
+``open(...)``) is left out and reported as one problem of the file, so the scan is
+partial rather than silently incomplete. No library does this: the ones that read
+setup.py (``distutils.core.run_setup``, pip, build) all run it.
 """
 
 from __future__ import annotations
 
 import ast
 import configparser
-from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
 
@@ -66,7 +67,12 @@ def _cfg_list(value: str, group: str, file: str, lines: LineFinder) -> ParsedFil
 
 
 def parse_setup_py(text: str, *, file: str) -> ParsedFile:
-    """Literal install_requires/extras_require of every ``setup(...)`` call; never runs the file."""
+    """Literal install_requires/extras_require of every ``setup(...)`` call; never runs the file.
+
+    What cannot be read without running code (a function call, a comprehension, a name
+    not bound to a literal) is left out, the rest is kept, and one problem names the
+    arguments left out, so the scan is reported partial.
+    """
     try:
         tree = ast.parse(text, filename=file)
     except SyntaxError as exc:
@@ -75,24 +81,99 @@ def parse_setup_py(text: str, *, file: str) -> ParsedFile:
         ) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ManifestError(f"{file}: not valid Python ({type(exc).__name__})", file=file) from None
-    names = _module_literals(tree)
+    reader = _LiteralReader(_module_literals(tree), file)
     parsed = ParsedFile()
     for call in _setup_calls(tree):
         for keyword in call.keywords:
-            value = names.get(keyword.value.id, keyword.value) if isinstance(keyword.value, ast.Name) else keyword.value
             if keyword.arg == "install_requires":
-                parsed.extend(_requirements(value, "main", file))
-            elif keyword.arg == "extras_require" and isinstance(value, ast.Dict):
-                for key, requirements in zip(value.keys, value.values, strict=True):
-                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                        resolved = (
-                            names.get(requirements.id, requirements)
-                            if isinstance(requirements, ast.Name)
-                            else requirements
-                        )
-                        found = _requirements(resolved, _extra_group(key.value), file)
-                        parsed.extend(_with_key_marker(key.value, found, file))
+                parsed.extend(reader.requirements(keyword.value, "main", keyword.arg))
+            elif keyword.arg == "extras_require":
+                parsed.extend(reader.extras(keyword.value))
+            elif keyword.arg == "tests_require":
+                reader.check(keyword.value, keyword.arg)  # not a dependency group; only checked
+    if reader.unreadable:
+        arguments = ", ".join(dict.fromkeys(argument for argument, _ in reader.unreadable))
+        parsed.problems.append(
+            entry_error(
+                file,
+                reader.unreadable[0][1],
+                f"setup() argument(s) {arguments} are computed by code (a function call, comprehension or "
+                "file read) and cannot be read without running setup.py; only their literal parts were read",
+                "Declare the dependencies in pyproject.toml [project] or setup.cfg, or as literal lists in setup.py.",
+            )
+        )
     return parsed
+
+
+class _LiteralReader:
+    """Reads requirement lists and extras dicts from literals, following module-level names.
+
+    A list may star-unpack a name bound to a literal list (``[*tests_require, "x"]``).
+    Every part it cannot read is recorded in :attr:`unreadable` as (argument, line).
+    """
+
+    def __init__(self, names: dict[str, ast.expr], file: str) -> None:
+        self._names = names
+        self._file = file
+        self.unreadable: list[tuple[str, int]] = []
+
+    def requirements(self, node: ast.expr, group: str, argument: str) -> ParsedFile:
+        parsed = ParsedFile()
+        for value, line in self._strings(node, argument, frozenset()):
+            for text in value.splitlines():
+                text = text.split(" #")[0].strip()
+                if not text or text.startswith("#"):
+                    continue
+                try:
+                    parsed.dependencies.append(
+                        dependency_from_requirement(text, group=group, file=self._file, line=line)
+                    )
+                except ManifestError as exc:
+                    parsed.problems.append(exc)
+        return parsed
+
+    def check(self, node: ast.expr, argument: str) -> None:
+        """Record whether ``node`` is readable without keeping what it names."""
+        self._strings(node, argument, frozenset())
+
+    def _strings(self, node: ast.expr, argument: str, seen: frozenset[str]) -> list[tuple[str, int]]:
+        """(string, line) of each literal requirement; what is not a literal is recorded unreadable."""
+        if isinstance(node, ast.Name):
+            if node.id in seen or node.id not in self._names:
+                self.unreadable.append((argument, node.lineno))
+                return []
+            return self._strings(self._names[node.id], argument, seen | {node.id})
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [(node.value, node.lineno)]
+        if not isinstance(node, ast.List | ast.Tuple):
+            self.unreadable.append((argument, node.lineno))
+            return []
+        found: list[tuple[str, int]] = []
+        for item in node.elts:
+            if isinstance(item, ast.Starred):
+                found.extend(self._strings(item.value, argument, seen))
+            elif isinstance(item, ast.Constant) and isinstance(item.value, str):
+                found.append((item.value, item.lineno))
+            else:
+                self.unreadable.append((argument, item.lineno))
+        return found
+
+    def extras(self, node: ast.expr, seen: frozenset[str] = frozenset()) -> ParsedFile:
+        parsed = ParsedFile()
+        if isinstance(node, ast.Name) and node.id in self._names and node.id not in seen:
+            return self.extras(self._names[node.id], seen | {node.id})
+        if not isinstance(node, ast.Dict):
+            self.unreadable.append(("extras_require", node.lineno))
+            return parsed
+        for key, requirements in zip(node.keys, node.values, strict=True):
+            if key is None:  # {**other_extras}
+                parsed.extend(self.extras(requirements, seen))
+            elif isinstance(key, ast.Constant) and isinstance(key.value, str):
+                found = self.requirements(requirements, _extra_group(key.value), "extras_require")
+                parsed.extend(_with_key_marker(key.value, found, self._file))
+            else:
+                self.unreadable.append(("extras_require", key.lineno))
+        return parsed
 
 
 def _extra_group(key: str) -> str:
@@ -151,25 +232,3 @@ def _setup_calls(tree: ast.Module) -> list[ast.Call]:
         if name == "setup":
             calls.append(node)
     return calls
-
-
-def _requirements(node: Any, group: str, file: str) -> ParsedFile:
-    parsed = ParsedFile()
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        items: list[ast.expr] = [node]
-    elif isinstance(node, ast.List | ast.Tuple):
-        items = list(node.elts)
-    else:
-        return parsed  # computed at run time: cannot be known without running the file
-    for item in items:
-        if not (isinstance(item, ast.Constant) and isinstance(item.value, str)):
-            continue
-        for text in item.value.splitlines():
-            text = text.split(" #")[0].strip()
-            if not text or text.startswith("#"):
-                continue
-            try:
-                parsed.dependencies.append(dependency_from_requirement(text, group=group, file=file, line=item.lineno))
-            except ManifestError as exc:
-                parsed.problems.append(exc)
-    return parsed

@@ -156,9 +156,12 @@ def build_server(
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[None]:
         async with AutoDocsService.running(settings, allowed_roots=allowed_roots) as service:
             holder.service = service
+            pruner = asyncio.ensure_future(_prune_periodically(service))
             try:
                 yield None
             finally:
+                pruner.cancel()
+                await asyncio.gather(pruner, return_exceptions=True)
                 holder.service = None
 
     server: MCPServer[Any] = MCPServer(
@@ -275,6 +278,21 @@ def build_server(
         return await run("get_metrics", lambda: _async(MetricsReport(metrics=metrics.snapshot())))
 
     return ServerParts(server=server, lifecycle=lifecycle, metrics=metrics, holder=holder)
+
+
+#: How often a running server applies MAX_VERSIONS and CLEANUP_DAYS to the cache.
+_PRUNE_EVERY_S = 3600.0
+
+
+async def _prune_periodically(service: AutoDocsService) -> None:
+    """Eviction while the server runs (``autodocs cache prune`` does the same on demand)."""
+    while True:
+        await asyncio.sleep(_PRUNE_EVERY_S)
+        try:
+            result = await service.prune_cache()
+            log.info("cache.pruned", removed=result.removed_entries)
+        except AutoDocsError as exc:
+            log.warning("cache.prune_failed", error=exc.type_name, message=exc.message)
 
 
 async def _async(value: T) -> T:

@@ -1,0 +1,387 @@
+"""The shared store: PostgreSQL through a bounded ``psycopg_pool.AsyncConnectionPool``.
+
+Several server replicas (and the CLI) can use one database: every write is one
+``INSERT … ON CONFLICT DO UPDATE`` (atomic on its own, so concurrent writers of one entry
+leave one whole row) or one transaction; readers never block writers.
+
+What callers can rely on:
+* Every connection is borrowed through :meth:`PostgresStore.connection` (``async with``), so
+  none leaks on any error path, and every failure comes out as a
+  :class:`~autodocs.errors.CacheError`: :class:`~autodocs.cache.base.DatabaseBusy` when the
+  pool stayed exhausted for the whole checkout wait, a retryable ``CacheError`` when a query
+  ran past the statement timeout (the connection goes back to the pool healthy) or the
+  database cannot be reached. The pool checks a connection before lending it and reconnects
+  on its own, so the store recovers when the database comes back without being reopened.
+* :meth:`PostgresStore.open` pings the database and applies the schema's versioned migrations
+  under an advisory lock (replicas starting together apply each migration once), and fails
+  within the connect timeout with the URL (password masked) and the cause.
+* Tables are named as in the SQLite store (``documents``, ``release_lists``); to keep them
+  apart from other tables, point ``search_path`` at a schema of their own in the URL
+  (``?options=-csearch_path%3Dautodocs``). Times are Unix seconds from the app's clock, as in
+  SQLite, so eviction behaves identically in both stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+import psycopg.errors
+import structlog
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import TupleRow
+from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
+
+from autodocs.cache.base import TOUCH_INTERVAL_S, CacheStats, DatabaseBusy, EntryPage, decode_cursor, page_of, page_size
+from autodocs.cache.pg_migrations import SCHEMA_VERSION, migrate
+from autodocs.config import mask_url
+from autodocs.docs.model import PackageDocument
+from autodocs.errors import CacheError
+from autodocs.index.models import ReleaseList
+
+if TYPE_CHECKING:
+    from autodocs.config import Settings
+
+__all__ = ["SCHEMA_VERSION", "PoolLimits", "PostgresStore"]
+
+log = structlog.get_logger(__name__)
+
+Connection = psycopg.AsyncConnection[TupleRow]
+
+_UNREACHABLE_SUGGESTIONS = [
+    "Check that the database in AUTODOCS_CACHE_URL is running and reachable from here.",
+    "Retry in a moment: the store reconnects on its own when the database is back.",
+]
+
+
+@dataclass(frozen=True)
+class PoolLimits:
+    """Every bound the store puts on its database use, in seconds and connections."""
+
+    min_size: int = 1
+    max_size: int = 5
+    checkout_timeout_s: float = 10.0
+    max_idle_s: float = 600.0
+    max_lifetime_s: float = 3600.0
+    statement_timeout_s: float = 5.0
+    connect_timeout_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PoolLimits:
+        return cls(
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            checkout_timeout_s=settings.db_pool_timeout,
+            max_idle_s=settings.db_pool_max_idle,
+            max_lifetime_s=settings.db_pool_max_lifetime,
+            statement_timeout_s=settings.db_statement_timeout,
+            connect_timeout_s=settings.db_connect_timeout,
+        )
+
+
+class PostgresStore:
+    def __init__(self, url: str, limits: PoolLimits | None = None, *, clock: Callable[[], float] = time.time) -> None:
+        self.url = url
+        self.location = mask_url(url)
+        self.limits = limits or PoolLimits()
+        self._clock = clock  # Unix time of created_at/last_used; tests pass a fake one
+        self._connect_kwargs = _connect_kwargs(url, self.limits)
+        self._pool: AsyncConnectionPool[Connection] | None = None
+        self._size_bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self.checkout_timeouts = 0
+        # Lent out right now. Not the pool's size minus its idle connections: that also counts
+        # connections still being made, which would make "cannot connect" look like "busy".
+        self._in_use = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Ping, migrate, then start the pool; fail within the connect timeout if unreachable."""
+        try:
+            async with asyncio.timeout(self.limits.connect_timeout_s):
+                connection = await psycopg.AsyncConnection.connect(self.url, **self._connect_kwargs)
+        except TimeoutError:
+            raise self._unreachable(f"no answer within {self.limits.connect_timeout_s:g} s") from None
+        except psycopg.Error as exc:
+            raise self._unreachable(_cause(exc)) from exc
+        try:
+            async with connection:
+                await migrate(connection)
+                await self._refresh_size(connection)
+        except psycopg.Error as exc:
+            raise CacheError(
+                f"Cannot prepare the PostgreSQL cache at {self.location}: {_cause(exc)}.",
+                suggestions=["Check that the AUTODOCS_CACHE_URL user may create tables in its database."],
+            ) from exc
+        pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            self.url,
+            kwargs=self._connect_kwargs,
+            min_size=self.limits.min_size,
+            max_size=self.limits.max_size,
+            timeout=self.limits.checkout_timeout_s,
+            max_idle=self.limits.max_idle_s,
+            max_lifetime=self.limits.max_lifetime_s,
+            check=AsyncConnectionPool.check_connection,  # a dead idle connection is replaced, not lent
+            name="autodocs-cache",
+            open=False,
+        )
+        try:
+            await pool.open(wait=True, timeout=self.limits.connect_timeout_s)
+        except PoolTimeout:
+            await pool.close()
+            raise self._unreachable("the connection pool could not fill in time") from None
+        self._pool = pool
+        log.info("cache.postgres_open", location=self.location, schema_version=SCHEMA_VERSION)
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        """Borrow a pooled connection (autocommit); every query of this store runs in one.
+
+        It goes back to the pool however the block ends; database and pool failures come
+        out as :class:`CacheError` / :class:`DatabaseBusy`.
+        """
+        pool = self._pool
+        if pool is None:
+            raise CacheError("The cache store is closed.", retryable=False)
+        started = time.monotonic()
+        try:
+            async with pool.connection() as connection:
+                self._in_use += 1
+                try:
+                    yield connection
+                finally:
+                    self._in_use -= 1
+        except PoolTimeout:
+            raise self._checkout_failed(pool, time.monotonic() - started) from None
+        except PoolClosed:
+            raise CacheError("The cache store is closed.", retryable=False) from None
+        except psycopg.errors.QueryCanceled as exc:
+            limit = self.limits.statement_timeout_s
+            raise CacheError(
+                f"A PostgreSQL cache query ran past AUTODOCS_DB_STATEMENT_TIMEOUT={limit:g} s and was stopped.",
+                suggestions=[
+                    "Retry in a moment; if it keeps happening, check the database's load "
+                    "or raise AUTODOCS_DB_STATEMENT_TIMEOUT."
+                ],
+                retryable=True,
+            ) from exc
+        except psycopg.OperationalError as exc:
+            raise self._unreachable(_cause(exc)) from exc
+        except psycopg.Error as exc:
+            raise CacheError(
+                f"The PostgreSQL cache at {self.location} refused a query: {_cause(exc)}.",
+                suggestions=["Check the database's log; the schema may have been changed by hand."],
+                retryable=False,
+            ) from exc
+
+    def _unreachable(self, cause: str) -> CacheError:
+        return CacheError(
+            f"Cannot reach the PostgreSQL cache at {self.location}: {cause}.",
+            suggestions=list(_UNREACHABLE_SUGGESTIONS),
+            retryable=True,
+        )
+
+    def _checkout_failed(self, pool: AsyncConnectionPool[Connection], waited_s: float) -> CacheError:
+        self.checkout_timeouts += 1
+        in_use = self._in_use
+        waiting = pool.get_stats().get("requests_waiting", 0)
+        if in_use < pool.max_size:  # room to grow, yet no connection: new ones are failing
+            return self._unreachable(
+                f"no connection could be made within {waited_s:.1f} s ({in_use} of {pool.max_size} in use)"
+            )
+        log.warning("cache.pool_exhausted", in_use=in_use, waited_s=round(waited_s, 3), waiting=waiting)
+        return DatabaseBusy(
+            f"All {in_use} of {pool.max_size} PostgreSQL cache connections stayed in use for "
+            f"{waited_s:.1f} s (AUTODOCS_DB_POOL_TIMEOUT); {waiting} other callers are still waiting.",
+            in_use=in_use,
+            pool_max=pool.max_size,
+            waited_s=round(waited_s, 3),
+        )
+
+    # -- the Store protocol ------------------------------------------------------------
+
+    async def get_document(self, name: str, version: str) -> PackageDocument | None:
+        async with self.connection() as db:
+            cursor = await db.execute(
+                "SELECT body::text, last_used FROM documents WHERE name = %s AND version = %s", (name, version)
+            )
+            row = await cursor.fetchone()
+            now = self._clock()
+            if row is not None and now - row[1] > TOUCH_INTERVAL_S:
+                await db.execute(
+                    "UPDATE documents SET last_used = %s WHERE name = %s AND version = %s", (now, name, version)
+                )
+        if row is None:
+            self.misses += 1
+            return None
+        try:
+            document = PackageDocument.model_validate_json(row[0])
+        except ValueError:
+            log.warning("cache.unreadable_entry", name=name, version=version)
+            self.misses += 1
+            return None
+        self.hits += 1
+        return document
+
+    async def put_document(self, document: PackageDocument) -> None:
+        body = document.model_dump_json()
+        now = self._clock()
+        async with self.connection() as db:
+            await db.execute(
+                "INSERT INTO documents (name, version, body, created_at, last_used) VALUES (%s, %s, %s::json, %s, %s) "
+                "ON CONFLICT (name, version) DO UPDATE SET body = excluded.body, last_used = excluded.last_used",
+                (document.name, document.version, body, now, now),
+            )
+
+    async def get_release_list(self, name: str) -> ReleaseList | None:
+        async with self.connection() as db:
+            cursor = await db.execute("SELECT body::text FROM release_lists WHERE name = %s", (name,))
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        try:
+            return ReleaseList.from_json(json.loads(row[0]))
+        except (ValueError, KeyError, TypeError, IndexError):
+            log.warning("cache.unreadable_entry", name=name, kind="release_list")
+            return None
+
+    async def put_release_list(self, releases: ReleaseList) -> None:
+        body = json.dumps(releases.to_json(), separators=(",", ":"))
+        async with self.connection() as db:
+            await db.execute(
+                "INSERT INTO release_lists (name, body, fetched_at) VALUES (%s, %s::json, %s) "
+                "ON CONFLICT (name) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
+                (releases.name, body, releases.fetched_at),
+            )
+
+    async def cached_versions(self, name: str) -> list[str]:
+        async with self.connection() as db:
+            cursor = await db.execute(
+                "SELECT version FROM documents WHERE name = %s ORDER BY created_at, version", (name,)
+            )
+            return [str(row[0]) for row in await cursor.fetchall()]
+
+    async def known_names(self) -> list[str]:
+        async with self.connection() as db:
+            cursor = await db.execute("SELECT name FROM documents UNION SELECT name FROM release_lists ORDER BY 1")
+            return [str(row[0]) for row in await cursor.fetchall()]
+
+    async def clear(self, name: str | None = None) -> int:
+        async with self.connection() as db, db.transaction():
+            if name is None:
+                documents = await db.execute("DELETE FROM documents")
+                lists = await db.execute("DELETE FROM release_lists")
+            else:
+                documents = await db.execute("DELETE FROM documents WHERE name = %s", (name,))
+                lists = await db.execute("DELETE FROM release_lists WHERE name = %s", (name,))
+            return max(documents.rowcount, 0) + max(lists.rowcount, 0)
+
+    async def prune(self, *, max_versions: int, unused_days: int) -> int:
+        cutoff = self._clock() - unused_days * 86400.0
+        async with self.connection() as db, db.transaction():
+            documents = await db.execute(
+                "DELETE FROM documents WHERE last_used < %s OR (name, version) IN ("
+                " SELECT name, version FROM ("
+                "  SELECT name, version, ROW_NUMBER() OVER (PARTITION BY name"
+                "  ORDER BY last_used DESC, created_at DESC, version DESC) AS rank FROM documents"
+                " ) AS ranked WHERE rank > %s)",
+                (cutoff, max_versions),
+            )
+            lists = await db.execute("DELETE FROM release_lists WHERE fetched_at < %s", (cutoff,))
+            return max(documents.rowcount, 0) + max(lists.rowcount, 0)
+
+    async def list_entries(self, *, cursor: str | None = None, limit: int = 100) -> EntryPage:
+        size, clamped = page_size(limit)
+        after_name, after_key = decode_cursor(cursor) if cursor is not None else ("", "")
+        params = (after_name, after_key, size + 1, after_name, size + 1, size + 1)
+        async with self.connection() as db:
+            rows = await (await db.execute(_LIST_PAGE, params)).fetchall()
+        return page_of([(str(name), str(key), float(used)) for name, key, used in rows], size, clamped)
+
+    async def ping(self) -> None:
+        async with self.connection() as db:
+            await db.execute("SELECT 1")
+
+    def size_bytes(self) -> int:
+        """The total size of the cache tables as of the last :meth:`stats` (or :meth:`open`)."""
+        return self._size_bytes
+
+    async def stats(self) -> CacheStats:
+        async with self.connection() as db:
+            cursor = await db.execute(
+                "SELECT (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM release_lists),"
+                " (SELECT COUNT(*) FROM (SELECT name FROM documents UNION SELECT name FROM release_lists) AS names)"
+            )
+            row = await cursor.fetchone()
+            await self._refresh_size(db)
+        documents, lists, packages = row if row is not None else (0, 0, 0)
+        facts = self._pool.get_stats() if self._pool is not None else {}
+        return CacheStats(
+            backend="postgresql",
+            location=self.location,
+            packages=packages,
+            documents=documents,
+            release_lists=lists,
+            size_bytes=self._size_bytes,
+            hits=self.hits,
+            misses=self.misses,
+            pool_in_use=self._in_use,
+            pool_idle=facts.get("pool_available", 0),
+            pool_waiting=facts.get("requests_waiting", 0),
+            pool_timeouts=self.checkout_timeouts,
+        )
+
+    async def _refresh_size(self, db: Connection) -> None:
+        cursor = await db.execute(
+            "SELECT pg_total_relation_size('documents') + pg_total_relation_size('release_lists')"
+        )
+        row = await cursor.fetchone()
+        self._size_bytes = int(row[0]) if row is not None else 0
+
+
+#: One page of entries after a (name, sort key) position; a release list's sort key is '', before
+#: every version. Each branch pages its own table along its primary key; the outer query merges.
+#: The first page starts after ('', ''): names and versions are never empty.
+_LIST_PAGE = (
+    "SELECT name, sort_key, last_used FROM ("
+    " SELECT name, version AS sort_key, last_used FROM documents WHERE (name, version) > (%s, %s)"
+    " ORDER BY name, version LIMIT %s) AS page_documents"
+    " UNION ALL SELECT name, sort_key, last_used FROM ("
+    " SELECT name, '' AS sort_key, fetched_at AS last_used FROM release_lists WHERE name > %s"
+    " ORDER BY name LIMIT %s) AS page_lists"
+    " ORDER BY name, sort_key LIMIT %s"
+)
+
+
+def _connect_kwargs(url: str, limits: PoolLimits) -> dict[str, Any]:
+    """Connection parameters added to the URL's: timeouts, autocommit, a recognizable name."""
+    given = conninfo_to_dict(url)
+    statement_ms = max(1, round(limits.statement_timeout_s * 1000))
+    options = f"{given.get('options') or ''} -c statement_timeout={statement_ms}".strip()
+    return {
+        "autocommit": True,
+        # libpq counts whole seconds and waits at least 2; open() also enforces the exact limit.
+        "connect_timeout": max(2, math.ceil(limits.connect_timeout_s)),
+        "options": options,
+        "application_name": given.get("application_name") or "autodocs",
+    }
+
+
+def _cause(exc: psycopg.Error) -> str:
+    """The driver's message on one line (libpq's spans several)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return "; ".join(lines).rstrip(".") or type(exc).__name__
