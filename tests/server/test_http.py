@@ -325,3 +325,12 @@ def test_short_soak_keeps_descriptors_and_memory_flat(cli_env: dict[str, str]) -
         fds_after, rss_after = len(os.listdir(f"/proc/{pid}/fd")), rss_kib(pid)
     assert fds_after <= fds_before + 2, (fds_before, fds_after)
     assert rss_after < rss_before * 1.10, (rss_before, rss_after)
+
+
+async def test_http_calls_past_the_rate_limit_get_a_structured_retryable_error(cli_env: dict[str, str]) -> None:
+    with http_server({**cli_env, "AUTODOCS_RATE_LIMIT_RPM": "3"}) as server, anyio.fail_after(60):
+        results = [await call_tool(server.url, "get_cache_stats", {}) for _ in range(4)]
+    assert [result.is_error for result in results] == [False, False, False, True]
+    error = results[-1].structured_content["error"]
+    assert error["type"] == "ClientRateLimited"
+    assert error["retryable"] is True and 0 < error["retry_after_s"] <= 20

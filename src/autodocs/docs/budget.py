@@ -40,6 +40,8 @@ _LOW_PRIORITY = re.compile(
     re.IGNORECASE,
 )
 _MAX_CURSOR_LENGTH = 20_000
+#: More characters than the token estimate ever packs into one token (six letters and a few spaces).
+_MAX_CHARS_PER_TOKEN = 12
 CONTINUES_NOTE = "\n\n[... this section continues on the next page]"
 #: Besides its rendered Markdown, a section on a page costs its separator and its title in ``sections``.
 SECTION_OVERHEAD_TOKENS = 4
@@ -247,7 +249,13 @@ def _page_section(section: DocSection, content: str, continued: bool, complete: 
 
 
 def _fitting_prefix(text: str, budget: int) -> str:
-    """The longest prefix of ``text`` ending at a paragraph (else line) break that fits ``budget``."""
+    """The longest prefix of ``text`` ending at a paragraph (else line) break that fits ``budget``.
+
+    Only the first ``budget x _MAX_CHARS_PER_TOKEN`` characters are searched: no text the
+    estimate charges fewer tokens than that can hold more, and cutting a small page out of a
+    long section would otherwise re-count the whole section at every step of the search.
+    """
+    text = text[: budget * _MAX_CHARS_PER_TOKEN]
     for separator in ("\n\n", "\n"):
         breaks = [match.end() for match in re.finditer(re.escape(separator), text)]
         low, high, best = 0, len(breaks) - 1, 0

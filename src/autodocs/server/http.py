@@ -98,7 +98,7 @@ def check_bind(settings: Settings) -> None:
 
 def build_http_app(settings: Settings) -> tuple[ServerParts, ASGIApp]:
     roots = settings.allowed_roots or [Path.cwd()]
-    parts = build_server(settings, allowed_roots=roots)
+    parts = build_server(settings, allowed_roots=roots, rate_limited=True)
     lifecycle = parts.lifecycle
 
     async def health(_: Request) -> Response:

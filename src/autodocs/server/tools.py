@@ -98,16 +98,16 @@ class ServerParts:
 class _Calls:
     """Every tool call passes here: rate limit, in-flight tracking, metrics, error shape."""
 
-    def __init__(self, settings: Settings, lifecycle: Lifecycle, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, lifecycle: Lifecycle, metrics: Metrics, *, rate_limited: bool) -> None:
         self._lifecycle = lifecycle
         self._metrics = metrics
-        self._limiter = RateLimiter(settings.rate_limit_rpm)
+        self._limiter = RateLimiter(settings.rate_limit_rpm) if rate_limited else None
 
     async def run(self, tool: str, call: Callable[[], Awaitable[BaseModel]]) -> CallToolResult:
         # No draining check here: the transport refuses new requests; what it accepted is finished.
         client = current_client.get()
-        wait = self._limiter.acquire(client)
-        if wait > 0:
+        wait = self._limiter.acquire(client) if self._limiter is not None else 0.0
+        if wait > 0 and self._limiter is not None:
             self._metrics.rate_limited.inc()
             log.info("tool.rate_limited", tool=tool, client=client, retry_after_s=round(wait, 2))
             return _error(
@@ -143,13 +143,22 @@ class _Calls:
 
 
 def build_server(
-    settings: Settings, *, allowed_roots: list[Path] | None = None, lifecycle: Lifecycle | None = None
+    settings: Settings,
+    *,
+    allowed_roots: list[Path] | None = None,
+    lifecycle: Lifecycle | None = None,
+    rate_limited: bool = False,
 ) -> ServerParts:
-    """The MCP server and its tools; the service opens with the server and closes after it."""
+    """The MCP server and its tools; the service opens with the server and closes after it.
+
+    ``rate_limited``: apply RATE_LIMIT_RPM per client — for HTTP, where many clients share one
+    server. Over stdio the only client is the local process that started us, and throttling an
+    assistant's burst of lookups would only hurt its user.
+    """
     holder = _Holder()
     lifecycle = lifecycle or Lifecycle()
     metrics = Metrics(lifecycle, lambda: holder.service)
-    calls = _Calls(settings, lifecycle, metrics)
+    calls = _Calls(settings, lifecycle, metrics, rate_limited=rate_limited)
     run = calls.run
 
     @asynccontextmanager
