@@ -106,6 +106,10 @@ class Store(Protocol):
         """Raise :class:`~autodocs.errors.CacheError` unless the store answers a trivial query."""
         ...
 
+    def pool_facts(self) -> dict[str, int] | None:
+        """Connection-pool numbers (in_use, idle, waiting, timeouts) without a query; None if unpooled."""
+        ...
+
     def size_bytes(self) -> int:
         """The store's size, cheaply (no query): for metrics."""
         ...

@@ -320,6 +320,16 @@ class PostgresStore:
         """The total size of the cache tables as of the last :meth:`stats` (or :meth:`open`)."""
         return self._size_bytes
 
+    def pool_facts(self) -> dict[str, int] | None:
+        facts = self._pool.get_stats() if self._pool is not None else {}
+        return {
+            "in_use": self._in_use,
+            "idle": int(facts.get("pool_available", 0)),
+            "waiting": int(facts.get("requests_waiting", 0)),
+            "timeouts": self.checkout_timeouts,
+            "max": self.limits.max_size,
+        }
+
     async def stats(self) -> CacheStats:
         async with self.connection() as db:
             cursor = await db.execute(

@@ -312,6 +312,9 @@ class SQLiteStore:
 
         await self._read(lambda: self._guarded(probe, None))
 
+    def pool_facts(self) -> dict[str, int] | None:
+        return None  # two dedicated threads, no pool
+
     def size_bytes(self) -> int:
         return sum(_file_size(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal"))
 

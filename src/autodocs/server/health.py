@@ -22,6 +22,9 @@ class HealthReport(BaseModel):
     uptime_s: float
     in_flight: int
     draining: bool
+    database_pool: dict[str, int] | None = Field(
+        default=None, description="Pooled stores: connections in use, idle, waiting, timeouts, max (no query)."
+    )
 
 
 class ReadyReport(BaseModel):
@@ -34,18 +37,22 @@ class ReadyReport(BaseModel):
         "cached docs are still served.",
     )
     in_flight: int
+    database_pool: dict[str, int] | None = Field(
+        default=None, description="Pooled stores: connections in use, idle, waiting, timeouts, max."
+    )
 
 
 class MetricsReport(BaseModel):
     metrics: dict[str, Any]
 
 
-def health_report(lifecycle: Lifecycle, *, asking: int = 0) -> HealthReport:
+def health_report(lifecycle: Lifecycle, service: AutoDocsService | None = None, *, asking: int = 0) -> HealthReport:
     """``asking``: calls in flight that are this very question (a tool call asking for health)."""
     return HealthReport(
         uptime_s=round(time.time() - lifecycle.started_at, 1),
         in_flight=max(0, lifecycle.in_flight - asking),
         draining=lifecycle.draining,
+        database_pool=service.store.pool_facts() if service is not None else None,
     )
 
 
@@ -60,4 +67,5 @@ async def ready_report(lifecycle: Lifecycle, service: AutoDocsService | None, *,
         cache=facts["cache"],
         circuits=facts["circuits"],
         in_flight=in_flight,
+        database_pool=service.store.pool_facts(),
     )

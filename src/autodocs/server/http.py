@@ -102,7 +102,7 @@ def build_http_app(settings: Settings) -> tuple[ServerParts, ASGIApp]:
     lifecycle = parts.lifecycle
 
     async def health(_: Request) -> Response:
-        return JSONResponse(health_report(lifecycle).model_dump())
+        return JSONResponse(health_report(lifecycle, parts.holder.service).model_dump())
 
     async def ready(_: Request) -> Response:
         report = await ready_report(lifecycle, parts.holder.service)

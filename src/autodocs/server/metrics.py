@@ -106,3 +106,17 @@ class _ServiceCollector(Collector):
         size = GaugeMetricFamily("autodocs_cache_size_bytes", "Size of the cache store.")
         size.add_metric([], float(store.size_bytes()))
         yield size
+        pool = store.pool_facts()
+        if pool is not None:
+            for key, help_text in (
+                ("in_use", "Database connections checked out now."),
+                ("idle", "Database connections open and idle now."),
+                ("waiting", "Callers waiting for a database connection now."),
+                ("max", "Most database connections the pool may open."),
+            ):
+                gauge = GaugeMetricFamily(f"autodocs_db_pool_{key}", help_text)
+                gauge.add_metric([], float(pool[key]))
+                yield gauge
+            timeouts = CounterMetricFamily("autodocs_db_pool_timeouts", "Checkouts that gave up (DatabaseBusy).")
+            timeouts.add_metric([], float(pool["timeouts"]))
+            yield timeouts

@@ -274,7 +274,7 @@ def build_server(
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     async def health_check() -> Annotated[CallToolResult, HealthReport]:
         """Liveness: the process answers (no network or database is touched)."""
-        return await run("health_check", lambda: _async(health_report(lifecycle, asking=1)))
+        return await run("health_check", lambda: _async(health_report(lifecycle, holder.service, asking=1)))
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     async def ready_check() -> Annotated[CallToolResult, ReadyReport]:
