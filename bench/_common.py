@@ -29,11 +29,16 @@ def fake_index_process(latency_ms: float = 0, fault_mix: str | None = None, seed
             raise RuntimeError(f"fake index did not start: {line!r}")
         yield line.split(" ", 1)[1]
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=10)
+
+
+def stop_process(process: subprocess.Popen[str], timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def median_ms(samples: list[float]) -> float:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from bench._common import REPO, stop_process
 
 
 def call_body(tool: str, arguments: dict[str, object]) -> bytes:
@@ -124,11 +124,7 @@ def server_process(command: list[str], env: dict[str, str]) -> Iterator[tuple[su
     try:
         yield process, port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=30)
 
 
 def autodocs_http_command() -> list[str]:

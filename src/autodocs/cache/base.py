@@ -19,6 +19,7 @@ import binascii
 import json
 from typing import Literal, Protocol
 
+import structlog
 from pydantic import BaseModel, Field
 
 from autodocs.docs.model import PackageDocument
@@ -32,6 +33,7 @@ __all__ = [
     "CacheEntry",
     "CacheStats",
     "DatabaseBusy",
+    "DocumentCounter",
     "EntryPage",
     "Store",
     "decode_cursor",
@@ -47,6 +49,30 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 #: Sort key of a release list inside its package: before every document (versions are non-empty).
 RELEASE_LIST_SORT_KEY = ""
+
+
+class DocumentCounter:
+    """Hit and miss counts of a store, and the one way a stored body becomes a document.
+
+    A body that no longer parses (written by another version, damaged) is a miss with a
+    warning, never an error: the caller fetches the document again and overwrites it.
+    """
+
+    hits: int
+    misses: int
+
+    def _decode_document(self, body: str | bytes | None, name: str, version: str) -> PackageDocument | None:
+        if body is None:
+            self.misses += 1
+            return None
+        try:
+            document = PackageDocument.model_validate_json(body)
+        except ValueError:
+            structlog.get_logger(__name__).warning("cache.unreadable_entry", name=name, version=version)
+            self.misses += 1
+            return None
+        self.hits += 1
+        return document
 
 
 class CacheStats(BaseModel):

@@ -39,7 +39,16 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
-from autodocs.cache.base import TOUCH_INTERVAL_S, CacheStats, DatabaseBusy, EntryPage, decode_cursor, page_of, page_size
+from autodocs.cache.base import (
+    TOUCH_INTERVAL_S,
+    CacheStats,
+    DatabaseBusy,
+    DocumentCounter,
+    EntryPage,
+    decode_cursor,
+    page_of,
+    page_size,
+)
 from autodocs.cache.pg_migrations import SCHEMA_VERSION, migrate
 from autodocs.config import mask_url
 from autodocs.docs.model import PackageDocument
@@ -86,7 +95,7 @@ class PoolLimits:
         )
 
 
-class PostgresStore:
+class PostgresStore(DocumentCounter):
     def __init__(self, url: str, limits: PoolLimits | None = None, *, clock: Callable[[], float] = time.time) -> None:
         self.url = url
         self.location = mask_url(url)
@@ -225,17 +234,7 @@ class PostgresStore:
                 await db.execute(
                     "UPDATE documents SET last_used = %s WHERE name = %s AND version = %s", (now, name, version)
                 )
-        if row is None:
-            self.misses += 1
-            return None
-        try:
-            document = PackageDocument.model_validate_json(row[0])
-        except ValueError:
-            log.warning("cache.unreadable_entry", name=name, version=version)
-            self.misses += 1
-            return None
-        self.hits += 1
-        return document
+        return self._decode_document(row[0] if row is not None else None, name, version)
 
     async def put_document(self, document: PackageDocument) -> None:
         body = document.model_dump_json()

@@ -24,7 +24,15 @@ from typing import TypeVar
 
 import structlog
 
-from autodocs.cache.base import TOUCH_INTERVAL_S, CacheStats, EntryPage, decode_cursor, page_of, page_size
+from autodocs.cache.base import (
+    TOUCH_INTERVAL_S,
+    CacheStats,
+    DocumentCounter,
+    EntryPage,
+    decode_cursor,
+    page_of,
+    page_size,
+)
 from autodocs.docs.model import PackageDocument
 from autodocs.errors import CacheError
 from autodocs.index.models import ReleaseList
@@ -66,7 +74,7 @@ _LIST_PAGE = (
 )
 
 
-class SQLiteStore:
+class SQLiteStore(DocumentCounter):
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self._clock = clock  # Unix time of created_at/last_used; tests pass a fake one
@@ -199,17 +207,7 @@ class SQLiteStore:
             return str(row[0])
 
         body = await self._read(lambda: self._guarded(read, None))
-        if body is None:
-            self.misses += 1
-            return None
-        try:
-            document = PackageDocument.model_validate_json(body)
-        except ValueError:
-            log.warning("cache.unreadable_entry", name=name, version=version)
-            self.misses += 1
-            return None
-        self.hits += 1
-        return document
+        return self._decode_document(body, name, version)
 
     async def put_document(self, document: PackageDocument) -> None:
         body = document.model_dump_json()
