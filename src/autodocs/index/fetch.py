@@ -55,6 +55,9 @@ __all__ = ["JsonFetcher", "NotFound"]
 
 log = structlog.get_logger(__name__)
 
+#: A hedge timer firing later than this means the event loop is overloaded, not the index slow.
+_MAX_LOOP_LAG_S = 0.05
+
 
 def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
     log.info(
@@ -200,10 +203,16 @@ class JsonFetcher:
                 await asyncio.wait({first, sent}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 sent.cancel()
-            done, _ = await asyncio.wait(racers, timeout=hedge_after if hedge_after < left else None)
-            if not done:
-                self.hedges_sent += 1
-                racers.add(asyncio.ensure_future(self._send(url, shown, silence_limit)))
+            loop = asyncio.get_running_loop()
+            if hedge_after is not None and hedge_after < left:
+                on_wire_at = loop.time()
+                done, _ = await asyncio.wait(racers, timeout=hedge_after)
+                # Woken late: the event loop is busy, so the answer may be sitting unread in a
+                # socket. The bottleneck is this process, and a hedge would only add load.
+                lagging = loop.time() - on_wire_at - hedge_after > _MAX_LOOP_LAG_S
+                if not done and not lagging:
+                    self.hedges_sent += 1
+                    racers.add(asyncio.ensure_future(self._send(url, shown, silence_limit)))
             failure: BaseException | None = None
             while racers:
                 done, racers = await asyncio.wait(racers, return_when=asyncio.FIRST_COMPLETED)

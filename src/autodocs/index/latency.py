@@ -17,8 +17,7 @@ __all__ = ["LatencyTracker"]
 
 _WINDOW = 256
 _MIN_SAMPLES = 8
-#: Before there are samples: hedge a silent attempt after this long, give up after that long.
-_INITIAL_HEDGE_S = 0.5
+#: Before there are samples: give up on a silent attempt after this long.
 _INITIAL_TIMEOUT_S = 2.0
 
 
@@ -38,11 +37,15 @@ class LatencyTracker:
         ordered = sorted(self._samples)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
-    def hedge_delay(self) -> float:
-        """Send a second request if the first has not answered after this long."""
+    def hedge_delay(self) -> float | None:
+        """Send a second request if the first has not answered after this long; None: do not hedge.
+
+        No hedging before enough answers have been seen: without a measure of "normal" a hedge
+        is a guess that doubles the load; the attempt limit and retries cover that time.
+        """
         p95 = self._quantile(0.95)
         if p95 is None:
-            return min(_INITIAL_HEDGE_S, self._ceiling / 2)
+            return None
         return min(max(3 * p95, self._hedge_floor), self._ceiling / 2)
 
     def attempt_timeout(self) -> float:
