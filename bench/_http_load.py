@@ -127,6 +127,16 @@ def server_process(command: list[str], env: dict[str, str]) -> Iterator[tuple[su
         stop_process(process, timeout=30)
 
 
+def autodocs_http_env(index_url: str, cache_dir: str) -> dict[str, str]:
+    """A benchmarked server: loopback index, private cache, no rate limit, INFO (it logs its port)."""
+    return {
+        "AUTODOCS_PYPI_URL": index_url,
+        "AUTODOCS_CACHE_DIR": cache_dir,
+        "AUTODOCS_RATE_LIMIT_RPM": "1000000",
+        "AUTODOCS_LOG_LEVEL": "INFO",
+    }
+
+
 def autodocs_http_command() -> list[str]:
     return [sys.executable, "-m", "autodocs", "serve", "--transport", "http", "--port", "0"]
 

@@ -20,6 +20,7 @@ from bench._common import fake_index_process
 from bench._http_load import (
     LoadResult,
     autodocs_http_command,
+    autodocs_http_env,
     call_body,
     request_bytes,
     run_load,
@@ -49,12 +50,7 @@ async def main() -> int:
     parser.add_argument("--sessions", type=int, default=1000)
     args = parser.parse_args()
     with fake_index_process() as index_url, tempfile.TemporaryDirectory() as cache:
-        env = {
-            "AUTODOCS_PYPI_URL": index_url,
-            "AUTODOCS_CACHE_DIR": cache,
-            "AUTODOCS_RATE_LIMIT_RPM": "1000000",
-            "AUTODOCS_LOG_LEVEL": "INFO",
-        }
+        env = autodocs_http_env(index_url, cache)
         arguments = {"package_name": "click", "max_tokens": 2000}
         with server_process(autodocs_http_command(), env) as (_, port):
             for name in PACKAGES:  # warm the cache

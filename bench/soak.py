@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import fake_index_process
 from bench._http_load import (
     autodocs_http_command,
+    autodocs_http_env,
     call_body,
     process_fd_count,
     process_rss_kib,
@@ -32,15 +33,10 @@ async def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--connections", type=int, default=16)
-    calls = parser.parse_args().calls
-    connections = parser.parse_args().connections
+    args = parser.parse_args()
+    calls, connections = args.calls, args.connections
     with fake_index_process() as index_url, tempfile.TemporaryDirectory() as cache:
-        env = {
-            "AUTODOCS_PYPI_URL": index_url,
-            "AUTODOCS_CACHE_DIR": cache,
-            "AUTODOCS_RATE_LIMIT_RPM": "1000000",
-            "AUTODOCS_LOG_LEVEL": "INFO",
-        }
+        env = autodocs_http_env(index_url, cache)
         with server_process(autodocs_http_command(), env) as (process, port):
             requests = [
                 request_bytes(port, call_body("get_package_docs", {"package_name": name, "max_tokens": 1500}))

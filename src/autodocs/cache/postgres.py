@@ -338,7 +338,7 @@ class PostgresStore(DocumentCounter):
             row = await cursor.fetchone()
             await self._refresh_size(db)
         documents, lists, packages = row if row is not None else (0, 0, 0)
-        facts = self._pool.get_stats() if self._pool is not None else {}
+        pool = self.pool_facts() or {}
         return CacheStats(
             backend="postgresql",
             location=self.location,
@@ -348,10 +348,10 @@ class PostgresStore(DocumentCounter):
             size_bytes=self._size_bytes,
             hits=self.hits,
             misses=self.misses,
-            pool_in_use=self._in_use,
-            pool_idle=facts.get("pool_available", 0),
-            pool_waiting=facts.get("requests_waiting", 0),
-            pool_timeouts=self.checkout_timeouts,
+            pool_in_use=pool.get("in_use"),
+            pool_idle=pool.get("idle"),
+            pool_waiting=pool.get("waiting"),
+            pool_timeouts=pool.get("timeouts"),
         )
 
     async def _refresh_size(self, db: Connection) -> None:

@@ -37,15 +37,16 @@ def bm25_scores(query: str, documents: Sequence[str], *, title_weight: Sequence[
     lengths = [sum(bag.values()) for bag in bags]
     average = (sum(lengths) / len(lengths)) or 1.0
     count = len(bags)
+    idf = {}
+    for term in terms:
+        containing = sum(1 for bag in bags if term in bag)
+        idf[term] = math.log(1 + (count - containing + 0.5) / (containing + 0.5))
     scores = []
     for bag, length in zip(bags, lengths, strict=True):
         score = 0.0
         for term in terms:
             frequency = bag.get(term, 0)
-            if not frequency:
-                continue
-            containing = sum(1 for other in bags if term in other)
-            idf = math.log(1 + (count - containing + 0.5) / (containing + 0.5))
-            score += idf * frequency * (_K1 + 1) / (frequency + _K1 * (1 - _B + _B * length / average))
+            if frequency:
+                score += idf[term] * frequency * (_K1 + 1) / (frequency + _K1 * (1 - _B + _B * length / average))
         scores.append(score)
     return scores

@@ -54,11 +54,3 @@ class LatencyTracker:
         if p99 is None:
             return min(_INITIAL_TIMEOUT_S, self._ceiling)
         return min(max(6 * p99, self._timeout_floor), self._ceiling)
-
-    def snapshot(self) -> dict[str, float | int | None]:
-        return {
-            "samples": len(self._samples),
-            "p95_s": self._quantile(0.95),
-            "hedge_delay_s": self.hedge_delay(),
-            "attempt_timeout_s": self.attempt_timeout(),
-        }
