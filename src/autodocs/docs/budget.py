@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from autodocs.docs.model import DocSection, OmittedSection, PackageDocument, PageSection
-from autodocs.docs.ranking import bm25_scores
+from autodocs.docs.ranking import section_scores
 from autodocs.docs.tokens import count_json_tokens
 from autodocs.errors import InvalidArgument
 
@@ -126,13 +126,8 @@ def reading_sequence(
     else:
         candidates = list(range(len(sections)))
     if query:
-        scores = bm25_scores(
-            query,
-            [sections[i].content for i in candidates],
-            title_weight=[sections[i].title for i in candidates],
-        )
-        ranked = sorted(zip(candidates, scores, strict=True), key=lambda pair: (-pair[1], _priority(sections, pair[0])))
-        return [index for index, _ in ranked], missing
+        scores = section_scores(query, sections)  # the whole document: sections inherit their parents' titles
+        return sorted(candidates, key=lambda index: (-scores[index], _priority(sections, index))), missing
     if wanted:
         return candidates, missing
     return sorted(candidates, key=lambda index: _priority(sections, index)), missing
