@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autodocs.cache.base import CacheEntry, CacheStats, DatabaseBusy, EntryPage, Store
+from autodocs.cache.base import CacheEntry, CacheStats, DatabaseBusy, EntryPage, SearchEntry, SearchHit, Store
 from autodocs.cache.postgres import PoolLimits, PostgresStore
 from autodocs.cache.sqlite import SQLiteStore
 from autodocs.config import Settings
@@ -18,6 +18,8 @@ __all__ = [
     "PoolLimits",
     "PostgresStore",
     "SQLiteStore",
+    "SearchEntry",
+    "SearchHit",
     "Store",
     "open_store",
 ]

@@ -10,6 +10,10 @@ Contract, whatever the backend:
   :class:`DatabaseBusy` when every pooled connection stayed in use for the whole wait.
 * Eviction (:meth:`Store.prune`) and listing (:meth:`Store.list_entries`) behave the same
   in every backend; the helpers below hold the parts they share (cursor format, page size).
+* Full-text search (:meth:`Store.search`) covers what is cached: a document is indexed (its
+  summary and sections) and an API reference is indexed (its entries) in the transaction that
+  writes it, and removing either removes its index rows. What both backends share about
+  search (entries of a document, reading the user's words) lives in :mod:`autodocs.cache.search`.
 """
 
 from __future__ import annotations
@@ -29,12 +33,15 @@ from autodocs.index.models import ReleaseList
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "MAX_SEARCH_LIMIT",
     "TOUCH_INTERVAL_S",
     "CacheEntry",
     "CacheStats",
     "DatabaseBusy",
     "DocumentCounter",
     "EntryPage",
+    "SearchEntry",
+    "SearchHit",
     "Store",
     "decode_cursor",
     "encode_cursor",
@@ -47,6 +54,8 @@ __all__ = [
 TOUCH_INTERVAL_S = 86400.0
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+#: Most hits one search returns (a larger limit is lowered to this).
+MAX_SEARCH_LIMIT = 50
 #: Sort key of a release list inside its package: before every document (versions are non-empty).
 RELEASE_LIST_SORT_KEY = ""
 
@@ -81,6 +90,7 @@ class CacheStats(BaseModel):
     packages: int = Field(description="Distinct packages with anything cached.")
     documents: int = Field(description="Cached (package, exact version) documents.")
     release_lists: int
+    api_references: int = Field(default=0, description="Cached API references (one per object path and version).")
     size_bytes: int
     hits: int = Field(description="Cache hits since this process started.")
     misses: int = Field(description="Cache misses since this process started.")
@@ -105,6 +115,25 @@ class EntryPage(BaseModel):
     next_cursor: str | None = Field(description="Pass back to get the next page; None on the last page.")
     limit_applied: int
     clamped: bool = Field(description="True when the requested limit was above the maximum and was lowered.")
+
+
+class SearchEntry(BaseModel):
+    """One searchable unit of a cached document or API reference."""
+
+    kind: Literal["section", "api"]
+    path: str = Field(description="The section's title, or the documented object's dotted path.")
+    text: str = Field(description="What is searched: the section's content, or signature and docstring.")
+
+
+class SearchHit(BaseModel):
+    """One match of :meth:`Store.search`, best first."""
+
+    package: str = Field(description="Normalized package name.")
+    version: str = Field(description="The exact version whose docs matched.")
+    kind: Literal["section", "api"] = Field(description="A section of the docs, or an entry of an API reference.")
+    path: str = Field(description="The section's title ('summary' for the summary), or the object's dotted path.")
+    snippet: str = Field(description="A short excerpt around the match; matched words in **bold**.")
+    score: float = Field(description="Relevance; higher is better. Comparable within one search only.")
 
 
 class Store(Protocol):
@@ -149,6 +178,35 @@ class Store(Protocol):
     async def list_entries(self, *, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> EntryPage:
         """One page of every cached entry. Keyset-paged: entries added or removed between
         pages never make a page repeat or skip an entry that stayed."""
+        ...
+
+    async def search(
+        self, query: str, *, packages: list[tuple[str, str]] | None = None, limit: int = 10
+    ) -> list[SearchHit]:
+        """The best matches of ``query``'s words, best first: hits having every word, else
+        (when none has them all) hits having any. Matches in a title or object path weigh
+        more than matches in the text.
+
+        ``packages``: only these exact (normalized name, version) pairs; None: everything cached.
+        ``query`` is read as plain words (never as query syntax); raises
+        :class:`~autodocs.errors.InvalidArgument` when it has none or when ``limit`` < 1;
+        a ``limit`` above :data:`MAX_SEARCH_LIMIT` is lowered to it.
+        """
+        ...
+
+    async def get_api_reference(self, name: str, version: str, object_path: str) -> str | None:
+        """The stored API reference (JSON text) of one object of one version, or None."""
+        ...
+
+    async def put_api_reference(
+        self, name: str, version: str, object_path: str, body: str, entries: list[SearchEntry]
+    ) -> None:
+        """Store an API reference and index its ``entries`` (as kind "api") in one transaction;
+        a put of an existing key replaces the body and all of its entries.
+
+        An API reference goes with its version's document when :meth:`prune` drops that
+        document, or on its own when unused for ``unused_days``; :meth:`clear` drops it with
+        its package."""
         ...
 
 

@@ -6,6 +6,10 @@ advisory lock first, so replicas starting together queue up and each migration r
 the lock goes with the transaction, so a replica that dies mid-migration cannot leave it
 held, and a failed migration leaves no half-built schema behind (PostgreSQL DDL is
 transactional). Append new migrations; never edit a released one.
+
+A migration may back-fill data (version 2 indexes the stored documents for search), so the
+migrating transaction gets a 10-minute statement limit (:data:`_SET_MIGRATION_TIMEOUT`)
+instead of the pool's short one — and so do replicas waiting for its lock meanwhile.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ log = structlog.get_logger(__name__)
 
 #: Key of the advisory lock that serializes migrations across replicas ("autodocs" in ASCII).
 _MIGRATION_LOCK = 0x6175746F646F6373
+#: Longest a statement of the migrating transaction (or the wait for its lock) may run.
+_SET_MIGRATION_TIMEOUT = "SET LOCAL statement_timeout = '10min'"
 #: (version, statements): append only; a released migration never changes.
 _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (
@@ -40,6 +46,58 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        2,
+        (
+            """CREATE TABLE IF NOT EXISTS api_references (
+                name TEXT COLLATE "C" NOT NULL,
+                version TEXT COLLATE "C" NOT NULL,
+                object_path TEXT COLLATE "C" NOT NULL,
+                body TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                last_used DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (name, version, object_path)
+            )""",
+            # One row per searchable unit. origin: '' for a document's own entries (summary,
+            # sections), else the object path of the API reference the entry belongs to;
+            # context: the package's name and summary (search.search_context). terms: the path
+            # weighted A, the text B, the context C; dots, underscores and slashes split words, so
+            # 'requests.Session.mount' is found by 'session' or 'mount'.
+            """CREATE TABLE IF NOT EXISTS search_entries (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                name TEXT COLLATE "C" NOT NULL,
+                version TEXT COLLATE "C" NOT NULL,
+                origin TEXT COLLATE "C" NOT NULL,
+                kind TEXT NOT NULL,
+                path TEXT NOT NULL,
+                text TEXT NOT NULL,
+                context TEXT NOT NULL,
+                terms TSVECTOR GENERATED ALWAYS AS (
+                    setweight(to_tsvector('english'::regconfig, translate(path, '._/', '   ')), 'A')
+                    || setweight(to_tsvector('english'::regconfig, translate(text, '._/', '   ')), 'B')
+                    || setweight(to_tsvector('english'::regconfig, translate(context, '._/', '   ')), 'C')
+                ) STORED
+            )""",
+            "CREATE INDEX IF NOT EXISTS search_entries_by_owner ON search_entries (name, version, origin)",
+            "CREATE INDEX IF NOT EXISTS search_entries_terms ON search_entries USING GIN (terms)",
+            # Index the documents already stored, as autodocs.cache.search.document_entries and
+            # search_context do: the summary (when there is one), then every section; text cut
+            # at 100 000 characters, titles at 1000.
+            """INSERT INTO search_entries (name, version, origin, kind, path, text, context)
+            SELECT name, version, '', 'section', path, text, context FROM (
+                SELECT name, version, 0 AS position, 'summary' AS path, left(body->>'summary', 100000) AS text,
+                       name || ' ' || COALESCE(body->>'summary', '') AS context
+                FROM documents WHERE COALESCE(body->>'summary', '') <> ''
+                UNION ALL
+                SELECT d.name, d.version, s.position, left(COALESCE(s.section->>'title', ''), 1000),
+                       left(COALESCE(s.section->>'content', ''), 100000),
+                       d.name || ' ' || COALESCE(d.body->>'summary', '')
+                FROM documents AS d CROSS JOIN LATERAL json_array_elements(
+                    CASE WHEN json_typeof(d.body->'sections') = 'array' THEN d.body->'sections' ELSE '[]'::json END
+                ) WITH ORDINALITY AS s(section, position)
+            ) AS entries ORDER BY name, version, position""",
+        ),
+    ),
 )
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
@@ -47,6 +105,7 @@ SCHEMA_VERSION = _MIGRATIONS[-1][0]
 async def migrate(db: psycopg.AsyncConnection[TupleRow]) -> None:
     """Apply the migrations this database lacks, in one transaction, one replica at a time."""
     async with db.transaction():
+        await db.execute(_SET_MIGRATION_TIMEOUT)
         await db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         await db.execute(
             "CREATE TABLE IF NOT EXISTS autodocs_schema_migrations ("
