@@ -11,6 +11,7 @@ No match raises :class:`VersionNotFound` listing the available versions nearest 
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -62,6 +63,7 @@ def resolve_version(releases: ReleaseList, specifiers: SpecifierSet) -> Resolved
     """Choose the newest release allowed by ``specifiers``."""
     pinned = exact_pin(specifiers) is not None
     allow_pre = bool(specifiers.prereleases)
+    unconstrained = len(specifiers) == 0  # the common case: skip SpecifierSet.contains per release
     best: tuple[Version, Release] | None = None
     for release in releases.releases:
         parsed = _parse(release.version)
@@ -69,7 +71,10 @@ def resolve_version(releases: ReleaseList, specifiers: SpecifierSet) -> Resolved
             continue
         if not pinned and (release.yanked or not release.has_files):
             continue
-        if not specifiers.contains(parsed, prereleases=allow_pre or pinned):
+        if unconstrained:
+            if parsed.is_prerelease and not allow_pre:
+                continue
+        elif not specifiers.contains(parsed, prereleases=allow_pre or pinned):
             continue
         if best is None or parsed > best[0]:
             best = (parsed, release)
@@ -113,7 +118,10 @@ def _no_match(releases: ReleaseList, specifiers: SpecifierSet) -> VersionNotFoun
     )
 
 
+@functools.lru_cache(maxsize=65536)
 def _parse(version: str) -> Version | None:
+    """Parsed versions are immutable and version strings repeat across projects ("1.0.0"):
+    memoized, the cold path parses each distinct string once per process."""
     try:
         return Version(version)
     except InvalidVersion:
