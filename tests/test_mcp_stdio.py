@@ -17,6 +17,8 @@ EXPECTED_TOOLS = {
     "scan_dependencies",
     "get_package_docs",
     "get_package_docs_with_context",
+    "search_docs",
+    "get_api_reference",
     "get_cache_stats",
     "refresh_cache",
     "health_check",

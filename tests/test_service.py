@@ -232,7 +232,7 @@ async def test_query_brings_the_matching_section_first(service: AutoDocsService)
 
 
 async def test_cursor_of_another_package_is_refused(service: AutoDocsService) -> None:
-    page = await service.get_package_docs("rich", max_tokens=300)
+    page = await service.get_package_docs("rich", max_tokens=400)
     assert page.next_cursor
     with pytest.raises(InvalidArgument):
         await service.get_package_docs("requests", cursor=page.next_cursor)

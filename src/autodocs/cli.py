@@ -12,7 +12,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from rich.console import Console
@@ -26,7 +26,7 @@ from autodocs.docs.model import DocsPage, compact
 from autodocs.errors import AutoDocsError, ConfigError, to_error_payload
 from autodocs.logs import configure_logging
 from autodocs.manifests import ScanResult
-from autodocs.service import AutoDocsService, ProjectContextResult
+from autodocs.service import AutoDocsService, ProjectContextResult, SearchResult
 
 __all__ = ["main"]
 
@@ -54,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers: dict[str, Callable[[AutoDocsService, argparse.Namespace], Awaitable[int]]] = {
         "scan": _scan,
         "docs": _docs,
+        "search": _search,
+        "api": _api,
         "context": _context,
         "cache": _cache,
     }
@@ -87,6 +89,22 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--section", action="append", dest="sections", metavar="TITLE", help="only this section")
     docs.add_argument("--cursor", help="next_cursor of a previous page")
     docs.add_argument("--json", action="store_true", help="print the get_package_docs result")
+
+    search = commands.add_parser("search", help="full-text search over the cached docs")
+    search.add_argument("query")
+    search.add_argument("--project", help="only this project's dependencies (at their lock pins when locked)")
+    search.add_argument(
+        "--package", action="append", dest="packages", metavar="NAME[==VERSION]", help="only this package"
+    )
+    search.add_argument("--limit", type=int, default=10, help="hits to show (at most 50)")
+    search.add_argument("--json", action="store_true", help="print the search_docs result")
+
+    api = commands.add_parser("api", help="API reference of a package, read from its code (never run)")
+    api.add_argument("target", metavar="NAME[:object.path]", help="e.g. httpx or httpx:Client.get")
+    api.add_argument("--project", help="project folder: its .venv/ or venv/ and lock file are used")
+    api.add_argument("--version", dest="spec", metavar="SPEC", help="PEP 440 constraint or exact version")
+    api.add_argument("--max-tokens", type=int)
+    api.add_argument("--json", action="store_true", help="print the get_api_reference result")
 
     context = commands.add_parser("context", help="scan a project and fetch docs for every dependency")
     context.add_argument("path")
@@ -153,6 +171,49 @@ async def _docs(service: AutoDocsService, args: argparse.Namespace) -> int:
     if args.json:
         return _print_json(page)
     _show_page(page)
+    return EXIT_OK
+
+
+async def _api(service: AutoDocsService, args: argparse.Namespace) -> int:
+    name, _, object_path = args.target.partition(":")
+    reply = await service.get_api_reference(
+        name,
+        object_path or None,
+        project_path=args.project,
+        version_constraint=args.spec,
+        max_tokens=args.max_tokens,
+    )
+    if args.json:
+        sys.stdout.write(json.dumps(reply, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    _show_api(reply)
+    return EXIT_OK
+
+
+def _show_api(reply: dict[str, Any]) -> None:
+    console = Console()
+    source = reply["source"]
+    console.print(
+        f"[bold]{escape(reply['package'])} {escape(reply['version'])}[/bold] — {escape(reply['object_path'])} "
+        f"(from {source['kind']}: {escape(source['location'])})"
+    )
+    for warning in reply.get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    for item in [reply["object"], *reply.get("members", [])]:
+        console.print(f"\n[bold cyan]{item['kind']}[/bold cyan] {escape(item.get('signature') or item['path'])}")
+        docstring = item.get("docstring") or {}
+        summary = docstring.get("summary") or item.get("summary")
+        if summary:
+            console.print(f"    {escape(summary)}")
+    if reply.get("omitted_members"):
+        console.print(f"\n[dim]not shown: {escape(', '.join(reply['omitted_members']))}[/dim]")
+
+
+async def _search(service: AutoDocsService, args: argparse.Namespace) -> int:
+    result = await service.search_docs(args.query, project_path=args.project, packages=args.packages, limit=args.limit)
+    if args.json:
+        return _print_json(result)
+    _show_search(result)
     return EXIT_OK
 
 
@@ -261,6 +322,16 @@ def _show_context(result: ProjectContextResult) -> None:
     for failed in result.failed:
         console.print(f"[red]{failed.name}[/red]: {failed.error_type}: {escape(failed.message)}")
     console.print(f"{len(result.succeeded)} ok, {len(result.failed)} failed, completion {result.completion_rate:.0%}")
+
+
+def _show_search(result: SearchResult) -> None:
+    console = Console()
+    table = Table("package", "kind", "path", "snippet", title=f"search: {escape(result.query[:80])}")
+    for hit in result.results:
+        table.add_row(f"{hit.package}=={hit.version}", hit.kind, escape(hit.path), escape(hit.snippet))
+    console.print(table)
+    for note in result.notes:
+        console.print(f"[dim]{escape(note)}[/dim]")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     max_versions: int = Field(default=3, ge=1, le=1000, description="Versions kept per package in the cache.")
     cleanup_days: int = Field(default=90, ge=1, le=36500, description="Drop cache entries unused this long.")
     max_deps: int = Field(default=8, ge=0, le=200, description="Dependencies fetched with context by default.")
-    max_tokens: int = Field(default=30000, ge=100, le=1_000_000, description="Default token budget of a reply.")
+    max_tokens: int = Field(default=30000, ge=400, le=1_000_000, description="Default token budget of a reply.")
     max_retry_attempts: int = Field(
         default=3, ge=0, le=20, description="Retries of a failed upstream request (0: no retry)."
     )
@@ -98,6 +98,19 @@ class Settings(BaseSettings):
         ge=64 * 1024,
         le=1024 * 1024 * 1024,
         description="Largest upstream response body accepted, bytes.",
+    )
+    python: Path | None = Field(
+        default=None,
+        description=(
+            "Python environment whose installed packages give API references: a virtual environment "
+            "folder or its python executable (default: the project's .venv/ or venv/). Never run."
+        ),
+    )
+    max_wheel_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        le=4 * 1024**3,
+        description="Largest wheel or sdist downloaded from the index for an API reference, bytes.",
     )
     max_manifest_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024, description="Largest manifest file read, bytes."

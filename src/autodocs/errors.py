@@ -10,10 +10,13 @@ The tree (leaves are what callers catch; every class says what the user should d
     │   ├── PathNotFound              the project path does not exist
     │   ├── NotADirectory             the project path is a file, not a folder
     │   ├── PathNotAllowed            the path is outside the roots AutoDocs may read
-    │   └── ManifestError             a manifest could not be read or parsed
+    │   ├── ManifestError             a manifest could not be read or parsed
+    │   └── ObjectNotFound            the package has no such module/class/function ("did you mean")
     ├── ConfigError                   an AUTODOCS_* setting is invalid (refuse to start)
     ├── PackageNotFound               the index has no such project ("did you mean")
     ├── VersionNotFound               no release matches the specifier (nearest listed)
+    ├── CodeUnavailable               no readable code for an API reference (not installed, no archive)
+    │   └── ArchiveTooLarge           the wheel/sdist is above MAX_WHEEL_BYTES; nothing was written
     ├── UpstreamError                 the package index failed us; usually retryable
     │   ├── UpstreamTimeout           no answer within the time limit
     │   ├── UpstreamUnavailable       5xx, refused or reset connections
@@ -35,10 +38,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "ArchiveTooLarge",
     "AutoDocsError",
     "CacheError",
     "CircuitOpen",
     "ClientRateLimited",
+    "CodeUnavailable",
     "ConfigError",
     "DatabaseBusy",
     "InputError",
@@ -48,6 +53,7 @@ __all__ = [
     "InvalidVersionSpec",
     "ManifestError",
     "NotADirectory",
+    "ObjectNotFound",
     "PackageNotFound",
     "PathNotAllowed",
     "PathNotFound",
@@ -146,6 +152,24 @@ class PackageNotFound(AutoDocsError):
 
 class VersionNotFound(AutoDocsError):
     default_suggestions = ("Relax the version constraint, or ask for one of the available versions listed.",)
+
+
+class ObjectNotFound(InputError):
+    default_suggestions = ("Ask for the package's top level (no object path) to see the names it exports.",)
+
+
+class CodeUnavailable(AutoDocsError):
+    default_suggestions = (
+        "Install the package in the project's virtual environment (.venv/ or venv/), or point "
+        "AUTODOCS_PYTHON at an environment that has it.",
+    )
+
+
+class ArchiveTooLarge(CodeUnavailable):
+    default_suggestions = (
+        "Raise AUTODOCS_MAX_WHEEL_BYTES to allow larger archives, or install the package in the "
+        "project's virtual environment so its code is read from disk.",
+    )
 
 
 class UpstreamError(AutoDocsError):

@@ -13,6 +13,7 @@ multi-package calls) and raises only :mod:`autodocs.errors` classes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import functools
 import time
@@ -28,14 +29,16 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, Field
 
+from autodocs.api_reference import ApiReferences
 from autodocs.cache import CacheStats, Store, open_store
 from autodocs.cache.base import EntryPage
 from autodocs.config import Settings
 from autodocs.deadline import deadline_scope
+from autodocs.doc_search import SearchResult, search_cached_docs
 from autodocs.docs.budget import decode_cursor
 from autodocs.docs.build import build_document
 from autodocs.docs.model import DocsPage, PackageDocument
-from autodocs.docs.pages import PageRequest, make_page, measure_reply_overhead
+from autodocs.docs.pages import MIN_TOKENS, PageRequest, make_page, measure_reply_overhead
 from autodocs.errors import (
     AutoDocsError,
     CacheError,
@@ -59,6 +62,7 @@ __all__ = [
     "ProjectContextResult",
     "PruneResult",
     "RefreshResult",
+    "SearchResult",
 ]
 
 log = structlog.get_logger(__name__)
@@ -73,8 +77,12 @@ _MEMORY_PAGES = 256
 _MEMORY_RELEASE_LISTS = 1024
 #: Cache writes wait this long so that the reply which caused them is sent first.
 _WRITE_DELAY_S = 0.005
+#: While calls are running, queued cache writes wait (up to this long) so that serializing and
+#: indexing documents does not compete with the calls for the CPU; they run once it is quiet.
+_MAX_WRITE_DEFER_S = 2.0
+_WRITE_DEFER_POLL_S = 0.02
 #: A dependency shown with context gets at least this many tokens.
-_MIN_TOKENS_PER_PACKAGE = 300
+_MIN_TOKENS_PER_PACKAGE = MIN_TOKENS
 
 
 class FailedPackage(BaseModel):
@@ -144,6 +152,9 @@ class AutoDocsService:
         self._pending_writes: deque[Callable[[], Awaitable[None]]] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._project_names: set[str] = set()
+        self.api = ApiReferences(self)
+        self._active_calls = 0  # calls inside their deadline now (queued writes wait for quiet)
+        self._flushing = 0
 
     @classmethod
     @asynccontextmanager
@@ -161,14 +172,19 @@ class AutoDocsService:
         try:
             yield service
         finally:
+            await service.api.aclose()
             await service.flush_writes()
             await index.aclose()
             await store.close()
 
     async def flush_writes(self) -> None:
         """Wait until every cache write queued so far is done (they run behind the replies)."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+        self._flushing += 1
+        try:
+            while self._writer is not None and not self._writer.done():
+                await asyncio.shield(self._writer)
+        finally:
+            self._flushing -= 1
 
     # -- scanning ----------------------------------------------------------------------
 
@@ -203,6 +219,49 @@ class AutoDocsService:
         except (AutoDocsError, TimeoutError) as exc:
             cache = f"unavailable: {exc}"
         return {"cache": cache, "circuits": self.index.fetcher.breaker_states(), "ready": cache == "ok"}
+
+    # -- API reference (the use case lives in autodocs.api_reference) ------------------
+
+    async def get_api_reference(
+        self,
+        package_name: str,
+        object_path: str | None = None,
+        *,
+        project_path: str | None = None,
+        version_constraint: str | None = None,
+        max_tokens: int | None = None,
+    ) -> dict[str, Any]:
+        """The package's API (signatures, parsed docstrings) from its code; see :class:`ApiReferences`."""
+        return await self.api.get(
+            package_name,
+            object_path,
+            project_path=project_path,
+            version_constraint=version_constraint,
+            max_tokens=max_tokens,
+        )
+
+    async def resolve_exact_version(self, name: str, constraint: str | None) -> str:
+        """The exact version a docs call with ``constraint`` would document (caches its docs too)."""
+        async with self._deadline(f"resolving {name}"):
+            resolved = await self._resolve(name, constraint)
+        return resolved.document.version
+
+    def check_allowed(self, project_path: str) -> None:
+        self._check_allowed(project_path)
+
+    def budget(self, max_tokens: int | None) -> int:
+        return self._budget(max_tokens)
+
+    def deadline(self, what: str) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._deadline(what)
+
+    async def single_flight(
+        self, key: tuple[str, ...], function: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any
+    ) -> T:
+        return await self._single_flight(key, functools.partial(function, **kwargs), *args)
+
+    def write_behind(self, write: Callable[[], Awaitable[None]]) -> None:
+        self._write_behind(write)
 
     # -- docs for one package ----------------------------------------------------------
 
@@ -371,14 +430,28 @@ class AutoDocsService:
             message=f"Cleared {removed} cached entries of {name!r}; the next request fetches fresh data.",
         )
 
+    # -- search (the use case lives in autodocs.doc_search) ----------------------------
+
+    async def search_docs(
+        self,
+        query: str,
+        *,
+        project_path: str | None = None,
+        packages: list[str] | None = None,
+        limit: int = 10,
+    ) -> SearchResult:
+        """Full-text search over the cached docs, optionally only the project's or the named packages'."""
+        return await search_cached_docs(self, query, project_path=project_path, packages=packages, limit=limit)
+
     # -- internals ---------------------------------------------------------------------
 
     def _budget(self, max_tokens: int | None) -> int:
         if max_tokens is None:
             return self.settings.max_tokens
-        if max_tokens < 100 or max_tokens > 1_000_000:
+        if max_tokens < MIN_TOKENS or max_tokens > 1_000_000:
             raise InvalidArgument(
-                f"max_tokens must be between 100 and 1000000, not {max_tokens}.",
+                f"max_tokens must be between {MIN_TOKENS} and 1000000, not {max_tokens}: "
+                "a smaller reply cannot hold the header and a useful piece of the docs.",
                 suggestions=[f"Omit it to use the default ({self.settings.max_tokens})."],
             )
         return max_tokens
@@ -386,6 +459,7 @@ class AutoDocsService:
     @asynccontextmanager
     async def _deadline(self, what: str) -> AsyncIterator[None]:
         limit = self.settings.request_timeout
+        self._active_calls += 1
         try:
             with deadline_scope(limit):
                 async with asyncio.timeout(limit):
@@ -395,6 +469,8 @@ class AutoDocsService:
                 f"Gave up on {what} after the {limit:g} s deadline.",
                 suggestions=["Try again; raise AUTODOCS_REQUEST_TIMEOUT if the package index is slow."],
             ) from None
+        finally:
+            self._active_calls -= 1
 
     async def _page_or_failure(self, name: str, constraint: str | None, budget: int) -> DocsPage | FailedPackage:
         try:
@@ -520,6 +596,10 @@ class AutoDocsService:
     async def _drain_writes(self) -> None:
         await asyncio.sleep(_WRITE_DELAY_S)
         while self._pending_writes:
+            waited = 0.0
+            while self._active_calls and not self._flushing and waited < _MAX_WRITE_DEFER_S:
+                await asyncio.sleep(_WRITE_DEFER_POLL_S)
+                waited += _WRITE_DEFER_POLL_S
             write = self._pending_writes.popleft()
             try:
                 await write()

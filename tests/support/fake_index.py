@@ -161,6 +161,7 @@ class FakeIndex:
         self._versions: dict[tuple[str, str], bytes] = {}
         self._parsed: dict[str, dict[str, Any]] = {}
         self._synth: dict[tuple[str, str], bytes] = {}
+        self._files: dict[str, bytes] = {}
         self._conns: set[socket.socket] = set()
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -182,6 +183,12 @@ class FakeIndex:
             self._projects[key] = json.dumps(data).encode()
             self._parsed.pop(key, None)
             self._synth = {k: v for k, v in self._synth.items() if k[0] != key}
+
+    def add_file(self, filename: str, data: bytes) -> str:
+        """Serve ``data`` at ``/files/{filename}`` (a wheel or sdist); returns its URL."""
+        with self._lock:
+            self._files[filename] = data
+        return f"http://127.0.0.1:{self.port}/files/{filename}"
 
     def add_version(self, name: str, version: str, data: dict[str, Any]) -> None:
         """Serve ``data`` as the per-version document of ``name`` ``version``."""
@@ -353,6 +360,9 @@ class FakeIndex:
                 h.wfile.write(body[start : start + fault.chunk])
 
     def _route(self, route: str) -> tuple[int, bytes, _Headers]:
+        if route.startswith("/files/"):
+            data = self._files.get(unquote(route[len("/files/") :]))
+            return (404, NOT_FOUND, ()) if data is None else (200, data, (("Content-Type", "application/zip"),))
         match = _ROUTE.match(route)
         if match is None:
             return 404, NOT_FOUND, ()

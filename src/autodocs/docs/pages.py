@@ -16,8 +16,10 @@ from autodocs.docs.budget import Cursor, Page, encode_cursor, paginate, render_p
 from autodocs.docs.model import DocsPage, PackageDocument, reply_json
 from autodocs.docs.tokens import count_tokens
 
-__all__ = ["PageRequest", "make_page", "measure_reply_overhead"]
+__all__ = ["MIN_TOKENS", "PageRequest", "make_page", "measure_reply_overhead"]
 
+#: The smallest budget a reply can honour: the header, a cursor and the start of a section.
+MIN_TOKENS = 400
 MAX_OMITTED_LISTED = 50
 MAX_AVAILABLE_LISTED = 100
 HOW_TO_GET_MORE = (
@@ -41,8 +43,33 @@ class PageRequest:
     stale: bool = False
 
 
+#: A first page whose header (summary, requirements, URLs) would take more than this share of
+#: the budget shows only the runtime requirements and the first few URLs instead.
+_HEADER_SHARE = 0.4
+_COMPACT_URLS = 5
+
+
 def make_page(document: PackageDocument, request: PageRequest) -> DocsPage:
+    if request.start is None and document.header_tokens > request.budget * _HEADER_SHARE:
+        return _compact_header_page(document, request)
     return _to_docs_page(document, request, _fit(document, request))
+
+
+def _compact_header_page(document: PackageDocument, request: PageRequest) -> DocsPage:
+    """A small budget and a long header (a package with a hundred optional requirements): the
+    header shrinks so the budget still holds the page, and says what it left out."""
+    every_section = frozenset(range(len(document.sections)))
+    probe = encode_cursor(Cursor(document.name, document.version, None, (), every_section, (0, 0)))
+    empty = Page(sections=[], omitted=[], missing=[], next_cursor=None, tokens=99_999)
+    header = 0
+    for level in (1, 2):  # 1: runtime requirements and a few URLs; 2: neither
+        probe_page = _to_docs_page(document, request, empty, compact_header=level)
+        probe_page.next_cursor, probe_page.truncated, probe_page.latest_version = probe, True, document.version
+        probe_page.omitted_count = len(document.sections)
+        header = count_tokens(reply_json(probe_page))
+        if header <= request.budget * _HEADER_SHARE:
+            break
+    return _to_docs_page(document, request, _fit(document, request, header=header), compact_header=level)
 
 
 def measure_reply_overhead(document: PackageDocument) -> None:
@@ -63,13 +90,14 @@ def measure_reply_overhead(document: PackageDocument) -> None:
             document.header_tokens = tokens
 
 
-def _fit(document: PackageDocument, request: PageRequest) -> Page:
+def _fit(document: PackageDocument, request: PageRequest, *, header: int | None = None) -> Page:
     """Paginate, then again with room for the lists the page carries.
 
     A small margin keeps the page under the budget despite the estimate's rounding.
     """
-    budget = request.budget - 10 - request.budget // 100
-    header = document.continuation_tokens if request.start else document.header_tokens
+    budget = request.budget - 10 - request.budget // 100 - (25 if request.budget < 1000 else 0)
+    if header is None:
+        header = document.continuation_tokens if request.start else document.header_tokens
     reserved = 0
     page = _paginate(document, request, budget, header)
     for _ in range(3):
@@ -110,7 +138,7 @@ def _listed_omitted(page: Page) -> int:
     return min(len(page.omitted), MAX_OMITTED_LISTED, max(5, page.tokens // 60))
 
 
-def _to_docs_page(document: PackageDocument, request: PageRequest, page: Page) -> DocsPage:
+def _to_docs_page(document: PackageDocument, request: PageRequest, page: Page, *, compact_header: int = 0) -> DocsPage:
     first_page = request.start is None
     warnings = []
     if document.yanked:
@@ -126,6 +154,15 @@ def _to_docs_page(document: PackageDocument, request: PageRequest, page: Page) -
     project_urls = dict(document.project_urls)
     if document.home_page and document.home_page not in project_urls.values():
         project_urls["Homepage"] = document.home_page
+    requirements = document.requirements
+    requirements_omitted = 0
+    if compact_header:
+        project_urls = dict(list(project_urls.items())[: _COMPACT_URLS if compact_header == 1 else 0])
+        requirements = [r for r in document.requirements if r.extra is None] if compact_header == 1 else []
+        requirements_omitted = len(document.requirements) - len(requirements)
+        if requirements_omitted:
+            kind = "requirements of optional extras" if compact_header == 1 else "requirements and the project URLs"
+            warnings.append(f"{requirements_omitted} {kind} are not listed to fit max_tokens; raise it to see them.")
     return DocsPage(
         name=document.name,
         version=document.version,
@@ -136,7 +173,7 @@ def _to_docs_page(document: PackageDocument, request: PageRequest, page: Page) -
         requires_python=document.requires_python if first_page else None,
         license=document.license if first_page else None,
         project_urls=project_urls if first_page else {},
-        requirements=[r.as_pep508() for r in document.requirements] if first_page else [],
+        requirements=[r.as_pep508() for r in requirements] if first_page else [],
         yanked=document.yanked,
         format=document.description_format,
         content=render_page(page.sections),

@@ -47,7 +47,7 @@ class IndexClient:
         releases = _parse_releases(data.get("releases"))
         latest = str(info.get("version") or "")
         release_list = ReleaseList(name=normalized, latest=latest, releases=releases, fetched_at=time.time())
-        return release_list, VersionMetadata.from_info(info)
+        return release_list, VersionMetadata.from_info(info, data.get("urls"))
 
     async def fetch_version(self, name: str, version: str) -> VersionMetadata:
         """Metadata of one exact version; :class:`VersionNotFound` when the index has no such page."""
@@ -57,7 +57,7 @@ class IndexClient:
             data = await self.fetcher.get_json(f"{self._base}/{normalized}/{version}/json")
         except NotFound:
             raise VersionNotFound(f"The package index has no version {version} of {normalized!r}.") from None
-        return VersionMetadata.from_info(_expect_dict(data.get("info"), "info"))
+        return VersionMetadata.from_info(_expect_dict(data.get("info"), "info"), data.get("urls"))
 
 
 def _expect_dict(value: Any, what: str) -> dict[str, Any]:
@@ -69,19 +69,21 @@ def _expect_dict(value: Any, what: str) -> dict[str, Any]:
 def _parse_releases(raw: Any) -> tuple[Release, ...]:
     if not isinstance(raw, dict):
         return ()
+    # Runs over every file of every release on the cold path (thousands for big projects), so
+    # it reads the first file for the per-release facts and touches the others only for "yanked".
     releases = []
     for version, files in raw.items():
         files = files if isinstance(files, list) else []
         first = files[0] if files and isinstance(files[0], dict) else {}
-        yanked = bool(files) and all(isinstance(f, dict) and f.get("yanked") for f in files)
-        upload_times = [f.get("upload_time_iso_8601") for f in files if isinstance(f, dict)]
+        yanked = bool(first.get("yanked")) and all(isinstance(f, dict) and f.get("yanked") for f in files)
+        upload_time = first.get("upload_time_iso_8601")
         releases.append(
             Release(
                 version=str(version),
                 yanked=yanked,
                 yanked_reason=first.get("yanked_reason") if yanked else None,
                 requires_python=first.get("requires_python"),
-                upload_time=min((t for t in upload_times if isinstance(t, str)), default=None),
+                upload_time=upload_time if isinstance(upload_time, str) else None,
                 has_files=bool(files),
             )
         )

@@ -29,8 +29,9 @@ import json
 import random
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import stamina
@@ -40,6 +41,7 @@ from autodocs import __version__
 from autodocs.config import Settings, mask_url
 from autodocs.deadline import remaining
 from autodocs.errors import (
+    ArchiveTooLarge,
     AutoDocsError,
     CircuitOpen,
     RateLimited,
@@ -54,6 +56,7 @@ from autodocs.index.latency import LatencyTracker
 __all__ = ["JsonFetcher", "NotFound"]
 
 log = structlog.get_logger(__name__)
+_T = TypeVar("_T")
 
 #: A hedge timer firing later than this means the event loop is overloaded, not the index slow.
 _MAX_LOOP_LAG_S = 0.05
@@ -123,8 +126,27 @@ class JsonFetcher:
         return breaker
 
     async def get_json(self, url: str) -> dict[str, Any]:
-        settings = self._settings
         shown = mask_url(url)
+        return await self._with_retries(url, shown, lambda retries: self._hedged(url, shown, retries))
+
+    async def download(self, url: str, destination: Path, *, max_bytes: int) -> int:
+        """Stream ``url`` into the file ``destination`` (created or truncated); returns its size.
+
+        Same deadline, retries and breaker as :meth:`get_json`; no hedging (a second copy of a
+        large file would double the transfer). Past ``max_bytes`` the transfer stops with
+        :class:`~autodocs.errors.UpstreamResponseInvalid` and the partial file is removed.
+        """
+        shown = mask_url(url)
+        try:
+            return await self._with_retries(
+                url, shown, lambda retries: self._download_once(url, shown, destination, max_bytes, retries)
+            )
+        except BaseException:
+            await asyncio.to_thread(destination.unlink, missing_ok=True)
+            raise
+
+    async def _with_retries(self, url: str, shown: str, attempt_once: Callable[[int], Awaitable[_T]]) -> _T:
+        settings = self._settings
         breaker = self._breaker(httpx.URL(url).host)
         retries_done = 0
         invalid_bodies = 0
@@ -165,7 +187,7 @@ class JsonFetcher:
                     )
                 started_at = breaker.now()
                 try:
-                    result = await self._hedged(url, shown, attempt.num - 1)
+                    result = await attempt_once(attempt.num - 1)
                 except (asyncio.CancelledError, RateLimited):
                     breaker.record_neutral()  # says nothing about the host's health
                     raise
@@ -288,6 +310,38 @@ class JsonFetcher:
             raise UpstreamResponseInvalid(f"The package index's answer for {shown} is not a JSON object.")
         return data
 
+    async def _download_once(self, url: str, shown: str, destination: Path, max_bytes: int, retries_before: int) -> int:
+        left = remaining(self._settings.request_timeout)
+        limit = min(self.latency.attempt_timeout() * 2**retries_before, self._settings.attempt_timeout)
+        silence_limit = max(0.05, min(limit, left))
+        try:
+            async with self._semaphore:
+                self.requests_sent += 1
+                try:
+                    async with self._http.stream(
+                        "GET", url, timeout=httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
+                    ) as response:
+                        _raise_for_status(response, shown)
+                        declared = response.headers.get("content-length")
+                        if declared and declared.isdigit() and int(declared) > max_bytes:
+                            raise _download_too_large(shown, max_bytes)
+                        size = 0
+                        with destination.open("wb") as sink:
+                            async for chunk in response.aiter_bytes():
+                                size += len(chunk)
+                                if size > max_bytes:
+                                    raise _download_too_large(shown, max_bytes)
+                                sink.write(chunk)  # chunks are small; the page cache absorbs them
+                except httpx.TimeoutException:
+                    raise UpstreamTimeout(f"The download of {shown} stalled for {silence_limit:.1f} s.") from None
+                except httpx.TransportError as exc:
+                    raise UpstreamUnavailable(f"The download of {shown} failed: {type(exc).__name__}.") from None
+        except BaseException as exc:
+            self.outcomes[_outcome(exc)] += 1
+            raise
+        self.outcomes["ok"] += 1
+        return size
+
     async def _read_capped(self, response: httpx.Response, shown: str) -> bytes:
         limit = self._settings.max_upstream_bytes
         declared = response.headers.get("content-length")
@@ -370,3 +424,7 @@ def _too_large(shown: str, limit: int) -> AutoDocsError:
         retryable=False,
         suggestions=["Raise AUTODOCS_MAX_UPSTREAM_BYTES if this package's metadata is really that large."],
     )
+
+
+def _download_too_large(shown: str, limit: int) -> AutoDocsError:
+    return ArchiveTooLarge(f"{shown} is larger than {limit} bytes; the download was stopped and nothing was kept.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Release", "ReleaseList", "VersionMetadata"]
+__all__ = ["DistFile", "Release", "ReleaseList", "VersionMetadata"]
 
 #: The ``info`` keys AutoDocs reads; everything else in the index's answer is dropped.
 INFO_KEYS = (
@@ -92,14 +92,47 @@ class ReleaseList:
 
 
 @dataclass(frozen=True, slots=True)
+class DistFile:
+    """One file of a release (a wheel or an sdist) as the index lists it."""
+
+    filename: str
+    url: str
+    packagetype: str  # "bdist_wheel", "sdist", ...
+    size: int | None
+    sha256: str | None
+    yanked: bool = False
+
+    @classmethod
+    def from_json(cls, raw: Any) -> DistFile | None:
+        if not isinstance(raw, dict):
+            return None
+        filename, url = raw.get("filename"), raw.get("url")
+        if not isinstance(filename, str) or not isinstance(url, str) or not filename or not url:
+            return None
+        digests = raw.get("digests")
+        sha256 = digests.get("sha256") if isinstance(digests, dict) else None
+        size = raw.get("size")
+        return cls(
+            filename=filename,
+            url=url,
+            packagetype=str(raw.get("packagetype") or ""),
+            size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+            sha256=sha256 if isinstance(sha256, str) else None,
+            yanked=bool(raw.get("yanked")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class VersionMetadata:
-    """The ``info`` object of one exact version (description, requirements, ...)."""
+    """The ``info`` object of one exact version (description, requirements, ...) and its files."""
 
     name: str
     version: str
     info: dict[str, Any] = field(default_factory=dict)
+    files: tuple[DistFile, ...] = ()
 
     @classmethod
-    def from_info(cls, info: dict[str, Any]) -> VersionMetadata:
+    def from_info(cls, info: dict[str, Any], urls: Any = None) -> VersionMetadata:
         kept = {key: info.get(key) for key in INFO_KEYS}
-        return cls(name=str(info.get("name") or ""), version=str(info.get("version") or ""), info=kept)
+        files = tuple(f for raw in (urls if isinstance(urls, list) else ()) if (f := DistFile.from_json(raw)))
+        return cls(name=str(info.get("name") or ""), version=str(info.get("version") or ""), info=kept, files=files)

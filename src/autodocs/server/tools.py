@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from autodocs import __version__
 from autodocs.cache import CacheStats
 from autodocs.config import Settings
+from autodocs.docs.api_model import ApiReference
 from autodocs.docs.model import DocsPage, compact
 from autodocs.errors import AutoDocsError, ClientRateLimited, ServerShuttingDown, to_error_payload
 from autodocs.manifests import ScanResult
@@ -33,7 +34,7 @@ from autodocs.server.health import HealthReport, MetricsReport, ReadyReport, hea
 from autodocs.server.lifecycle import Lifecycle
 from autodocs.server.metrics import Metrics
 from autodocs.server.ratelimit import RateLimiter
-from autodocs.service import AutoDocsService, ContextResult, ProgressHook, RefreshResult
+from autodocs.service import AutoDocsService, ContextResult, ProgressHook, RefreshResult, SearchResult
 
 __all__ = ["ServerParts", "build_server", "current_client"]
 
@@ -58,7 +59,7 @@ VersionConstraint = Annotated[
     ),
 ]
 MaxTokens = Annotated[
-    int | None, Field(description="Token budget of the reply (100-1000000); default AUTODOCS_MAX_TOKENS.")
+    int | None, Field(description="Token budget of the reply (400-1000000); default AUTODOCS_MAX_TOKENS.")
 ]
 
 
@@ -70,8 +71,8 @@ class _Holder:
 current_client: ContextVar[str] = ContextVar("autodocs_client", default="stdio")
 
 
-def _ok(model: BaseModel) -> CallToolResult:
-    payload = compact(model.model_dump(mode="json"))
+def _ok(model: BaseModel | dict[str, Any]) -> CallToolResult:
+    payload = model if isinstance(model, dict) else compact(model.model_dump(mode="json"))
     text = json.dumps(payload, ensure_ascii=False)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=payload)
 
@@ -103,7 +104,7 @@ class _Calls:
         self._metrics = metrics
         self._limiter = RateLimiter(settings.rate_limit_rpm) if rate_limited else None
 
-    async def run(self, tool: str, call: Callable[[], Awaitable[BaseModel]]) -> CallToolResult:
+    async def run(self, tool: str, call: Callable[[], Awaitable[BaseModel | dict[str, Any]]]) -> CallToolResult:
         # No draining check here: the transport refuses new requests; what it accepted is finished.
         client = current_client.get()
         wait = self._limiter.acquire(client) if self._limiter is not None else 0.0
@@ -229,6 +230,41 @@ def build_server(
         )
 
     @server.tool(annotations=_READ_ONLY)
+    async def get_api_reference(
+        package_name: PackageName,
+        object_path: Annotated[
+            str | None,
+            Field(
+                description="Dotted path of a module, class or function, e.g. 'httpx.Client' or 'Client.get' "
+                "(relative to the package); omit for the package's public top level."
+            ),
+        ] = None,
+        project_path: Annotated[
+            str | None,
+            Field(
+                description="The project folder: its .venv/ or venv/ gives the installed version's code, "
+                "and its lock file the pinned version."
+            ),
+        ] = None,
+        version_constraint: VersionConstraint = None,
+        max_tokens: MaxTokens = None,
+    ) -> Annotated[CallToolResult, ApiReference]:
+        """The exact API of the package version the project uses, read from its code without running
+        it: signatures with types and defaults, parsed docstrings, and one level of members (public
+        and documented first). Says where the code came from (the project's environment or the
+        version's wheel from the package index) and which version it is."""
+        return await run(
+            "get_api_reference",
+            lambda: service().get_api_reference(
+                package_name,
+                object_path,
+                project_path=project_path,
+                version_constraint=version_constraint,
+                max_tokens=max_tokens,
+            ),
+        )
+
+    @server.tool(annotations=_READ_ONLY)
     async def get_package_docs_with_context(
         package_name: PackageName,
         version_constraint: VersionConstraint = None,
@@ -255,6 +291,27 @@ def build_server(
                 max_tokens=max_tokens,
                 on_progress=_progress_reporter(ctx),
             ),
+        )
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
+    async def search_docs(
+        query: Annotated[str, Field(description="Words to look for, e.g. 'retry connection pool'.")],
+        project_path: Annotated[
+            str | None,
+            Field(description="Only this project's dependencies (their locked versions when locked)."),
+        ] = None,
+        packages: Annotated[
+            list[str] | None,
+            Field(description="Only these packages: 'name' (any cached version) or 'name==version'."),
+        ] = None,
+        limit: Annotated[int, Field(description="Most hits to return (1-50).")] = 10,
+    ) -> Annotated[CallToolResult, SearchResult]:
+        """Full-text search over the cached docs and API references of a project's dependencies:
+        which sections or API entries mention the words, best first, with a snippet each. Reads
+        only the cache (fetch docs first with get_package_docs); says what was not cached."""
+        return await run(
+            "search_docs",
+            lambda: service().search_docs(query, project_path=project_path, packages=packages, limit=limit),
         )
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))

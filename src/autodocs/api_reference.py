@@ -1,0 +1,520 @@
+"""The API-reference use case: where a package's code comes from, loading it, caching, budgeting.
+
+Order of sources (the first that has the package wins):
+
+1. the environment ``AUTODOCS_PYTHON`` names, else the project's ``.venv/`` or ``venv/`` —
+   read from disk (:mod:`autodocs.sources.environment`); its version is the distribution's own;
+   a lock pin that differs is reported as a warning;
+2. the exact version's wheel (or sdist) from the package index, downloaded once into
+   ``CACHE_DIR/code`` (:mod:`autodocs.sources.archives`).
+
+A complete reference is cached in the store per (name, version, object path) with a
+fingerprint of the code it came from (an editable install changes without a version bump), and
+in memory. A package too large to read before the deadline gets a partial answer that says so,
+while a background load (one at a time) completes and caches the full reference for next time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import structlog
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from autodocs.cache.base import SearchEntry
+from autodocs.deadline import remaining
+from autodocs.docs.api import LoadedPackage, describe, load_package
+from autodocs.docs.api_model import ApiObject, ApiReference, ApiSource
+from autodocs.docs.tokens import count_tokens
+from autodocs.errors import AutoDocsError, CacheError, CodeUnavailable, InvalidArgument
+from autodocs.index.names import normalize_package_name
+from autodocs.memo import LruMap
+from autodocs.sources.archives import fetch_release_code, release_code_dir
+from autodocs.sources.environment import InstalledDistribution, PythonEnvironment, find_environment, open_environment
+
+if TYPE_CHECKING:
+    from autodocs.service import AutoDocsService
+
+__all__ = ["ApiReferences", "parse_object_path"]
+
+log = structlog.get_logger(__name__)
+
+_OBJECT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_MAX_OBJECT_PATH = 500
+_MEMORY_REFERENCES = 256
+_MEMORY_TREES = 2
+#: Time kept back from the call's deadline for describing, budgeting and replying.
+_REPLY_MARGIN_S = 1.5
+_BACKGROUND_LOAD_S = 600.0
+_MAX_OMITTED_LISTED = 100
+_HOW_TO_GET_MORE = "Some members did not fit in max_tokens: ask for one with object_path, or raise max_tokens."
+
+
+@dataclass(frozen=True, slots=True)
+class _Code:
+    """Where one release's code is and what it is."""
+
+    name: str
+    version: str
+    search_paths: tuple[Path, ...]
+    top_names: tuple[str, ...]
+    source: ApiSource
+    fingerprint: str
+
+
+def parse_object_path(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    text = text.strip().replace(":", ".")
+    if len(text) > _MAX_OBJECT_PATH or not _OBJECT_PATH.match(text):
+        raise InvalidArgument(
+            f"{text[:100]!r} is not a dotted Python object path.",
+            suggestions=["Use a path like 'httpx.Client.get' or 'Client.get' (relative to the package)."],
+        )
+    return text
+
+
+class ApiReferences:
+    def __init__(self, service: AutoDocsService) -> None:
+        self._service = service
+        self._settings = service.settings
+        self._references: LruMap[tuple[str, str, str, str], ApiReference] = LruMap(_MEMORY_REFERENCES)
+        self._trees: LruMap[tuple[str, str], LoadedPackage] = LruMap(_MEMORY_TREES)
+        self._load_slots = asyncio.Semaphore(1)
+        self._background: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._partial_trees: dict[tuple[str, str], LoadedPackage] = {}
+        self._environments: LruMap[str, tuple[tuple[int, ...], PythonEnvironment]] = LruMap(_MEMORY_TREES * 8)
+        self._replies: LruMap[tuple[str, str, str, str, int, tuple[str, ...]], dict[str, Any]] = LruMap(
+            _MEMORY_REFERENCES
+        )
+
+    async def get(
+        self,
+        package_name: str,
+        object_path: str | None = None,
+        *,
+        project_path: str | None = None,
+        version_constraint: str | None = None,
+        max_tokens: int | None = None,
+    ) -> dict[str, Any]:
+        name = normalize_package_name(package_name)
+        wanted_path = parse_object_path(object_path)
+        budget = self._service.budget(max_tokens)
+        async with self._service.deadline(f"the API reference of {name}"):
+            code, warnings = await self._locate(name, project_path, version_constraint)
+            path = self._absolute(code, wanted_path)
+            reference = await self._reference(code, path)
+        reply_key = (code.name, code.version, path, code.fingerprint, budget, tuple(warnings))
+        reply = self._replies.get(reply_key)
+        if reply is not None:
+            return {**reply, "served_from": "cache"}
+        reference = reference.model_copy(update={"warnings": [*warnings, *reference.warnings]})
+        reply = fit_reference(reference, budget)
+        if not reference.partial:
+            self._replies.put(reply_key, reply)
+        return reply
+
+    # -- where the code is ---------------------------------------------------------------
+
+    async def _locate(
+        self, name: str, project_path: str | None, version_constraint: str | None
+    ) -> tuple[_Code, list[str]]:
+        warnings: list[str] = []
+        project: Path | None = None
+        pin: str | None = None
+        declared: str | None = None
+        if project_path:
+            scan = await self._service.scan(project_path)  # checks allowed roots and that it is a folder
+            project = Path(scan.project_path)
+            for dependency in [*scan.dependencies, *scan.locked_only]:
+                if dependency.name == name:
+                    pin = pin or dependency.pinned_version
+                    declared = declared or dependency.specifier or None
+        specifiers = _specifiers(version_constraint)
+        environment = await asyncio.to_thread(self._environment, project)
+        installed = await asyncio.to_thread(environment.distribution, name) if environment else None
+        if installed is not None:
+            if specifiers is None or _satisfies(specifiers, installed.version):
+                if pin is not None and pin != installed.version:
+                    warnings.append(
+                        f"The environment has {name} {installed.version} but the lock file pins {pin}; "
+                        "this reference is of the installed version (re-sync the environment to match the lock)."
+                    )
+                assert environment is not None
+                return await asyncio.to_thread(_environment_code, installed, environment), warnings
+            warnings.append(
+                f"The environment has {name} {installed.version}, which does not match {version_constraint}; "
+                "this reference is read from the package index's archive of the matching version."
+            )
+        constraint = version_constraint or (f"=={pin}" if pin else declared)
+        version = await self._service.resolve_exact_version(name, constraint)
+        return await self._archive_code(name, version), warnings
+
+    def _environment(self, project: Path | None) -> PythonEnvironment | None:
+        """The environment to read, reused while its site-packages folders are unchanged
+        (installing or removing a distribution changes the folder's modification time)."""
+        configured = self._settings.python
+        key = f"python:{configured}" if configured is not None else f"project:{project}"
+        remembered = self._environments.get(key)
+        if remembered is not None and remembered[0] == _stamp(remembered[1]):
+            return remembered[1]
+        if configured is not None:
+            environment = open_environment(configured)
+            if environment is None:
+                raise CodeUnavailable(
+                    f"AUTODOCS_PYTHON ({configured}) is not a Python environment: no site-packages folder found."
+                )
+        else:
+            environment = find_environment(project, None)
+        if environment is not None:
+            self._environments.put(key, (_stamp(environment), environment))
+        return environment
+
+    async def _archive_code(self, name: str, version: str) -> _Code:
+        folder = release_code_dir(self._settings.cache_dir, name, version)
+        if not await asyncio.to_thread(folder.is_dir):
+            metadata = await self._service.index.fetch_version(name, version)
+            await self._service.single_flight(
+                ("code", name, version),
+                fetch_release_code,
+                self._service.index.fetcher,
+                metadata.files,
+                folder,
+                max_bytes=self._settings.max_wheel_bytes,
+            )
+        return await asyncio.to_thread(_archive_code, name, version, folder)
+
+    @staticmethod
+    def _absolute(code: _Code, path: str | None) -> str:
+        if path is None:
+            return code.top_names[0]
+        head = path.split(".", 1)[0]
+        if head in code.top_names:
+            return path
+        return f"{code.top_names[0]}.{path}"  # relative to the package, e.g. "Client.get"
+
+    # -- loading and caching ---------------------------------------------------------------
+
+    async def _reference(self, code: _Code, path: str) -> ApiReference:
+        key = (code.name, code.version, path, code.fingerprint)
+        remembered = self._references.get(key)
+        if remembered is not None:
+            return remembered.model_copy(update={"served_from": "cache"})
+        stored = await self._stored(code, path)
+        if stored is not None:
+            self._references.put(key, stored)
+            return stored
+        tree = await self._tree(code, path)
+        root, members = await asyncio.to_thread(describe, tree, path)
+        reference = ApiReference(
+            package=code.name,
+            version=code.version,
+            object_path=path,
+            source=code.source,
+            object=root,
+            members=[member for member, _ in members],
+            partial=tree.partial,
+            modules_skipped=tree.skipped[:_MAX_OMITTED_LISTED],
+            warnings=_load_warnings(tree),
+        )
+        if not tree.partial:
+            self._references.put(key, reference)
+            self._service.write_behind(lambda: self._store(code, path, reference))
+        return reference
+
+    async def _tree(self, code: _Code, path: str) -> LoadedPackage:
+        tree_key = (code.name, code.fingerprint)
+        tree = self._trees.get(tree_key)
+        if tree is not None:
+            return tree
+        if tree_key in self._background and tree_key in self._partial_trees:
+            return self._partial_trees[tree_key]  # the complete load is running: answer from what was read
+        left = remaining(self._settings.request_timeout)
+        # Reading stops at this point; listing a huge package's files and linking what was read
+        # still follow, so the margin grows with the budget.
+        deadline = time.monotonic() + max(0.25, left - max(_REPLY_MARGIN_S, left * 0.2))
+        async with self._load_slots:
+            tree = self._trees.get(tree_key)
+            if tree is not None:
+                return tree
+            tree = await asyncio.to_thread(
+                load_package, list(code.search_paths), code.top_names, focus=path, deadline=deadline
+            )
+        if tree.partial:
+            log.info("api.partial_load", package=code.name, version=code.version, skipped=len(tree.skipped))
+            self._partial_trees[tree_key] = tree
+            self._complete_in_background(code, tree_key)
+        else:
+            self._trees.put(tree_key, tree)
+        return tree
+
+    def _complete_in_background(self, code: _Code, tree_key: tuple[str, str]) -> None:
+        """Load the whole package without the call's deadline, so the next call gets it all."""
+        if tree_key in self._background:
+            return
+
+        async def complete() -> None:
+            try:
+                async with self._load_slots:
+                    tree = await asyncio.to_thread(
+                        load_package,
+                        list(code.search_paths),
+                        code.top_names,
+                        focus=code.top_names[0],
+                        deadline=time.monotonic() + _BACKGROUND_LOAD_S,
+                    )
+                if not tree.partial:
+                    self._trees.put(tree_key, tree)
+            except AutoDocsError as exc:
+                log.warning("api.background_load_failed", package=code.name, error=exc.type_name)
+            finally:
+                self._background.pop(tree_key, None)
+                self._partial_trees.pop(tree_key, None)
+
+        self._background[tree_key] = asyncio.ensure_future(complete())
+
+    async def _stored(self, code: _Code, path: str) -> ApiReference | None:
+        try:
+            body = await self._service.store.get_api_reference(code.name, code.version, path)
+        except CacheError as exc:
+            log.warning("cache.read_failed", error=exc.type_name, message=exc.message)
+            return None
+        if body is None:
+            return None
+        try:
+            envelope = json.loads(body)
+            if envelope.get("fingerprint") != code.fingerprint:
+                return None
+            reference = ApiReference.model_validate(envelope["reference"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.warning("cache.unreadable_entry", name=code.name, version=code.version, object_path=path)
+            return None
+        return reference.model_copy(update={"served_from": "cache"})
+
+    async def _store(self, code: _Code, path: str, reference: ApiReference) -> None:
+        body = json.dumps({"fingerprint": code.fingerprint, "reference": reference.model_dump(mode="json")})
+        entries = [_search_entry(item) for item in (reference.object, *reference.members)]
+        await self._service.store.put_api_reference(code.name, code.version, path, body, entries)
+
+    async def aclose(self) -> None:
+        for task in list(self._background.values()):
+            task.cancel()
+        await asyncio.gather(*self._background.values(), return_exceptions=True)
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _specifiers(constraint: str | None) -> SpecifierSet | None:
+    if constraint is None or not constraint.strip():
+        return None
+    text = constraint.strip()
+    if text[0].isdigit():
+        text = f"=={text}"
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        from autodocs.errors import InvalidVersionSpec
+
+        raise InvalidVersionSpec(f"{constraint[:100]!r} is not a valid PEP 440 version specifier.") from None
+
+
+def _satisfies(specifiers: SpecifierSet, version: str) -> bool:
+    try:
+        return specifiers.contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return False
+
+
+def _stamp(environment: PythonEnvironment) -> tuple[int, ...]:
+    stamps = []
+    for folder in environment.site_packages:
+        try:
+            stamps.append(folder.stat().st_mtime_ns)
+        except OSError:
+            stamps.append(-1)
+    return tuple(stamps)
+
+
+def _environment_code(installed: InstalledDistribution, environment: PythonEnvironment) -> _Code:
+    return _Code(
+        name=installed.name,
+        version=installed.version,
+        search_paths=installed.search_paths,
+        top_names=installed.top_level,
+        source=ApiSource(
+            kind="environment",
+            location=str(installed.search_paths[0]),
+            distribution_version=installed.version,
+        ),
+        fingerprint=_fingerprint(installed.search_paths, installed.top_level),
+    )
+
+
+def _archive_code(name: str, version: str, folder: Path) -> _Code:
+    environment = PythonEnvironment(root=folder, site_packages=(folder,))
+    installed = environment.distribution(name)
+    kind: Literal["wheel", "sdist"] = "wheel" if installed is not None else "sdist"
+    if installed is not None:
+        top_names, found_version = installed.top_level, installed.version
+    else:
+        top_names = _tree_top_names(folder, name)
+        found_version = _pkg_info_version(folder) or version
+    if not top_names:
+        raise CodeUnavailable(f"The archive of {name} {version} holds no Python modules or stubs.")
+    return _Code(
+        name=name,
+        version=version,
+        search_paths=(folder,),
+        top_names=top_names,
+        source=ApiSource(kind=kind, location=folder.name, distribution_version=found_version),
+        fingerprint=f"archive:{folder.name}",
+    )
+
+
+def _tree_top_names(folder: Path, name: str) -> tuple[str, ...]:
+    names = []
+    for child in sorted(folder.iterdir()):
+        if child.is_dir() and any((child / f"__init__{s}").is_file() for s in (".py", ".pyi")):
+            if child.name not in ("tests", "test", "docs", "examples", "benchmarks"):
+                names.append(child.name)
+        elif child.suffix in (".py", ".pyi") and child.stem not in ("setup", "conftest", "noxfile"):
+            names.append(child.stem)
+    preferred = name.replace("-", "_")
+    return tuple(sorted(dict.fromkeys(names), key=lambda n: n != preferred))
+
+
+def _pkg_info_version(folder: Path) -> str | None:
+    try:
+        text = (folder / "PKG-INFO").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = re.search(r"^Version:\s*(\S+)", text, re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def _fingerprint(paths: tuple[Path, ...], top_names: tuple[str, ...]) -> str:
+    """Changes when the installed code does (reinstall, editable edit): newest mtime of the packages' folders."""
+    stamps = []
+    for folder in paths:
+        for top in top_names:
+            for candidate in (folder / top, folder / f"{top}.py", folder / f"{top}.pyi"):
+                try:
+                    stamps.append(candidate.stat().st_mtime_ns)
+                except OSError:
+                    continue
+    return f"env:{max(stamps, default=0)}"
+
+
+def _load_warnings(tree: LoadedPackage) -> list[str]:
+    warnings = []
+    if tree.partial:
+        warnings.append(
+            f"Only part of the package could be read before the deadline ({len(tree.skipped)} modules skipped); "
+            "the complete reference is being prepared: ask again in a minute."
+        )
+    warnings += [f"Not read: {failure}" for failure in tree.failed[:10]]
+    return warnings
+
+
+def _search_entry(item: ApiObject) -> SearchEntry:
+    docstring = item.docstring
+    parts = [item.signature or item.path]
+    if docstring is not None:
+        parts += [docstring.summary or "", docstring.description or ""]
+        parts += [f"{p.name}: {p.description}" for p in item.parameters if p.description]
+    return SearchEntry(kind="api", path=item.path, text="\n".join(p for p in parts if p))
+
+
+# -- the token budget ------------------------------------------------------------------------
+
+
+def _tokens(payload: Any) -> int:
+    return count_tokens(json.dumps(payload, ensure_ascii=False))
+
+
+def fit_reference(reference: ApiReference, budget: int) -> dict[str, Any]:
+    """The reply (compact JSON object) within ``budget`` tokens: members in order, full, then brief.
+
+    Members are already sorted public before private, documented before undocumented. Each is
+    shown in full while the rest still fit at least briefly (signature and summary); those that
+    do not fit at all are listed by name in ``omitted_members``.
+    """
+    payload = reference.compact()
+    limit = budget - 10 - budget // 100
+    if _tokens(payload) <= limit:
+        return payload
+    members = payload.pop("members", [])
+    payload["truncated"] = True
+    payload["how_to_get_more"] = _HOW_TO_GET_MORE
+    reserve = _tokens(payload) + _MAX_OMITTED_LISTED // 2
+    if reserve > limit:  # even the object itself is too long: shorten its own docstring
+        payload["object"] = _brief(payload["object"])
+        reserve = _tokens(payload) + _MAX_OMITTED_LISTED // 2
+    full_costs = [_tokens(m) + 1 for m in members]
+    briefs = [_brief(m) for m in members]
+    brief_costs = [_tokens(b) + 1 for b in briefs]
+    room = limit - reserve
+    shown: list[dict[str, Any]] = []
+    brief_used = False
+    for index, member in enumerate(members):
+        rest_brief = sum(brief_costs[index + 1 :])
+        if full_costs[index] + rest_brief <= room or (full_costs[index] <= room and index == len(members) - 1):
+            shown.append(member)
+            room -= full_costs[index]
+        elif brief_costs[index] <= room:
+            shown.append(briefs[index])
+            room -= brief_costs[index]
+            brief_used = True
+        else:
+            break
+    omitted = [m["path"] for m in members[len(shown) :]]
+    payload["members"] = shown
+    if brief_used:
+        payload["brief_members"] = True
+    if omitted:
+        payload["omitted_members"] = omitted[:_MAX_OMITTED_LISTED]
+        if len(omitted) > _MAX_OMITTED_LISTED:
+            payload["omitted_count"] = len(omitted)
+    while shown and _tokens(payload) > limit:  # the estimate of the parts overshot: drop from the end
+        dropped = shown.pop()
+        payload.setdefault("omitted_members", []).insert(0, dropped["path"])
+    if not payload["members"]:
+        payload.pop("members")
+    _shrink_lists(payload, limit)
+    return payload
+
+
+def _shrink_lists(payload: dict[str, Any], limit: int) -> None:
+    """Tiny budgets: shorten the name lists (keeping their counts) until the reply fits."""
+    total = len(payload.get("omitted_members", []))
+    names = payload["object"].get("members", [])
+    all_names = len(names)
+    while _tokens(payload) > limit:
+        omitted = payload.get("omitted_members", [])
+        if len(omitted) > 5:
+            payload["omitted_members"] = omitted[: len(omitted) // 2]
+            payload["omitted_count"] = max(payload.get("omitted_count", 0), total)
+        elif len(names) > 5:
+            names = names[: len(names) // 2]
+            payload["object"]["members"] = names
+            payload["object"]["members_shown"] = f"{len(names)} of {all_names}"
+        elif "docstring" in payload["object"] or "parameters" in payload["object"]:
+            payload["object"] = _brief(payload["object"])
+        else:
+            return
+
+
+def _brief(item: dict[str, Any]) -> dict[str, Any]:
+    brief: dict[str, Any] = {k: item[k] for k in ("path", "kind", "signature", "annotation") if k in item}
+    summary = (item.get("docstring") or {}).get("summary")
+    if summary:
+        brief["summary"] = summary
+    return brief

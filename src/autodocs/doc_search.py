@@ -1,0 +1,171 @@
+"""The ``search_docs`` use case: full-text search over the cached docs of a project's dependencies.
+
+Search reads only the cache (documents and API references, indexed when they were stored):
+it never asks the package index, so it answers at once and offline, and finds only what an
+earlier call cached. The reply says which cached versions it searched and names what was
+asked for but is not cached, with how to cache it. The words are matched by the store
+(:meth:`autodocs.cache.Store.search`): all of them first, any of them when nothing has all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, Field
+
+from autodocs.cache import SearchHit, Store
+from autodocs.cache.search import parse_search
+from autodocs.errors import InvalidArgument
+from autodocs.index import normalize_package_name
+from autodocs.index.names import validate_version_string
+from autodocs.manifests import ScanResult
+
+if TYPE_CHECKING:
+    from autodocs.service import AutoDocsService
+
+__all__ = ["MAX_SEARCH_PACKAGES", "SearchResult", "search_cached_docs"]
+
+#: Most entries ``packages`` may name (a project's dependency list is far shorter).
+MAX_SEARCH_PACKAGES = 500
+#: Most names a note lists before saying how many more there are.
+_NAMES_SHOWN = 20
+
+#: Exact versions wanted per package; None: whichever versions are cached.
+_Wanted = dict[str, set[str] | None]
+
+
+class SearchResult(BaseModel):
+    """What ``search_docs`` returns: the best matching sections and API entries, best first."""
+
+    query: str
+    scope: Literal["cache", "project", "packages"] = Field(
+        description="What was searched: the whole cache, the project's dependencies, or the named packages."
+    )
+    results: list[SearchHit] = Field(default_factory=list)
+    searched_packages: list[str] = Field(
+        default_factory=list,
+        description="name==version of each cached version searched (left out when the whole cache was searched).",
+    )
+    not_cached: list[str] = Field(
+        default_factory=list, description="Packages asked for that have nothing cached, so were not searched."
+    )
+    limit_applied: int = Field(description="The number of hits asked for, after lowering to the maximum (50).")
+    notes: list[str] = Field(default_factory=list, description="What to do next (e.g. how to cache what is missing).")
+
+
+async def search_cached_docs(
+    service: AutoDocsService,
+    query: str,
+    *,
+    project_path: str | None = None,
+    packages: list[str] | None = None,
+    limit: int = 10,
+) -> SearchResult:
+    """Search the cache, limited to the project's dependencies and/or the named packages.
+
+    ``project_path``: its dependencies' lock pins when locked, else every cached version of
+    each. ``packages``: ``name`` (any cached version) or ``name==version``; with
+    ``project_path`` too, only the project's dependencies among them.
+    """
+    request = parse_search(query, limit)  # a bad query fails before any work
+    asked = _parse_packages(packages) if packages else None  # [] restricts nothing, like None
+    wanted: _Wanted | None = None
+    scope: Literal["cache", "project", "packages"] = "cache"
+    notes: list[str] = []
+    if project_path is not None:
+        scope = "project"
+        wanted = _dependencies(await service.scan(project_path))
+        if asked is not None:
+            outside = sorted(set(asked) - set(wanted))
+            if outside:
+                notes.append(f"Not dependencies of the project, so not searched: {_listing(outside)}.")
+            wanted = {name: _both(wanted[name], versions) for name, versions in asked.items() if name in wanted}
+    elif asked is not None:
+        scope, wanted = "packages", asked
+    await service.flush_writes()  # what this process has just cached counts too
+    pairs, not_cached = (None, []) if wanted is None else await _cached_pairs(service.store, wanted)
+    hits = await service.store.search(query, packages=pairs, limit=limit) if pairs is None or pairs else []
+    if not_cached:
+        notes.append(
+            f"Nothing cached for {_listing(not_cached)}: search reads only cached docs. Fetch them first with "
+            "get_package_docs (or `autodocs context PATH` for a whole project), then search again."
+        )
+    if hits:
+        notes.append(
+            "Read a section hit with get_package_docs(package_name, '==<version>', sections=[path]); "
+            "an api hit with get_api_reference(package_name, path)."
+        )
+    elif pairs is not None and not pairs:
+        if not not_cached:
+            notes.append("There was nothing to search: no cached version matches the packages asked for.")
+    elif wanted is None and not await service.store.known_names():
+        notes.append(
+            "Nothing is cached yet: search reads only cached docs. Fetch docs first with get_package_docs, "
+            "or run `autodocs context PATH` for a whole project."
+        )
+    else:
+        notes.append("No cached docs match these words; try other or fewer words.")
+    return SearchResult(
+        query=query,
+        scope=scope,
+        results=hits,
+        searched_packages=[f"{name}=={version}" for name, version in pairs or []],
+        not_cached=not_cached,
+        limit_applied=request.limit,
+        notes=notes,
+    )
+
+
+def _parse_packages(packages: list[str]) -> _Wanted:
+    """``name`` or ``name==version`` entries → the versions wanted per normalized name."""
+    if len(packages) > MAX_SEARCH_PACKAGES:
+        raise InvalidArgument(f"packages names {len(packages)} entries; at most {MAX_SEARCH_PACKAGES} are searched.")
+    wanted: _Wanted = {}
+    for entry in packages:
+        raw_name, pinned, raw_version = entry.partition("==")
+        name = normalize_package_name(raw_name)
+        if not pinned:
+            wanted[name] = None
+            continue
+        version = validate_version_string(raw_version.strip())
+        if name not in wanted or wanted[name] is not None:
+            wanted[name] = (wanted.get(name) or set()) | {version}
+    return wanted
+
+
+def _dependencies(scan: ScanResult) -> _Wanted:
+    """The project's dependencies: their lock pins when locked, else any cached version."""
+    pins: dict[str, set[str]] = {}
+    for dependency in scan.dependencies:
+        pins.setdefault(dependency.name, set())
+        if dependency.pinned_version:
+            pins[dependency.name].add(dependency.pinned_version)
+    return {name: versions or None for name, versions in pins.items()}
+
+
+def _both(project: set[str] | None, asked: set[str] | None) -> set[str] | None:
+    """The versions wanted by both the project and the caller (None: any)."""
+    if project is None or asked is None:
+        return asked if project is None else project
+    return project & asked
+
+
+async def _cached_pairs(store: Store, wanted: _Wanted) -> tuple[list[tuple[str, str]], list[str]]:
+    """The cached (name, version) pairs among those wanted, and what is wanted but not cached."""
+    pairs: list[tuple[str, str]] = []
+    missing: list[str] = []
+    for name in sorted(wanted):
+        cached = await store.cached_versions(name)
+        versions = wanted[name]
+        if versions is None:
+            pairs += [(name, version) for version in cached]
+            missing += [] if cached else [name]
+            continue
+        pairs += [(name, version) for version in cached if version in versions]
+        missing += [f"{name}=={version}" for version in sorted(versions) if version not in cached]
+    return pairs, missing
+
+
+def _listing(names: list[str]) -> str:
+    shown = ", ".join(names[:_NAMES_SHOWN])
+    return shown if len(names) <= _NAMES_SHOWN else f"{shown} and {len(names) - _NAMES_SHOWN} more"

@@ -1,0 +1,99 @@
+"""What an API reference reply holds: objects with signatures and parsed docstrings.
+
+Empty fields are dropped when serialized (:meth:`ApiReference.compact`), so an undocumented
+function costs a few tokens and a documented one pays only for what its docstring says.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = ["ApiDocstring", "ApiObject", "ApiParameter", "ApiReference", "ApiSource", "DocItem"]
+
+ObjectKind = Literal["module", "class", "function", "method", "property", "attribute", "type_alias", "alias"]
+ParameterKind = Literal["positional-only", "positional-or-keyword", "var-positional", "keyword-only", "var-keyword"]
+
+
+class ApiParameter(BaseModel):
+    name: str
+    kind: ParameterKind
+    annotation: str | None = None
+    default: str | None = Field(default=None, description="The default as written in the source.")
+    description: str | None = Field(default=None, description="From the docstring's parameter section.")
+
+
+class DocItem(BaseModel):
+    """One entry of a docstring section (a return value, an exception, an attribute...)."""
+
+    name: str | None = None
+    annotation: str | None = None
+    description: str = ""
+
+
+class ApiDocstring(BaseModel):
+    summary: str | None = None
+    description: str | None = Field(default=None, description="The text after the summary line.")
+    returns: list[DocItem] = Field(default_factory=list)
+    raises: list[DocItem] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+    other: list[str] = Field(default_factory=list, description="Other sections (notes, warnings...) as text.")
+
+
+class ApiObject(BaseModel):
+    path: str = Field(description="The public dotted path (where users import it from).")
+    kind: ObjectKind
+    defined_in: str | None = Field(default=None, description="The canonical path, when it differs from path.")
+    signature: str | None = Field(default=None, description="Python-like signature, self/cls omitted.")
+    parameters: list[ApiParameter] = Field(default_factory=list)
+    returns: str | None = Field(default=None, description="The return annotation.")
+    bases: list[str] = Field(default_factory=list)
+    annotation: str | None = Field(default=None, description="An attribute's or property's type.")
+    value: str | None = Field(default=None, description="An attribute's value as written (shortened).")
+    labels: list[str] = Field(default_factory=list, description="async, classmethod, dataclass, ...")
+    docstring: ApiDocstring | None = None
+    members: list[str] = Field(
+        default_factory=list, description="Names of this object's own members (ask with object_path to expand)."
+    )
+
+
+class ApiSource(BaseModel):
+    kind: Literal["environment", "wheel", "sdist"]
+    location: str = Field(description="The site-packages folder, or the archive's file name.")
+    distribution_version: str = Field(description="The version from the distribution's own metadata.")
+
+
+class ApiReference(BaseModel):
+    package: str
+    version: str
+    object_path: str
+    source: ApiSource
+    object: ApiObject
+    members: list[ApiObject] = Field(default_factory=list, description="One level of members, best first.")
+    partial: bool = Field(default=False, description="True when not every module could be read in time.")
+    modules_skipped: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    truncated: bool = False
+    omitted_members: list[str] = Field(
+        default_factory=list, description="Members left out to fit max_tokens (ask for them by object_path)."
+    )
+    omitted_count: int | None = Field(default=None, description="How many members were left out, when many.")
+    how_to_get_more: str | None = None
+    brief_members: bool = Field(
+        default=False, description="True when members were shortened to signature and summary to fit."
+    )
+    served_from: Literal["cache", "built"] = "built"
+    cache_status: str | None = None
+
+    def compact(self) -> dict[str, Any]:
+        compacted: dict[str, Any] = _drop_empty(self.model_dump(mode="json"))
+        return compacted
+
+
+def _drop_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_empty(v) for k, v in value.items() if v not in (None, [], {}, "") and v is not False}
+    if isinstance(value, list):
+        return [_drop_empty(v) for v in value]
+    return value

@@ -1,0 +1,177 @@
+"""A release's code from the package index: one wheel (or sdist) downloaded once, unpacked, never installed.
+
+Which file: a pure-Python wheel first (its ``.py`` files are the code), then any other wheel
+(compiled packages ship ``.pyi`` stubs or Python parts beside their extensions), then the sdist.
+Its size is checked against ``MAX_WHEEL_BYTES`` from the index's listing before a byte is
+fetched, and again while streaming; the SHA-256 the index lists is verified.
+
+Unpacking keeps only what static analysis reads (``.py``, ``.pyi``, ``py.typed`` and the
+distribution's metadata), refuses absolute paths, ``..`` and links, and caps the unpacked
+total, so a hostile archive can neither escape the folder nor fill the disk. It goes into a
+temporary folder renamed into place at the end: the cache folder either holds a complete
+tree or nothing, and concurrent processes racing for the same release both end up with one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from packaging.utils import canonicalize_name
+
+from autodocs.errors import ArchiveTooLarge, CodeUnavailable, UpstreamResponseInvalid
+from autodocs.index.fetch import JsonFetcher
+from autodocs.index.models import DistFile
+
+__all__ = ["choose_archive", "fetch_release_code", "release_code_dir"]
+
+_KEPT_SUFFIXES = (".py", ".pyi")
+_KEPT_NAMES = ("py.typed", "METADATA", "PKG-INFO", "top_level.txt")
+#: Unpacked bytes allowed per archive byte (source compresses about 4-8x; this leaves room).
+_EXPANSION_LIMIT = 20
+_MAX_MEMBERS = 200_000
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_.+-]+$")
+
+
+def release_code_dir(cache_dir: Path, name: str, version: str) -> Path:
+    """Where the unpacked code of (name, version) lives; it exists only once complete."""
+    safe_version = re.sub(r"[^A-Za-z0-9_.+!-]", "_", version)
+    return cache_dir / "code" / f"{canonicalize_name(name)}-{safe_version}"
+
+
+def choose_archive(files: tuple[DistFile, ...]) -> DistFile | None:
+    """The file whose contents best show the release's API (see the module docstring)."""
+    wheels = [f for f in files if f.filename.endswith(".whl") and not f.yanked]
+    pure = [f for f in wheels if f.filename.endswith(("-none-any.whl", "-abi3-none-any.whl"))]
+    if pure:
+        return pure[0]
+    if wheels:
+        # Prefer a Linux x86-64 CPython build (the most common), then the smallest.
+        return min(wheels, key=lambda f: ("manylinux" not in f.filename or "x86_64" not in f.filename, f.size or 0))
+    sdists = [f for f in files if f.filename.endswith((".tar.gz", ".zip")) and not f.yanked]
+    return sdists[0] if sdists else None
+
+
+async def fetch_release_code(
+    fetcher: JsonFetcher, files: tuple[DistFile, ...], destination: Path, *, max_bytes: int
+) -> DistFile:
+    """Download and unpack the best archive of a release into ``destination`` (see module docs)."""
+    chosen = choose_archive(files)
+    if chosen is None:
+        raise CodeUnavailable(
+            f"The package index lists no wheel or source archive for {destination.name}.",
+        )
+    if chosen.size is not None and chosen.size > max_bytes:
+        raise ArchiveTooLarge(
+            f"{chosen.filename} is {chosen.size} bytes, above AUTODOCS_MAX_WHEEL_BYTES ({max_bytes}); "
+            "it was not downloaded."
+        )
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    try:
+        archive = workdir / "archive"
+        await fetcher.download(chosen.url, archive, max_bytes=max_bytes)
+        await asyncio.to_thread(_verify_and_unpack, archive, chosen, workdir / "tree")
+        await asyncio.to_thread(_move_into_place, workdir / "tree", destination)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, workdir, True)
+    return chosen
+
+
+def _move_into_place(tree: Path, destination: Path) -> None:
+    try:
+        os.rename(tree, destination)
+    except OSError:
+        if not destination.is_dir():  # not a lost race with another process: a real failure
+            raise
+
+
+def _verify_and_unpack(archive: Path, chosen: DistFile, target: Path) -> None:
+    if chosen.sha256:
+        digest = hashlib.sha256()
+        with archive.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != chosen.sha256.lower():
+            raise UpstreamResponseInvalid(
+                f"{chosen.filename} does not match the SHA-256 the package index lists; it was discarded."
+            )
+    target.mkdir()
+    budget = max(archive.stat().st_size * _EXPANSION_LIMIT, 1 << 20)
+    if chosen.filename.endswith(".whl") or chosen.filename.endswith(".zip"):
+        _unpack_zip(archive, target, budget, strip_first=chosen.filename.endswith(".zip"))
+    else:
+        _unpack_tar(archive, target, budget)
+
+
+def _kept(path: PurePosixPath) -> bool:
+    return path.suffix in _KEPT_SUFFIXES or path.name in _KEPT_NAMES
+
+
+def _safe_relative(raw: str, strip_first: bool) -> PurePosixPath | None:
+    path = PurePosixPath(raw.replace("\\", "/"))
+    parts = path.parts[1:] if strip_first else path.parts
+    if not parts or path.is_absolute() or any(p in ("..", ".", "") or not _SAFE_SEGMENT.match(p) for p in parts):
+        return None
+    if strip_first and parts[0] == "src":  # src layout: the importable packages live one level down
+        parts = parts[1:]
+    return PurePosixPath(*parts) if parts else None
+
+
+def _unpack_zip(archive: Path, target: Path, budget: int, *, strip_first: bool) -> None:
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = bundle.infolist()
+            if len(members) > _MAX_MEMBERS:
+                raise CodeUnavailable(f"The archive has {len(members)} files; more than AutoDocs reads.")
+            written = 0
+            for member in members:
+                if member.is_dir():
+                    continue
+                relative = _safe_relative(member.filename, strip_first)
+                if relative is None or not _kept(relative):
+                    continue
+                written += member.file_size
+                if written > budget:
+                    raise ArchiveTooLarge("The archive unpacks to far more than its size; it was discarded.")
+                out = target.joinpath(*relative.parts)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with bundle.open(member) as source, out.open("wb") as sink:
+                    shutil.copyfileobj(source, sink)
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise UpstreamResponseInvalid(f"The downloaded archive is not a valid zip file ({exc}).") from None
+
+
+def _unpack_tar(archive: Path, target: Path, budget: int) -> None:
+    try:
+        with tarfile.open(archive, "r:*") as bundle:
+            written = 0
+            for count, member in enumerate(bundle):
+                if count > _MAX_MEMBERS:
+                    raise CodeUnavailable("The archive has more files than AutoDocs reads.")
+                if not member.isfile():  # links, devices and folders are never created
+                    continue
+                relative = _safe_relative(member.name, strip_first=True)
+                if relative is None or not _kept(relative):
+                    continue
+                written += member.size
+                if written > budget:
+                    raise ArchiveTooLarge("The archive unpacks to far more than its size; it was discarded.")
+                source = bundle.extractfile(member)
+                if source is None:
+                    continue
+                out = target.joinpath(*relative.parts)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with source, out.open("wb") as sink:
+                    shutil.copyfileobj(source, sink)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, EOFError) and exc.errno is not None:
+            raise
+        raise UpstreamResponseInvalid(f"The downloaded archive is not a valid tar file ({exc}).") from None
