@@ -502,3 +502,26 @@ async def test_reference_from_an_sdist_with_a_src_layout_when_there_is_no_wheel(
     assert [m["signature"] for m in reply["members"]] == ["hello(who: str = 'world') -> str"]
     code = tmp_path / "cache" / "code" / f"{name}-0.5"
     assert not (code / name / "evil.py").exists()  # links are never created
+
+
+async def test_wheel_with_two_top_level_packages_and_no_top_level_txt(fake_index: FakeIndex, tmp_path: Path) -> None:
+    """Like attrs: 'newname' re-exports from 'oldname' (a sibling top-level package), and the
+    wheel has no top_level.txt; the namesake package is the default and both are read."""
+    name = f"twotops{time.monotonic_ns()}"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as wheel:
+        wheel.writestr(
+            f"_{name}_old/__init__.py",
+            "from dataclasses import dataclass\n\n\n@dataclass\nclass Point:\n"
+            '    """A point."""\n\n    x: int\n    y: int = 0\n',
+        )
+        wheel.writestr(f"{name}/__init__.py", f'from _{name}_old import Point\n\n__all__ = ["Point"]\n')
+        wheel.writestr(f"{name}-1.0.dist-info/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        wheel.writestr(f"{name}-1.0.dist-info/RECORD", f"{name}/__init__.py,,\n_{name}_old/__init__.py,,\n")
+    _serve_wheels(fake_index, name, {"1.0": buffer.getvalue()})
+    settings = make_settings(fake_index, tmp_path / "cache")
+    async with AutoDocsService.running(settings) as service:
+        reply = await service.get_api_reference(name, "Point")
+    assert reply["object_path"] == f"{name}.Point"
+    assert reply["object"]["signature"] == "Point(x: int, y: int = 0)"
+    assert reply["object"]["defined_in"] == f"_{name}_old.Point"

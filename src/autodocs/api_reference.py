@@ -180,12 +180,12 @@ class ApiReferences:
     async def _archive_code(self, name: str, version: str) -> _Code:
         folder = release_code_dir(self._settings.cache_dir, name, version)
         if not await asyncio.to_thread(folder.is_dir):
-            metadata = await self._service.index.fetch_version(name, version)
+            files = await self._service.index.fetch_release_files(name, version)
             await self._service.single_flight(
                 ("code", name, version),
                 fetch_release_code,
                 self._service.index.fetcher,
-                metadata.files,
+                files,
                 folder,
                 max_bytes=self._settings.max_wheel_bytes,
             )
@@ -362,10 +362,15 @@ def _archive_code(name: str, version: str, folder: Path) -> _Code:
     environment = PythonEnvironment(root=folder, site_packages=(folder,))
     installed = environment.distribution(name)
     kind: Literal["wheel", "sdist"] = "wheel" if installed is not None else "sdist"
+    # What the archive holds is what can be read: its top-level folders and modules (a wheel's
+    # top_level.txt is optional and often missing).
+    top_names = _tree_top_names(folder, name)
     if installed is not None:
-        top_names, found_version = installed.top_level, installed.version
+        ordered = dict.fromkeys([*(n for n in installed.top_level if n in top_names), *top_names])
+        preferred = name.replace("-", "_")
+        top_names = tuple(sorted(ordered, key=lambda n: n != preferred))  # the package's namesake first
+        found_version = installed.version
     else:
-        top_names = _tree_top_names(folder, name)
         found_version = _pkg_info_version(folder) or version
     if not top_names:
         raise CodeUnavailable(f"The archive of {name} {version} holds no Python modules or stubs.")

@@ -123,12 +123,24 @@ def load_package(search_paths: list[Path], top_names: tuple[str, ...], *, focus:
     )
     loaded = LoadedPackage(loader=loader, top_names=top_names)
     found_any = False
-    for name in top_names:
-        try:
-            loader.load(name, submodules=True, try_relative_path=False, find_stubs_package=True)
-            found_any = True
-        except (ModuleNotFoundError, ImportError, griffe.LoadingError, OSError, SyntaxError, ValueError) as exc:
-            loaded.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
+    pending = list(top_names)
+    for attempt in range(2):  # a top-level package re-exporting a sibling (attrs → attr) loads after it
+        retry = []
+        for name in pending:
+            try:
+                loader.load(name, submodules=True, try_relative_path=False, find_stubs_package=True)
+                found_any = True
+            except (griffe.AliasResolutionError, griffe.CyclicAliasError) as exc:
+                if attempt == 0 and len(pending) > 1:
+                    retry.append(name)
+                else:  # an extension tripped on an alias after the modules were read: keep them
+                    found_any = found_any or name in loader.modules_collection.members
+                    loaded.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
+            except (ModuleNotFoundError, ImportError, griffe.LoadingError, OSError, SyntaxError, ValueError) as exc:
+                loaded.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
+        pending = retry
+        if not pending:
+            break
     if not found_any:
         raise CodeUnavailable(
             f"No readable Python code for {', '.join(top_names)} "

@@ -16,7 +16,7 @@ import httpx
 from autodocs.config import Settings
 from autodocs.errors import PackageNotFound, UpstreamResponseInvalid, VersionNotFound
 from autodocs.index.fetch import JsonFetcher, NotFound
-from autodocs.index.models import Release, ReleaseList, VersionMetadata
+from autodocs.index.models import DistFile, Release, ReleaseList, VersionMetadata
 from autodocs.index.names import normalize_package_name, validate_version_string
 
 __all__ = ["IndexClient"]
@@ -58,6 +58,21 @@ class IndexClient:
         except NotFound:
             raise VersionNotFound(f"The package index has no version {version} of {normalized!r}.") from None
         return VersionMetadata.from_info(_expect_dict(data.get("info"), "info"), data.get("urls"))
+
+    async def fetch_release_files(self, name: str, version: str) -> tuple[DistFile, ...]:
+        """The files (wheels, sdist) of one exact version, from the project page's release table
+        (every version's files, in one request); the version's own page if the table lacks it."""
+        normalized = normalize_package_name(name)
+        validate_version_string(version)
+        try:
+            data = await self.fetcher.get_json(f"{self._base}/{normalized}/json")
+        except NotFound:
+            raise PackageNotFound(f"The package index has no package named {normalized!r}.") from None
+        releases = data.get("releases")
+        files = releases.get(version) if isinstance(releases, dict) else None
+        if isinstance(files, list):
+            return tuple(f for raw in files if (f := DistFile.from_json(raw)))
+        return (await self.fetch_version(normalized, version)).files
 
 
 def _expect_dict(value: Any, what: str) -> dict[str, Any]:

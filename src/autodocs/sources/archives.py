@@ -33,7 +33,7 @@ from autodocs.index.models import DistFile
 __all__ = ["choose_archive", "fetch_release_code", "release_code_dir"]
 
 _KEPT_SUFFIXES = (".py", ".pyi")
-_KEPT_NAMES = ("py.typed", "METADATA", "PKG-INFO", "top_level.txt")
+_KEPT_NAMES = ("py.typed", "METADATA", "PKG-INFO", "top_level.txt", "RECORD")
 #: Unpacked bytes allowed per archive byte (source compresses about 4-8x; this leaves room).
 _EXPANSION_LIMIT = 20
 _MAX_MEMBERS = 200_000

@@ -166,8 +166,10 @@ def _top_level_names(dist: importlib.metadata.Distribution, raw_name: str) -> tu
                 names.append(head)
     if not names:
         names = [canonicalize_name(raw_name).replace("-", "_")]
-    # A stubs-only distribution ("foo-stubs") documents "foo".
-    return tuple(name[: -len("-stubs")] if name.endswith("-stubs") else name for name in names)
+    # A stubs-only distribution ("foo-stubs") documents "foo"; the distribution's namesake first.
+    names = [name[: -len("-stubs")] if name.endswith("-stubs") else name for name in names]
+    preferred = canonicalize_name(raw_name).replace("-", "_")
+    return tuple(sorted(dict.fromkeys(names), key=lambda n: n.lower() != preferred))
 
 
 def _editable_paths(dist: importlib.metadata.Distribution, folder: Path) -> list[Path]:
