@@ -22,6 +22,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from autodocs.config import Settings
 from autodocs.docs.api import load_package
+from autodocs.docs.model import reply_json
 from autodocs.docs.tokens import count_tokens
 from autodocs.errors import (
     ArchiveTooLarge,
@@ -525,3 +526,25 @@ async def test_wheel_with_two_top_level_packages_and_no_top_level_txt(fake_index
     assert reply["object_path"] == f"{name}.Point"
     assert reply["object"]["signature"] == "Point(x: int, y: int = 0)"
     assert reply["object"]["defined_in"] == f"_{name}_old.Point"
+
+
+async def test_docs_with_a_query_list_matching_entries_of_the_cached_api_reference(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    name = f"matchpkg{time.monotonic_ns()}"
+    body = (
+        'def open_connection(host: str, port: int = 5432) -> None:\n    """Open a pooled database connection."""\n\n'
+        'def render(template: str) -> str:\n    """Render a template."""\n    return template\n'
+    )
+    _serve_wheels(fake_index, name, {"1.0": _wheel(name, "1.0", body)})
+    settings = make_settings(fake_index, tmp_path / "cache")
+    async with AutoDocsService.running(settings) as service:
+        before = await service.get_package_docs(name, query="database connection")
+        assert before.api_matches == []  # no API reference cached yet
+        await service.get_api_reference(name)
+        await service.flush_writes()
+        page = await service.get_package_docs(name, query="database connection", max_tokens=600)
+        assert [m.path for m in page.api_matches][:1] == [f"{name}.open_connection"]
+        assert count_tokens(reply_json(page)) <= 600
+        plain = await service.get_package_docs(name)
+        assert plain.api_matches == []

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import difflib
 import functools
+import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -37,8 +38,9 @@ from autodocs.deadline import deadline_scope
 from autodocs.doc_search import SearchResult, search_cached_docs
 from autodocs.docs.budget import decode_cursor
 from autodocs.docs.build import build_document
-from autodocs.docs.model import DocsPage, PackageDocument
+from autodocs.docs.model import ApiMatch, DocsPage, PackageDocument
 from autodocs.docs.pages import MIN_TOKENS, PageRequest, make_page, measure_reply_overhead
+from autodocs.docs.tokens import count_tokens
 from autodocs.errors import (
     AutoDocsError,
     CacheError,
@@ -83,6 +85,8 @@ _MAX_WRITE_DEFER_S = 2.0
 _WRITE_DEFER_POLL_S = 0.02
 #: A dependency shown with context gets at least this many tokens.
 _MIN_TOKENS_PER_PACKAGE = MIN_TOKENS
+#: API entries a docs page with a query lists next to the sections.
+_MAX_API_MATCHES = 3
 
 
 class FailedPackage(BaseModel):
@@ -286,8 +290,12 @@ class AutoDocsService:
             version_constraint, query, wanted = f"=={start.version}", start.query, start.sections
         async with self._deadline(f"docs for {name}"):
             resolved = await self._resolve(name, version_constraint)
+        matches = await self._api_matches(name, resolved.document.version, query) if query and not start else []
+        reserve = count_tokens(json.dumps([m.model_dump() for m in matches])) + 8 if matches else 0
+        if budget - reserve < MIN_TOKENS:
+            matches, reserve = [], 0
         request = PageRequest(
-            budget=budget,
+            budget=budget - reserve,
             constraint=version_constraint,
             query=query,
             wanted=wanted,
@@ -296,7 +304,16 @@ class AutoDocsService:
             latest=resolved.latest,
             stale=resolved.stale,
         )
-        return self._page(resolved.document, request)
+        page = self._page(resolved.document, request)
+        return page.model_copy(update={"api_matches": matches}) if matches else page
+
+    async def _api_matches(self, name: str, version: str, query: str) -> list[ApiMatch]:
+        """The best entries of this version's cached API reference for the query (none if not cached)."""
+        try:
+            hits = await self.store.search(query, packages=[(name, version)], limit=20)
+        except AutoDocsError:  # a query of filler words only, or the store is unavailable
+            return []
+        return [ApiMatch(path=hit.path, snippet=hit.snippet) for hit in hits if hit.kind == "api"][:_MAX_API_MATCHES]
 
     async def get_docs_with_context(
         self,

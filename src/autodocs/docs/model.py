@@ -77,6 +77,13 @@ class OmittedSection(BaseModel):
     tokens: int
 
 
+class ApiMatch(BaseModel):
+    """An entry of the version's cached API reference that matches the query."""
+
+    path: str = Field(description="Dotted path; get_api_reference(object_path=path) shows it in full.")
+    snippet: str
+
+
 class DocsPage(BaseModel):
     """What ``get_package_docs`` returns: one budgeted page of one exact version's documentation.
 
@@ -114,6 +121,10 @@ class DocsPage(BaseModel):
     next_cursor: str | None = Field(default=None, description="Pass as cursor to get the next page.")
     how_to_get_more: str | None = None
     tokens: int = Field(description="Estimated tokens of this reply.")
+    api_matches: list[ApiMatch] = Field(
+        default_factory=list,
+        description="With a query: matching entries of this version's API reference, when one is cached.",
+    )
     warnings: list[str] = Field(default_factory=list)
 
 
