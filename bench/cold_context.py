@@ -26,6 +26,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import REPO, fake_index_process
 
+import autodocs.docs.build as build_module
+import autodocs.resolve as resolve_module
 from autodocs.config import Settings
 from autodocs.logs import configure_logging
 from autodocs.service import AutoDocsService
@@ -44,7 +46,14 @@ def package_names() -> list[str]:
     return names[:PACKAGES]
 
 
+def forget_process_memos() -> None:
+    """Each round must be as cold as a new process: drop the process-wide parse memos."""
+    resolve_module._parse.cache_clear()
+    build_module._parse_requirement.cache_clear()
+
+
 async def run_autodocs(index_url: str, project: Path) -> tuple[float, float, int]:
+    forget_process_memos()
     with tempfile.TemporaryDirectory() as cache_dir:
         settings = Settings(pypi_url=index_url, cache_dir=Path(cache_dir), max_concurrent=MAX_CONCURRENT)
         async with AutoDocsService.running(settings) as service:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -99,21 +100,28 @@ def _requirements(raw: Any) -> list[RequirementInfo]:
     for item in raw:
         if not isinstance(item, str):
             continue
-        try:
-            requirement = Requirement(item)
-        except InvalidRequirement:
-            continue
-        marker = str(requirement.marker) if requirement.marker is not None else None
-        found.append(
-            RequirementInfo(
-                name=canonicalize_name(requirement.name),
-                specifier=str(requirement.specifier),
-                extras=sorted(requirement.extras),
-                marker=marker,
-                extra=_extra_of(marker),
-            )
-        )
+        parsed = _parse_requirement(item)
+        if parsed is not None:
+            found.append(parsed.model_copy())
     return found
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_requirement(item: str) -> RequirementInfo | None:
+    """PEP 508 parsing is the dearest step of building a document, and the same requirement
+    strings recur across packages and versions ("typing-extensions>=4.6"): memoized (callers copy)."""
+    try:
+        requirement = Requirement(item)
+    except InvalidRequirement:
+        return None
+    marker = str(requirement.marker) if requirement.marker is not None else None
+    return RequirementInfo(
+        name=canonicalize_name(requirement.name),
+        specifier=str(requirement.specifier),
+        extras=sorted(requirement.extras),
+        marker=marker,
+        extra=_extra_of(marker),
+    )
 
 
 def _extra_of(marker: str | None) -> str | None:
