@@ -355,13 +355,15 @@ def _assigned_callable(attribute: griffe.Attribute) -> griffe.Function | griffe.
     """``info = msg`` in a class body or ``Writer = _impl.Writer`` in a module: the attribute is
     that function or class under another name, and is documented as such."""
     value = attribute.value
-    if not isinstance(value, (griffe.ExprName, griffe.ExprAttribute)):
-        return None
-    path = value.canonical_path
     parent = attribute.parent
-    candidates = [path]
-    if isinstance(parent, griffe.Class) and "." not in path:
-        candidates.insert(0, f"{parent.path}.{path}")
+    candidates: list[str] = []
+    name = value if isinstance(value, str) else value.name if isinstance(value, griffe.ExprName) else None
+    if name and name.isidentifier() and parent is not None:
+        candidates.append(f"{parent.path}.{name}")  # a sibling in the same module or class body
+    if isinstance(value, (griffe.ExprName, griffe.ExprAttribute)):
+        candidates.append(value.canonical_path)
+    if not candidates:
+        return None
     collection = attribute.modules_collection
     for candidate in candidates:
         try:
@@ -383,6 +385,9 @@ def _class_parameters(cls: griffe.Class, loaded: LoadedPackage | None = None) ->
         lineage = [cls, *cls.mro()]
     except (ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
         lineage = [cls]
+    call = _metaclass_call(lineage)
+    if call is not None:  # inspect.signature looks at a metaclass's own __call__ first
+        return _parameters(call.parameters, drop_first=True, owner=call.parent.name if call.parent else None)
     base_names = {_base_name(b) for b in _all_base_names(lineage)}
     if base_names & _ENUM_BASES:
         return [p.model_copy() for p in _ENUM_PARAMETERS]
@@ -417,6 +422,32 @@ _ENUM_PARAMETERS = [
     )
     for p in inspect.signature(enum.Enum).parameters.values()
 ]
+
+
+def _metaclass_call(lineage: list[griffe.Class]) -> griffe.Function | None:
+    """The ``__call__`` a metaclass of the package defines (not ``type``'s or ``ABCMeta``'s)."""
+    for klass in lineage:
+        metaclass = klass.keywords.get("metaclass") if isinstance(klass.keywords, dict) else None
+        path = getattr(metaclass, "canonical_path", None)
+        if not path:
+            continue
+        try:
+            meta = _target(klass.modules_collection.get_member(path))
+        except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+            return None
+        if not isinstance(meta, griffe.Class):
+            return None
+        try:
+            meta_lineage = [meta, *meta.mro()]
+        except (ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+            meta_lineage = [meta]
+        for candidate in meta_lineage:
+            call = candidate.members.get("__call__")
+            target = _target(call) if call is not None else None
+            if isinstance(target, griffe.Function):
+                return target
+        return None
+    return None
 
 
 def _suppressed_dataclass_init(klass: griffe.Class, init: griffe.Function) -> bool:
