@@ -100,7 +100,8 @@ def _defining_namespace(value: Any) -> dict[str, Any]:
             function = inspect.unwrap(function) if function is not None else None
             if inspect.isfunction(function):
                 return {**function.__globals__, **vars(value)}  # defaults may name class attributes
-        return dict(vars(sys.modules[value.__module__]))
+        module = sys.modules.get(value.__module__)
+        return dict(vars(module)) if module is not None else {}
     function = inspect.unwrap(value)
     namespace = dict(getattr(function, "__globals__", {}))
     owner = namespace.get(function.__qualname__.split(".")[0]) if "." in function.__qualname__ else None

@@ -167,12 +167,14 @@ def describe(loaded: LoadedPackage, object_path: str) -> tuple[ApiObject, list[t
                 suggestions=["The whole package is being read in the background: ask again in a few seconds."],
             )
         raise _not_found(loaded, object_path)
+    obj = _unshadowed(obj)
     target = _target(obj)
     root = _describe_one(obj, object_path, full=True, loaded=loaded)
     if target is None:
         return root, []
     members: list[tuple[ApiObject, tuple[int, ...]]] = []
     for name, member in _listed_members(target):
+        member = _unshadowed(member)
         path = f"{object_path}.{name}"
         described = _describe_one(member, path, full=True, loaded=loaded)
         members.append((described, member_order(name, described)))
@@ -218,6 +220,19 @@ def _target(obj: griffe.Object | griffe.Alias) -> griffe.Object | None:
             return None
         return final if isinstance(final, griffe.Object) else None
     return obj
+
+
+def _unshadowed(obj: griffe.Object | griffe.Alias) -> griffe.Object | griffe.Alias:
+    """``from .escape import escape`` in a package that exports ``escape``: at run time the name is
+    the function, but griffe lets the submodule shadow it. Return the function (or class)."""
+    if not isinstance(obj, griffe.Module) or not isinstance(obj.parent, griffe.Module):
+        return obj
+    exports = obj.parent.exports or []
+    if not any(str(getattr(e, "name", e)) == obj.name for e in exports):
+        return obj
+    inner = obj.members.get(obj.name)
+    target = _target(inner) if inner is not None else None
+    return inner if isinstance(target, (griffe.Function, griffe.Class)) and inner is not None else obj
 
 
 def _lookup(loaded: LoadedPackage, path: str) -> griffe.Object | griffe.Alias | None:
@@ -396,12 +411,16 @@ def _class_parameters(cls: griffe.Class, loaded: LoadedPackage | None = None) ->
     model_fields = _pydantic_model_fields(lineage)
     if model_fields is not None:
         return model_fields
+    attrs_fields = _attrs_fields(lineage)
+    if attrs_fields is not None:
+        return attrs_fields
     for klass in lineage:
         for name in ("__new__", "__init__"):
             member = klass.members.get(name)
             target = _target(member) if member is not None else None
             if isinstance(target, griffe.Function) and not _suppressed_dataclass_init(klass, target):
-                return _parameters(target.parameters, drop_first=True, owner=klass.name)
+                parameters = _parameters(target.parameters, drop_first=True, owner=klass.name)
+                return _factory_defaults(lineage, parameters) if not target.lineno else parameters
     if loaded is not None and _load_external_bases(loaded, lineage):
         return _class_parameters(cls, None)
     if any(_base_name(base) in _VARIADIC_BASES for base in _all_base_names(lineage)):
@@ -450,6 +469,18 @@ def _metaclass_call(lineage: list[griffe.Class]) -> griffe.Function | None:
     return None
 
 
+def _factory_defaults(lineage: list[griffe.Class], parameters: list[ApiParameter]) -> list[ApiParameter]:
+    """A synthesized dataclass ``__init__``: griffe writes ``field(default_factory=list)`` as
+    ``list()``; the generated signature shows ``<factory>``."""
+    for parameter in parameters:
+        for klass in lineage:
+            member = klass.members.get(parameter.name)
+            if isinstance(member, griffe.Attribute) and "default_factory" in str(member.value):
+                parameter.default = "<factory>"
+                break
+    return parameters
+
+
 def _suppressed_dataclass_init(klass: griffe.Class, init: griffe.Function) -> bool:
     """griffe synthesizes a dataclass's ``__init__`` even under ``@dataclass(init=False)``."""
     return not init.lineno and any(
@@ -471,26 +502,128 @@ def _pydantic_model_fields(lineage: list[griffe.Class]) -> list[ApiParameter] | 
     own = lineage[:model_index]
     if any("__init__" in klass.members for klass in own):
         return None
-    fields: dict[str, ApiParameter] = {}
+    fields: dict[str, tuple[str | None, ApiParameter]] = {}  # a redefined field keeps its place
     extra_allowed = False
-    for klass in reversed(own):
+    alias_generator: str | None = None
+    for klass in reversed(own):  # configs merge from the base down, as pydantic merges them
         for name, member in klass.members.items():
             if not isinstance(member, griffe.Attribute):
                 continue
             if name == "model_config":
-                extra_allowed = "extra" in str(member.value) and "allow" in str(member.value)
+                config = str(member.value).replace(" ", "")
+                if "defer_build" in config and "defer_build=False" not in config:
+                    return None  # generated only once the model is built; until then (**data)
+                if "extra=" in config or "'extra':" in config:
+                    extra_allowed = "allow" in config.split("extra", 1)[1][:12]
+                generator = re.search(r"alias_generator[=:]'?([\w.]+)", config)
+                if generator:
+                    alias_generator = generator.group(1).rsplit(".", 1)[-1]
                 continue
             if member.annotation is None or name.startswith("_") or "instance-attribute" not in member.labels:
                 continue  # griffe labels a ClassVar "class-attribute" only
             alias, default = _field_default(_text(member.value))
-            fields.pop(name, None)
-            fields[name] = ApiParameter(
-                name=alias or name, kind="keyword-only", annotation=_text(member.annotation), default=default
+            alias = alias or _annotated_alias(_text(member.annotation))
+            fields[name] = (
+                alias,
+                ApiParameter(name=name, kind="keyword-only", annotation=_text(member.annotation), default=default),
             )
-    parameters = list(fields.values())
+    parameters = []
+    for name, (alias, parameter) in fields.items():
+        parameter.name = alias or _generated_alias(name, alias_generator)
+        parameters.append(parameter)
     if extra_allowed:
         parameters.append(ApiParameter(name="extra_data", kind="var-keyword", annotation="Any"))
     return parameters
+
+
+def _annotated_alias(annotation: str | None) -> str | None:
+    """``Annotated[int, Field(alias="x")]``: the alias inside the annotation."""
+    match = re.search(r"Field\([^)]*\balias=['\"]([^'\"]+)['\"]", annotation or "")
+    return match.group(1) if match else None
+
+
+def _generated_alias(name: str, generator: str | None) -> str:
+    """What pydantic's own alias generators make of a field name (others leave it as is)."""
+    if generator in ("to_camel", "to_lower_camel"):
+        head, *rest = name.split("_")
+        return head + "".join(part[:1].upper() + part[1:] for part in rest)
+    if generator == "to_pascal":
+        return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+    return name
+
+
+_ATTRS_DECORATORS = frozenset({"define", "frozen", "mutable", "s", "attrs", "dataclass"})
+_ATTRS_FIELD_CALL = re.compile(r"^(?:\w+\.)*(?:field|ib|attrib)\((.*)\)$", re.DOTALL)
+
+
+def _attrs_decorator(klass: griffe.Class) -> str | None:
+    """The text of an attrs class decorator (``@define``, ``@frozen``, ``@attr.s(...)``), or of a
+    project's own dataclass wrapper (``@dataclass_with_extra``; griffe handles the standard
+    ``@dataclass`` itself), if any."""
+    for decorator in klass.decorators:
+        text = str(decorator.value)
+        head = text.split("(", 1)[0]
+        last = head.rsplit(".", 1)[-1]
+        if "dataclass" in last and last != "dataclass":
+            return "dataclass-wrapper:" + text.replace(" ", "")
+        path = getattr(decorator.value, "canonical_path", None) or getattr(
+            getattr(decorator.value, "function", None), "canonical_path", None
+        )
+        # attrs itself, or a project's thin wrapper module around it (referencing._attrs.frozen)
+        if head.rsplit(".", 1)[-1] in _ATTRS_DECORATORS and "attr" in str(path or head):
+            return text.replace(" ", "")
+    return None
+
+
+def _attrs_fields(lineage: list[griffe.Class]) -> list[ApiParameter] | None:
+    """An attrs class's generated ``__init__``: its fields in order (bases first), a leading
+    underscore dropped from the name, ``kw_only`` honoured. None for other classes, or when the
+    class writes its own ``__init__`` or asks for none."""
+    decorator = _attrs_decorator(lineage[0])
+    if decorator is None or "init=False" in decorator or "__init__" in lineage[0].members:
+        return None
+    class_kw_only = "kw_only=True" in decorator
+    fields: dict[str, ApiParameter] = {}
+    for klass in reversed([k for k in lineage if _attrs_decorator(k) is not None]):
+        for name, member in klass.members.items():
+            if not isinstance(member, griffe.Attribute) or "instance-attribute" not in member.labels:
+                continue
+            value = _text(member.value)
+            call = _ATTRS_FIELD_CALL.match(value.strip()) if value else None
+            if member.annotation is None and call is None:
+                continue
+            keywords = _call_keywords(call.group(1)) if call else {}
+            if keywords.get("init") == "False":
+                continue
+            default = value if call is None else keywords.get("default")
+            if call is not None and default is None and "factory" in keywords:
+                default = "NOTHING"
+            if default is None and "default_factory" in keywords:
+                default = "<factory>"
+            plain = decorator.startswith("dataclass-wrapper:")  # dataclasses keep the name as written
+            alias = keywords.get("alias", "").strip("'\"") or (name if plain else name.lstrip("_"))
+            kw_only = class_kw_only or keywords.get("kw_only") == "True"
+            fields.pop(name, None)
+            fields[name] = ApiParameter(
+                name=alias,
+                kind="keyword-only" if kw_only else "positional-or-keyword",
+                annotation=_text(member.annotation),
+                default=default,
+            )
+    return list(fields.values())
+
+
+def _call_keywords(arguments: str) -> dict[str, str]:
+    try:
+        call = ast.parse(f"f({arguments})", mode="eval").body
+    except SyntaxError:
+        return {}
+    if not isinstance(call, ast.Call):
+        return {}
+    keywords = {k.arg: ast.unparse(k.value) for k in call.keywords if k.arg}
+    if call.args and "default" not in keywords:
+        keywords["default"] = ast.unparse(call.args[0])
+    return keywords
 
 
 def _field_default(value: str | None) -> tuple[str | None, str | None]:
