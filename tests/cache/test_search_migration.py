@@ -125,15 +125,18 @@ async def test_a_version_1_sqlite_cache_opens_keeps_its_entries_and_is_indexed(t
 
 
 async def test_sqlite_stores_opening_an_old_cache_together_index_it_once(tmp_path: Path) -> None:
-    path = tmp_path / "cache.db"
-    write_sqlite_v1(path)
-    stores = [SQLiteStore(path) for _ in range(3)]
-    await asyncio.gather(*(store.open() for store in stores))
-    await asyncio.gather(*(store.close() for store in stores))
-    reopened = SQLiteStore(path)
-    await reopened.open()
-    await reopened.close()
-    assert len(sqlite_rows(path)) == 5
+    # Lock contention while several stores switch the file to WAL and migrate it used to fail
+    # an open now and then ("database is locked"): repeated so that a regression shows.
+    for round_ in range(10):
+        path = tmp_path / f"cache-{round_}.db"
+        write_sqlite_v1(path)
+        stores = [SQLiteStore(path) for _ in range(4)]
+        await asyncio.gather(*(store.open() for store in stores))
+        await asyncio.gather(*(store.close() for store in stores))
+        reopened = SQLiteStore(path)
+        await reopened.open()
+        await reopened.close()
+        assert len(sqlite_rows(path)) == 5
 
 
 async def test_without_fts5_the_sqlite_cache_works_and_search_says_why_it_cannot(

@@ -26,6 +26,7 @@ import contextlib
 import functools
 import itertools
 import json
+import random
 import sqlite3
 import threading
 import time
@@ -60,6 +61,9 @@ from autodocs.errors import CacheError
 from autodocs.index.models import ReleaseList
 
 __all__ = ["SQLiteStore"]
+
+#: Opening retries lock contention (other processes opening or migrating the same file).
+_OPEN_ATTEMPTS = 10
 
 log = structlog.get_logger(__name__)
 
@@ -215,13 +219,24 @@ class SQLiteStore(DocumentCounter):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CacheError(f"Cannot create the cache folder {self.path.parent}: {exc.strerror}.") from None
-        try:
-            self._check(self._db())
-        except sqlite3.DatabaseError as exc:
-            if not _is_corruption(exc):
-                raise CacheError(f"Cannot open the cache {self.path}: {exc}.") from None
-            self._move_aside(self._generation, str(exc))
-            self._check(self._db())
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                self._check(self._db())
+                return
+            except sqlite3.DatabaseError as exc:
+                # Several processes opening one file at once: switching it to WAL or upgrading a
+                # read lock can fail with "locked" at once, without the busy handler. Try again.
+                if isinstance(exc, sqlite3.OperationalError) and _is_lock_contention(exc):
+                    if attempt == _OPEN_ATTEMPTS - 1:
+                        raise CacheError(f"Cannot open the cache {self.path}: {exc}.") from None
+                    self._close_local()
+                    time.sleep(min(0.05 * 2**attempt, 1.0) * random.uniform(0.5, 1.5))
+                    continue
+                if not _is_corruption(exc):
+                    raise CacheError(f"Cannot open the cache {self.path}: {exc}.") from None
+                self._move_aside(self._generation, str(exc))
+                self._check(self._db())
+                return
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
@@ -646,6 +661,11 @@ def _file_size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def _is_lock_contention(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
