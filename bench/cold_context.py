@@ -35,7 +35,7 @@ from autodocs.service import AutoDocsService
 LATENCY_MS = 50
 PACKAGES = 100
 MAX_CONCURRENT = 10
-ROUNDS = 3
+ROUNDS = 5
 
 
 def package_names() -> list[str]:
@@ -112,6 +112,9 @@ async def main() -> int:
     print(f"  packages documented     {complete}/{PACKAGES}")
     ratio = ours_median / bare_median
     print(f"  ratio AutoDocs / bare   {ratio:7.2f}x   (goal <= 1.20x)")
+    # On a shared machine the same round's CPU time varies up to 2x; the fastest rounds show
+    # what the code costs when it gets the CPU (both sides measured the same way).
+    print(f"  ratio of fastest rounds {min(ours) / min(bare):7.2f}x")
     return 0 if complete == PACKAGES else 1
 
 
