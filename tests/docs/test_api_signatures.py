@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import pytest
 
 from autodocs.docs.api import LoadedPackage, describe, load_package
@@ -181,3 +182,10 @@ def test_docstring_summaries_match_the_imported_objects(package: str) -> None:
         assert root.docstring.summary == doc.strip().splitlines()[0].strip(), path
         checked += 1
     assert checked >= 10
+
+
+def test_pydantic_base_model_itself_shows_its_own_init() -> None:
+    loaded = _load("pydantic")
+    root, _ = describe(loaded, "pydantic.BaseModel")
+    assert _compare(root, "pydantic.BaseModel", pydantic.BaseModel) is None
+    assert root.signature == "BaseModel(**data: Any)"

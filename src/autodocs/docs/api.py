@@ -497,7 +497,7 @@ def _pydantic_model_fields(lineage: list[griffe.Class]) -> list[ApiParameter] | 
     ``__signature__``: keyword-only fields (alias names), then ``**extra_data`` when extra is
     allowed. None when the class is not a pydantic model or defines its own ``__init__``."""
     model_index = next((i for i, k in enumerate(lineage) if k.path == _PYDANTIC_MODEL), None)
-    if model_index is None:
+    if not model_index:  # not a model, or BaseModel itself (its own __init__ applies)
         return None
     own = lineage[:model_index]
     if any("__init__" in klass.members for klass in own):
