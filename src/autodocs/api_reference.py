@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from autodocs.cache.base import SearchEntry
@@ -36,6 +36,7 @@ from autodocs.docs.tokens import count_tokens
 from autodocs.errors import AutoDocsError, CacheError, CodeUnavailable, InvalidArgument
 from autodocs.index.names import normalize_package_name
 from autodocs.memo import LruMap
+from autodocs.resolve import parse_constraint
 from autodocs.sources.archives import fetch_release_code, release_code_dir
 from autodocs.sources.environment import InstalledDistribution, PythonEnvironment, find_environment, open_environment
 
@@ -137,11 +138,11 @@ class ApiReferences:
                 if dependency.name == name:
                     pin = pin or dependency.pinned_version
                     declared = declared or dependency.specifier or None
-        specifiers = _specifiers(version_constraint)
+        specifiers = parse_constraint(version_constraint)
         environment = await asyncio.to_thread(self._environment, project)
         installed = await asyncio.to_thread(environment.distribution, name) if environment else None
         if installed is not None:
-            if specifiers is None or _satisfies(specifiers, installed.version):
+            if not specifiers or _satisfies(specifiers, installed.version):
                 if pin is not None and pin != installed.version:
                     warnings.append(
                         f"The environment has {name} {installed.version} but the lock file pins {pin}; "
@@ -310,20 +311,6 @@ class ApiReferences:
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def _specifiers(constraint: str | None) -> SpecifierSet | None:
-    if constraint is None or not constraint.strip():
-        return None
-    text = constraint.strip()
-    if text[0].isdigit():
-        text = f"=={text}"
-    try:
-        return SpecifierSet(text)
-    except InvalidSpecifier:
-        from autodocs.errors import InvalidVersionSpec
-
-        raise InvalidVersionSpec(f"{constraint[:100]!r} is not a valid PEP 440 version specifier.") from None
 
 
 def _satisfies(specifiers: SpecifierSet, version: str) -> bool:

@@ -250,9 +250,6 @@ class AutoDocsService:
             resolved = await self._resolve(name, constraint)
         return resolved.document.version
 
-    def check_allowed(self, project_path: str) -> None:
-        self._check_allowed(project_path)
-
     def budget(self, max_tokens: int | None) -> int:
         return self._budget(max_tokens)
 

@@ -38,6 +38,9 @@ __all__ = ["LoadedPackage", "describe", "load_package", "member_order"]
 # griffe logs every unresolvable import at debug/warning level; our logs say what matters.
 logging.getLogger("griffe").setLevel(logging.ERROR)
 
+#: What asking griffe for a member, an alias's target or an MRO can raise on partial trees.
+_RESOLUTION_ERRORS = (ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError)
+_LOOKUP_ERRORS = (KeyError, *_RESOLUTION_ERRORS)
 _MAX_VALUE_CHARS = 200
 _MAX_TEXT_CHARS = 4000
 _PARAMETER_KINDS: dict[str, ParameterKind] = {
@@ -58,7 +61,6 @@ class LoadedPackage:
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     external_failed: set[str] = field(default_factory=set)
-    load_seconds: float = 0.0
 
     @property
     def partial(self) -> bool:
@@ -112,7 +114,6 @@ def _reexport_sources(module: griffe.Module) -> set[str]:
 
 def load_package(search_paths: list[Path], top_names: tuple[str, ...], *, focus: str, deadline: float) -> LoadedPackage:
     """Load ``top_names`` from ``search_paths`` statically; blocking (run it in a thread)."""
-    started = time.monotonic()
     loader = _BoundedLoader(
         deadline=deadline,
         focus=focus,
@@ -152,7 +153,6 @@ def load_package(search_paths: list[Path], top_names: tuple[str, ...], *, focus:
     except Exception:  # alias resolution is best effort; unresolved ones show as aliases
         loaded.failed.append("alias resolution stopped early")
     loaded.skipped = loader.skipped
-    loaded.load_seconds = time.monotonic() - started
     return loaded
 
 
@@ -169,14 +169,14 @@ def describe(loaded: LoadedPackage, object_path: str) -> tuple[ApiObject, list[t
         raise _not_found(loaded, object_path)
     obj = _unshadowed(obj)
     target = _target(obj)
-    root = _describe_one(obj, object_path, full=True, loaded=loaded)
+    root = _describe_one(obj, object_path, loaded=loaded)
     if target is None:
         return root, []
     members: list[tuple[ApiObject, tuple[int, ...]]] = []
     for name, member in _listed_members(target):
         member = _unshadowed(member)
         path = f"{object_path}.{name}"
-        described = _describe_one(member, path, full=True, loaded=loaded)
+        described = _describe_one(member, path, loaded=loaded)
         members.append((described, member_order(name, described)))
     members.sort(key=lambda item: item[1])
     root.members = [m.path.rsplit(".", 1)[-1] for m, _ in members]
@@ -196,7 +196,7 @@ def _not_found(loaded: LoadedPackage, object_path: str) -> ObjectNotFound:
     candidates: list[str] = []
     try:
         parent = _target(loaded.get(parent_path)) if parent_path else None
-    except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+    except _LOOKUP_ERRORS:
         parent = None
     if parent is not None:
         names = [n for n in parent.members if last.startswith("_") or not n.startswith("_")]
@@ -238,7 +238,7 @@ def _unshadowed(obj: griffe.Object | griffe.Alias) -> griffe.Object | griffe.Ali
 def _lookup(loaded: LoadedPackage, path: str) -> griffe.Object | griffe.Alias | None:
     try:
         return loaded.get(path)
-    except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+    except _LOOKUP_ERRORS:
         pass
     parent_path, _, name = path.rpartition(".")
     if not parent_path:
@@ -317,9 +317,7 @@ def _documented_or_callable(member: griffe.Object | griffe.Alias) -> bool:
     return target is not None and (target.is_function or bool(target.docstring))
 
 
-def _describe_one(
-    obj: griffe.Object | griffe.Alias, path: str, *, full: bool, loaded: LoadedPackage | None = None
-) -> ApiObject:
+def _describe_one(obj: griffe.Object | griffe.Alias, path: str, *, loaded: LoadedPackage | None = None) -> ApiObject:
     target = _target(obj)
     if target is None:
         assert isinstance(obj, griffe.Alias)
@@ -362,7 +360,7 @@ def _describe_one(
         described.annotation = _text(getattr(attribute, "annotation", None))
         described.value = _short(_text(getattr(attribute, "value", None)))
     described.kind = kind
-    described.docstring = _docstring(target, described.parameters, full=full)
+    described.docstring = _docstring(target, described.parameters)
     return described
 
 
@@ -383,7 +381,7 @@ def _assigned_callable(attribute: griffe.Attribute) -> griffe.Function | griffe.
     for candidate in candidates:
         try:
             found = _target(collection.get_member(candidate))
-        except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+        except _LOOKUP_ERRORS:
             continue
         if isinstance(found, (griffe.Function, griffe.Class)):
             return found
@@ -398,7 +396,7 @@ def _class_parameters(cls: griffe.Class, loaded: LoadedPackage | None = None) ->
         return _variadic()
     try:
         lineage = [cls, *cls.mro()]
-    except (ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+    except _RESOLUTION_ERRORS:
         lineage = [cls]
     call = _metaclass_call(lineage)
     if call is not None:  # inspect.signature looks at a metaclass's own __call__ first
@@ -452,13 +450,13 @@ def _metaclass_call(lineage: list[griffe.Class]) -> griffe.Function | None:
             continue
         try:
             meta = _target(klass.modules_collection.get_member(path))
-        except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+        except _LOOKUP_ERRORS:
             return None
         if not isinstance(meta, griffe.Class):
             return None
         try:
             meta_lineage = [meta, *meta.mro()]
-        except (ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+        except _RESOLUTION_ERRORS:
             meta_lineage = [meta]
         for candidate in meta_lineage:
             call = candidate.members.get("__call__")
@@ -749,15 +747,13 @@ def _signature(name: str, parameters: list[ApiParameter], returns: str | None) -
     return f"{signature} -> {returns}" if returns else signature
 
 
-def _docstring(obj: griffe.Object, parameters: list[ApiParameter], *, full: bool) -> ApiDocstring | None:
+def _docstring(obj: griffe.Object, parameters: list[ApiParameter]) -> ApiDocstring | None:
     docstring = obj.docstring or _inherited_docstring(obj)
     if docstring is None or not docstring.value.strip():
         return None
     text = _without_leading_admonitions(docstring.value.strip())
     summary, _, rest = text.partition("\n")
     result = ApiDocstring(summary=summary.strip() or None)
-    if not full:
-        return result
     try:
         sections = docstring.parse("auto")
     except Exception:  # a docstring griffe cannot parse is shown as plain text
@@ -807,7 +803,7 @@ def _inherited_docstring(obj: griffe.Object) -> griffe.Docstring | None:
         return None
     try:
         bases = owner.mro()
-    except (ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+    except _RESOLUTION_ERRORS:
         return None
     for base in bases:
         member = base.members.get(obj.name)

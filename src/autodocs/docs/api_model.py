@@ -84,7 +84,6 @@ class ApiReference(BaseModel):
         default=False, description="True when members were shortened to signature and summary to fit."
     )
     served_from: Literal["cache", "built"] = "built"
-    cache_status: str | None = None
 
     def compact(self) -> dict[str, Any]:
         compacted: dict[str, Any] = _drop_empty(self.model_dump(mode="json"))

@@ -58,15 +58,9 @@ def make_page(document: PackageDocument, request: PageRequest) -> DocsPage:
 def _compact_header_page(document: PackageDocument, request: PageRequest) -> DocsPage:
     """A small budget and a long header (a package with a hundred optional requirements): the
     header shrinks so the budget still holds the page, and says what it left out."""
-    every_section = frozenset(range(len(document.sections)))
-    probe = encode_cursor(Cursor(document.name, document.version, None, (), every_section, (0, 0)))
-    empty = Page(sections=[], omitted=[], missing=[], next_cursor=None, tokens=99_999)
     header = 0
     for level in (1, 2):  # 1: runtime requirements and a few URLs; 2: neither
-        probe_page = _to_docs_page(document, request, empty, compact_header=level)
-        probe_page.next_cursor, probe_page.truncated, probe_page.latest_version = probe, True, document.version
-        probe_page.omitted_count = len(document.sections)
-        header = count_tokens(reply_json(probe_page))
+        header = _empty_reply_tokens(document, request, compact_header=level)
         if header <= request.budget * _HEADER_SHARE:
             break
     return _to_docs_page(document, request, _fit(document, request, header=header), compact_header=level)
@@ -74,20 +68,25 @@ def _compact_header_page(document: PackageDocument, request: PageRequest) -> Doc
 
 def measure_reply_overhead(document: PackageDocument) -> None:
     """Count, once per version, what a first and a later page cost before any section is added."""
-    every_section = frozenset(range(len(document.sections)))
-    probe = encode_cursor(Cursor(document.name, document.version, None, (), every_section, (0, 0)))
-    empty = Page(sections=[], omitted=[], missing=[], next_cursor=None, tokens=99_999)
     for continuation in (False, True):
         start = Cursor(document.name, document.version, None, ()) if continuation else None
         request = PageRequest(budget=1_000_000, constraint=f"=={document.version}", start=start)
-        page = _to_docs_page(document, request, empty)
-        page.next_cursor, page.truncated, page.latest_version = probe, True, document.version
-        page.omitted_count = len(document.sections)
-        tokens = count_tokens(reply_json(page))
+        tokens = _empty_reply_tokens(document, request)
         if continuation:
             document.continuation_tokens = tokens
         else:
             document.header_tokens = tokens
+
+
+def _empty_reply_tokens(document: PackageDocument, request: PageRequest, *, compact_header: int = 0) -> int:
+    """What a reply to ``request`` costs before any section: every list at its longest."""
+    every_section = frozenset(range(len(document.sections)))
+    probe = encode_cursor(Cursor(document.name, document.version, None, (), every_section, (0, 0)))
+    empty = Page(sections=[], omitted=[], missing=[], next_cursor=None, tokens=99_999)
+    page = _to_docs_page(document, request, empty, compact_header=compact_header)
+    page.next_cursor, page.truncated, page.latest_version = probe, True, document.version
+    page.omitted_count = len(document.sections)
+    return count_tokens(reply_json(page))
 
 
 def _fit(document: PackageDocument, request: PageRequest, *, header: int | None = None) -> Page:

@@ -204,6 +204,12 @@ class JsonFetcher:
                 return result
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
+    def _silence_limit(self, retries_before: int, left: float) -> float:
+        """How long an attempt may hear nothing: the observed limit, doubled per retry, within
+        ``ATTEMPT_TIMEOUT`` and the call's deadline."""
+        limit = min(self.latency.attempt_timeout() * 2.0**retries_before, self._settings.attempt_timeout)
+        return max(0.05, min(limit, left))
+
     async def _hedged(self, url: str, shown: str, retries_before: int) -> dict[str, Any]:
         """One attempt; if it is silent past the hedge delay, race a second request against it.
 
@@ -211,8 +217,7 @@ class JsonFetcher:
         is slow but healthy — slower than anything seen so far — still gets to answer.
         """
         left = remaining(self._settings.request_timeout)
-        limit = min(self.latency.attempt_timeout() * 2**retries_before, self._settings.attempt_timeout)
-        silence_limit = max(0.05, min(limit, left))
+        silence_limit = self._silence_limit(retries_before, left)
         hedge_after = self.latency.hedge_delay()
         on_the_wire = asyncio.Event()
         first = asyncio.ensure_future(self._send(url, shown, silence_limit, on_the_wire))
@@ -312,8 +317,7 @@ class JsonFetcher:
 
     async def _download_once(self, url: str, shown: str, destination: Path, max_bytes: int, retries_before: int) -> int:
         left = remaining(self._settings.request_timeout)
-        limit = min(self.latency.attempt_timeout() * 2**retries_before, self._settings.attempt_timeout)
-        silence_limit = max(0.05, min(limit, left))
+        silence_limit = self._silence_limit(retries_before, left)
         try:
             async with self._semaphore:
                 self.requests_sent += 1
