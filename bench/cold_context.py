@@ -50,6 +50,7 @@ def forget_process_memos() -> None:
     """Each round must be as cold as a new process: drop the process-wide parse memos."""
     resolve_module._parse.cache_clear()
     build_module._parse_requirement.cache_clear()
+    build_module._parse_marker.cache_clear()
 
 
 async def run_autodocs(index_url: str, project: Path) -> tuple[float, float, int]:

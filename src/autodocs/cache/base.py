@@ -4,6 +4,9 @@ Contract, whatever the backend:
 * Documents are keyed by (normalized name, exact version) and immutable: a put of an
   existing key replaces it whole (same content), never tears it.
 * Release lists are keyed by name and carry ``fetched_at``; freshness is the caller's call.
+* :meth:`Store.cached_state` answers for many names in one round trip what is cached of
+  each (its release list, the versions with a document): the cold path asks it once for a
+  whole batch of packages instead of reading, and missing, twice per package.
 * Every write is atomic. A backend that finds its storage unreadable recovers (moves it
   aside and starts empty) rather than failing every call.
 * Methods raise :class:`~autodocs.errors.CacheError` (retryable) for transient trouble;
@@ -21,6 +24,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import structlog
@@ -37,6 +42,7 @@ __all__ = [
     "TOUCH_INTERVAL_S",
     "CacheEntry",
     "CacheStats",
+    "CachedState",
     "DatabaseBusy",
     "DocumentCounter",
     "EntryPage",
@@ -58,6 +64,30 @@ MAX_PAGE_SIZE = 1000
 MAX_SEARCH_LIMIT = 50
 #: Sort key of a release list inside its package: before every document (versions are non-empty).
 RELEASE_LIST_SORT_KEY = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedState:
+    """What the cache holds of one package: its release list and the versions with a document."""
+
+    release_list: ReleaseList | None = None
+    versions: frozenset[str] = frozenset()
+
+
+#: Names per statement of :meth:`Store.cached_state` (SQLite allows 32766 parameters, but a
+#: long ``IN`` list gains nothing).
+CACHED_STATE_CHUNK = 500
+
+
+def decode_release_list(body: str | None, name: str) -> ReleaseList | None:
+    """A stored release list; None (with a warning) when the body no longer parses."""
+    if body is None:
+        return None
+    try:
+        return ReleaseList.from_json(json.loads(body))
+    except (ValueError, KeyError, TypeError, IndexError):
+        structlog.get_logger(__name__).warning("cache.unreadable_entry", name=name, kind="release_list")
+        return None
 
 
 class DocumentCounter:
@@ -82,6 +112,10 @@ class DocumentCounter:
             return None
         self.hits += 1
         return document
+
+    def record_miss(self) -> None:
+        """A document the caller knew was absent (from :meth:`Store.cached_state`) without reading it."""
+        self.misses += 1
 
 
 class CacheStats(BaseModel):
@@ -146,6 +180,12 @@ class Store(Protocol):
     async def put_document(self, document: PackageDocument) -> None: ...
 
     async def get_release_list(self, name: str) -> ReleaseList | None: ...
+
+    async def cached_state(self, names: Sequence[str]) -> dict[str, CachedState]:
+        """For each name with anything cached: its release list and the versions with a document."""
+        ...
+
+    def record_miss(self) -> None: ...
 
     async def put_release_list(self, releases: ReleaseList) -> None: ...
 

@@ -34,7 +34,7 @@ import itertools
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,9 @@ from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 from autodocs.cache.base import (
+    CACHED_STATE_CHUNK,
     TOUCH_INTERVAL_S,
+    CachedState,
     CacheStats,
     DatabaseBusy,
     DocumentCounter,
@@ -55,6 +57,7 @@ from autodocs.cache.base import (
     SearchEntry,
     SearchHit,
     decode_cursor,
+    decode_release_list,
     page_of,
     page_size,
 )
@@ -270,13 +273,25 @@ class PostgresStore(DocumentCounter):
         async with self.connection() as db:
             cursor = await db.execute("SELECT body::text FROM release_lists WHERE name = %s", (name,))
             row = await cursor.fetchone()
-        if row is None:
-            return None
-        try:
-            return ReleaseList.from_json(json.loads(row[0]))
-        except (ValueError, KeyError, TypeError, IndexError):
-            log.warning("cache.unreadable_entry", name=name, kind="release_list")
-            return None
+        return decode_release_list(None if row is None else row[0], name)
+
+    async def cached_state(self, names: Sequence[str]) -> dict[str, CachedState]:
+        unique = list(dict.fromkeys(names))
+        bodies: dict[str, str] = {}
+        versions: dict[str, set[str]] = {}
+        async with self.connection() as db:
+            for start in range(0, len(unique), CACHED_STATE_CHUNK):
+                chunk = unique[start : start + CACHED_STATE_CHUNK]
+                cursor = await db.execute("SELECT name, body::text FROM release_lists WHERE name = ANY(%s)", (chunk,))
+                for name, body in await cursor.fetchall():
+                    bodies[str(name)] = str(body)
+                cursor = await db.execute("SELECT name, version FROM documents WHERE name = ANY(%s)", (chunk,))
+                for name, version in await cursor.fetchall():
+                    versions.setdefault(str(name), set()).add(str(version))
+        return {
+            name: CachedState(decode_release_list(bodies.get(name), name), frozenset(versions.get(name, ())))
+            for name in bodies.keys() | versions.keys()
+        }
 
     async def put_release_list(self, releases: ReleaseList) -> None:
         body = json.dumps(releases.to_json(), separators=(",", ":"))

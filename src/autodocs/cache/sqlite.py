@@ -30,7 +30,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -38,13 +38,16 @@ from typing import TypeVar
 import structlog
 
 from autodocs.cache.base import (
+    CACHED_STATE_CHUNK,
     TOUCH_INTERVAL_S,
+    CachedState,
     CacheStats,
     DocumentCounter,
     EntryPage,
     SearchEntry,
     SearchHit,
     decode_cursor,
+    decode_release_list,
     page_of,
     page_size,
 )
@@ -377,14 +380,30 @@ class SQLiteStore(DocumentCounter):
             row = db.execute("SELECT body FROM release_lists WHERE name = ?", (name,)).fetchone()
             return None if row is None else str(row[0])
 
-        body = await self._read(lambda: self._guarded(read, None))
-        if body is None:
-            return None
-        try:
-            return ReleaseList.from_json(json.loads(body))
-        except (ValueError, KeyError, TypeError, IndexError):
-            log.warning("cache.unreadable_entry", name=name, kind="release_list")
-            return None
+        return decode_release_list(await self._read(lambda: self._guarded(read, None)), name)
+
+    async def cached_state(self, names: Sequence[str]) -> dict[str, CachedState]:
+        def read(db: sqlite3.Connection) -> tuple[dict[str, str], dict[str, set[str]]]:
+            bodies: dict[str, str] = {}
+            versions: dict[str, set[str]] = {}
+            unique = list(dict.fromkeys(names))
+            for start in range(0, len(unique), CACHED_STATE_CHUNK):
+                chunk = unique[start : start + CACHED_STATE_CHUNK]
+                marks = ",".join("?" * len(chunk))  # only placeholders enter the statement's text
+                lists = f"SELECT name, body FROM release_lists WHERE name IN ({marks})"  # noqa: S608
+                for name, body in db.execute(lists, chunk):
+                    bodies[str(name)] = str(body)
+                documents = f"SELECT name, version FROM documents WHERE name IN ({marks})"  # noqa: S608
+                for name, version in db.execute(documents, chunk):
+                    versions.setdefault(str(name), set()).add(str(version))
+            return bodies, versions
+
+        nothing: tuple[dict[str, str], dict[str, set[str]]] = ({}, {})
+        bodies, versions = await self._read(lambda: self._guarded(read, nothing))
+        return {
+            name: CachedState(decode_release_list(bodies.get(name), name), frozenset(versions.get(name, ())))
+            for name in bodies.keys() | versions.keys()
+        }
 
     async def put_release_list(self, releases: ReleaseList) -> None:
         body = json.dumps(releases.to_json(), separators=(",", ":"))

@@ -6,6 +6,7 @@ import functools
 import re
 from typing import Any
 
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -102,19 +103,29 @@ def _requirements(raw: Any) -> list[RequirementInfo]:
             continue
         parsed = _parse_requirement(item)
         if parsed is not None:
-            found.append(parsed.model_copy())
+            found.append(parsed)  # frozen: shared by every document that lists the same string
     return found
 
 
 @functools.lru_cache(maxsize=16384)
 def _parse_requirement(item: str) -> RequirementInfo | None:
     """PEP 508 parsing is the dearest step of building a document, and the same requirement
-    strings recur across packages and versions ("typing-extensions>=4.6"): memoized (callers copy)."""
+    strings recur across packages and versions ("typing-extensions>=4.6"): memoized.
+
+    The marker is parsed apart from the rest, and memoized on its own: a few markers
+    (``extra == "dev"``) recur across most requirements. Without a URL (``name @ url``) the
+    first ``;`` is where PEP 508 puts the marker, so the two parts parse exactly as the whole.
+    """
+    head, separator, marker_text = item.partition(";")
     try:
-        requirement = Requirement(item)
-    except InvalidRequirement:
+        if "@" in head or not separator:
+            requirement = Requirement(item)
+            marker = str(requirement.marker) if requirement.marker is not None else None
+        else:
+            requirement = Requirement(head)
+            marker = _parse_marker(marker_text)
+    except (InvalidRequirement, InvalidMarker):
         return None
-    marker = str(requirement.marker) if requirement.marker is not None else None
     return RequirementInfo(
         name=canonicalize_name(requirement.name),
         specifier=str(requirement.specifier),
@@ -122,6 +133,12 @@ def _parse_requirement(item: str) -> RequirementInfo | None:
         marker=marker,
         extra=_extra_of(marker),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_marker(text: str) -> str:
+    """The marker in its normal form; :class:`InvalidMarker` when it is not one."""
+    return str(Marker(text))
 
 
 def _extra_of(marker: str | None) -> str | None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 __all__ = [
     "DocSection",
@@ -20,6 +21,8 @@ __all__ = [
 
 
 class RequirementInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)  # parsed once per string and shared (see docs.build)
+
     name: str
     specifier: str = ""
     extras: list[str] = Field(default_factory=list)
@@ -60,6 +63,15 @@ class PackageDocument(BaseModel):
     sections: list[DocSection] = Field(default_factory=list)
     header_tokens: int = Field(default=0, description="Tokens of a first page without sections.")
     continuation_tokens: int = Field(default=0, description="Tokens of a later page without sections.")
+
+    _default_order: tuple[int, ...] | None = PrivateAttr(default=None)
+
+    def default_order(self, compute: Callable[[], list[int]]) -> tuple[int, ...]:
+        """The order pages take sections in without a query or named sections: ``compute``d
+        once per document, since every page of a document (and every probe) needs it."""
+        if self._default_order is None:
+            self._default_order = tuple(compute())
+        return self._default_order
 
 
 class PageSection(BaseModel):

@@ -67,15 +67,18 @@ def _compact_header_page(document: PackageDocument, request: PageRequest) -> Doc
 
 
 def measure_reply_overhead(document: PackageDocument) -> None:
-    """Count, once per version, what a first and a later page cost before any section is added."""
-    for continuation in (False, True):
-        start = Cursor(document.name, document.version, None, ()) if continuation else None
+    """Count, once per version, what a first page costs before any section is added (what a
+    later page costs is counted when one is first asked for: most documents never need it)."""
+    request = PageRequest(budget=1_000_000, constraint=f"=={document.version}")
+    document.header_tokens = _empty_reply_tokens(document, request)
+
+
+def _continuation_tokens(document: PackageDocument) -> int:
+    if not document.continuation_tokens:
+        start = Cursor(document.name, document.version, None, ())
         request = PageRequest(budget=1_000_000, constraint=f"=={document.version}", start=start)
-        tokens = _empty_reply_tokens(document, request)
-        if continuation:
-            document.continuation_tokens = tokens
-        else:
-            document.header_tokens = tokens
+        document.continuation_tokens = _empty_reply_tokens(document, request)
+    return document.continuation_tokens
 
 
 def _empty_reply_tokens(document: PackageDocument, request: PageRequest, *, compact_header: int = 0) -> int:
@@ -96,7 +99,7 @@ def _fit(document: PackageDocument, request: PageRequest, *, header: int | None 
     """
     budget = request.budget - 10 - request.budget // 100 - (25 if request.budget < 1000 else 0)
     if header is None:
-        header = document.continuation_tokens if request.start else document.header_tokens
+        header = _continuation_tokens(document) if request.start else document.header_tokens
     reserved = 0
     page = _paginate(document, request, budget, header)
     for _ in range(3):

@@ -1,13 +1,13 @@
 """What AutoDocs keeps of the index's JSON: release lists and per-version metadata.
 
-Plain frozen dataclasses, built with a few dict look-ups, because the cold path parses
-hundreds of these and pydantic validation of every release entry would be measurable.
+Plain frozen dataclasses and named tuples, built with a few dict look-ups, because the cold
+path parses hundreds of these and pydantic validation of every release entry would be measurable.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["DistFile", "Release", "ReleaseList", "VersionMetadata"]
 
@@ -34,8 +34,10 @@ INFO_KEYS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Release:
+class Release(NamedTuple):
+    """One release in a project's list. A named tuple, not a dataclass: big projects list
+    thousands of releases, and a tuple is built in a third of a frozen dataclass's time."""
+
     version: str
     yanked: bool = False
     yanked_reason: str | None = None
@@ -44,14 +46,7 @@ class Release:
     has_files: bool = True
 
     def to_json(self) -> list[Any]:
-        return [
-            self.version,
-            self.yanked,
-            self.yanked_reason,
-            self.requires_python,
-            self.upload_time,
-            self.has_files,
-        ]
+        return list(self)
 
     @classmethod
     def from_json(cls, row: list[Any]) -> Release:
