@@ -72,3 +72,81 @@ def test_exact_pin_detection() -> None:
 def test_parse_constraint_only_raises_invalid_version_spec(text: str) -> None:
     with contextlib.suppress(InvalidVersionSpec):
         parse_constraint(text)
+
+
+def reference_resolution(releases: ReleaseList, constraint: str | None) -> str | None:
+    """The rules read literally: parse every version, keep the allowed ones, take the newest
+    (the first listed among equal versions)."""
+    from packaging.version import InvalidVersion, Version
+
+    specifiers = parse_constraint(constraint)
+    pinned = exact_pin(specifiers) is not None
+    allow_pre = bool(specifiers.prereleases)
+    best: tuple[Version, str] | None = None
+    for release in releases.releases:
+        try:
+            parsed = Version(release.version)
+        except InvalidVersion:
+            continue
+        if not pinned and (release.yanked or not release.has_files):
+            continue
+        if not specifiers.contains(parsed, prereleases=allow_pre or pinned):
+            continue
+        if best is None or parsed > best[0]:
+            best = (parsed, release.version)
+    return None if best is None else best[1]
+
+
+def resolved_or_none(releases: ReleaseList, constraint: str | None) -> str | None:
+    try:
+        return resolve_version(releases, parse_constraint(constraint)).version
+    except VersionNotFound:
+        return None
+
+
+ODD_RELEASES = ReleaseList(
+    "odd",
+    "2.0",
+    (
+        Release("1.0.0"),
+        Release("v2.0"),  # normalizes to 2.0: a plain-number group must not hide it
+        Release("2"),
+        Release("2.0.0"),
+        Release("1!0.1"),  # an epoch outranks every version without one
+        Release("10.0rc1"),
+        Release("9.9.post1"),
+        Release("9.9"),
+        Release("0.10"),
+        Release("0.9.99"),
+        Release("2.1.dev3"),
+        Release("٣.0"),  # a non-ASCII digit is no plain number (and no version)
+    ),
+    0.0,
+)
+
+CONSTRAINTS = [None, "<1", "<2", ">=2", ">=2.0b1", "~=2.0", "==2.*", "!=9.9", "<10", "<9.9.post1", "==2.0", "<1!0"]
+
+
+@pytest.mark.parametrize("constraint", CONSTRAINTS)
+def test_resolution_matches_the_literal_rules_on_odd_version_lists(constraint: str | None) -> None:
+    assert resolved_or_none(ODD_RELEASES, constraint) == reference_resolution(ODD_RELEASES, constraint)
+
+
+def test_resolution_matches_the_literal_rules_on_every_recorded_project() -> None:
+    import json
+
+    from autodocs.index.client import _parse_releases
+    from tests.support.fake_index import DEFAULT_DATA_DIR
+
+    checked = 0
+    for path in sorted((DEFAULT_DATA_DIR / "projects").glob("*.json")):
+        data = json.loads(path.read_text())
+        releases = ReleaseList(path.stem, "", _parse_releases(data["releases"]), 0.0)
+        latest = str(data["info"]["version"])
+        for constraint in [*CONSTRAINTS, f"<{latest}", f"=={latest}", f"<={latest}"]:
+            assert resolved_or_none(releases, constraint) == reference_resolution(releases, constraint), (
+                path.stem,
+                constraint,
+            )
+            checked += 1
+    assert checked > 1000

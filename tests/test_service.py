@@ -261,6 +261,45 @@ async def test_context_fetches_runtime_dependencies_and_reports_failures(
     assert urllib3.version.startswith("2."), "urllib3<3 resolves to the newest 2.x"
 
 
+def write_requirements(folder: Path, names: list[str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "requirements.txt").write_text("\n".join(names) + "\n")
+    return folder
+
+
+async def test_a_cold_project_context_reads_the_cache_once_for_all_its_packages(
+    settings: Settings, fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    names = sorted(LATEST)[:12]
+    project = write_requirements(tmp_path / "project", names)
+    async with AutoDocsService.running(settings) as service:
+        result = await service.project_context(str(project))
+        assert sorted(page.name for page in result.succeeded) == names
+        assert service.cached_states.batches == 1, "every package's cache state comes from one read"
+        assert (await service.cache_stats()).misses == len(names), "a known absence still counts as a miss"
+        await service.project_context(str(project))
+        assert service.cached_states.batches == 1, "what this process holds in memory needs no read"
+    fake_index.reset()
+    async with AutoDocsService.running(settings) as service:
+        again = await service.project_context(str(project))
+        assert {page.source for page in again.succeeded} == {"cache"}
+        assert service.cached_states.batches == 1
+        assert (await service.cache_stats()).hits == len(names)
+    assert fake_index.request_count == 0, "fresh release lists and documents came from the store"
+
+
+async def test_a_cache_that_cannot_be_read_leaves_the_index_to_answer(
+    service: AutoDocsService, fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    await service.store.close()  # every read and write now fails with CacheError
+    project = write_requirements(tmp_path / "project", ["requests", "flask"])
+    result = await service.project_context(str(project))
+    assert {page.name: page.source for page in result.succeeded} == {"requests": "index", "flask": "index"}
+    assert not result.failed
+    page = await service.get_package_docs("httpx", "<0.28")
+    assert page.version == "0.27.2"
+
+
 async def test_context_without_dependencies(service: AutoDocsService) -> None:
     result = await service.get_docs_with_context("requests", include_dependencies=False)
     assert result.succeeded == [] and not result.partial and result.completion_rate == 1.0

@@ -60,28 +60,62 @@ def exact_pin(specifiers: SpecifierSet) -> str | None:
 
 
 def resolve_version(releases: ReleaseList, specifiers: SpecifierSet) -> ResolvedVersion:
-    """Choose the newest release allowed by ``specifiers``."""
+    """Choose the newest release allowed by ``specifiers`` (the first listed, among equals).
+
+    Parsing every version string is most of the cost (big projects list thousands), so the
+    releases are grouped by their first two numbers first, which needs no parsing: groups are
+    parsed from the highest down, and the search stops at a group that cannot hold anything
+    newer than the best found. Versions that do not start with plain numbers (epochs,
+    ``v1.0``, ``2rc1``) are always parsed.
+    """
     pinned = exact_pin(specifiers) is not None
     allow_pre = bool(specifiers.prereleases)
     unconstrained = len(specifiers) == 0  # the common case: skip SpecifierSet.contains per release
-    best: tuple[Version, Release] | None = None
-    for release in releases.releases:
-        parsed = _parse(release.version)
-        if parsed is None:
-            continue
+    groups: dict[tuple[int, int], list[tuple[int, Release]]] = {}
+    always: list[tuple[int, Release]] = []
+    for index, release in enumerate(releases.releases):
         if not pinned and (release.yanked or not release.has_files):
             continue
-        if unconstrained:
-            if parsed.is_prerelease and not allow_pre:
+        key = _leading_pair(release.version)
+        if key is None:
+            always.append((index, release))
+        else:
+            groups.setdefault(key, []).append((index, release))
+    best: tuple[Version, int, Release] | None = None
+
+    def consider(candidates: list[tuple[int, Release]]) -> None:
+        nonlocal best
+        for index, release in candidates:
+            parsed = _parse(release.version)
+            if parsed is None:
                 continue
-        elif not specifiers.contains(parsed, prereleases=allow_pre or pinned):
-            continue
-        if best is None or parsed > best[0]:
-            best = (parsed, release)
+            if unconstrained:
+                if parsed.is_prerelease and not allow_pre:
+                    continue
+            elif not specifiers.contains(parsed, prereleases=allow_pre or pinned):
+                continue
+            if best is None or parsed > best[0] or (parsed == best[0] and index < best[1]):
+                best = (parsed, index, release)
+
+    consider(always)
+    for key in sorted(groups, reverse=True):
+        if best is not None and (best[0].epoch > 0 or (*best[0].release, 0)[:2] > key):
+            break  # everything left is older than what was found
+        consider(groups[key])
     if best is None:
         raise _no_match(releases, specifiers)
-    release = best[1]
+    release = best[2]
     return ResolvedVersion(release.version, release.yanked, release.yanked_reason)
+
+
+def _leading_pair(version: str) -> tuple[int, int] | None:
+    """``(major, minor)`` of a version that starts with plain numbers ("2.31.0", "1"), else None."""
+    parts = version.split(".", 2)
+    major = parts[0]
+    minor = parts[1] if len(parts) > 1 else "0"
+    if major.isascii() and major.isdigit() and minor.isascii() and minor.isdigit():
+        return int(major), int(minor)
+    return None
 
 
 def nearest_versions(releases: ReleaseList, specifiers: SpecifierSet, count: int = 6) -> list[str]:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from autodocs.cache import Store
-from autodocs.cache.base import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from autodocs.cache.base import CACHED_STATE_CHUNK, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CachedState
 from autodocs.errors import CacheError, InvalidArgument
 from tests.cache.builders import document, release_list
 from tests.cache.conftest import FakeClock, StoreFactory
@@ -60,6 +60,23 @@ async def test_cached_versions_lists_one_packages_documents_oldest_first(store: 
     await store.put_document(document(name="other", version="9.9"))
     assert await store.cached_versions("demo") == ["2.0", "1.0", "3.0"]
     assert await store.cached_versions("missing") == []
+
+
+async def test_cached_state_reads_many_packages_release_lists_and_versions_at_once(store: Store) -> None:
+    await store.put_document(document(name="alpha", version="1"))
+    await store.put_document(document(name="alpha", version="2"))
+    await store.put_release_list(release_list(name="alpha", latest="2", fetched_at=1000.0))
+    await store.put_release_list(release_list(name="lists-only", fetched_at=2000.0))
+    await store.put_document(document(name="docs-only", version="3.0"))
+    # More names than one statement takes: the store splits them and answers for all.
+    names = ["alpha", "lists-only", "docs-only"] + [f"absent-{i}" for i in range(CACHED_STATE_CHUNK + 7)] + ["alpha"]
+    states = await store.cached_state(names)
+    assert set(states) == {"alpha", "lists-only", "docs-only"}, "names with nothing cached are left out"
+    alpha = release_list(name="alpha", latest="2", fetched_at=1000.0)
+    assert states["alpha"] == CachedState(alpha, frozenset({"1", "2"}))
+    assert states["lists-only"] == CachedState(release_list(name="lists-only", fetched_at=2000.0), frozenset())
+    assert states["docs-only"] == CachedState(None, frozenset({"3.0"}))
+    assert await store.cached_state([]) == {}
 
 
 async def test_known_names_covers_documents_and_release_lists_sorted_once(store: Store) -> None:

@@ -192,8 +192,8 @@ def paginate(
                 delivered.add(index)
                 used += cost
     remaining = [index for index in sequence if index not in delivered]
-    omitted = [  # built unvalidated: the fields come typed from the document
-        OmittedSection.model_construct(title=sections[i].title, anchor=sections[i].anchor, tokens=sections[i].tokens)
+    omitted = [
+        OmittedSection(title=sections[i].title, anchor=sections[i].anchor, tokens=sections[i].tokens)
         for i in remaining
         if partial is None or i != partial[0]
     ]
@@ -233,7 +233,7 @@ def section_cost(section: DocSection, content: str, *, continued: bool = False, 
 
 
 def _page_section(section: DocSection, content: str, continued: bool, complete: bool) -> PageSection:
-    return PageSection.model_construct(
+    return PageSection(
         title=section.title,
         anchor=section.anchor,
         level=section.level,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -74,16 +75,23 @@ class PackageDocument(BaseModel):
         return self._default_order
 
 
-class PageSection(BaseModel):
+@dataclass(frozen=True, slots=True)
+class PageSection:
+    """A (part of a) section placed on a page. A plain dataclass: pages build dozens of these
+    per reply and never send them as they are (they are rendered into ``DocsPage.content``)."""
+
     title: str
     anchor: str
     level: int
     content: str
-    continued: bool = Field(default=False, description="True when this is a later part of a cut section.")
-    complete: bool = Field(default=True, description="False when the rest of the section is on a later page.")
+    continued: bool = False  # a later part of a cut section
+    complete: bool = True  # False when the rest of the section is on a later page
 
 
-class OmittedSection(BaseModel):
+@dataclass(frozen=True, slots=True)
+class OmittedSection:
+    """A section left for a later page (its title is listed in ``DocsPage.omitted_sections``)."""
+
     title: str
     anchor: str
     tokens: int

@@ -100,8 +100,8 @@ def _fit(document: PackageDocument, request: PageRequest, *, header: int | None 
     budget = request.budget - 10 - request.budget // 100 - (25 if request.budget < 1000 else 0)
     if header is None:
         header = _continuation_tokens(document) if request.start else document.header_tokens
-    reserved = 0
-    page = _paginate(document, request, budget, header)
+    reserved = _likely_listing_tokens(document, budget - header)
+    page = _paginate(document, request, budget, header + reserved)
     for _ in range(3):
         listing = _listing_tokens(document, page)
         if page.tokens - reserved + listing <= budget or not page.sections:
@@ -121,6 +121,18 @@ def _paginate(document: PackageDocument, request: PageRequest, budget: int, head
         start=request.start,
         header_tokens=header,
     )
+
+
+def _likely_listing_tokens(document: PackageDocument, room: int) -> int:
+    """A first guess at what the lists of a page cost, so that one pagination usually does:
+    nothing when the whole document fits, else the how-to and as many titles as a page of
+    this size names. :func:`_fit` checks the guess against the page it gets."""
+    sections = document.sections
+    if not sections or sum(section.tokens for section in sections) <= room:
+        return 0
+    listed = min(len(sections) - 1, MAX_OMITTED_LISTED, max(5, room // 60))
+    mean_title = sum(section.title_tokens for section in sections) / len(sections)
+    return _HOW_TO_GET_MORE_TOKENS + round(listed * (mean_title + 2))
 
 
 def _listing_tokens(document: PackageDocument, page: Page) -> int:
