@@ -44,27 +44,33 @@ class CachedStates:
             self._waiting[name] = future
             if self._reader is None or self._reader.done():
                 self._reader = asyncio.ensure_future(self._read_batches())
+                self._reader.add_done_callback(self._reader_done)
         # Shielded: a caller that gives up must not cancel the read the others wait for.
         return await asyncio.shield(future)
 
     async def _read_batches(self) -> None:
-        batch: dict[str, asyncio.Future[CachedState]] = {}
+        reading: dict[str, asyncio.Future[CachedState]] = {}
         try:
             await asyncio.sleep(0)  # callers started in this turn of the loop join the first batch
             while self._waiting:
-                batch, self._waiting = self._waiting, {}
+                reading, self._waiting = self._waiting, {}
                 self.batches += 1
                 try:
-                    states = await self._store.cached_state(list(batch))
+                    states = await self._store.cached_state(list(reading))
                 except CacheError as exc:
-                    log.warning("cache.read_failed", error=exc.type_name, message=exc.message, names=len(batch))
+                    log.warning("cache.read_failed", error=exc.type_name, message=exc.message, names=len(reading))
                     states = {}
                 except Exception as exc:  # a store bug must not leave callers waiting forever
-                    log.warning("cache.read_failed", error=repr(exc), names=len(batch))
+                    log.warning("cache.read_failed", error=repr(exc), names=len(reading))
                     states = {}
-                _answer(batch, states)
-        finally:  # cancelled (shutdown): nobody is left waiting
-            _answer(batch, {})
+                _answer(reading, states)
+        finally:  # cancelled during a read (shutdown): its callers get "nothing cached"
+            _answer(reading, {})
+
+    def _reader_done(self, task: asyncio.Task[None]) -> None:
+        """A reader cancelled before it could drain the queue (even before it started) leaves
+        nobody waiting; a newer reader, if one started since, serves the queue instead."""
+        if task is self._reader and task.cancelled():
             waiting, self._waiting = self._waiting, {}
             _answer(waiting, {})
 
