@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -77,6 +77,21 @@ class CachedState:
 #: Names per statement of :meth:`Store.cached_state` (SQLite allows 32766 parameters, but a
 #: long ``IN`` list gains nothing).
 CACHED_STATE_CHUNK = 500
+
+
+def name_chunks(names: Sequence[str]) -> Iterator[list[str]]:
+    """``names`` without repeats, in statements' worth for :meth:`Store.cached_state`."""
+    unique = list(dict.fromkeys(names))
+    for start in range(0, len(unique), CACHED_STATE_CHUNK):
+        yield unique[start : start + CACHED_STATE_CHUNK]
+
+
+def cached_states(bodies: dict[str, str], versions: dict[str, set[str]]) -> dict[str, CachedState]:
+    """What :meth:`Store.cached_state` returns, from the rows both stores read."""
+    return {
+        name: CachedState(decode_release_list(bodies.get(name), name), frozenset(versions.get(name, ())))
+        for name in bodies.keys() | versions.keys()
+    }
 
 
 def decode_release_list(body: str | None, name: str) -> ReleaseList | None:

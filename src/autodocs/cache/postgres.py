@@ -47,7 +47,6 @@ from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 from autodocs.cache.base import (
-    CACHED_STATE_CHUNK,
     TOUCH_INTERVAL_S,
     CachedState,
     CacheStats,
@@ -56,8 +55,10 @@ from autodocs.cache.base import (
     EntryPage,
     SearchEntry,
     SearchHit,
+    cached_states,
     decode_cursor,
     decode_release_list,
+    name_chunks,
     page_of,
     page_size,
 )
@@ -276,22 +277,17 @@ class PostgresStore(DocumentCounter):
         return decode_release_list(None if row is None else row[0], name)
 
     async def cached_state(self, names: Sequence[str]) -> dict[str, CachedState]:
-        unique = list(dict.fromkeys(names))
         bodies: dict[str, str] = {}
         versions: dict[str, set[str]] = {}
         async with self.connection() as db:
-            for start in range(0, len(unique), CACHED_STATE_CHUNK):
-                chunk = unique[start : start + CACHED_STATE_CHUNK]
+            for chunk in name_chunks(names):
                 cursor = await db.execute("SELECT name, body::text FROM release_lists WHERE name = ANY(%s)", (chunk,))
                 for name, body in await cursor.fetchall():
                     bodies[str(name)] = str(body)
                 cursor = await db.execute("SELECT name, version FROM documents WHERE name = ANY(%s)", (chunk,))
                 for name, version in await cursor.fetchall():
                     versions.setdefault(str(name), set()).add(str(version))
-        return {
-            name: CachedState(decode_release_list(bodies.get(name), name), frozenset(versions.get(name, ())))
-            for name in bodies.keys() | versions.keys()
-        }
+        return cached_states(bodies, versions)
 
     async def put_release_list(self, releases: ReleaseList) -> None:
         body = json.dumps(releases.to_json(), separators=(",", ":"))

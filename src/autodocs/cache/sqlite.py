@@ -38,7 +38,6 @@ from typing import TypeVar
 import structlog
 
 from autodocs.cache.base import (
-    CACHED_STATE_CHUNK,
     TOUCH_INTERVAL_S,
     CachedState,
     CacheStats,
@@ -46,8 +45,10 @@ from autodocs.cache.base import (
     EntryPage,
     SearchEntry,
     SearchHit,
+    cached_states,
     decode_cursor,
     decode_release_list,
+    name_chunks,
     page_of,
     page_size,
 )
@@ -386,9 +387,7 @@ class SQLiteStore(DocumentCounter):
         def read(db: sqlite3.Connection) -> tuple[dict[str, str], dict[str, set[str]]]:
             bodies: dict[str, str] = {}
             versions: dict[str, set[str]] = {}
-            unique = list(dict.fromkeys(names))
-            for start in range(0, len(unique), CACHED_STATE_CHUNK):
-                chunk = unique[start : start + CACHED_STATE_CHUNK]
+            for chunk in name_chunks(names):
                 marks = ",".join("?" * len(chunk))  # only placeholders enter the statement's text
                 lists = f"SELECT name, body FROM release_lists WHERE name IN ({marks})"  # noqa: S608
                 for name, body in db.execute(lists, chunk):
@@ -399,11 +398,7 @@ class SQLiteStore(DocumentCounter):
             return bodies, versions
 
         nothing: tuple[dict[str, str], dict[str, set[str]]] = ({}, {})
-        bodies, versions = await self._read(lambda: self._guarded(read, nothing))
-        return {
-            name: CachedState(decode_release_list(bodies.get(name), name), frozenset(versions.get(name, ())))
-            for name in bodies.keys() | versions.keys()
-        }
+        return cached_states(*await self._read(lambda: self._guarded(read, nothing)))
 
     async def put_release_list(self, releases: ReleaseList) -> None:
         body = json.dumps(releases.to_json(), separators=(",", ":"))
