@@ -10,6 +10,7 @@ import anyio
 
 from autodocs.config import Settings
 from autodocs.logs import configure_logging
+from autodocs.server.stdio import run_stdio
 from autodocs.server.tools import build_server
 
 __all__ = ["build_server", "serve_stdio"]
@@ -41,14 +42,15 @@ def freeze_startup_heap() -> None:
 def serve_stdio(settings: Settings) -> int:
     """Serve MCP on stdin/stdout until the client closes its end; returns the exit code.
 
-    A client that hangs up (EOF, broken pipe) or Ctrl-C ends the process quietly with 0.
+    A client that hangs up (EOF, broken pipe) ends the process quietly with 0; so do SIGTERM
+    and SIGINT, after draining the calls in flight (:mod:`autodocs.server.stdio`).
     """
-    server = build_server(settings).server
+    parts = build_server(settings)
     configure_logging(settings.log_level)  # after the SDK's own logging setup, so ours wins
     freeze_startup_heap()
-    signal.signal(signal.SIGTERM, _terminate)  # closes the store and flushes writes like Ctrl-C
+    signal.signal(signal.SIGTERM, _terminate)  # on the SDK's transport (not a pipe): like Ctrl-C
     try:
-        anyio.run(server.run_stdio_async)
+        anyio.run(run_stdio, parts.server, parts.lifecycle, settings.shutdown_timeout)
     except KeyboardInterrupt:
         return 0
     except BaseExceptionGroup as group:

@@ -1,0 +1,227 @@
+"""MCP over stdin/stdout, with the pipes read and written by the event loop itself.
+
+The SDK's ``stdio_server()`` frames, parses and serializes the messages; we keep all of that
+and replace only how bytes move. By default it wraps stdin and stdout as blocking files in
+worker threads, so every message crosses threads: a read wakes a thread, then the loop; a
+reply is written by one thread hop and flushed by another. Measured with the SDK's own
+client (``bench/stdio_latency.py``'s no-op tool), that hand-off is 0.5-0.7 ms of a 1.1-1.6 ms
+round trip, paid on every call. Here the loop watches the pipes (``connect_read_pipe`` /
+``connect_write_pipe``), so a message costs no thread at all. No library offers this for the
+SDK: the SDK accepts caller-supplied streams, and these two adapters are what it needs.
+
+Like the SDK, we claim the standard descriptors while serving: fd 0 reads the null device and
+fd 1 points at stderr, so a library that prints, or a child process we start, can never write
+into the protocol stream. Both are restored on exit.
+
+SIGTERM or SIGINT drains, as the HTTP server does: stop reading requests, let the calls in
+flight finish (``AUTODOCS_SHUTDOWN_TIMEOUT``; those still running then answer with
+``ServerShuttingDown``), then end as if the client had closed stdin, so the service flushes
+its queued cache writes and closes the store. A second signal stops at once.
+
+Only pipes and sockets can be watched by the loop; a terminal or a regular file (someone
+running ``autodocs serve < requests.jsonl``) falls back to the SDK's threaded transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import signal
+import stat
+import sys
+from collections.abc import AsyncIterator, Callable
+from typing import Any, cast
+
+import structlog
+from mcp.server.mcpserver import MCPServer
+from mcp.server.stdio import stdio_server
+
+from autodocs.server.lifecycle import Lifecycle
+
+__all__ = ["run_stdio"]
+
+log = structlog.get_logger(__name__)
+
+#: The longest message accepted from the client. The SDK's own transport has no bound; a client
+#: that sends more in one line (by bug or on purpose) has that line dropped, not buffered forever.
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+#: After the calls in flight are done, how long to look again for a request read just before
+#: the signal whose call had not started yet (the SDK dispatches it a few loop turns later).
+_SETTLE_S = 0.05
+#: How long calls cancelled at the drain deadline get to send their ShuttingDown answer.
+_CANCELLED_ANSWER_S = 5.0
+
+
+async def run_stdio(server: MCPServer[Any], lifecycle: Lifecycle, drain_timeout: float) -> None:
+    """Serve ``server`` on this process's stdin and stdout until the client closes stdin, or a
+    signal has drained the calls in flight (see the module docstring)."""
+    lowlevel = getattr(server, "_lowlevel_server", None)  # the SDK's own run_stdio_async uses it
+    if lowlevel is None or not (_watchable(0) and _watchable(1)):
+        await server.run_stdio_async()
+        return
+    loop = asyncio.get_running_loop()
+    async with _claimed_pipes() as (stdin, stdout):
+        draining: list[asyncio.Task[None]] = []
+
+        def on_signal(signum: int) -> None:
+            if draining:  # the second signal: stop now
+                raise KeyboardInterrupt
+            lifecycle.start_draining()
+            log.info("stdio.draining", signal=signal.Signals(signum).name, in_flight=lifecycle.in_flight)
+            draining.append(asyncio.ensure_future(_drain(lifecycle, drain_timeout, stdin)))
+
+        for signum in _SIGNALS:
+            loop.add_signal_handler(signum, on_signal, signum)
+        try:
+            async with stdio_server(stdin=cast(Any, stdin), stdout=cast(Any, stdout)) as (read, write):
+                await lowlevel.run(read, write, lowlevel.create_initialization_options())
+        finally:
+            for signum in _SIGNALS:
+                loop.remove_signal_handler(signum)
+
+
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+async def _drain(lifecycle: Lifecycle, within: float, stdin: _Lines) -> None:
+    """Stop reading requests; end the input once the calls in flight are done (or cancelled)."""
+    stdin.stop_reading()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while await lifecycle.wait_idle(max(0.0, deadline - loop.time())):
+        await asyncio.sleep(_SETTLE_S)
+        if lifecycle.in_flight == 0:
+            break
+    else:
+        cancelled = lifecycle.cancel_remaining()
+        log.warning("stdio.drain_timeout", cancelled=cancelled, timeout_s=within)
+        await lifecycle.wait_idle(_CANCELLED_ANSWER_S)
+        await asyncio.sleep(_SETTLE_S)  # their answers are queued for the writer: let it send them
+    stdin.end()
+
+
+class _Lines:
+    """The client's messages, one per line, as ``stdio_server()`` iterates them."""
+
+    def __init__(self, reader: asyncio.StreamReader, transport: asyncio.ReadTransport) -> None:
+        self._reader = reader
+        self._transport = transport
+        self._stopped = False
+        self._ended = asyncio.Event()
+
+    def stop_reading(self) -> None:
+        """Deliver no more messages (the waiting read returns); the input ends at :meth:`end`."""
+        self._stopped = True
+        self._transport.pause_reading()  # what the client sends from now on stays in the pipe
+        self._reader.feed_eof()
+
+    def end(self) -> None:
+        self._ended.set()
+
+    def __aiter__(self) -> _Lines:
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            if self._stopped:
+                await self._ended.wait()  # ending the input ends the session: only once drained
+                raise StopAsyncIteration
+            try:
+                line = await self._reader.readuntil(b"\n")
+            except asyncio.IncompleteReadError as exc:  # end of input
+                if self._stopped:
+                    continue
+                if not exc.partial.strip():
+                    raise StopAsyncIteration from None
+                line = exc.partial
+            except asyncio.LimitOverrunError:
+                dropped = await self._drop_line()
+                log.warning("stdio.message_too_large", limit_bytes=MAX_MESSAGE_BYTES, dropped_bytes=dropped)
+                continue
+            return line.decode("utf-8", errors="replace")
+
+    async def _drop_line(self) -> int:
+        """Discard the rest of an oversized line (up to and including its newline)."""
+        dropped = 0
+        while True:
+            try:
+                dropped += len(await self._reader.readuntil(b"\n"))
+                return dropped
+            except asyncio.LimitOverrunError as exc:
+                dropped += len(await self._reader.readexactly(exc.consumed))
+            except asyncio.IncompleteReadError as exc:
+                return dropped + len(exc.partial)
+
+
+class _Replies:
+    """Where ``stdio_server()`` writes each reply line; ``flush`` waits for the pipe to take it."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    async def write(self, text: str) -> None:
+        self._writer.write(text.encode("utf-8"))
+
+    async def flush(self) -> None:
+        await self._writer.drain()
+
+
+@contextlib.asynccontextmanager
+async def _claimed_pipes() -> AsyncIterator[tuple[_Lines, _Replies]]:
+    loop = asyncio.get_running_loop()
+    sys.stdout.flush()  # anything printed before now goes where it was going
+    stdin_wire, restore_stdin = _claim(0, lambda: os.open(os.devnull, os.O_RDONLY))
+    stdout_wire, restore_stdout = _claim(1, lambda: os.dup(2))
+    try:
+        reader = asyncio.StreamReader(limit=MAX_MESSAGE_BYTES)
+        read_transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(os.dup(stdin_wire), "rb", buffering=0)
+        )
+        write_transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, os.fdopen(os.dup(stdout_wire), "wb", buffering=0)
+        )
+        writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
+        try:
+            yield _Lines(reader, read_transport), _Replies(writer)
+        finally:
+            read_transport.close()
+            write_transport.close()
+    finally:
+        restore_stdout()
+        restore_stdin()
+
+
+def _watchable(fd: int) -> bool:
+    """Whether the event loop can watch ``fd``: a pipe or a socket (not a terminal or a file)."""
+    if sys.platform == "win32":  # pragma: no cover - the loop cannot watch pipes there
+        return False
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def _claim(fd: int, open_diversion: Callable[[], int]) -> tuple[int, Callable[[], None]]:
+    """Move the wire behind ``fd`` to a private descriptor and point ``fd`` at the diversion.
+
+    Returns the private descriptor and how to put the wire back (blocking again, as found).
+    """
+    wire = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    diversion = open_diversion()
+    try:
+        os.dup2(diversion, fd)
+    finally:
+        os.close(diversion)
+
+    def restore() -> None:
+        with contextlib.suppress(OSError):
+            os.set_blocking(wire, True)  # the loop made the shared pipe non-blocking
+            os.dup2(wire, fd)
+            os.close(wire)
+
+    return wire, restore
