@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -75,6 +76,29 @@ async def test_invalid_json_is_retried_once_then_fails(fake_index: FakeIndex, tm
     with pytest.raises(UpstreamResponseInvalid):
         await client.fetch_project("six")
     assert fake_index.request_count == 2
+    await client.aclose()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+async def test_json_with_a_byte_order_mark_or_in_utf16_is_read(
+    fake_index: FakeIndex, tmp_path: Path, encoding: str
+) -> None:
+    """RFC 8259 readers may accept these; the fast parser does not, so the fallback must."""
+    page = {"info": {"name": "six", "version": "1.0"}, "releases": {"1.0": [{"yanked": False}]}, "urls": []}
+    fake_index.set_fault(Fault.body(200, json.dumps(page).encode(encoding)), times=1)
+    client = await client_for(fake_index, tmp_path)
+    releases, latest = await client.fetch_project("six")
+    assert latest.version == "1.0" and [release.version for release in releases.releases] == ["1.0"]
+    assert fake_index.request_count == 1
+    await client.aclose()
+
+
+async def test_a_json_answer_that_is_not_an_object_is_invalid(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.body(200, b"null"))
+    client = await client_for(fake_index, tmp_path, max_retry_attempts=0)
+    with pytest.raises(UpstreamResponseInvalid) as caught:
+        await client.fetch_project("six")
+    assert "not a JSON object" in caught.value.message
     await client.aclose()
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pydantic_core
 import stamina
 import structlog
 
@@ -219,18 +220,18 @@ class JsonFetcher:
         left = remaining(self._settings.request_timeout)
         silence_limit = self._silence_limit(retries_before, left)
         hedge_after = self.latency.hedge_delay()
-        on_the_wire = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        on_the_wire: asyncio.Future[None] = loop.create_future()
         first = asyncio.ensure_future(self._send(url, shown, silence_limit, on_the_wire))
         racers = {first}
         try:
             # The hedge clock starts when the request is sent, not while it waits for a slot:
             # a busy process must not mistake its own queue for a silent index.
-            sent = asyncio.ensure_future(on_the_wire.wait())
+            either: set[asyncio.Future[Any]] = {first, on_the_wire}
             try:
-                await asyncio.wait({first, sent}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                sent.cancel()
-            loop = asyncio.get_running_loop()
+                on_the_wire.cancel()
             if hedge_after is not None and hedge_after < left:
                 on_wire_at = loop.time()
                 done, _ = await asyncio.wait(racers, timeout=hedge_after)
@@ -259,7 +260,7 @@ class JsonFetcher:
                 await asyncio.gather(*racers, return_exceptions=True)
 
     async def _send(
-        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Event | None = None
+        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Future[None] | None = None
     ) -> dict[str, Any]:
         """One HTTP request; ``silence_limit`` is how long the index may send nothing."""
         try:
@@ -271,13 +272,13 @@ class JsonFetcher:
         return result
 
     async def _send_once(
-        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Event | None
+        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Future[None] | None
     ) -> dict[str, Any]:
         limits = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
         headers_seen = False
         async with self._semaphore:
-            if on_the_wire is not None:
-                on_the_wire.set()
+            if on_the_wire is not None and not on_the_wire.done():
+                on_the_wire.set_result(None)
             self.requests_sent += 1
             started = time.monotonic()
             try:
@@ -306,11 +307,11 @@ class JsonFetcher:
                 ) from None
         # The slot is free: let a waiting request go out before this one's CPU work (parsing,
         # building the document) runs, or a burst of answers serializes the next requests.
-        await asyncio.sleep(0)
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise UpstreamResponseInvalid(f"The package index sent invalid JSON for {shown}.") from None
+        if self._semaphore.locked():  # someone is waiting for a slot
+            await asyncio.sleep(0)
+        data = _parse_json(body)
+        if data is _NOT_JSON:
+            raise UpstreamResponseInvalid(f"The package index sent invalid JSON for {shown}.")
         if not isinstance(data, dict):
             raise UpstreamResponseInvalid(f"The package index's answer for {shown} is not a JSON object.")
         return data
@@ -359,6 +360,26 @@ class JsonFetcher:
                 raise _too_large(shown, limit)
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+_NOT_JSON = object()
+
+
+def _parse_json(body: bytes) -> Any:
+    """The decoded body, or ``_NOT_JSON``.
+
+    pydantic-core's parser (already here with pydantic) reads a project page in half the time
+    of :func:`json.loads`; the standard library still gets a say on what it refuses, since it
+    also takes a byte-order mark or UTF-16, which an index could legally send.
+    """
+    try:
+        return pydantic_core.from_json(body)
+    except ValueError:
+        pass
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _NOT_JSON
 
 
 def _outcome(error: BaseException) -> str:
