@@ -26,7 +26,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import REPO, fake_index_process
 
-import autodocs.docs.build as build_module
+import autodocs.docs.requirements as requirements_module
 import autodocs.resolve as resolve_module
 from autodocs.config import Settings
 from autodocs.logs import configure_logging
@@ -49,8 +49,8 @@ def package_names() -> list[str]:
 def forget_process_memos() -> None:
     """Each round must be as cold as a new process: drop the process-wide parse memos."""
     resolve_module._parse.cache_clear()
-    build_module._parse_requirement.cache_clear()
-    build_module._parse_marker.cache_clear()
+    requirements_module.parse_requirement.cache_clear()
+    requirements_module._parse_marker.cache_clear()
 
 
 async def run_autodocs(index_url: str, project: Path) -> tuple[float, float, int]:

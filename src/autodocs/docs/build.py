@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import re
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from autodocs.docs.budget import section_cost
 from autodocs.docs.model import DocSection, PackageDocument, RequirementInfo
+from autodocs.docs.requirements import parse_requirement
 from autodocs.docs.sections import split_document
 from autodocs.docs.tokens import count_tokens
 from autodocs.index.models import VersionMetadata
@@ -20,7 +17,6 @@ __all__ = ["build_document"]
 
 _PLACEHOLDERS = {"", "UNKNOWN", "None"}
 _MAX_LICENSE_CHARS = 200
-_EXTRA_MARKER = re.compile(r"""\bextra\s*==\s*["']([^"']+)["']""")
 
 
 def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> PackageDocument:
@@ -101,46 +97,7 @@ def _requirements(raw: Any) -> list[RequirementInfo]:
     for item in raw:
         if not isinstance(item, str):
             continue
-        parsed = _parse_requirement(item)
+        parsed = parse_requirement(item)
         if parsed is not None:
             found.append(parsed)  # frozen: shared by every document that lists the same string
     return found
-
-
-@functools.lru_cache(maxsize=16384)
-def _parse_requirement(item: str) -> RequirementInfo | None:
-    """PEP 508 parsing is the dearest step of building a document, and the same requirement
-    strings recur across packages and versions ("typing-extensions>=4.6"): memoized.
-
-    The marker is parsed apart from the rest, and memoized on its own: a few markers
-    (``extra == "dev"``) recur across most requirements. Without a URL (``name @ url``) the
-    first ``;`` is where PEP 508 puts the marker, so the two parts parse exactly as the whole.
-    """
-    head, separator, marker_text = item.partition(";")
-    try:
-        if "@" in head or not separator:
-            requirement = Requirement(item)
-            marker = str(requirement.marker) if requirement.marker is not None else None
-        else:
-            requirement = Requirement(head)
-            marker = _parse_marker(marker_text)
-    except (InvalidRequirement, InvalidMarker):
-        return None
-    return RequirementInfo(
-        name=canonicalize_name(requirement.name),
-        specifier=str(requirement.specifier),
-        extras=sorted(requirement.extras),
-        marker=marker,
-        extra=_extra_of(marker),
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_marker(text: str) -> str:
-    """The marker in its normal form; :class:`InvalidMarker` when it is not one."""
-    return str(Marker(text))
-
-
-def _extra_of(marker: str | None) -> str | None:
-    match = _EXTRA_MARKER.search(marker or "")
-    return canonicalize_name(match.group(1)) if match else None

