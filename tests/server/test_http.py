@@ -246,7 +246,10 @@ def test_sigterm_drains_fifty_slow_calls_then_exits_zero(fake_index: FakeIndex, 
         threads = [threading.Thread(target=call, args=(name,)) for name in names]
         for thread in threads:
             thread.start()
-        time.sleep(0.8)  # all 50 are waiting on the slow index
+        deadline = time.monotonic() + 20
+        while httpx.get(f"{server.url}/health", timeout=5).json()["in_flight"] < 50:  # all accepted
+            assert time.monotonic() < deadline, "the 50 calls never were all in flight"
+            time.sleep(0.02)
         started = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
         time.sleep(0.2)
