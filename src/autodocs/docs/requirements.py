@@ -48,6 +48,8 @@ _MARKER_CLAUSE = re.compile(
 )
 _JOINER = re.compile(r"\s+(and|or)\s+")
 _EXTRA_MARKER = re.compile(r"""\bextra\s*==\s*["']([^"']+)["']""")
+#: What :func:`_parse_marker` remembers for a marker ``packaging`` refuses (a str, like the rest).
+_INVALID = "\0invalid"
 
 
 @functools.lru_cache(maxsize=16384)
@@ -66,19 +68,12 @@ def parse_requirement(item: str) -> RequirementInfo | None:
     return _parse_with_packaging(item)
 
 
-_INVALID = "\0invalid"
-
-
 def _info(simple: re.Match[str], marker: str | None) -> RequirementInfo:
     spec = simple.group("spec") or simple.group("parenthesized") or ""
     extras = simple.group("extras")
-    return RequirementInfo(
-        name=canonicalize_name(simple.group("name")),
-        specifier=str(SpecifierSet(spec)) if spec else "",
-        extras=sorted({extra.strip() for extra in extras.split(",")}) if extras else [],
-        marker=marker,
-        extra=_extra_of(marker),
-    )
+    specifier = str(SpecifierSet(spec)) if spec else ""
+    extra_names = {extra.strip() for extra in extras.split(",")} if extras else set()
+    return _requirement_info(simple.group("name"), specifier, extra_names, marker)
 
 
 def _parse_with_packaging(item: str) -> RequirementInfo | None:
@@ -87,10 +82,14 @@ def _parse_with_packaging(item: str) -> RequirementInfo | None:
     except InvalidRequirement:
         return None
     marker = str(requirement.marker) if requirement.marker is not None else None
+    return _requirement_info(requirement.name, str(requirement.specifier), requirement.extras, marker)
+
+
+def _requirement_info(name: str, specifier: str, extras: set[str], marker: str | None) -> RequirementInfo:
     return RequirementInfo(
-        name=canonicalize_name(requirement.name),
-        specifier=str(requirement.specifier),
-        extras=sorted(requirement.extras),
+        name=canonicalize_name(name),
+        specifier=specifier,
+        extras=sorted(extras),
         marker=marker,
         extra=_extra_of(marker),
     )

@@ -304,9 +304,7 @@ class _DrainingServer(uvicorn.Server):
         self._drain_task = asyncio.ensure_future(self._drain())
 
     async def _drain(self) -> None:
-        finished = await self._lifecycle.wait_idle(self._drain_timeout)
-        if not finished:
-            cancelled = self._lifecycle.cancel_remaining()
+        cancelled = await self._lifecycle.drain(self._drain_timeout)
+        if cancelled:
             log.warning("http.drain_timeout", cancelled=cancelled, timeout_s=self._drain_timeout)
-            await self._lifecycle.wait_idle(5.0)
         self.should_exit = True

@@ -15,6 +15,9 @@ from contextlib import contextmanager
 
 __all__ = ["Lifecycle"]
 
+#: How long calls cancelled at the drain deadline get to send their ShuttingDown answer.
+_CANCELLED_ANSWER_S = 5.0
+
 
 class Lifecycle:
     def __init__(self) -> None:
@@ -71,6 +74,25 @@ class Lifecycle:
         except TimeoutError:
             return False
         return True
+
+    async def drain(self, within: float, *, settle: float = 0.0) -> int:
+        """Wait up to ``within`` seconds for the calls in flight, then cancel what is left and give
+        those calls a moment to send their shutdown error. Returns how many were cancelled.
+
+        ``settle``: once idle, look again this much later, for a transport that reads a request a
+        few loop turns before its call is tracked (stdio; HTTP counts requests on arrival).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while await self.wait_idle(max(0.0, deadline - loop.time())):
+            if not settle:
+                return 0
+            await asyncio.sleep(settle)
+            if self.in_flight == 0:
+                return 0
+        cancelled = self.cancel_remaining()
+        await self.wait_idle(_CANCELLED_ANSWER_S)
+        return cancelled
 
     def cancel_remaining(self) -> int:
         """Cancel the calls still running; they answer with a shutdown error. Returns how many."""

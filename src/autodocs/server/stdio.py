@@ -52,8 +52,6 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 #: After the calls in flight are done, how long to look again for a request read just before
 #: the signal whose call had not started yet (the SDK dispatches it a few loop turns later).
 _SETTLE_S = 0.05
-#: How long calls cancelled at the drain deadline get to send their ShuttingDown answer.
-_CANCELLED_ANSWER_S = 5.0
 
 
 async def run_stdio(server: MCPServer[Any], lifecycle: Lifecycle, drain_timeout: float) -> None:
@@ -65,14 +63,14 @@ async def run_stdio(server: MCPServer[Any], lifecycle: Lifecycle, drain_timeout:
         return
     loop = asyncio.get_running_loop()
     async with _claimed_pipes() as (stdin, stdout):
-        draining: list[asyncio.Task[None]] = []
+        drains: list[asyncio.Task[None]] = []  # held, so the task is not collected mid-drain
 
         def on_signal(signum: int) -> None:
-            if draining:  # the second signal: stop now
+            if lifecycle.draining:  # the second signal: stop now
                 raise KeyboardInterrupt
             lifecycle.start_draining()
             log.info("stdio.draining", signal=signal.Signals(signum).name, in_flight=lifecycle.in_flight)
-            draining.append(asyncio.ensure_future(_drain(lifecycle, drain_timeout, stdin)))
+            drains.append(asyncio.ensure_future(_drain(lifecycle, drain_timeout, stdin)))
 
         for signum in _SIGNALS:
             loop.add_signal_handler(signum, on_signal, signum)
@@ -90,16 +88,9 @@ _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 async def _drain(lifecycle: Lifecycle, within: float, stdin: _Lines) -> None:
     """Stop reading requests; end the input once the calls in flight are done (or cancelled)."""
     stdin.stop_reading()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while await lifecycle.wait_idle(max(0.0, deadline - loop.time())):
-        await asyncio.sleep(_SETTLE_S)
-        if lifecycle.in_flight == 0:
-            break
-    else:
-        cancelled = lifecycle.cancel_remaining()
+    cancelled = await lifecycle.drain(within, settle=_SETTLE_S)
+    if cancelled:
         log.warning("stdio.drain_timeout", cancelled=cancelled, timeout_s=within)
-        await lifecycle.wait_idle(_CANCELLED_ANSWER_S)
         await asyncio.sleep(_SETTLE_S)  # their answers are queued for the writer: let it send them
     stdin.end()
 
