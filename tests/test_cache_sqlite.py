@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -110,3 +111,53 @@ async def test_an_unwritable_cache_folder_is_a_cache_error(tmp_path: Path) -> No
         raise AssertionError("expected CacheError")
     finally:
         await store.close()
+
+
+async def test_state_of_a_few_packages_is_read_without_the_reader_thread(tmp_path: Path) -> None:
+    """The read asked before every cold fetch runs on the event loop's thread: it answers
+    while the reader thread is busy, and sees what another connection has just written."""
+    store = SQLiteStore(tmp_path / "cache.db")
+    await store.open()
+    await store.put_document(document("a", "1.0"))
+    reader_busy = threading.Event()
+    release_reader = threading.Event()
+
+    def occupy() -> None:
+        reader_busy.set()
+        release_reader.wait(10)
+
+    assert store._reader is not None
+    occupied = asyncio.get_running_loop().run_in_executor(store._reader, occupy)
+    try:
+        await asyncio.to_thread(reader_busy.wait, 5)
+        states = await asyncio.wait_for(store.cached_state(["a", "b"]), timeout=2)
+        assert states["a"].versions == {"1.0"} and "b" not in states
+        other = sqlite3.connect(tmp_path / "cache.db")
+        other.execute("DELETE FROM documents WHERE name = 'a'")
+        other.commit()
+        other.close()
+        assert "a" not in await asyncio.wait_for(store.cached_state(["a"]), timeout=2)
+    finally:
+        release_reader.set()
+        await occupied
+    await store.close()
+
+
+async def test_a_file_broken_under_the_loop_read_is_handled_on_the_reader_thread(tmp_path: Path) -> None:
+    """The loop's read of a file that has become garbage gives way to the reader thread, which
+    moves the file aside as for any other read; the call reports nothing cached."""
+    path = tmp_path / "cache.db"
+    store = SQLiteStore(path)
+    await store.open()
+    await store.put_document(document("a", "1.0"))
+    checkpoint = sqlite3.connect(path)
+    checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the document now lives in the main file
+    checkpoint.close()
+    size = path.stat().st_size
+    with path.open("r+b") as damaged:
+        damaged.write(b"garbage!" * (size // 8))
+    assert await store.cached_state(["a"]) == {}
+    assert store.recovered == 1
+    await store.put_document(document("a", "2.0"))
+    assert (await store.cached_state(["a"]))["a"].versions == {"2.0"}
+    await store.close()

@@ -5,6 +5,14 @@ SQLite work runs on two dedicated threads, each with its own connection: a write
 a read never waits behind a write and the event loop never blocks. WAL lets the reader,
 the writer and other processes (a CLI next to a running server) share the file safely.
 
+One read skips the thread: what the cache holds of a few packages (:meth:`cached_state`, asked
+before every cold fetch) is two indexed lookups of tens of microseconds, and the hand-off to
+the reader thread and back cost about ten times that (0.4 ms of a cold call, measured in
+``bench/stdio_latency.py``). It runs on the event loop's thread with a third connection whose
+busy timeout is zero, so it can never wait for a lock: if SQLite answers "busy", or anything
+else goes wrong, the read is done again on the reader thread, where the usual handling
+(corruption moved aside, errors as :class:`~autodocs.errors.CacheError`) applies.
+
 A file that is not a database, or fails ``PRAGMA quick_check``, is renamed to
 ``<file>.corrupt-<timestamp>`` with a warning and a fresh cache is built in its place;
 corruption found later, mid-request, is handled the same way and the call reports a miss.
@@ -68,6 +76,8 @@ __all__ = ["SQLiteStore"]
 
 #: Opening retries lock contention (other processes opening or migrating the same file).
 _OPEN_ATTEMPTS = 10
+#: At most this many names are looked up on the event loop's thread (see the module docstring).
+_INLINE_NAMES = 8
 
 log = structlog.get_logger(__name__)
 
@@ -197,6 +207,8 @@ class SQLiteStore(DocumentCounter):
         self._reader: ThreadPoolExecutor | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._local = threading.local()  # each worker thread's own connection
+        self._inline_db: sqlite3.Connection | None = None  # the event loop thread's (module docstring)
+        self._inline_generation = -1
         self._generation = 0  # bumped when the file is replaced; threads then reconnect
         self._recovery = threading.Lock()
         self.hits = 0
@@ -212,6 +224,9 @@ class SQLiteStore(DocumentCounter):
         await self._write(self._open_sync)
 
     async def close(self) -> None:
+        if self._inline_db is not None:
+            self._inline_db.close()
+            self._inline_db = None
         for executor in (self._reader, self._writer):
             if executor is not None:
                 await asyncio.get_running_loop().run_in_executor(executor, self._close_local)
@@ -330,6 +345,24 @@ class SQLiteStore(DocumentCounter):
             raise CacheError("The cache store is closed.", retryable=False)
         return await asyncio.get_running_loop().run_in_executor(executor, function)
 
+    def _inline(self, function: Callable[[sqlite3.Connection], T]) -> T | None:
+        """``function`` run here, on the event loop's thread, without ever waiting for a lock;
+        None when it could not run (the caller then reads on the reader thread)."""
+        if self._reader is None:
+            return None
+        try:
+            if self._inline_db is None or self._inline_generation != self._generation:
+                if self._inline_db is not None:
+                    self._inline_db.close()
+                    self._inline_db = None
+                generation = self._generation
+                self._inline_db = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+                self._inline_generation = generation
+            return function(self._inline_db)
+        except sqlite3.Error as exc:
+            log.debug("cache.inline_read_deferred", error=str(exc))
+            return None
+
     def _guarded(self, function: Callable[[sqlite3.Connection], T], on_corruption: T) -> T:
         """Run ``function``; corruption → move aside, rebuild, return ``on_corruption``."""
         generation = self._generation
@@ -397,6 +430,8 @@ class SQLiteStore(DocumentCounter):
                     versions.setdefault(str(name), set()).add(str(version))
             return bodies, versions
 
+        if len(names) <= _INLINE_NAMES and (found := self._inline(read)) is not None:
+            return cached_states(*found)
         nothing: tuple[dict[str, str], dict[str, set[str]]] = ({}, {})
         return cached_states(*await self._read(lambda: self._guarded(read, nothing)))
 
