@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from autodocs.config import Settings
 from autodocs.errors import (
     PackageNotFound,
     RateLimited,
@@ -116,6 +117,33 @@ async def test_reset_connection_is_retried(fake_index: FakeIndex, tmp_path: Path
     client = await client_for(fake_index, tmp_path)
     await client.fetch_project("six")
     assert fake_index.request_count == 2
+    await client.aclose()
+
+
+async def test_a_reset_that_persists_is_reported_as_a_failed_connection(fake_index: FakeIndex, tmp_path: Path) -> None:
+    """A dropped connection is not a timeout: the error says the connection failed, at once."""
+    fake_index.set_fault(Fault.reset())
+    client = await client_for(fake_index, tmp_path, max_retry_attempts=1, base_retry_delay=0.01)
+    started = time.monotonic()
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await client.fetch_project("six")
+    assert "Connection to the package index failed" in caught.value.message
+    assert time.monotonic() - started < 2
+    assert fake_index.request_count == 2
+    await client.aclose()
+
+
+async def test_a_refused_connection_is_reported_as_such(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = IndexClient(Settings(cache_dir=tmp_path, pypi_url=f"http://127.0.0.1:{port}/pypi", max_retry_attempts=0))
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await client.fetch_project("six")
+    assert "Connection to the package index failed" in caught.value.message
+    assert "ConnectError" in caught.value.message
     await client.aclose()
 
 

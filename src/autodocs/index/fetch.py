@@ -54,6 +54,7 @@ from autodocs.errors import (
 )
 from autodocs.index.breaker import CircuitBreaker, CircuitState
 from autodocs.index.latency import LatencyTracker
+from autodocs.index.transport import IndexTransport
 
 __all__ = ["JsonFetcher", "NotFound"]
 
@@ -95,18 +96,19 @@ class JsonFetcher:
         auth: httpx.Auth | None = None
         if not _has_credentials(settings.pypi_url) and (Path.home() / ".netrc").is_file():
             auth = httpx.NetRCAuth(None)
+        limits = httpx.Limits(
+            max_connections=settings.max_concurrent * 2,  # room for hedges racing hung requests
+            max_keepalive_connections=settings.max_concurrent,
+            keepalive_expiry=30.0,
+        )
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.attempt_timeout, connect=min(settings.attempt_timeout, 10.0)),
-            limits=httpx.Limits(
-                max_connections=settings.max_concurrent * 2,  # room for hedges racing hung requests
-                max_keepalive_connections=settings.max_concurrent,
-                keepalive_expiry=30.0,
-            ),
+            limits=limits,  # for the proxy transports httpx mounts when the environment names a proxy
             headers={"User-Agent": f"autodocs/{__version__}", "Accept": "application/json"},
             follow_redirects=True,
             max_redirects=5,
             auth=auth,
-            transport=transport,
+            transport=transport or IndexTransport(limits),
         )
 
     async def aclose(self) -> None:
