@@ -71,9 +71,27 @@ class _Holder:
 current_client: ContextVar[str] = ContextVar("autodocs_client", default="stdio")
 
 
+#: The JSON of the last pages replied with, by identity: the service memoizes its pages, so a
+#: repeated call returns the same object, and its reply is serialized once (0.1-0.25 ms a call).
+#: Each entry holds its page, so an ``id`` is never reused while it is a key. Replies over
+#: ``_SERIALIZED_MAX_CHARS`` are not kept: their transfer dwarfs their serialization.
+_serialized: dict[int, tuple[DocsPage, dict[str, Any], str]] = {}
+_SERIALIZED_KEPT = 64
+_SERIALIZED_MAX_CHARS = 256 * 1024
+
+
 def _ok(model: BaseModel | dict[str, Any]) -> CallToolResult:
-    payload = model if isinstance(model, dict) else compact(model.model_dump(mode="json"))
-    text = json.dumps(payload, ensure_ascii=False)
+    if isinstance(model, dict):
+        payload, text = model, json.dumps(model, ensure_ascii=False)
+    elif isinstance(model, DocsPage) and (kept := _serialized.get(id(model))) is not None:
+        _, payload, text = kept
+    else:
+        payload = compact(model.model_dump(mode="json"))
+        text = json.dumps(payload, ensure_ascii=False)
+        if isinstance(model, DocsPage) and len(text) <= _SERIALIZED_MAX_CHARS:
+            if len(_serialized) >= _SERIALIZED_KEPT:
+                del _serialized[next(iter(_serialized))]  # the oldest
+            _serialized[id(model)] = (model, payload, text)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=payload)
 
 

@@ -1,0 +1,41 @@
+"""A tool's reply: structured content and its JSON text, serialized once per memoized page."""
+
+from __future__ import annotations
+
+import json
+
+from autodocs.docs.model import DocsPage
+from autodocs.server.tools import _SERIALIZED_KEPT, _ok, _serialized
+
+
+def page(name: str = "demo", content: str = "hello") -> DocsPage:
+    return DocsPage(name=name, version="1.0", source="cache", content=content, tokens=10)
+
+
+def test_the_same_page_is_serialized_once_and_replies_alike() -> None:
+    shown = page()
+    first, second = _ok(shown), _ok(shown)
+    assert first.structured_content == second.structured_content
+    assert first.content[0].text is second.content[0].text  # type: ignore[union-attr]
+    assert json.loads(first.content[0].text) == first.structured_content  # type: ignore[union-attr]
+
+
+def test_an_equal_but_different_page_object_is_serialized_for_itself() -> None:
+    shown = page(content="one")
+    changed = shown.model_copy(update={"content": "two"})
+    assert _ok(shown).structured_content["content"] == "one"  # type: ignore[index]
+    assert _ok(changed).structured_content["content"] == "two"  # type: ignore[index]
+
+
+def test_the_memo_stays_bounded() -> None:
+    pages = [page(name=f"p{index}") for index in range(_SERIALIZED_KEPT * 3)]
+    for each in pages:
+        _ok(each)
+    assert len(_serialized) <= _SERIALIZED_KEPT
+    assert _ok(pages[0]).structured_content["name"] == "p0"  # type: ignore[index]
+
+
+def test_a_large_reply_is_not_kept() -> None:
+    big = page(content="x" * 300_000)
+    _ok(big)
+    assert id(big) not in _serialized
