@@ -6,7 +6,8 @@ the first call is cold (nothing cached), then it is called again WARM_CALLS time
 
 Baselines measured in the same run:
   * floor for cold: one bare HTTP GET of the same project document through the same
-    20 ms latency (what any server must spend at least once);
+    20 ms latency (what any server must spend at least once), by httpx on the HTTP engine
+    AutoDocs uses (autodocs.index.transport);
   * floor for warm: a no-op tool on the same SDK over stdio (the transport's own cost).
 
 The session's very first call (a package outside the measured set) is reported on its own:
@@ -32,6 +33,8 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import REPO, fake_index_process, median_ms
+
+from autodocs.index.transport import IndexTransport
 
 LATENCY_MS = 20
 WARM_CALLS = 30
@@ -102,7 +105,7 @@ async def measure_noop() -> float:
 
 async def measure_bare_fetch(index_url: str) -> float:
     samples = []
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(transport=IndexTransport(httpx.Limits())) as client:
         for name, _, _ in CASES:
             started = time.perf_counter()
             response = await client.get(f"{index_url}/{name}/json")
