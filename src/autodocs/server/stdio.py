@@ -18,8 +18,12 @@ flight finish (``AUTODOCS_SHUTDOWN_TIMEOUT``; those still running then answer wi
 ``ServerShuttingDown``), then end as if the client had closed stdin, so the service flushes
 its queued cache writes and closes the store. A second signal stops at once.
 
+When the input ends (the client closed stdin), the requests already read are answered before
+the session ends, the calls in flight within ``AUTODOCS_SHUTDOWN_TIMEOUT``.
+
 Only pipes and sockets can be watched by the loop; a terminal or a regular file (someone
-running ``autodocs serve < requests.jsonl``) falls back to the SDK's threaded transport.
+running ``autodocs serve < requests.jsonl``) is read by the SDK's threaded reader instead,
+with the same end of input.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import io
 import os
 import signal
 import stat
@@ -34,6 +39,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
+import anyio
 import structlog
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
@@ -58,8 +64,11 @@ async def run_stdio(server: MCPServer[Any], lifecycle: Lifecycle, drain_timeout:
     """Serve ``server`` on this process's stdin and stdout until the client closes stdin, or a
     signal has drained the calls in flight (see the module docstring)."""
     lowlevel = getattr(server, "_lowlevel_server", None)  # the SDK's own run_stdio_async uses it
-    if lowlevel is None or not (_watchable(0) and _watchable(1)):
+    if lowlevel is None:
         await server.run_stdio_async()
+        return
+    if not (_watchable(0) and _watchable(1)):
+        await _run_threaded(lowlevel, lifecycle, drain_timeout)
         return
     loop = asyncio.get_running_loop()
     async with _claimed_pipes() as (stdin, stdout):
@@ -75,7 +84,8 @@ async def run_stdio(server: MCPServer[Any], lifecycle: Lifecycle, drain_timeout:
         for signum in _SIGNALS:
             loop.add_signal_handler(signum, on_signal, signum)
         try:
-            async with stdio_server(stdin=cast(Any, stdin), stdout=cast(Any, stdout)) as (read, write):
+            lines = _AnsweredBeforeEnd(stdin, lifecycle, drain_timeout)
+            async with stdio_server(stdin=cast(Any, lines), stdout=cast(Any, stdout)) as (read, write):
                 await lowlevel.run(read, write, lowlevel.create_initialization_options())
         finally:
             for signum in _SIGNALS:
@@ -83,6 +93,46 @@ async def run_stdio(server: MCPServer[Any], lifecycle: Lifecycle, drain_timeout:
 
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+async def _run_threaded(lowlevel: Any, lifecycle: Lifecycle, drain_timeout: float) -> None:
+    """A terminal or a file on stdin: the SDK's threaded transport, with our end of input."""
+    stdin_wire, restore_stdin = _claim(0, lambda: os.open(os.devnull, os.O_RDONLY))
+    try:
+        text = io.TextIOWrapper(os.fdopen(stdin_wire, "rb", closefd=False), encoding="utf-8", errors="replace")
+        lines = _AnsweredBeforeEnd(anyio.wrap_file(text), lifecycle, drain_timeout)
+        async with stdio_server(stdin=cast(Any, lines)) as (read, write):
+            await lowlevel.run(read, write, lowlevel.create_initialization_options())
+    finally:
+        restore_stdin()
+
+
+class _AnsweredBeforeEnd:
+    """The client's lines; at the end of input, the requests already read are answered first.
+
+    Without this, the SDK ends the session as soon as the input ends, and a request read just
+    before (a client that writes its requests and closes stdin, ``autodocs serve < file``)
+    could lose its answer. The calls in flight get ``AUTODOCS_SHUTDOWN_TIMEOUT``, as on SIGTERM.
+    """
+
+    def __init__(self, lines: Any, lifecycle: Lifecycle, within: float) -> None:
+        self._lines = lines.__aiter__()
+        self._lifecycle = lifecycle
+        self._within = within
+
+    def __aiter__(self) -> _AnsweredBeforeEnd:
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            line: str = await self._lines.__anext__()
+        except StopAsyncIteration:
+            cancelled = await self._lifecycle.drain(self._within, settle=_SETTLE_S)
+            if cancelled:
+                log.warning("stdio.drain_timeout", cancelled=cancelled, timeout_s=self._within)
+                await asyncio.sleep(_SETTLE_S)  # their answers are queued for the writer
+            raise
+        return line
 
 
 async def _drain(lifecycle: Lifecycle, within: float, stdin: _Lines) -> None:
