@@ -27,6 +27,9 @@ class LruMap(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
     def key_list(self) -> list[K]:
         return list(self._items)
 

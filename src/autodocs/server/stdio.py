@@ -127,21 +127,24 @@ class _AnsweredBeforeEnd:
         try:
             line: str = await self._lines.__anext__()
         except StopAsyncIteration:
-            cancelled = await self._lifecycle.drain(self._within, settle=_SETTLE_S)
-            if cancelled:
-                log.warning("stdio.drain_timeout", cancelled=cancelled, timeout_s=self._within)
-                await asyncio.sleep(_SETTLE_S)  # their answers are queued for the writer
+            if not self._lifecycle.draining:  # a signal's drain has already waited for them
+                await _finish_calls(self._lifecycle, self._within)
             raise
         return line
+
+
+async def _finish_calls(lifecycle: Lifecycle, within: float) -> None:
+    """Let the calls in flight finish within ``within``; those cancelled then send their answer."""
+    cancelled = await lifecycle.drain(within, settle=_SETTLE_S)
+    if cancelled:
+        log.warning("stdio.drain_timeout", cancelled=cancelled, timeout_s=within)
+        await asyncio.sleep(_SETTLE_S)  # their answers are queued for the writer: let it send them
 
 
 async def _drain(lifecycle: Lifecycle, within: float, stdin: _Lines) -> None:
     """Stop reading requests; end the input once the calls in flight are done (or cancelled)."""
     stdin.stop_reading()
-    cancelled = await lifecycle.drain(within, settle=_SETTLE_S)
-    if cancelled:
-        log.warning("stdio.drain_timeout", cancelled=cancelled, timeout_s=within)
-        await asyncio.sleep(_SETTLE_S)  # their answers are queued for the writer: let it send them
+    await _finish_calls(lifecycle, within)
     stdin.end()
 
 

@@ -30,6 +30,7 @@ from autodocs.docs.api_model import ApiReference
 from autodocs.docs.model import DocsPage, compact
 from autodocs.errors import AutoDocsError, ClientRateLimited, ServerShuttingDown, to_error_payload
 from autodocs.manifests import ScanResult
+from autodocs.memo import LruMap
 from autodocs.server.health import HealthReport, MetricsReport, ReadyReport, health_report, ready_report
 from autodocs.server.lifecycle import Lifecycle
 from autodocs.server.metrics import Metrics
@@ -75,9 +76,9 @@ current_client: ContextVar[str] = ContextVar("autodocs_client", default="stdio")
 #: repeated call returns the same object, and its reply is serialized once (0.1-0.25 ms a call).
 #: Each entry holds its page, so an ``id`` is never reused while it is a key. Replies over
 #: ``_SERIALIZED_MAX_CHARS`` are not kept: their transfer dwarfs their serialization.
-_serialized: dict[int, tuple[DocsPage, dict[str, Any], str]] = {}
 _SERIALIZED_KEPT = 64
 _SERIALIZED_MAX_CHARS = 256 * 1024
+_serialized: LruMap[int, tuple[DocsPage, dict[str, Any], str]] = LruMap(_SERIALIZED_KEPT)
 
 
 def _ok(model: BaseModel | dict[str, Any]) -> CallToolResult:
@@ -89,9 +90,7 @@ def _ok(model: BaseModel | dict[str, Any]) -> CallToolResult:
         payload = compact(model.model_dump(mode="json"))
         text = json.dumps(payload, ensure_ascii=False)
         if isinstance(model, DocsPage) and len(text) <= _SERIALIZED_MAX_CHARS:
-            if len(_serialized) >= _SERIALIZED_KEPT:
-                del _serialized[next(iter(_serialized))]  # the oldest
-            _serialized[id(model)] = (model, payload, text)
+            _serialized.put(id(model), (model, payload, text))
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=payload)
 
 
