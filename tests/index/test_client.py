@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import threading
 import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -180,3 +185,50 @@ async def test_netrc_credentials_are_used(
     await client.fetch_project("six")
     assert fake_index.last_headers().get("authorization", "").startswith("Basic ")
     await client.aclose()
+
+
+class _ForwardProxy(BaseHTTPRequestHandler):
+    """A loopback HTTP forward proxy: relays each absolute-form GET to the fake index."""
+
+    upstream = ""
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        upstream = urllib.parse.urlsplit(self.upstream)
+        connection = http.client.HTTPConnection(upstream.netloc, timeout=5)  # no proxy: the fake index
+        try:
+            connection.request("GET", urllib.parse.urlsplit(self.path).path)
+            body = connection.getresponse().read()
+        finally:
+            connection.close()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+async def test_a_proxy_named_by_the_environment_carries_the_requests(
+    fake_index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ForwardProxy.upstream, _ForwardProxy.seen = fake_index.url, []
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _ForwardProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_port}")
+        # A host that resolves nowhere: only the proxy can answer for it.
+        client = IndexClient(Settings(cache_dir=tmp_path, pypi_url="http://index.invalid/pypi", max_retry_attempts=0))
+        releases, _ = await client.fetch_project("six")
+        await client.aclose()
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert releases.name == "six"
+    assert _ForwardProxy.seen == ["http://index.invalid/pypi/six/json"]
+    assert fake_index.request_count == 1

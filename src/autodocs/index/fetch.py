@@ -29,6 +29,7 @@ import json
 import random
 import time
 import urllib.parse
+import urllib.request
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -79,6 +80,13 @@ def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
 stamina.instrumentation.set_on_retry_hooks([_log_retry])
 
 
+def _environment_names_proxy() -> bool:
+    """Whether httpx would route requests through a proxy named by the environment (the
+    same reading as httpx's: ``urllib.request.getproxies``, the http, https and all schemes)."""
+    proxies = urllib.request.getproxies()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
+
+
 class NotFound(Exception):
     """The index answered 404; the caller knows whether that means package or version."""
 
@@ -103,12 +111,14 @@ class JsonFetcher:
         )
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.attempt_timeout, connect=min(settings.attempt_timeout, 10.0)),
-            limits=limits,  # for the proxy transports httpx mounts when the environment names a proxy
+            limits=limits,
             headers={"User-Agent": f"autodocs/{__version__}", "Accept": "application/json"},
             follow_redirects=True,
             max_redirects=5,
             auth=auth,
-            transport=transport or IndexTransport(limits),
+            # httpx honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY only with its own transports:
+            # behind a proxy those carry the requests, else the faster aiohttp engine does.
+            transport=transport or (None if _environment_names_proxy() else IndexTransport(limits)),
         )
 
     async def aclose(self) -> None:
