@@ -40,7 +40,7 @@ import pydantic_core
 import stamina
 import structlog
 
-from autodocs import __version__
+from autodocs import __version__, underway
 from autodocs.config import Settings, mask_url
 from autodocs.deadline import remaining
 from autodocs.errors import (
@@ -289,6 +289,7 @@ class JsonFetcher:
     ) -> dict[str, Any]:
         limits = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
         headers_seen = False
+        underway.waiting()  # about to send, or to queue for a slot: either way, waiting now
         async with self._semaphore:
             if on_the_wire is not None and not on_the_wire.done():
                 on_the_wire.set_result(None)

@@ -50,7 +50,7 @@ def serve_stdio(settings: Settings) -> int:
     freeze_startup_heap()
     signal.signal(signal.SIGTERM, _terminate)  # on the SDK's transport (not a pipe): like Ctrl-C
     try:
-        anyio.run(run_stdio, parts.server, parts.lifecycle, settings.shutdown_timeout)
+        anyio.run(run_stdio, parts.server, parts.lifecycle, settings.shutdown_timeout, parts.read_ahead)
     except KeyboardInterrupt:
         return 0
     except BaseExceptionGroup as group:

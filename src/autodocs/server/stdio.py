@@ -55,20 +55,35 @@ log = structlog.get_logger(__name__)
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
+#: Told each message before the SDK reads it; may return a future to wait for first (read-ahead).
+_OnMessage = Callable[[str], "asyncio.Future[None] | None"]
+#: The longest a message is held back for its read-ahead to get its index request underway.
+#: It takes about 1 ms; a store read on the reader thread or a busy index can take longer, and
+#: then the message goes on (the read-ahead still runs).
+_READ_AHEAD_HOLD_S = 0.005
+
 #: After the calls in flight are done, how long to look again for a request read just before
 #: the signal whose call had not started yet (the SDK dispatches it a few loop turns later).
 _SETTLE_S = 0.05
 
 
-async def run_stdio(server: MCPServer[Any], lifecycle: Lifecycle, drain_timeout: float) -> None:
+async def run_stdio(
+    server: MCPServer[Any],
+    lifecycle: Lifecycle,
+    drain_timeout: float,
+    on_message: _OnMessage | None = None,
+) -> None:
     """Serve ``server`` on this process's stdin and stdout until the client closes stdin, or a
-    signal has drained the calls in flight (see the module docstring)."""
+    signal has drained the calls in flight (see the module docstring).
+
+    ``on_message`` is told each message as it is read, before the SDK parses it (read-ahead).
+    """
     lowlevel = getattr(server, "_lowlevel_server", None)  # the SDK's own run_stdio_async uses it
     if lowlevel is None:
         await server.run_stdio_async()
         return
     if not (_watchable(0) and _watchable(1)):
-        await _run_threaded(lowlevel, lifecycle, drain_timeout)
+        await _run_threaded(lowlevel, lifecycle, drain_timeout, on_message)
         return
     loop = asyncio.get_running_loop()
     async with _claimed_pipes() as (stdin, stdout):
@@ -84,7 +99,7 @@ async def run_stdio(server: MCPServer[Any], lifecycle: Lifecycle, drain_timeout:
         for signum in _SIGNALS:
             loop.add_signal_handler(signum, on_signal, signum)
         try:
-            lines = _AnsweredBeforeEnd(stdin, lifecycle, drain_timeout)
+            lines = _AnsweredBeforeEnd(stdin, lifecycle, drain_timeout, on_message)
             async with stdio_server(stdin=cast(Any, lines), stdout=cast(Any, stdout)) as (read, write):
                 await lowlevel.run(read, write, lowlevel.create_initialization_options())
         finally:
@@ -95,12 +110,14 @@ async def run_stdio(server: MCPServer[Any], lifecycle: Lifecycle, drain_timeout:
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-async def _run_threaded(lowlevel: Any, lifecycle: Lifecycle, drain_timeout: float) -> None:
+async def _run_threaded(
+    lowlevel: Any, lifecycle: Lifecycle, drain_timeout: float, on_message: _OnMessage | None
+) -> None:
     """A terminal or a file on stdin: the SDK's threaded transport, with our end of input."""
     stdin_wire, restore_stdin = _claim(0, lambda: os.open(os.devnull, os.O_RDONLY))
     try:
         text = io.TextIOWrapper(os.fdopen(stdin_wire, "rb", closefd=False), encoding="utf-8", errors="replace")
-        lines = _AnsweredBeforeEnd(anyio.wrap_file(text), lifecycle, drain_timeout)
+        lines = _AnsweredBeforeEnd(anyio.wrap_file(text), lifecycle, drain_timeout, on_message)
         async with stdio_server(stdin=cast(Any, lines)) as (read, write):
             await lowlevel.run(read, write, lowlevel.create_initialization_options())
     finally:
@@ -113,12 +130,15 @@ class _AnsweredBeforeEnd:
     Without this, the SDK ends the session as soon as the input ends, and a request read just
     before (a client that writes its requests and closes stdin, ``autodocs serve < file``)
     could lose its answer. The calls in flight get ``AUTODOCS_SHUTDOWN_TIMEOUT``, as on SIGTERM.
+
+    Each line is shown to ``on_message`` first; what it does (or raises) never stops the input.
     """
 
-    def __init__(self, lines: Any, lifecycle: Lifecycle, within: float) -> None:
+    def __init__(self, lines: Any, lifecycle: Lifecycle, within: float, on_message: _OnMessage | None = None) -> None:
         self._lines = lines.__aiter__()
         self._lifecycle = lifecycle
         self._within = within
+        self._on_message = on_message
 
     def __aiter__(self) -> _AnsweredBeforeEnd:
         return self
@@ -130,7 +150,31 @@ class _AnsweredBeforeEnd:
             if not self._lifecycle.draining:  # a signal's drain has already waited for them
                 await _finish_calls(self._lifecycle, self._within)
             raise
+        if self._on_message is not None:
+            try:
+                started = self._on_message(line)
+            except Exception:
+                log.exception("stdio.read_ahead_failed")
+            else:
+                if started is not None:
+                    await _until(started, _READ_AHEAD_HOLD_S)
         return line
+
+
+async def _until(started: asyncio.Future[None], at_most: float) -> None:
+    """Wait for ``started`` (ours to resolve), no longer than ``at_most`` seconds."""
+    if started.done():
+        return
+    timer = asyncio.get_running_loop().call_later(at_most, _resolve, started)
+    try:
+        await started
+    finally:
+        timer.cancel()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 async def _finish_calls(lifecycle: Lifecycle, within: float) -> None:

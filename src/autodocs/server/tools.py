@@ -103,6 +103,12 @@ def _error(exc: BaseException) -> CallToolResult:
     )
 
 
+#: Tools whose calls the transport may announce to the service before dispatching them.
+_READ_AHEAD_TOOLS = frozenset({"get_package_docs", "get_package_docs_with_context"})
+#: Longer messages are left alone: a docs call's request is a few hundred characters.
+_READ_AHEAD_MAX_CHARS = 4096
+
+
 @dataclass
 class ServerParts:
     """The MCP server and what the transports around it need to reach."""
@@ -111,6 +117,37 @@ class ServerParts:
     lifecycle: Lifecycle
     metrics: Metrics
     holder: _Holder
+
+    def read_ahead(self, message: str) -> asyncio.Future[None] | None:
+        """Told each message as the transport reads it: a docs call starts resolving its
+        package now (:meth:`AutoDocsService.read_ahead`). Returns what the transport waits
+        for before handing the message on: that resolution's index request underway (None:
+        nothing started).
+
+        A look, not a parse the SDK relies on: anything unexpected (not JSON, another
+        method, arguments of the wrong type, a cursor) is simply left to the SDK and the tool.
+        """
+        if len(message) > _READ_AHEAD_MAX_CHARS or "get_package_docs" not in message:
+            return None
+        service = self.holder.service
+        if service is None or self.lifecycle.draining:
+            return None
+        try:
+            request = json.loads(message)
+        except ValueError:
+            return None
+        if not isinstance(request, dict) or request.get("method") != "tools/call" or "id" not in request:
+            return None
+        params = request.get("params")
+        if not isinstance(params, dict) or params.get("name") not in _READ_AHEAD_TOOLS:
+            return None
+        arguments = params.get("arguments")
+        if not isinstance(arguments, dict) or arguments.get("cursor"):
+            return None
+        name, constraint = arguments.get("package_name"), arguments.get("version_constraint")
+        if not isinstance(name, str) or not (constraint is None or isinstance(constraint, str)):
+            return None
+        return service.read_ahead(name, constraint)
 
 
 class _Calls:

@@ -1,0 +1,32 @@
+"""A signal for the read-ahead: "this resolution is now waiting on the package index".
+
+The stdio transport shows each message to the service before the MCP SDK parses it; for a
+docs call the service starts resolving the package at once (``AutoDocsService.read_ahead``)
+and the transport holds the message back until that resolution has sent its index request,
+or needs none. Then the SDK's parsing and dispatch run while the request is on the wire,
+instead of before it. The layers that know when a call starts to wait (the fetch, about to
+send or queued for a connection slot; the single-flight join) call :func:`waiting`; the
+resolution's end resolves the signal too. A context variable, so only the read-ahead's own
+task (and the tasks it starts) reach its future; elsewhere :func:`waiting` does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextvars import ContextVar
+
+__all__ = ["waiting", "watch"]
+
+_UNDERWAY: ContextVar[asyncio.Future[None] | None] = ContextVar("autodocs_underway", default=None)
+
+
+def watch(future: asyncio.Future[None]) -> None:
+    """Resolve ``future`` when this context next waits on the index (call inside its context)."""
+    _UNDERWAY.set(future)
+
+
+def waiting() -> None:
+    """This context is about to wait on the index (or on a request already underway)."""
+    future = _UNDERWAY.get()
+    if future is not None and not future.done():
+        future.set_result(None)
