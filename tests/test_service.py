@@ -430,3 +430,12 @@ async def test_index_down_without_a_release_list_serves_the_newest_cached_docume
         assert older.version == "2.28.2" and older.stale
         with pytest.raises(UpstreamUnavailable):
             await service.get_package_docs("requests", ">=3")  # nothing cached fits: fail informatively
+
+
+async def test_the_stored_document_carries_its_page_costs(service: AutoDocsService, fake_index: FakeIndex) -> None:
+    page = await service.get_package_docs("rich")
+    assert not page.truncated  # counted whole on the way: no section cost was needed then
+    await service.flush_writes()
+    stored = await service.store.get_document("rich", page.version)
+    assert stored is not None and stored.sections
+    assert all(section.tokens > 0 for section in stored.sections) and stored.header_tokens > 0

@@ -43,7 +43,7 @@ from autodocs.doc_search import SearchResult, search_cached_docs
 from autodocs.docs.budget import decode_cursor
 from autodocs.docs.build import build_document
 from autodocs.docs.model import ApiMatch, DocsPage, PackageDocument
-from autodocs.docs.pages import MIN_TOKENS, PageRequest, make_page, measure_reply_overhead
+from autodocs.docs.pages import MIN_TOKENS, PageRequest, count_costs, make_page
 from autodocs.docs.tokens import count_tokens
 from autodocs.errors import (
     AutoDocsError,
@@ -687,10 +687,13 @@ class AutoDocsService:
 
     async def _store_document(self, metadata: VersionMetadata) -> PackageDocument:
         document = build_document(metadata, max_description_chars=self.settings.max_doc_size)
-        measure_reply_overhead(document)
         self._documents.put((document.name, document.version), document)
-        self._write_behind(functools.partial(self.store.put_document, document))
+        self._write_behind(functools.partial(self._put_document, document))
         return document
+
+    async def _put_document(self, document: PackageDocument) -> None:
+        count_costs(document)  # after the reply: pages cut later, here or by another process, need them
+        await self.store.put_document(document)
 
     def _write_behind(self, write: Callable[[], Awaitable[None]]) -> None:
         """Queue a cache write to run after the reply; :meth:`flush_writes` waits for the queue.

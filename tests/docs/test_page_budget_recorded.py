@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from autodocs.docs.build import build_document
-from autodocs.docs.model import PackageDocument, reply_json
-from autodocs.docs.pages import MIN_TOKENS, PageRequest, make_page, measure_reply_overhead
+from autodocs.docs.model import PackageDocument, page_reply, reply_json, reply_payload
+from autodocs.docs.pages import MIN_TOKENS, PageRequest, count_costs, make_page, measure_reply_overhead
 from autodocs.docs.tokens import count_tokens
 from autodocs.index.models import VersionMetadata
 
@@ -50,3 +50,39 @@ def test_a_header_too_long_for_the_budget_lists_runtime_requirements_and_says_so
     assert any("optional extras" in w for w in page.warnings)
     full = make_page(celery, PageRequest(budget=20_000))
     assert len(full.requirements) == len(celery.requirements) and not full.warnings
+
+
+def _fresh_document(path: Path) -> PackageDocument:
+    info = json.loads(path.read_text())["info"]
+    return build_document(VersionMetadata.from_info(info), max_description_chars=50_000)
+
+
+@pytest.mark.parametrize("budget", [MIN_TOKENS, 1500, 30_000])
+def test_a_page_counted_whole_says_its_true_size_and_is_sent_as_counted(budget: int) -> None:
+    whole = 0
+    for path in PROJECTS:
+        document = _fresh_document(path)  # nothing counted yet: as built on a cold call
+        page = make_page(document, PageRequest(budget=budget))
+        payload, text = page_reply(page)
+        assert json.loads(text) == payload == reply_payload(page), path.stem  # what _ok sends
+        assert count_tokens(text) <= budget, path.stem
+        full_header = len(page.requirements) == len(document.requirements) and len(page.project_urls) >= len(
+            document.project_urls
+        )
+        if not page.truncated and full_header:  # the whole document with the whole header
+            whole += 1
+            assert page.sections == [s.title for s in document.sections], path.stem
+            assert 0 <= page.tokens - count_tokens(text) <= 6, path.stem  # counted, not estimated
+    assert whole >= {MIN_TOKENS: 0, 1500: len(PROJECTS) // 3, 30_000: len(PROJECTS) * 9 // 10}[budget]
+
+
+def test_a_document_is_cut_with_its_costs_counted_when_it_does_not_fit_whole() -> None:
+    document = _fresh_document(next(p for p in PROJECTS if p.stem == "pydantic"))
+    assert all(section.tokens == 0 for section in document.sections) and document.header_tokens == 0
+    page = make_page(document, PageRequest(budget=1500))
+    assert page.truncated and page.next_cursor
+    assert all(section.tokens > 0 for section in document.sections) and document.header_tokens > 0
+    again = _fresh_document(next(p for p in PROJECTS if p.stem == "pydantic"))
+    count_costs(again)  # what the service does before storing a document
+    assert [s.tokens for s in again.sections] == [s.tokens for s in document.sections]
+    assert again.header_tokens == document.header_tokens

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
-from autodocs.docs.model import DocsPage
-from autodocs.server.tools import _SERIALIZED_KEPT, _ok, _serialized
+from autodocs.docs.model import _REPLIES_KEPT, DocsPage, _replies
+from autodocs.server.tools import _ok
 
 
 def page(name: str = "demo", content: str = "hello") -> DocsPage:
     return DocsPage(name=name, version="1.0", source="cache", content=content, tokens=10)
 
 
-def test_the_same_page_is_serialized_once_and_replies_alike() -> None:
+def test_the_same_page_is_replies_once_and_replies_alike() -> None:
     shown = page()
     first, second = _ok(shown), _ok(shown)
     assert first.structured_content == second.structured_content
@@ -20,7 +20,7 @@ def test_the_same_page_is_serialized_once_and_replies_alike() -> None:
     assert json.loads(first.content[0].text) == first.structured_content  # type: ignore[union-attr]
 
 
-def test_an_equal_but_different_page_object_is_serialized_for_itself() -> None:
+def test_an_equal_but_different_page_object_is_replies_for_itself() -> None:
     shown = page(content="one")
     changed = shown.model_copy(update={"content": "two"})
     assert _ok(shown).structured_content["content"] == "one"  # type: ignore[index]
@@ -28,14 +28,14 @@ def test_an_equal_but_different_page_object_is_serialized_for_itself() -> None:
 
 
 def test_the_memo_stays_bounded() -> None:
-    pages = [page(name=f"p{index}") for index in range(_SERIALIZED_KEPT * 3)]
+    pages = [page(name=f"p{index}") for index in range(_REPLIES_KEPT * 3)]
     for each in pages:
         _ok(each)
-    assert len(_serialized) <= _SERIALIZED_KEPT
+    assert len(_replies) <= _REPLIES_KEPT
     assert _ok(pages[0]).structured_content["name"] == "p0"  # type: ignore[index]
 
 
 def test_a_large_reply_is_not_kept() -> None:
     big = page(content="x" * 300_000)
     _ok(big)
-    assert id(big) not in _serialized
+    assert id(big) not in _replies

@@ -25,6 +25,7 @@ __all__ = [
     "SECTION_OVERHEAD_TOKENS",
     "Cursor",
     "Page",
+    "count_section_costs",
     "decode_cursor",
     "encode_cursor",
     "paginate",
@@ -149,6 +150,7 @@ def paginate(
     on the next page; otherwise take every remaining section that still fits, most
     important first, leaving the others whole for later pages.
     """
+    count_section_costs(document)
     sections = document.sections
     sequence, missing = reading_sequence(document, query=query, wanted=wanted)
     delivered = set(start.delivered) if start else set()
@@ -224,6 +226,18 @@ def render_page(sections: list[PageSection]) -> str:
     return "\n\n".join(
         render_section(s.title, s.level, s.content, continued=s.continued, complete=s.complete) for s in sections
     )
+
+
+def count_section_costs(document: PackageDocument) -> None:
+    """Each section's :func:`section_cost` of its whole content, counted when first needed.
+
+    A document whose whole first page fits its budget never needs them on the way to its
+    reply (:func:`autodocs.docs.pages.make_page` counts that reply as a whole); they are
+    counted before the document is stored, or when a page has to choose among sections.
+    """
+    for section in document.sections:
+        if not section.tokens:
+            section.tokens = section_cost(section, section.content)
 
 
 def section_cost(section: DocSection, content: str, *, continued: bool = False, complete: bool = True) -> int:

@@ -6,7 +6,6 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from autodocs.docs.budget import section_cost
 from autodocs.docs.model import DocSection, PackageDocument, RequirementInfo
 from autodocs.docs.requirements import parse_requirement
 from autodocs.docs.sections import split_document
@@ -28,18 +27,17 @@ def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> 
         description = description[: cut if cut > max_description_chars // 2 else max_description_chars]
     content_type = _text(info.get("description_content_type")) or None
     description_format, parts = split_document(description, content_type)
-    sections = []
-    for part in parts:
-        section = DocSection(
+    # Each section's cost is counted when a page first needs it (budget.count_section_costs).
+    sections = [
+        DocSection(
             title=part.title,
             anchor=part.anchor,
             level=part.level,
             content=part.content,
             title_tokens=count_tokens(part.title),
-            tokens=0,
         )
-        section.tokens = section_cost(section, section.content)
-        sections.append(section)
+        for part in parts
+    ]
     document = PackageDocument(
         name=canonicalize_name(metadata.name or "unknown"),
         version=metadata.version,

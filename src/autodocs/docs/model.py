@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from autodocs.memo import LruMap
+
 __all__ = [
     "DocSection",
     "DocsPage",
@@ -17,7 +19,10 @@ __all__ = [
     "PageSection",
     "RequirementInfo",
     "compact",
+    "page_reply",
+    "remember_reply",
     "reply_json",
+    "reply_payload",
 ]
 
 
@@ -42,7 +47,11 @@ class DocSection(BaseModel):
     anchor: str
     level: int
     content: str
-    tokens: int = Field(description="Estimated tokens of title, anchor and content as sent.")
+    tokens: int = Field(
+        default=0,
+        description="Estimated tokens of title, anchor and content as sent; 0 until counted "
+        "(autodocs.docs.budget.count_section_costs).",
+    )
     title_tokens: int = 0
 
 
@@ -161,6 +170,39 @@ def compact(value: Any) -> Any:
     return value
 
 
+def reply_payload(model: BaseModel) -> dict[str, Any]:
+    """The structured content an assistant receives for ``model``."""
+    payload: dict[str, Any] = compact(model.model_dump(mode="json"))
+    return payload
+
+
 def reply_json(model: BaseModel) -> str:
     """The text an assistant receives for ``model``: compact JSON."""
-    return json.dumps(compact(model.model_dump(mode="json")), ensure_ascii=False)
+    return json.dumps(reply_payload(model), ensure_ascii=False)
+
+
+#: The replies of the last pages handed out, by identity: the service memoizes its pages, so a
+#: repeated call returns the same object, and its reply is serialized once (0.1-0.25 ms a call);
+#: a first page counted as a whole (:mod:`autodocs.docs.pages`) arrives serialized already.
+#: Each entry holds its page, so an ``id`` is never reused while it is a key. Replies over
+#: ``_REPLY_KEPT_MAX_CHARS`` are not kept: their transfer dwarfs their serialization.
+_REPLIES_KEPT = 64
+_REPLY_KEPT_MAX_CHARS = 256 * 1024
+_replies: LruMap[int, tuple[DocsPage, dict[str, Any], str]] = LruMap(_REPLIES_KEPT)
+
+
+def page_reply(page: DocsPage) -> tuple[dict[str, Any], str]:
+    """The structured content and the JSON text of ``page``'s reply (do not change either)."""
+    kept = _replies.get(id(page))
+    if kept is not None:
+        return kept[1], kept[2]
+    payload = reply_payload(page)
+    text = json.dumps(payload, ensure_ascii=False)
+    remember_reply(page, payload, text)
+    return payload, text
+
+
+def remember_reply(page: DocsPage, payload: dict[str, Any], text: str) -> None:
+    """Keep ``page``'s serialized reply for :func:`page_reply` (the page must not change after)."""
+    if len(text) <= _REPLY_KEPT_MAX_CHARS:
+        _replies.put(id(page), (page, payload, text))

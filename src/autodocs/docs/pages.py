@@ -1,9 +1,13 @@
 """A cached document + a request → one :class:`DocsPage` that fits the token budget.
 
-The budget covers the whole reply as sent (its JSON), not only the sections: what a page
-costs before any section is measured once per version (:func:`measure_reply_overhead`),
-sections carry their own rendered cost, and the lists a truncated page adds (omitted
-section titles, how to get more) are reserved for before the final pagination.
+The budget covers the whole reply as sent (its JSON), not only the sections. Most first
+pages hold the whole document: such a page is built, serialized and counted as a whole, once
+(its reply is kept for the transport, :func:`autodocs.docs.model.page_reply`). Otherwise the
+page is cut: what a page costs before any section is measured once per version
+(:func:`measure_reply_overhead`), sections carry their own rendered cost (counted the first
+time a page is cut, :func:`autodocs.docs.budget.count_section_costs`), and the lists a
+truncated page adds (omitted section titles, how to get more) are reserved for before the
+final pagination. :func:`count_costs` fills in both before a document is stored.
 """
 
 from __future__ import annotations
@@ -12,11 +16,18 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-from autodocs.docs.budget import Cursor, Page, encode_cursor, paginate, render_page
-from autodocs.docs.model import DocsPage, PackageDocument, reply_json
+from autodocs.docs.budget import Cursor, Page, count_section_costs, encode_cursor, paginate, render_page
+from autodocs.docs.model import (
+    DocsPage,
+    PackageDocument,
+    PageSection,
+    remember_reply,
+    reply_json,
+    reply_payload,
+)
 from autodocs.docs.tokens import count_tokens
 
-__all__ = ["MIN_TOKENS", "PageRequest", "make_page", "measure_reply_overhead"]
+__all__ = ["MIN_TOKENS", "PageRequest", "count_costs", "make_page", "measure_reply_overhead"]
 
 #: The smallest budget a reply can honour: the header, a cursor and the start of a section.
 MIN_TOKENS = 400
@@ -49,10 +60,61 @@ _HEADER_SHARE = 0.4
 _COMPACT_URLS = 5
 
 
+#: A document with more characters of content per token of budget than this is not tried
+#: whole: it would not fit, and serializing it to find out would be wasted. Package docs run
+#: about four characters to a token; of the 122 recorded packages' first pages at budgets of
+#: 400, 1500 and 30000 tokens, none that fits whole has more than 3 (and 22 of 208 tried fail).
+_WHOLE_MAX_CHARS_PER_TOKEN = 3
+#: What writing the count into the reply's ``"tokens": 0`` adds to it (up to seven digits).
+_TOKENS_FIELD = 4
+
+
 def make_page(document: PackageDocument, request: PageRequest) -> DocsPage:
-    if request.start is None and document.header_tokens > request.budget * _HEADER_SHARE:
+    if request.start is None and request.query is None and not request.wanted:
+        whole = _whole_document_page(document, request)
+        if whole is not None:
+            return whole
+    if request.start is None and _header_tokens(document) > request.budget * _HEADER_SHARE:
         return _compact_header_page(document, request)
     return _to_docs_page(document, request, _fit(document, request))
+
+
+def count_costs(document: PackageDocument) -> None:
+    """Count what pages of ``document`` will need, so that the stored copy carries it."""
+    count_section_costs(document)
+    _header_tokens(document)
+
+
+def _whole_document_page(document: PackageDocument, request: PageRequest) -> DocsPage | None:
+    """The first page when the whole document fits: every section in the document's order,
+    the reply counted as it will be sent. None when it does not fit (the page is then cut)."""
+    budget = _usable(request.budget)
+    if sum(len(section.content) for section in document.sections) > budget * _WHOLE_MAX_CHARS_PER_TOKEN:
+        return None
+    sections = [
+        PageSection(title=s.title, anchor=s.anchor, level=s.level, content=s.content, continued=False, complete=True)
+        for s in document.sections
+    ]
+    whole = Page(sections=sections, omitted=[], missing=[], next_cursor=None, tokens=0)
+    page = _to_docs_page(document, request, whole)
+    payload = reply_payload(page)
+    tokens = count_tokens(json.dumps(payload, ensure_ascii=False)) + _TOKENS_FIELD
+    if tokens > budget:
+        return None
+    page.tokens = payload["tokens"] = tokens
+    remember_reply(page, payload, json.dumps(payload, ensure_ascii=False))
+    return page
+
+
+def _usable(budget: int) -> int:
+    """What a page may count up to: a small margin keeps it under ``budget`` despite rounding."""
+    return budget - 10 - budget // 100 - (25 if budget < 1000 else 0)
+
+
+def _header_tokens(document: PackageDocument) -> int:
+    if not document.header_tokens:
+        measure_reply_overhead(document)
+    return document.header_tokens
 
 
 def _compact_header_page(document: PackageDocument, request: PageRequest) -> DocsPage:
@@ -93,13 +155,11 @@ def _empty_reply_tokens(document: PackageDocument, request: PageRequest, *, comp
 
 
 def _fit(document: PackageDocument, request: PageRequest, *, header: int | None = None) -> Page:
-    """Paginate, then again with room for the lists the page carries.
-
-    A small margin keeps the page under the budget despite the estimate's rounding.
-    """
-    budget = request.budget - 10 - request.budget // 100 - (25 if request.budget < 1000 else 0)
+    """Paginate, then again with room for the lists the page carries."""
+    count_section_costs(document)
+    budget = _usable(request.budget)
     if header is None:
-        header = _continuation_tokens(document) if request.start else document.header_tokens
+        header = _continuation_tokens(document) if request.start else _header_tokens(document)
     reserved = _likely_listing_tokens(document, budget - header)
     page = _paginate(document, request, budget, header + reserved)
     for _ in range(3):

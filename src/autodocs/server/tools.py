@@ -27,10 +27,9 @@ from autodocs import __version__
 from autodocs.cache import CacheStats
 from autodocs.config import Settings
 from autodocs.docs.api_model import ApiReference
-from autodocs.docs.model import DocsPage, compact
+from autodocs.docs.model import DocsPage, page_reply, reply_payload
 from autodocs.errors import AutoDocsError, ClientRateLimited, ServerShuttingDown, to_error_payload
 from autodocs.manifests import ScanResult
-from autodocs.memo import LruMap
 from autodocs.server.health import HealthReport, MetricsReport, ReadyReport, health_report, ready_report
 from autodocs.server.lifecycle import Lifecycle
 from autodocs.server.metrics import Metrics
@@ -72,25 +71,14 @@ class _Holder:
 current_client: ContextVar[str] = ContextVar("autodocs_client", default="stdio")
 
 
-#: The JSON of the last pages replied with, by identity: the service memoizes its pages, so a
-#: repeated call returns the same object, and its reply is serialized once (0.1-0.25 ms a call).
-#: Each entry holds its page, so an ``id`` is never reused while it is a key. Replies over
-#: ``_SERIALIZED_MAX_CHARS`` are not kept: their transfer dwarfs their serialization.
-_SERIALIZED_KEPT = 64
-_SERIALIZED_MAX_CHARS = 256 * 1024
-_serialized: LruMap[int, tuple[DocsPage, dict[str, Any], str]] = LruMap(_SERIALIZED_KEPT)
-
-
 def _ok(model: BaseModel | dict[str, Any]) -> CallToolResult:
     if isinstance(model, dict):
         payload, text = model, json.dumps(model, ensure_ascii=False)
-    elif isinstance(model, DocsPage) and (kept := _serialized.get(id(model))) is not None:
-        _, payload, text = kept
+    elif isinstance(model, DocsPage):
+        payload, text = page_reply(model)  # serialized once per page (autodocs.docs.model)
     else:
-        payload = compact(model.model_dump(mode="json"))
+        payload = reply_payload(model)
         text = json.dumps(payload, ensure_ascii=False)
-        if isinstance(model, DocsPage) and len(text) <= _SERIALIZED_MAX_CHARS:
-            _serialized.put(id(model), (model, payload, text))
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=payload)
 
 
