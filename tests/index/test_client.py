@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+import structlog
 
 from autodocs.config import Settings
 from autodocs.errors import (
@@ -44,6 +45,19 @@ async def test_5xx_is_retried_then_succeeds(fake_index: FakeIndex, tmp_path: Pat
     releases, latest = await client.fetch_project("six")
     assert releases.name == "six" and latest.version == releases.latest
     assert fake_index.request_count == 3
+    await client.aclose()
+
+
+async def test_each_retry_is_logged_once_numbered_across_all_attempts(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.status(500))
+    client = await client_for(fake_index, tmp_path, max_retry_attempts=3)
+    with structlog.testing.capture_logs() as logs, pytest.raises(UpstreamUnavailable):
+        await client.fetch_project("six")
+    retries = [entry for entry in logs if entry["event"] == "index.retry_scheduled"]
+    assert [entry["attempt"] for entry in retries] == [1, 2, 3]
+    assert all(entry["cause"] == "UpstreamUnavailable" for entry in retries)
+    assert retries[0]["waited_s"] == 0 and retries[2]["waited_s"] >= retries[1]["waited_s"]
+    assert fake_index.request_count == 4
     await client.aclose()
 
 

@@ -66,18 +66,9 @@ _T = TypeVar("_T")
 _MAX_LOOP_LAG_S = 0.05
 
 
-def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
-    log.info(
-        "index.retry_scheduled",
-        attempt=details.retry_num,
-        wait_s=round(details.wait_for, 3),
-        waited_s=round(details.waited_so_far, 3),
-        cause=type(details.caused_by).__name__,
-    )
-
-
-# One structured event per scheduled retry instead of stamina's default warning-level hooks.
-stamina.instrumentation.set_on_retry_hooks([_log_retry])
+# Retries are logged by the fetch itself (one structured event each, attempts numbered across
+# the first attempt and stamina's), not by stamina's default warning-level hooks.
+stamina.instrumentation.set_on_retry_hooks([])
 
 
 def _environment_names_proxy() -> bool:
@@ -164,12 +155,15 @@ class JsonFetcher:
         breaker = self._breaker(urllib.parse.urlsplit(url).hostname or "")  # a tenth of httpx.URL's cost
         retries_done = 0
         invalid_bodies = 0
+        waited = 0.0
 
         def wait_before_retry(exc: Exception) -> bool | float:
             """stamina's hook: False stops; a number is the wait before the next attempt."""
-            nonlocal retries_done, invalid_bodies
+            nonlocal retries_done, invalid_bodies, waited
             if not isinstance(exc, UpstreamError) or not exc.retryable or isinstance(exc, CircuitOpen):
                 return False
+            if retries_done >= settings.max_retry_attempts:
+                return False  # that was the last attempt
             if isinstance(exc, UpstreamResponseInvalid):
                 invalid_bodies += 1
                 if invalid_bodies > 1:
@@ -183,40 +177,64 @@ class JsonFetcher:
                 return False  # the deadline would pass while waiting: fail now, informatively
             retries_done += 1
             self.retries += 1
+            log.info(
+                "index.retry_scheduled",
+                attempt=retries_done,
+                wait_s=round(wait, 3),
+                waited_s=round(waited, 3),
+                cause=type(exc).__name__,
+            )
+            waited += wait
             return wait
 
+        # The first attempt runs outside stamina: entering its retry loop costs about 0.12 ms of
+        # CPU (measured on 2 cores) before the request can go out, and most requests succeed at
+        # once. A failure worth retrying hands the rest over to it, after the first wait.
+        try:
+            return await self._attempt(breaker, attempt_once, 0)
+        except Exception as exc:
+            wait = wait_before_retry(exc)
+            if wait is False:
+                raise
+        await asyncio.sleep(float(wait))
         retrying = stamina.retry_context(
             on=wait_before_retry,
-            attempts=settings.max_retry_attempts + 1,
+            attempts=settings.max_retry_attempts,
             timeout=max(remaining(settings.request_timeout), 0.001),
         )
         async for attempt in retrying:
             with attempt:
-                if not breaker.allow():
-                    wait = breaker.retry_after()
-                    raise CircuitOpen(
-                        f"The package index at {breaker.name} failed {settings.circuit_breaker_threshold} times "
-                        f"in a row; AutoDocs is not calling it for {wait:.0f} s.",
-                        retry_after_s=round(wait, 1),
-                    )
-                started_at = breaker.now()
-                try:
-                    result = await attempt_once(attempt.num - 1)
-                except (asyncio.CancelledError, RateLimited):
-                    breaker.record_neutral()  # says nothing about the host's health
-                    raise
-                except UpstreamError as exc:
-                    if exc.retryable:
-                        breaker.record_failure(started_at)
-                    else:
-                        breaker.record_success()  # a definite answer (too large, 401): the host works
-                    raise
-                except BaseException:
-                    breaker.record_success()  # 404 and other definite answers: the host works
-                    raise
-                breaker.record_success()
-                return result
+                return await self._attempt(breaker, attempt_once, attempt.num)
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    async def _attempt(
+        self, breaker: CircuitBreaker, attempt_once: Callable[[int], Awaitable[_T]], retries_before: int
+    ) -> _T:
+        """One attempt through the host's circuit breaker, its outcome recorded there."""
+        if not breaker.allow():
+            wait = breaker.retry_after()
+            raise CircuitOpen(
+                f"The package index at {breaker.name} failed {self._settings.circuit_breaker_threshold} times "
+                f"in a row; AutoDocs is not calling it for {wait:.0f} s.",
+                retry_after_s=round(wait, 1),
+            )
+        started_at = breaker.now()
+        try:
+            result = await attempt_once(retries_before)
+        except (asyncio.CancelledError, RateLimited):
+            breaker.record_neutral()  # says nothing about the host's health
+            raise
+        except UpstreamError as exc:
+            if exc.retryable:
+                breaker.record_failure(started_at)
+            else:
+                breaker.record_success()  # a definite answer (too large, 401): the host works
+            raise
+        except BaseException:
+            breaker.record_success()  # 404 and other definite answers: the host works
+            raise
+        breaker.record_success()
+        return result
 
     def _silence_limit(self, retries_before: int, left: float) -> float:
         """How long an attempt may hear nothing: the observed limit, doubled per retry, within
