@@ -118,6 +118,22 @@ async def test_shutdown_cancels_a_read_ahead_still_waiting(settings: Settings, f
     assert waiting.cancelled()  # nothing of it outlives the service (its store is closed)
 
 
+async def test_a_cancelled_call_cancels_the_read_ahead_it_took_over(
+    service: AutoDocsService, fake_index: FakeIndex
+) -> None:
+    fake_index.set_fault(Fault.hang())
+    started = service.read_ahead("rich", None)
+    assert started is not None
+    await asyncio.wait_for(started, 5)
+    waiting = service._read_ahead["rich", None]
+    call = asyncio.ensure_future(service.get_package_docs("rich"))
+    await asyncio.sleep(0.1)
+    call.cancel()
+    await asyncio.gather(call, return_exceptions=True)
+    await asyncio.sleep(0)
+    assert waiting.cancelled()
+
+
 async def test_the_transport_hook_reads_ahead_only_for_a_plain_docs_call(
     settings: Settings, service: AutoDocsService, fake_index: FakeIndex
 ) -> None:

@@ -567,7 +567,11 @@ class AutoDocsService:
         task = self._read_ahead.pop((name, constraint), None)
         if task is None or task.cancelled():
             return await self._resolve(name, constraint)
-        return await asyncio.shield(task)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.cancel()  # taken over, it is this call's work: it stops with the call
+            raise
 
     def _answered_from_memory(self, name: str, specifiers: SpecifierSet) -> bool:
         pin = exact_pin(specifiers)
