@@ -195,6 +195,8 @@ class Settings(BaseSettings):
 
 def mask_url(url: str) -> str:
     """Hide the password (and a lone token user) of a URL; anything else stays readable."""
+    if "@" not in url:  # no user information at all (the common case: once per index request)
+        return url
     try:
         parts = urlsplit(url)
     except ValueError:
