@@ -75,6 +75,18 @@ class PackageDocument(BaseModel):
     continuation_tokens: int = Field(default=0, description="Tokens of a later page without sections.")
 
     _default_order: tuple[int, ...] | None = PrivateAttr(default=None)
+    #: The whole document as one page: its sections, their rendered content and that content's
+    #: tokens as sent (kept by autodocs.docs.pages, which makes it once per document).
+    _whole: tuple[list[PageSection], str, int] | None = PrivateAttr(default=None)
+
+    def whole_page(
+        self, compute: Callable[[], tuple[list[PageSection], str, int]]
+    ) -> tuple[list[PageSection], str, int]:
+        """The whole document as one page (sections, rendered content, its tokens): ``compute``d
+        once, since the document never changes."""
+        if self._whole is None:
+            self._whole = compute()
+        return self._whole
 
     def default_order(self, compute: Callable[[], list[int]]) -> tuple[int, ...]:
         """The order pages take sections in without a query or named sections: ``compute``d

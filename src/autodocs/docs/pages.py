@@ -25,7 +25,7 @@ from autodocs.docs.model import (
     reply_json,
     reply_payload,
 )
-from autodocs.docs.tokens import count_tokens
+from autodocs.docs.tokens import count_json_tokens, count_tokens
 
 __all__ = ["MIN_TOKENS", "PageRequest", "count_costs", "make_page", "measure_reply_overhead"]
 
@@ -91,19 +91,28 @@ def _whole_document_page(document: PackageDocument, request: PageRequest) -> Doc
     budget = _usable(request.budget)
     if sum(len(section.content) for section in document.sections) > budget * _WHOLE_MAX_CHARS_PER_TOKEN:
         return None
-    sections = [
-        PageSection(title=s.title, anchor=s.anchor, level=s.level, content=s.content, continued=False, complete=True)
-        for s in document.sections
-    ]
+    sections, content, content_tokens = document.whole_page(lambda: _whole_content(document))
     whole = Page(sections=sections, omitted=[], missing=[], next_cursor=None, tokens=0)
-    page = _to_docs_page(document, request, whole)
+    page = _to_docs_page(document, request, whole, content=content)
     payload = reply_payload(page)
-    tokens = count_tokens(json.dumps(payload, ensure_ascii=False)) + _TOKENS_FIELD
+    # The reply's count is its content's plus the rest's: counted apart, a run of punctuation
+    # at the seam is charged twice, never less than counted whole.
+    tokens = count_tokens(json.dumps({**payload, "content": ""}, ensure_ascii=False)) + content_tokens + _TOKENS_FIELD
     if tokens > budget:
         return None
     page.tokens = payload["tokens"] = tokens
     remember_reply(page, payload, json.dumps(payload, ensure_ascii=False))
     return page
+
+
+def _whole_content(document: PackageDocument) -> tuple[list[PageSection], str, int]:
+    """Every section as delivered whole, the page content they make, and its tokens as sent."""
+    sections = [
+        PageSection(title=s.title, anchor=s.anchor, level=s.level, content=s.content, continued=False, complete=True)
+        for s in document.sections
+    ]
+    content = render_page(sections)
+    return sections, content, count_json_tokens(content)
 
 
 def _usable(budget: int) -> int:
@@ -212,7 +221,15 @@ def _listed_omitted(page: Page) -> int:
     return min(len(page.omitted), MAX_OMITTED_LISTED, max(5, page.tokens // 60))
 
 
-def _to_docs_page(document: PackageDocument, request: PageRequest, page: Page, *, compact_header: int = 0) -> DocsPage:
+def _to_docs_page(
+    document: PackageDocument,
+    request: PageRequest,
+    page: Page,
+    *,
+    compact_header: int = 0,
+    content: str | None = None,
+) -> DocsPage:
+    """The reply for ``page`` of ``document``; ``content``: its sections already rendered."""
     first_page = request.start is None
     warnings = []
     if document.yanked:
@@ -250,7 +267,7 @@ def _to_docs_page(document: PackageDocument, request: PageRequest, page: Page, *
         requirements=[r.as_pep508() for r in requirements] if first_page else [],
         yanked=document.yanked,
         format=document.description_format,
-        content=render_page(page.sections),
+        content=render_page(page.sections) if content is None else content,
         sections=[section.title for section in page.sections],
         truncated=next_cursor is not None,
         omitted_sections=[item.title for item in page.omitted[: _listed_omitted(page)]],
