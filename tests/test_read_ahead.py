@@ -51,6 +51,7 @@ async def test_the_call_takes_over_the_read_ahead_with_one_index_request(
     page = await service.get_package_docs("requests")  # its outcome: fetched for this call
     assert page.source == "index"
     assert fake_index.request_count == 1
+    assert service.cached_states.batches == 0  # one message at a time: its store read is not batched
     assert (await service.get_package_docs("requests")).source == "cache"
     assert fake_index.request_count == 1
 

@@ -547,7 +547,7 @@ class AutoDocsService:
 
     async def _resolve_ahead(self, name: str, constraint: str | None) -> _Resolved:
         async with self._deadline(f"docs for {name}"):
-            return await self._resolve(name, constraint)
+            return await self._resolve(name, constraint, batched=False)  # one message at a time
 
     def _keep_read_ahead(
         self, key: tuple[str, str | None], task: asyncio.Task[_Resolved], started: asyncio.Future[None]
@@ -590,10 +590,12 @@ class AutoDocsService:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _resolve(self, name: str, constraint: str | None) -> _Resolved:
+    async def _resolve(self, name: str, constraint: str | None, *, batched: bool = True) -> _Resolved:
+        """The version ``constraint`` picks and its document. ``batched``: read what the store
+        holds of ``name`` with the other packages asked for in this turn (else at once)."""
         specifiers = parse_constraint(constraint)
         pin = exact_pin(specifiers)
-        lookup = _Lookup(self.cached_states, name)
+        lookup = _Lookup(self.cached_states, name, batched=batched)
         if pin is not None:
             cached = await self._cached_document(name, pin, lookup)
             if cached is not None:
@@ -760,16 +762,18 @@ class AutoDocsService:
 class _Lookup:
     """One package's :class:`CachedState` for one call: read (batched) at most once, if needed."""
 
-    __slots__ = ("_name", "_state", "_states")
+    __slots__ = ("_batched", "_name", "_state", "_states")
 
-    def __init__(self, states: CachedStates, name: str) -> None:
+    def __init__(self, states: CachedStates, name: str, *, batched: bool = True) -> None:
         self._states = states
         self._name = name
+        self._batched = batched
         self._state: CachedState | None = None
 
     async def state(self) -> CachedState:
         if self._state is None:
-            self._state = await self._states.get(self._name)
+            read = self._states.get if self._batched else self._states.get_now
+            self._state = await read(self._name)
         return self._state
 
 

@@ -48,6 +48,20 @@ class CachedStates:
         # Shielded: a caller that gives up must not cancel the read the others wait for.
         return await asyncio.shield(future)
 
+    async def get_now(self, name: str) -> CachedState:
+        """One name's state, read at once instead of with the next batch: for a caller that
+        knows nobody else asks in this turn (the stdio read-ahead, one message at a time), so
+        the turns of the event loop a batch waits for would only delay its index request."""
+        try:
+            states = await self._store.cached_state([name])
+        except CacheError as exc:
+            log.warning("cache.read_failed", error=exc.type_name, message=exc.message, names=1)
+            return _NOTHING
+        except Exception as exc:  # a store bug is a miss here too
+            log.warning("cache.read_failed", error=repr(exc), names=1)
+            return _NOTHING
+        return states.get(name, _NOTHING)
+
     async def _read_batches(self) -> None:
         reading: dict[str, asyncio.Future[CachedState]] = {}
         try:
