@@ -188,3 +188,18 @@ async def test_over_stdio_a_cold_call_asks_the_index_once(cli_env: dict[str, str
             assert fake_index.request_count - before == 1
             bad = await session.call_tool("get_package_docs", {"package_name": "requests; rm -rf /"})
             assert bad.structured_content["error"]["type"] == "InvalidPackageName"
+
+
+async def test_a_read_ahead_of_a_stored_document_serves_its_call_from_the_cache(
+    settings: Settings, fake_index: FakeIndex
+) -> None:
+    async with AutoDocsService.running(settings) as first:
+        await first.get_package_docs("attrs", "==23.2.0")
+    fake_index.reset()
+    async with AutoDocsService.running(settings) as second:  # memory empty, the store has it
+        started = second.read_ahead("attrs", "==23.2.0")
+        assert started is not None
+        await asyncio.wait_for(started, 5)  # resolved as the store read starts, or as it ends
+        page = await second.get_package_docs("attrs", "==23.2.0")
+    assert page.source == "cache" and page.version == "23.2.0"
+    assert fake_index.request_count == 0

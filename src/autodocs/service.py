@@ -678,6 +678,7 @@ class AutoDocsService:
         if lookup is not None and version not in (await lookup.state()).versions:
             self.store.record_miss()
             return None
+        underway.waiting()  # a read-ahead's message can go on: this read runs off the loop
         document = await self._store_read(self.store.get_document(name, version))
         if document is not None:
             self._documents.put((name, version), document)

@@ -1,12 +1,13 @@
-"""A signal for the read-ahead: "this resolution is now waiting on the package index".
+"""A signal for the read-ahead: "this resolution is now waiting on I/O".
 
 The stdio transport shows each message to the service before the MCP SDK parses it; for a
 docs call the service starts resolving the package at once (``AutoDocsService.read_ahead``)
-and the transport holds the message back until that resolution has sent its index request,
-or needs none. Then the SDK's parsing and dispatch run while the request is on the wire,
+and the transport holds the message back until that resolution waits on something other
+than the event loop: its index request sent, or a document being read from the store off
+the loop, or it needs neither. Then the SDK's parsing and dispatch run during that wait
 instead of before it. The layers that know when a call starts to wait (the fetch, about to
-send or queued for a connection slot; the single-flight join) call :func:`waiting`; the
-resolution's end resolves the signal too. A context variable, so only the read-ahead's own
+send or queued for a connection slot; the single-flight join; the store's document read)
+call :func:`waiting`; the resolution's end resolves the signal too. A context variable, so only the read-ahead's own
 task (and the tasks it starts) reach its future; elsewhere :func:`waiting` does nothing.
 """
 
