@@ -148,6 +148,9 @@ async def test_the_transport_hook_reads_ahead_only_for_a_plain_docs_call(
         call_line("get_package_docs", {"package_name": "requests", "version_constraint": 2}),
         call_line("search_docs", {"query": "get_package_docs"}),
         call_line("get_package_docs", {"package_name": "requests", "query": "x" * 5000}),
+        call_line("get_package_docs", {"package_name": "requests", "max_tokens": 10}),  # the call refuses it
+        call_line("get_package_docs", {"package_name": "requests", "max_tokens": "lots"}),
+        call_line("get_package_docs_with_context", {"package_name": "requests", "max_dependencies": 500}),
     ]
     for line in ignored:
         assert parts.read_ahead(line) is None, line

@@ -335,9 +335,7 @@ class AutoDocsService:
         on_progress: ProgressHook | None = None,
     ) -> ContextResult:
         budget = self._budget(max_tokens)
-        limit = self.settings.max_deps if max_dependencies is None else max_dependencies
-        if limit < 0 or limit > 100:
-            raise InvalidArgument(f"max_dependencies must be between 0 and 100, not {limit}.")
+        limit = self._dependency_limit(max_dependencies)
         name = normalize_package_name(package_name)
         async with self._deadline(f"docs for {name}"):
             resolved = await self._resolved(name, version_constraint)
@@ -474,6 +472,12 @@ class AutoDocsService:
 
     # -- internals ---------------------------------------------------------------------
 
+    def _dependency_limit(self, max_dependencies: int | None) -> int:
+        limit = self.settings.max_deps if max_dependencies is None else max_dependencies
+        if limit < 0 or limit > 100:
+            raise InvalidArgument(f"max_dependencies must be between 0 and 100, not {limit}.")
+        return limit
+
     def _budget(self, max_tokens: int | None) -> int:
         if max_tokens is None:
             return self.settings.max_tokens
@@ -512,7 +516,14 @@ class AutoDocsService:
 
     # -- read-ahead --------------------------------------------------------------------
 
-    def read_ahead(self, package_name: str, version_constraint: str | None) -> asyncio.Future[None] | None:
+    def read_ahead(
+        self,
+        package_name: str,
+        version_constraint: str | None,
+        *,
+        max_tokens: int | None = None,
+        max_dependencies: int | None = None,
+    ) -> asyncio.Future[None] | None:
         """Start resolving a docs call's package while the call is still being dispatched.
 
         A transport that has just read a ``get_package_docs`` request calls this before handing
@@ -521,14 +532,16 @@ class AutoDocsService:
         here, the index request is on its way meanwhile; the call takes the resolution over
         (:meth:`_resolved`). It does exactly what the call would: the same memory and store
         lookups, the same single-flight index requests, under the same deadline, its result
-        cached the same way. Nothing is started for what memory already answers, for a name or
-        constraint the call will reject (the call reports it), or past ``_MAX_READ_AHEAD``
-        waiting. One never taken over (its call failed validation) is dropped
+        cached the same way. Nothing is started for what memory already answers, for arguments
+        the call will reject before resolving (the call reports them), or past
+        ``_MAX_READ_AHEAD`` waiting. One never taken over (its call failed validation) is dropped
         ``_READ_AHEAD_KEEP_S`` after it ends. Never raises.
         """
         if len(self._read_ahead) >= _MAX_READ_AHEAD:
             return None
         try:
+            self._budget(max_tokens)
+            self._dependency_limit(max_dependencies)
             name = normalize_package_name(package_name)
             specifiers = parse_constraint(version_constraint)
         except AutoDocsError:

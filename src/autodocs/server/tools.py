@@ -133,9 +133,12 @@ class ServerParts:
         if not isinstance(arguments, dict) or arguments.get("cursor"):
             return None
         name, constraint = arguments.get("package_name"), arguments.get("version_constraint")
+        max_tokens, max_dependencies = arguments.get("max_tokens"), arguments.get("max_dependencies")
         if not isinstance(name, str) or not (constraint is None or isinstance(constraint, str)):
             return None
-        return service.read_ahead(name, constraint)
+        if not all(value is None or type(value) is int for value in (max_tokens, max_dependencies)):
+            return None
+        return service.read_ahead(name, constraint, max_tokens=max_tokens, max_dependencies=max_dependencies)
 
 
 class _Calls:
