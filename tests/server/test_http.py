@@ -122,7 +122,10 @@ async def test_tools_over_http_and_metrics_count_them(cli_env: dict[str, str]) -
         assert samples[("autodocs_tool_calls_total", (("outcome", "error"), ("tool", "get_package_docs")))] == 1
         assert samples[("autodocs_upstream_requests_total", (("outcome", "ok"),))] >= 1
         assert ("autodocs_cache_size_bytes", ()) in samples
-        assert httpx.get(f"{server.url}/health").json()["status"] == "ok"
+        health = httpx.get(f"{server.url}/health").json()
+        assert health["status"] == "ok"
+        assert health["in_flight"] == 0, "an idle server: a probe is not a call in flight"
+        assert httpx.get(f"{server.url}/ready").json()["in_flight"] == 0
 
 
 async def test_auth_origin_and_open_health(cli_env: dict[str, str]) -> None:

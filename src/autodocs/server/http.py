@@ -16,6 +16,7 @@ stops at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import json
@@ -163,8 +164,10 @@ class Guard:
                 )
                 return
             token = current_client.set(f"ip:{client[0]}" if client else "http")
+            # Only MCP requests are in flight: a probe (/health, /ready, /metrics) counted itself.
+            tracked = self._lifecycle.track_request() if path.startswith("/mcp") else contextlib.nullcontext()
             try:
-                with self._lifecycle.track_request():
+                with tracked:
                     await self._app(scope, replay, _quiet(send))
             except BaseException as exc:
                 if not _only_disconnects(exc):

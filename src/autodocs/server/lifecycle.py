@@ -25,7 +25,7 @@ class Lifecycle:
         self.draining = False
         self.shutdown_cancelled = False
         self._calls: set[asyncio.Task[object]] = set()
-        self._requests = 0  # accepted HTTP requests, counted from the moment they arrive
+        self._requests = 0  # accepted MCP requests over HTTP, counted from the moment they arrive
         self._idle = asyncio.Event()
         self._idle.set()
 
