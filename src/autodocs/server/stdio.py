@@ -21,6 +21,11 @@ its queued cache writes and closes the store. A second signal stops at once.
 When the input ends (the client closed stdin), the requests already read are answered before
 the session ends, the calls in flight within ``AUTODOCS_SHUTDOWN_TIMEOUT``.
 
+Read-ahead: each message is shown to ``on_message`` before the SDK sees it. For a docs call it
+starts the call's work at once and returns a future; the message is held back until that
+future resolves (the work waits on the index or the store), for at most
+``_READ_AHEAD_HOLD_S``, so the SDK parses and dispatches the message while the index answers.
+
 Only pipes and sockets can be watched by the loop; a terminal or a regular file (someone
 running ``autodocs serve < requests.jsonl``) is read by the SDK's threaded reader instead,
 with the same end of input.
