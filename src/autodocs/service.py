@@ -591,9 +591,9 @@ class AutoDocsService:
         if pin is not None:
             return (name, pin) in self._documents
         releases = self._release_lists.get(name)
-        if releases is None or time.time() - releases.fetched_at >= self.settings.release_list_ttl:
+        if releases is None or not self._fresh(releases):
             return False
-        chosen = self._resolutions.get((name, str(specifiers), releases.fetched_at))
+        chosen = self._resolutions.get(_resolution_key(name, specifiers, releases))
         return chosen is not None and (name, chosen.version) in self._documents
 
     async def _stop_read_ahead(self) -> None:
@@ -627,7 +627,7 @@ class AutoDocsService:
                 raise
             log.warning("service.stale_document", package=name, version=fallback.version)
             return _Resolved(fallback, "cache", None, True)
-        memo_key = (name, str(specifiers), releases.fetched_at)
+        memo_key = _resolution_key(name, specifiers, releases)
         chosen = self._resolutions.get(memo_key)
         if chosen is None:
             chosen = resolve_version(releases, specifiers)
@@ -652,7 +652,7 @@ class AutoDocsService:
     async def _release_list(self, name: str, lookup: _Lookup) -> tuple[ReleaseList, VersionMetadata | None, bool]:
         """The release list (fresh from cache, else the index) and the latest metadata if fetched."""
         cached = self._release_lists.get(name) or (await lookup.state()).release_list
-        if cached is not None and time.time() - cached.fetched_at < self.settings.release_list_ttl:
+        if cached is not None and self._fresh(cached):
             self._release_lists.put(name, cached)
             return cached, None, False
         try:
@@ -667,6 +667,10 @@ class AutoDocsService:
         self._release_lists.put(name, releases)
         self._write_behind(functools.partial(self.store.put_release_list, releases))
         return releases, latest, False
+
+    def _fresh(self, releases: ReleaseList) -> bool:
+        """Whether a release list is young enough to choose a version from (RELEASE_LIST_TTL)."""
+        return time.time() - releases.fetched_at < self.settings.release_list_ttl
 
     async def _newest_cached(self, name: str, specifiers: SpecifierSet) -> PackageDocument | None:
         """When the index cannot be asked: the newest cached version the constraint allows."""
@@ -814,6 +818,11 @@ def _tune_garbage_collector() -> None:
         gc.freeze()
         _, middle, old = gc.get_threshold()
         gc.set_threshold(_YOUNG_GENERATION_THRESHOLD, middle, old)
+
+
+def _resolution_key(name: str, specifiers: SpecifierSet, releases: ReleaseList) -> tuple[str, str, float]:
+    """The memo key of a version chosen from ``releases`` (a newer list chooses again)."""
+    return (name, str(specifiers), releases.fetched_at)
 
 
 def _runtime_requirements(document: PackageDocument) -> list[tuple[str, str | None]]:

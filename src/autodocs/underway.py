@@ -7,8 +7,9 @@ than the event loop: its index request sent, or a document being read from the s
 the loop, or it needs neither. Then the SDK's parsing and dispatch run during that wait
 instead of before it. The layers that know when a call starts to wait (the fetch, about to
 send or queued for a connection slot; the single-flight join; the store's document read)
-call :func:`waiting`; the resolution's end resolves the signal too. A context variable, so only the read-ahead's own
-task (and the tasks it starts) reach its future; elsewhere :func:`waiting` does nothing.
+call :func:`waiting`; the resolution's end resolves the signal too. A context variable, so
+only the read-ahead's own task (and the tasks it starts) reach its future; elsewhere
+:func:`waiting` does nothing.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ _UNDERWAY: ContextVar[asyncio.Future[None] | None] = ContextVar("autodocs_underw
 
 
 def watch(future: asyncio.Future[None]) -> None:
-    """Resolve ``future`` when this context next waits on the index (call inside its context)."""
+    """Resolve ``future`` when this context next waits on I/O (call inside its context)."""
     _UNDERWAY.set(future)
 
 
 def waiting() -> None:
-    """This context is about to wait on the index (or on a request already underway)."""
+    """This context is about to wait on I/O: the index, a request already underway, the store."""
     future = _UNDERWAY.get()
     if future is not None and not future.done():
         future.set_result(None)

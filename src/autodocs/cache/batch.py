@@ -52,15 +52,17 @@ class CachedStates:
         """One name's state, read at once instead of with the next batch: for a caller that
         knows nobody else asks in this turn (the stdio read-ahead, one message at a time), so
         the turns of the event loop a batch waits for would only delay its index request."""
+        return (await self._read([name])).get(name, _NOTHING)
+
+    async def _read(self, names: list[str]) -> dict[str, CachedState]:
+        """The store's answer; ``{}`` (nothing cached) with a warning when it cannot give one."""
         try:
-            states = await self._store.cached_state([name])
+            return await self._store.cached_state(names)
         except CacheError as exc:
-            log.warning("cache.read_failed", error=exc.type_name, message=exc.message, names=1)
-            return _NOTHING
-        except Exception as exc:  # a store bug is a miss here too
-            log.warning("cache.read_failed", error=repr(exc), names=1)
-            return _NOTHING
-        return states.get(name, _NOTHING)
+            log.warning("cache.read_failed", error=exc.type_name, message=exc.message, names=len(names))
+        except Exception as exc:  # a store bug must not leave callers waiting forever
+            log.warning("cache.read_failed", error=repr(exc), names=len(names))
+        return {}
 
     async def _read_batches(self) -> None:
         reading: dict[str, asyncio.Future[CachedState]] = {}
@@ -69,15 +71,7 @@ class CachedStates:
             while self._waiting:
                 reading, self._waiting = self._waiting, {}
                 self.batches += 1
-                try:
-                    states = await self._store.cached_state(list(reading))
-                except CacheError as exc:
-                    log.warning("cache.read_failed", error=exc.type_name, message=exc.message, names=len(reading))
-                    states = {}
-                except Exception as exc:  # a store bug must not leave callers waiting forever
-                    log.warning("cache.read_failed", error=repr(exc), names=len(reading))
-                    states = {}
-                _answer(reading, states)
+                _answer(reading, await self._read(list(reading)))
         finally:  # cancelled during a read (shutdown): its callers get "nothing cached"
             _answer(reading, {})
 

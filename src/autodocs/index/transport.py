@@ -5,6 +5,7 @@ in the URL), decompression, and the streamed, capped read in :mod:`autodocs.inde
 the bytes on the wire move to aiohttp, whose HTTP parser is C. When the environment names a
 proxy (``HTTP_PROXY`` and friends), the fetch leaves this engine out: httpx honours those only
 with its own transports.
+
 httpx's own stack (httpcore and h11, pure Python) spent about 2.7 ms of CPU on each index
 request on our 2-core test machine, against 1.9 ms through aiohttp (a loopback GET of a project
 page after an idle pause, the shape of a cold tool call); paired cold ``get_package_docs``

@@ -72,12 +72,10 @@ current_client: ContextVar[str] = ContextVar("autodocs_client", default="stdio")
 
 
 def _ok(model: BaseModel | dict[str, Any]) -> CallToolResult:
-    if isinstance(model, dict):
-        payload, text = model, json.dumps(model, ensure_ascii=False)
-    elif isinstance(model, DocsPage):
+    if isinstance(model, DocsPage):
         payload, text = page_reply(model)  # serialized once per page (autodocs.docs.model)
     else:
-        payload = reply_payload(model)
+        payload = model if isinstance(model, dict) else reply_payload(model)
         text = json.dumps(payload, ensure_ascii=False)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=payload)
 
@@ -109,8 +107,8 @@ class ServerParts:
     def read_ahead(self, message: str) -> asyncio.Future[None] | None:
         """Told each message as the transport reads it: a docs call starts resolving its
         package now (:meth:`AutoDocsService.read_ahead`). Returns what the transport waits
-        for before handing the message on: that resolution's index request underway (None:
-        nothing started).
+        for before handing the message on: that resolution waiting on I/O (None: nothing
+        started).
 
         A look, not a parse the SDK relies on: anything unexpected (not JSON, another
         method, arguments of the wrong type, a cursor) is simply left to the SDK and the tool.
