@@ -80,6 +80,15 @@ def _fast_only(item: str) -> RequirementInfo | None:
         "pkg; python_version < \"3.8\" and extra == 'dev'",
         "pkg; platform_system == 'Windows' and python_version >= '3.8' or extra == 'x'",
         "pkg; extra == 'dev' and (python_version < '3.8')",
+        "mypy>=1.6; (platform_python_implementation == 'CPython' and python_version >= '3.8') and extra == 'x'",
+        "pkg; (python_version < '3.8' or os_name == 'nt')",
+        "pkg; os_name == 'nt' or (extra == 'a' and python_version < '3.8')",
+        "pkg; ((os_name == 'nt' or extra == 'a')) and python_version < '3.8'",
+        "pkg; os_name == 'a' or (extra == 'b' and (os_name == 'c'))",
+        "pkg; (os_name == 'a'",
+        "pkg; os_name == 'a')",
+        "pkg; (os_name == '(x')",
+        "pkg; ( os_name == 'a' ) and extra == 'B_c'",
         "pkg; 'linux' in sys_platform",
         "pkg; os.name == 'nt'",
         "pkg; python_implementation == 'CPython'",
@@ -130,6 +139,7 @@ _marker_clauses = st.lists(
     markers=_marker_clauses,
     joiners=st.lists(st.sampled_from([" and ", " or ", "and ", " AND "]), min_size=3, max_size=3),
     spaces=st.sampled_from(["", " ", "  "]),
+    groups=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=3),
 )
 def test_generated_requirements_read_as_packaging_reads_them(
     name: str,
@@ -139,6 +149,7 @@ def test_generated_requirements_read_as_packaging_reads_them(
     markers: list[tuple[str, str, str]],
     joiners: list[str],
     spaces: str,
+    groups: list[tuple[int, int]],
 ) -> None:
     item = name + spaces
     if extras:
@@ -146,8 +157,17 @@ def test_generated_requirements_read_as_packaging_reads_them(
     spec = ",".join(f"{spaces}{op}{spaces}{version}" for op, version in clauses)
     item += f"({spec})" if parenthesized and spec else spec
     if markers:
-        marker = markers[0][0] + spaces + markers[0][1] + spaces + markers[0][2]
-        for joiner, (variable, op, value) in zip(joiners, markers[1:], strict=False):
-            marker += f"{joiner}{variable} {op} {value}"
+        clauses_text = [markers[0][0] + spaces + markers[0][1] + spaces + markers[0][2]]
+        clauses_text += [f"{variable} {op} {value}" for variable, op, value in markers[1:]]
+        # Parenthesized groups over clauses first..last: nested, overlapping or unbalanced
+        # when the drawn ranges say so (packaging refuses some; both paths must agree).
+        for first, last in groups:
+            if first < len(clauses_text):
+                clauses_text[first] = f"({spaces}{clauses_text[first]}"
+            if last < len(clauses_text):
+                clauses_text[last] = f"{clauses_text[last]}{spaces})"
+        marker = clauses_text[0]
+        for joiner, clause in zip(joiners, clauses_text[1:], strict=False):
+            marker += f"{joiner}{clause}"
         item += f";{spaces}{marker}"
     assert fresh(item) == by_packaging(item), item
