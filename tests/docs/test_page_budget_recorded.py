@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from autodocs.docs import pages
 from autodocs.docs.build import build_document
 from autodocs.docs.model import PackageDocument, page_reply, reply_json, reply_payload
 from autodocs.docs.pages import MIN_TOKENS, PageRequest, count_costs, make_page, measure_reply_overhead
@@ -65,6 +66,7 @@ def test_a_page_counted_whole_says_its_true_size_and_is_sent_as_counted(budget: 
         page = make_page(document, PageRequest(budget=budget))
         payload, text = page_reply(page)
         assert json.loads(text) == payload == reply_payload(page), path.stem  # what _ok sends
+        assert text == json.dumps(payload, ensure_ascii=False), path.stem
         assert count_tokens(text) <= budget, path.stem
         full_header = len(page.requirements) == len(document.requirements) and len(page.project_urls) >= len(
             document.project_urls
@@ -85,4 +87,19 @@ def test_a_document_is_cut_with_its_costs_counted_when_it_does_not_fit_whole() -
     again = _fresh_document(next(p for p in PROJECTS if p.stem == "pydantic"))
     count_costs(again)  # what the service does before storing a document
     assert [s.tokens for s in again.sections] == [s.tokens for s in document.sections]
+    assert all(s.title_tokens > 0 for s in again.sections if s.title)
     assert again.header_tokens == document.header_tokens
+
+
+def test_a_reply_whose_fields_spell_the_content_placeholder_is_still_sent_as_counted() -> None:
+    """The whole page's text is serialized around its content; a summary (or anything else)
+    that happens to be the placeholder must not receive the content instead."""
+    info = json.loads(next(p for p in PROJECTS if p.stem == "click").read_text())["info"]
+    mark = pages._CONTENT_MARK
+    info = {**info, "summary": mark, "project_urls": {mark: "https://example.org/" + mark}}
+    document = build_document(VersionMetadata.from_info(info), max_description_chars=50_000)
+    page = make_page(document, PageRequest(budget=30_000))
+    payload, text = page_reply(page)
+    assert not page.truncated and page.summary == mark
+    assert text == json.dumps(payload, ensure_ascii=False)
+    assert json.loads(text)["summary"] == mark and json.loads(text)["content"] == page.content

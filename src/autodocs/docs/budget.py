@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from autodocs.docs.model import DocSection, OmittedSection, PackageDocument, PageSection
 from autodocs.docs.ranking import section_scores
-from autodocs.docs.tokens import count_json_tokens
+from autodocs.docs.tokens import count_json_tokens, count_tokens
 from autodocs.errors import InvalidArgument
 
 __all__ = [
@@ -237,6 +237,7 @@ def count_section_costs(document: PackageDocument) -> None:
     """
     for section in document.sections:
         if not section.tokens:
+            section.title_tokens = count_tokens(section.title)
             section.tokens = section_cost(section, section.content)
 
 

@@ -9,7 +9,6 @@ from packaging.utils import canonicalize_name
 from autodocs.docs.model import DocSection, PackageDocument, RequirementInfo
 from autodocs.docs.requirements import parse_requirement
 from autodocs.docs.sections import split_document
-from autodocs.docs.tokens import count_tokens
 from autodocs.index.models import VersionMetadata
 
 __all__ = ["build_document"]
@@ -27,16 +26,10 @@ def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> 
         description = description[: cut if cut > max_description_chars // 2 else max_description_chars]
     content_type = _text(info.get("description_content_type")) or None
     description_format, parts = split_document(description, content_type)
-    # Each section's cost is counted when a page first needs it (budget.count_section_costs).
+    # Each section's cost (and its title's) is counted when a page first has to choose among
+    # sections, or before the document is stored (budget.count_section_costs).
     sections = [
-        DocSection(
-            title=part.title,
-            anchor=part.anchor,
-            level=part.level,
-            content=part.content,
-            title_tokens=count_tokens(part.title),
-        )
-        for part in parts
+        DocSection(title=part.title, anchor=part.anchor, level=part.level, content=part.content) for part in parts
     ]
     document = PackageDocument(
         name=canonicalize_name(metadata.name or "unknown"),

@@ -52,7 +52,7 @@ class DocSection(BaseModel):
         description="Estimated tokens of title, anchor and content as sent; 0 until counted "
         "(autodocs.docs.budget.count_section_costs).",
     )
-    title_tokens: int = 0
+    title_tokens: int = Field(default=0, description="Estimated tokens of the title; counted with ``tokens``.")
 
 
 class PackageDocument(BaseModel):

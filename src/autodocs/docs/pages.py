@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from autodocs.docs.budget import Cursor, Page, count_section_costs, encode_cursor, paginate, render_page
 from autodocs.docs.model import (
@@ -25,7 +25,7 @@ from autodocs.docs.model import (
     reply_json,
     reply_payload,
 )
-from autodocs.docs.tokens import count_json_tokens, count_tokens
+from autodocs.docs.tokens import count_tokens
 
 __all__ = ["MIN_TOKENS", "PageRequest", "count_costs", "make_page", "measure_reply_overhead"]
 
@@ -91,7 +91,8 @@ def _whole_document_page(document: PackageDocument, request: PageRequest) -> Doc
     budget = _usable(request.budget)
     if sum(len(section.content) for section in document.sections) > budget * _WHOLE_MAX_CHARS_PER_TOKEN:
         return None
-    sections, content, content_tokens = document.whole_page(lambda: _whole_content(document))
+    escaped: list[str] = []  # the content as a JSON string, when it is rendered in this call
+    sections, content, content_tokens = document.whole_page(lambda: _whole_content(document, escaped))
     whole = Page(sections=sections, omitted=[], missing=[], next_cursor=None, tokens=0)
     page = _to_docs_page(document, request, whole, content=content)
     payload = reply_payload(page)
@@ -101,18 +102,37 @@ def _whole_document_page(document: PackageDocument, request: PageRequest) -> Doc
     if tokens > budget:
         return None
     page.tokens = payload["tokens"] = tokens
-    remember_reply(page, payload, json.dumps(payload, ensure_ascii=False))
+    remember_reply(page, payload, _reply_text(payload, escaped[0] if escaped else None))
     return page
 
 
-def _whole_content(document: PackageDocument) -> tuple[list[PageSection], str, int]:
-    """Every section as delivered whole, the page content they make, and its tokens as sent."""
+def _whole_content(document: PackageDocument, escaped: list[str]) -> tuple[list[PageSection], str, int]:
+    """Every section as delivered whole, the page content they make, and its tokens as sent;
+    the content as a JSON string is appended to ``escaped``."""
     sections = [
         PageSection(title=s.title, anchor=s.anchor, level=s.level, content=s.content, continued=False, complete=True)
         for s in document.sections
     ]
     content = render_page(sections)
-    return sections, content, count_json_tokens(content)
+    as_json = json.dumps(content, ensure_ascii=False)
+    escaped.append(as_json)
+    return sections, content, count_tokens(as_json[1:-1])
+
+
+#: Stands for the content in a reply serialized without it (a NUL is escaped, so no other
+#: value can serialize the same way unless it is this very string: then it is not used).
+_CONTENT_MARK = "\0autodocs:content\0"
+
+
+def _reply_text(payload: dict[str, Any], escaped_content: str | None) -> str:
+    """``payload`` as JSON; with the content already serialized (tens of KB), only the rest is,
+    and the content is put in its place."""
+    if escaped_content is not None:
+        text = json.dumps({**payload, "content": _CONTENT_MARK}, ensure_ascii=False)
+        mark = json.dumps(_CONTENT_MARK)
+        if text.count(mark) == 1:
+            return text.replace(mark, escaped_content)
+    return json.dumps(payload, ensure_ascii=False)
 
 
 def _usable(budget: int) -> int:
