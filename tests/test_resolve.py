@@ -120,6 +120,10 @@ ODD_RELEASES = ReleaseList(
         Release("0.9.99"),
         Release("2.1.dev3"),
         Release("٣.0"),  # a non-ASCII digit is no plain number (and no version)
+        Release("09.9.1"),  # a leading zero: still major 9
+        Release("9.10rc2"),  # a minor that is not a plain number is parsed whole
+        Release("9.9+local"),
+        Release("8"),
     ),
     0.0,
 )
@@ -150,3 +154,43 @@ def test_resolution_matches_the_literal_rules_on_every_recorded_project() -> Non
             )
             checked += 1
     assert checked > 1000
+
+
+_version_strings = st.sampled_from(
+    [
+        "0.1",
+        "1",
+        "1.0",
+        "01.0",
+        "1.0.0",
+        "1.2rc1",
+        "1.10",
+        "1.9.9",
+        "2.0.dev1",
+        "2",
+        "2.0+x",
+        "2.post1",
+        "v2.1",
+        "1!0.1",
+        "3.0a1",
+        "3.0",
+        "03",
+        "10.0",
+        "9.99",
+        "junk",
+        "٣.0",
+        "1.2.3.4",
+        "2.0.0",
+    ]
+)
+
+
+@given(
+    versions=st.lists(st.tuples(_version_strings, st.booleans(), st.booleans()), max_size=12),
+    constraint=st.sampled_from([None, "<2", ">=1.2rc1", "==2.*", "!=3.0", "~=1.0", "==1", "<1!0", ">1.9"]),
+)
+def test_resolution_matches_the_literal_rules_on_generated_version_lists(
+    versions: list[tuple[str, bool, bool]], constraint: str | None
+) -> None:
+    releases = ReleaseList("generated", "", tuple(Release(v, yanked=y, has_files=f) for v, y, f in versions), 0.0)
+    assert resolved_or_none(releases, constraint) == reference_resolution(releases, constraint)

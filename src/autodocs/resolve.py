@@ -67,30 +67,37 @@ def exact_pin(specifiers: SpecifierSet) -> str | None:
 def resolve_version(releases: ReleaseList, specifiers: SpecifierSet) -> ResolvedVersion:
     """Choose the newest release allowed by ``specifiers`` (the first listed, among equals).
 
-    Parsing every version string is most of the cost (big projects list thousands), so the
-    releases are grouped by their first two numbers first, which needs no parsing: groups are
-    parsed from the highest down, and the search stops at a group that cannot hold anything
-    newer than the best found. Versions that do not start with plain numbers (epochs,
-    ``v1.0``, ``2rc1``) are always parsed.
+    Parsing every version string is most of the cost (big projects list hundreds), so the
+    releases are grouped by their leading numbers first, which needs no parsing, and parsed
+    from the highest group down; the search stops at a group that cannot hold anything newer
+    than the best found. The grouping is in two steps, because a Python loop over every
+    release is itself the next cost: each release's major number is cut out in one list
+    comprehension, and only the releases of the majors searched are grouped by minor number.
+    Versions that do not start with plain numbers (epochs, ``v1.0``, ``2rc1``) are always parsed.
     """
     pinned = exact_pin(specifiers) is not None
     allow_pre = bool(specifiers.prereleases)
     unconstrained = len(specifiers) == 0  # the common case: skip SpecifierSet.contains per release
-    groups: dict[tuple[int, int], list[tuple[int, Release]]] = {}
-    always: list[tuple[int, Release]] = []
-    for index, release in enumerate(releases.releases):
-        if not pinned and (release.yanked or not release.has_files):
-            continue
-        key = _leading_pair(release.version)
-        if key is None:
-            always.append((index, release))
+    listed = releases.releases
+    if pinned:
+        candidates = list(enumerate(listed))
+    else:
+        candidates = [
+            (index, release) for index, release in enumerate(listed) if release.has_files and not release.yanked
+        ]
+    heads = [release.version.partition(".")[0] for _, release in candidates]
+    majors: dict[int, set[str]] = {}  # major number -> the head strings that spell it ("1", "01")
+    other_heads: set[str] = set()
+    for head in set(heads):
+        if head.isascii() and head.isdigit():
+            majors.setdefault(int(head), set()).add(head)
         else:
-            groups.setdefault(key, []).append((index, release))
+            other_heads.add(head)
     best: tuple[Version, int, Release] | None = None
 
-    def consider(candidates: list[tuple[int, Release]]) -> None:
+    def consider(group: list[tuple[int, Release]]) -> None:
         nonlocal best
-        for index, release in candidates:
+        for index, release in group:
             parsed = _parse(release.version)
             if parsed is None:
                 continue
@@ -102,25 +109,34 @@ def resolve_version(releases: ReleaseList, specifiers: SpecifierSet) -> Resolved
             if best is None or parsed > best[0] or (parsed == best[0] and index < best[1]):
                 best = (parsed, index, release)
 
-    consider(always)
-    for key in sorted(groups, reverse=True):
-        if best is not None and (best[0].epoch > 0 or (*best[0].release, 0)[:2] > key):
-            break  # everything left is older than what was found
-        consider(groups[key])
+    def newer_possible(key: tuple[int, ...]) -> bool:
+        """Whether a release whose leading numbers are ``key`` could beat the best so far."""
+        return best is None or (best[0].epoch == 0 and (*best[0].release, 0)[: len(key)] <= key)
+
+    if other_heads:
+        consider([c for c, head in zip(candidates, heads, strict=True) if head in other_heads])
+    for major in sorted(majors, reverse=True):
+        if not newer_possible((major,)):
+            break  # every major left is older than what was found
+        spelled = majors[major]
+        minors: dict[int, list[tuple[int, Release]]] = {}
+        unusual: list[tuple[int, Release]] = []  # "1.2rc1", "1.0+local": parsed whole
+        for candidate in [c for c, head in zip(candidates, heads, strict=True) if head in spelled]:
+            parts = candidate[1].version.split(".", 2)
+            digits = parts[1] if len(parts) > 1 else "0"
+            if digits.isascii() and digits.isdigit():
+                minors.setdefault(int(digits), []).append(candidate)
+            else:
+                unusual.append(candidate)
+        consider(unusual)
+        for minor in sorted(minors, reverse=True):
+            if not newer_possible((major, minor)):
+                break
+            consider(minors[minor])
     if best is None:
         raise _no_match(releases, specifiers)
     release = best[2]
     return ResolvedVersion(release.version, release.yanked, release.yanked_reason)
-
-
-def _leading_pair(version: str) -> tuple[int, int] | None:
-    """``(major, minor)`` of a version that starts with plain numbers ("2.31.0", "1"), else None."""
-    parts = version.split(".", 2)
-    major = parts[0]
-    minor = parts[1] if len(parts) > 1 else "0"
-    if major.isascii() and major.isdigit() and minor.isascii() and minor.isdigit():
-        return int(major), int(minor)
-    return None
 
 
 def nearest_versions(releases: ReleaseList, specifiers: SpecifierSet, count: int = 6) -> list[str]:
