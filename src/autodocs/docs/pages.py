@@ -25,7 +25,7 @@ from autodocs.docs.model import (
     reply_json,
     reply_payload,
 )
-from autodocs.docs.tokens import count_tokens
+from autodocs.docs.tokens import count_tokens, json_string
 
 __all__ = ["MIN_TOKENS", "PageRequest", "count_costs", "make_page", "measure_reply_overhead"]
 
@@ -114,7 +114,7 @@ def _whole_content(document: PackageDocument, escaped: list[str]) -> tuple[list[
         for s in document.sections
     ]
     content = render_page(sections)
-    as_json = json.dumps(content, ensure_ascii=False)
+    as_json = json_string(content)
     escaped.append(as_json)
     return sections, content, count_tokens(as_json[1:-1])
 
@@ -122,6 +122,7 @@ def _whole_content(document: PackageDocument, escaped: list[str]) -> tuple[list[
 #: Stands for the content in a reply serialized without it (a NUL is escaped, so no other
 #: value can serialize the same way unless it is this very string: then it is not used).
 _CONTENT_MARK = "\0autodocs:content\0"
+_CONTENT_MARK_JSON = json.dumps(_CONTENT_MARK)
 
 
 def _reply_text(payload: dict[str, Any], escaped_content: str | None) -> str:
@@ -129,9 +130,8 @@ def _reply_text(payload: dict[str, Any], escaped_content: str | None) -> str:
     and the content is put in its place."""
     if escaped_content is not None:
         text = json.dumps({**payload, "content": _CONTENT_MARK}, ensure_ascii=False)
-        mark = json.dumps(_CONTENT_MARK)
-        if text.count(mark) == 1:
-            return text.replace(mark, escaped_content)
+        if text.count(_CONTENT_MARK_JSON) == 1:
+            return text.replace(_CONTENT_MARK_JSON, escaped_content)
     return json.dumps(payload, ensure_ascii=False)
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import string
 
-__all__ = ["count_json_tokens", "count_tokens"]
+__all__ = ["count_json_tokens", "count_tokens", "json_string"]
 
 # Hundredths of a token charged per unit of each feature (see the module docstring).
 PER_WORD = 98
@@ -81,6 +81,11 @@ def count_tokens(text: str) -> int:
     return (hundredths + 99) // 100
 
 
+def json_string(text: str) -> str:
+    """``text`` as a JSON string literal, quotes included, as replies carry it."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def count_json_tokens(text: str) -> int:
     """Tokens of ``text`` as it travels inside a JSON string (escaped newlines, quotes, backslashes)."""
-    return count_tokens(json.dumps(text, ensure_ascii=False)[1:-1])
+    return count_tokens(json_string(text)[1:-1])
