@@ -272,6 +272,8 @@ class JsonFetcher:
                 if not done and not lagging:
                     self.hedges_sent += 1
                     racers.add(asyncio.ensure_future(self._send(url, shown, silence_limit)))
+            if len(racers) == 1 and first.done():
+                return first.result()  # answered before any hedge (the common case): no more waiting
             failure: BaseException | None = None
             while racers:
                 done, racers = await asyncio.wait(racers, return_when=asyncio.FIRST_COMPLETED)
@@ -285,10 +287,11 @@ class JsonFetcher:
             assert failure is not None
             raise failure
         finally:
-            for task in racers:
+            pending = [task for task in racers if not task.done()]
+            for task in pending:
                 task.cancel()
-            if racers:
-                await asyncio.gather(*racers, return_exceptions=True)
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
 
     async def _send(
         self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Future[None] | None = None
