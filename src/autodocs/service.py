@@ -161,7 +161,7 @@ class AutoDocsService:
         self._release_lists: LruMap[str, ReleaseList] = LruMap(_MEMORY_RELEASE_LISTS)
         self.cached_states = CachedStates(store)  # cold calls that start together share one read
         self._resolutions: LruMap[tuple[str, str, float], ResolvedVersion] = LruMap(_MEMORY_RELEASE_LISTS)
-        self._inflight: dict[tuple[str, ...], asyncio.Task[Any]] = {}
+        self._inflight: dict[tuple[str, ...], _Flight] = {}
         self._read_ahead: dict[tuple[str, str | None], asyncio.Task[_Resolved]] = {}
         self._pending_writes: deque[Callable[[], Awaitable[None]]] = deque()
         self._writer: asyncio.Task[None] | None = None
@@ -580,11 +580,9 @@ class AutoDocsService:
         task = self._read_ahead.pop((name, constraint), None)
         if task is None or task.cancelled():
             return await self._resolve(name, constraint)
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            task.cancel()  # taken over, it is this call's work: it stops with the call
-            raise
+        # Awaited directly (no shield: one event-loop turn less): taken over, it is this
+        # call's work, so a cancelled call cancels it too.
+        return await task
 
     def _answered_from_memory(self, name: str, specifiers: SpecifierSet) -> bool:
         pin = exact_pin(specifiers)
@@ -752,21 +750,46 @@ class AutoDocsService:
         return page
 
     async def _single_flight(self, key: tuple[str, ...], function: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """Concurrent callers with the same key share one upstream call (and its outcome)."""
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.ensure_future(function(*args))
-            self._inflight[key] = task
-            task.add_done_callback(lambda done: self._forget_flight(key, done))
+        """Concurrent callers with the same key share one upstream call (and its outcome).
+
+        Each caller waits on a future of its own, which the shared call settles as it ends: one
+        event-loop turn, where awaiting a shielded task takes two. A caller that is cancelled
+        stops waiting; the call goes on for the others.
+        """
+        flight = self._inflight.get(key)
+        if flight is None:
+            flight = self._inflight[key] = _Flight()
+            flight.task = asyncio.ensure_future(self._fly(key, flight, function, args))
         else:
             underway.waiting()  # joining a request already on its way
-        result: T = await asyncio.shield(task)
-        return result
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        flight.waiters.append(waiter)
+        return await waiter
 
-    def _forget_flight(self, key: tuple[str, ...], task: asyncio.Task[Any]) -> None:
-        self._inflight.pop(key, None)
-        if not task.cancelled():
-            task.exception()  # retrieved here so an outcome nobody awaited is not logged as lost
+    async def _fly(
+        self, key: tuple[str, ...], flight: _Flight, function: Callable[..., Awaitable[Any]], args: tuple[Any, ...]
+    ) -> None:
+        try:
+            result = await function(*args)
+        except BaseException as exc:
+            self._forget_flight(key, flight)
+            for waiter in flight.waiters:
+                if not waiter.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        waiter.cancel()
+                    else:
+                        waiter.set_exception(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        self._forget_flight(key, flight)
+        for waiter in flight.waiters:
+            if not waiter.done():
+                waiter.set_result(result)
+
+    def _forget_flight(self, key: tuple[str, ...], flight: _Flight) -> None:
+        if self._inflight.get(key) is flight:
+            del self._inflight[key]
 
     async def _with_candidates(self, name: str, error: PackageNotFound) -> PackageNotFound:
         known = set(await self.store.known_names()) | self._project_names | set(self._release_lists.key_list())
@@ -775,6 +798,17 @@ class AutoDocsService:
         suggestions = [f"Did you mean: {', '.join(candidates)}?"] if candidates else []
         suggestions += error.suggestions
         return PackageNotFound(error.message, suggestions=suggestions, candidates=candidates)
+
+
+class _Flight:
+    """One shared upstream call (:meth:`AutoDocsService._single_flight`): its task, held here
+    until it ends, and the futures of the callers waiting for it."""
+
+    __slots__ = ("task", "waiters")
+
+    def __init__(self) -> None:
+        self.task: asyncio.Future[None] | None = None
+        self.waiters: list[asyncio.Future[Any]] = []
 
 
 class _Lookup:
