@@ -149,7 +149,7 @@ class FakeIndex:
     """The fake index server. Use as a context manager, or call :meth:`start` and :meth:`stop`."""
 
     def __init__(self, data_dir: Path | None = None, latency_s: float = 0.0, seed: int = 0, *, port: int = 0) -> None:
-        self.latency_s = latency_s  # applied to every request; may be changed at run time
+        self.latency_s = latency_s  # every answer leaves this long after its request arrived; may change
         self._port = port
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -333,6 +333,9 @@ class FakeIndex:
             self._by_path[route] += 1
             fault = self._pick_fault(route)
         delay = self.latency_s + (fault.seconds if fault is not None and fault.kind == "latency" else 0.0)
+        # Latency counts from the request's arrival: this server's own parsing is inside it,
+        # not added to it (the index it stands for answers ``delay`` after a request arrives).
+        delay -= time.monotonic() - h.arrived
         if delay > 0 and self._stopping.wait(delay):
             h.close_connection = True
             return
@@ -459,6 +462,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server: _Server
+    arrived = 0.0  # time.monotonic() when the current request's first line was read
 
     def setup(self) -> None:
         super().setup()
@@ -469,6 +473,10 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
         finally:
             self.server.owner._track(self.connection, add=False)
+
+    def parse_request(self) -> bool:
+        self.arrived = time.monotonic()  # the request line is in; the headers are parsed next
+        return super().parse_request()
 
     def do_GET(self) -> None:
         try:
@@ -491,7 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.support.fake_index", description=__doc__)
     parser.add_argument("--data", type=Path, default=None, help="recorded data (default: tests/data/index)")
     parser.add_argument("--port", type=int, default=0, help="0 lets the OS choose")
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="each answer leaves this long after its request arrived"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fault-mix", default=None, help='e.g. \'{"429": 0.2, "503": 0.1, "reset": 0.05}\'')
     args = parser.parse_args(argv)
