@@ -27,14 +27,18 @@ class LatencyTracker:
         self._hedge_floor = min(hedge_floor, ceiling)
         self._timeout_floor = min(timeout_floor, ceiling)
         self._samples: deque[float] = deque(maxlen=_WINDOW)
+        self._ordered: list[float] | None = None  # the samples sorted, until the next one comes
 
     def observe(self, seconds: float) -> None:
         self._samples.append(seconds)
+        self._ordered = None
 
     def _quantile(self, fraction: float) -> float | None:
         if len(self._samples) < _MIN_SAMPLES:
             return None
-        ordered = sorted(self._samples)
+        ordered = self._ordered
+        if ordered is None:  # each request asks twice (hedge delay, attempt limit): sort once
+            ordered = self._ordered = sorted(self._samples)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
     def hedge_delay(self) -> float | None:
