@@ -1,6 +1,6 @@
 """get_package_docs over stdio with the official MCP SDK client: cold and warm latency.
 
-Setup: the loopback fake index in its own process with 20 ms added latency per request;
+Setup: the loopback fake index in its own process, answering each request 20 ms after it arrives;
 `autodocs serve` started by the SDK's stdio client with an empty cache. For each package,
 the first call is cold (nothing cached), then it is called again WARM_CALLS times. The whole
 run is repeated ROUNDS times, each with a new server and an empty cache, so that the medians
