@@ -314,6 +314,32 @@ async def test_concurrent_calls_for_one_package_share_one_upstream_fetch(
     assert fake_index.request_count == 1
 
 
+async def test_a_caller_cancelled_while_sharing_a_fetch_leaves_it_to_the_others(
+    service: AutoDocsService, fake_index: FakeIndex
+) -> None:
+    fake_index.latency_s = 0.3
+    first = asyncio.ensure_future(service.get_package_docs("flask"))
+    await asyncio.sleep(0.05)
+    second = asyncio.ensure_future(service.get_package_docs("flask"))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    page = await asyncio.wait_for(second, 10)
+    assert first.cancelled()
+    assert page.version == LATEST["flask"] and page.source == "index"
+    assert fake_index.request_count == 1
+
+
+async def test_callers_sharing_a_fetch_that_fails_each_get_the_error(
+    service: AutoDocsService, fake_index: FakeIndex
+) -> None:
+    fake_index.latency_s = 0.1
+    outcomes = await asyncio.gather(
+        *(service.get_package_docs("no-such-package-here") for _ in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(outcome, PackageNotFound) for outcome in outcomes)
+    assert fake_index.request_count == 1
+
+
 async def test_expired_release_list_is_served_stale_when_the_index_fails(fake_index: FakeIndex, tmp_path: Path) -> None:
     settings = make_settings(fake_index, tmp_path / "c", release_list_ttl=0, max_retry_attempts=1)
     async with AutoDocsService.running(settings) as service:
