@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import anyio
 import structlog
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -187,11 +188,14 @@ class AutoDocsService:
         try:
             yield service
         finally:
-            await service._stop_read_ahead()
-            await service.api.aclose()
-            await service.flush_writes()
-            await index.aclose()
-            await store.close()
+            # Shielded: whatever ended the session (a client that stopped reading cancels
+            # everything under the MCP session), the queued cache writes land and the store closes.
+            with anyio.CancelScope(shield=True):
+                await service._stop_read_ahead()
+                await service.api.aclose()
+                await service.flush_writes()
+                await index.aclose()
+                await store.close()
 
     async def flush_writes(self) -> None:
         """Wait until every cache write queued so far is done (they run behind the replies)."""

@@ -223,3 +223,20 @@ def test_a_second_signal_stops_at_once(cli_env: dict[str, str], fake_index: Fake
     assert process.wait(timeout=30) == 0
     assert time.monotonic() - started < 4.0
     assert "Traceback" not in _stderr(process)
+
+
+def test_a_client_that_stops_reading_ends_the_session_without_a_traceback(
+    cli_env: dict[str, str], fake_index: FakeIndex
+) -> None:
+    fake_index.latency_s = 0.5
+    process = _start_session(cli_env, _call(3, "click"))
+    assert process.stdin is not None and process.stdout is not None
+    _wait_until_asked(fake_index, "click")
+    process.stdout.close()  # the reply has nowhere to go
+    try:
+        assert process.wait(timeout=30) == 0  # the session ends, though stdin is still open
+    finally:
+        process.stdin.close()
+    stderr = _stderr(process)
+    assert "Traceback" not in stderr, stderr
+    assert _cached_documents(cli_env) == 1  # the document fetched is stored all the same
