@@ -73,9 +73,18 @@ def parse_requirement(item: str) -> RequirementInfo | None:
 def _info(simple: re.Match[str], marker: str | None) -> RequirementInfo:
     spec = simple.group("spec") or simple.group("parenthesized") or ""
     extras = simple.group("extras")
-    specifier = str(SpecifierSet(spec)) if spec else ""
+    specifier = _normal_specifier(spec) if spec else ""
     extra_names = {extra.strip() for extra in extras.split(",")} if extras else set()
     return _requirement_info(simple.group("name"), specifier, extra_names, marker)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normal_specifier(spec: str) -> str:
+    """``SpecifierSet``'s form of ``spec`` (it raises :class:`InvalidSpecifier` as that does).
+
+    Memoized apart from whole requirements: ``>=2``, ``<3`` and the like recur across
+    packages, and parsing them is most of a requirement's cost."""
+    return str(SpecifierSet(spec))
 
 
 def _parse_with_packaging(item: str) -> RequirementInfo | None:
@@ -89,12 +98,17 @@ def _parse_with_packaging(item: str) -> RequirementInfo | None:
 
 def _requirement_info(name: str, specifier: str, extras: set[str], marker: str | None) -> RequirementInfo:
     return RequirementInfo(
-        name=canonicalize_name(name),
+        name=_canonical_name(name),
         specifier=specifier,
         extras=sorted(extras),
         marker=marker,
-        extra=_extra_of(marker),
+        extra=_extra_of(marker) if marker else None,
     )
+
+
+@functools.lru_cache(maxsize=16384)
+def _canonical_name(name: str) -> str:
+    return canonicalize_name(name)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -167,6 +181,7 @@ def _group(items: list[str], *, alone: bool) -> str:
     return joined if alone else f"({joined})"
 
 
-def _extra_of(marker: str | None) -> str | None:
-    match = _EXTRA_MARKER.search(marker or "")
+@functools.lru_cache(maxsize=4096)
+def _extra_of(marker: str) -> str | None:
+    match = _EXTRA_MARKER.search(marker)
     return canonicalize_name(match.group(1)) if match else None
