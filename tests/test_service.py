@@ -465,3 +465,32 @@ async def test_the_stored_document_carries_its_page_costs(service: AutoDocsServi
     stored = await service.store.get_document("rich", page.version)
     assert stored is not None and stored.sections
     assert all(section.tokens > 0 for section in stored.sections) and stored.header_tokens > 0
+
+
+async def test_closing_gives_up_on_cache_writes_a_locked_store_holds_past_the_shutdown_timeout(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    import sqlite3
+    import time
+
+    import structlog
+
+    settings = make_settings(fake_index, tmp_path / "c", shutdown_timeout=0.5)
+    with structlog.testing.capture_logs() as logs:
+        async with AutoDocsService.running(settings) as service:
+            for name in ("click", "flask", "rich"):
+                await service.get_package_docs(name)
+            blocker = sqlite3.connect(tmp_path / "c" / "cache.db")
+            blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock meanwhile
+            started = time.monotonic()
+        elapsed = time.monotonic() - started
+        blocker.rollback()
+        blocker.close()
+    # Unbounded, three writes would wait out the 5 s busy timeout each; bounded, the flush
+    # stops at 0.5 s and only the write already underway finishes waiting.
+    assert elapsed < 8, elapsed
+    assert any(entry["event"] == "cache.writes_dropped" for entry in logs)
+    async with AutoDocsService.running(settings) as service:  # the file is intact: readable, writable
+        stats = await service.cache_stats()
+        assert stats.documents <= 3
+        await service.get_package_docs("click")

@@ -132,7 +132,10 @@ class Settings(BaseSettings):
         description="Folders scan_dependencies may read (comma-separated); HTTP default: the working directory.",
     )
     shutdown_timeout: float = Field(
-        default=30.0, ge=0, le=3600, description="Seconds in-flight calls get to finish on SIGTERM."
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="Seconds in-flight calls get to finish on SIGTERM, and queued cache writes at close.",
     )
     max_request_bytes: int = Field(
         default=1024 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest HTTP request body accepted."

@@ -193,7 +193,7 @@ class AutoDocsService:
             with anyio.CancelScope(shield=True):
                 await service._stop_read_ahead()
                 await service.api.aclose()
-                await service.flush_writes()
+                await service._flush_before_close(settings.shutdown_timeout)
                 await index.aclose()
                 await store.close()
 
@@ -205,6 +205,21 @@ class AutoDocsService:
                 await asyncio.shield(self._writer)
         finally:
             self._flushing -= 1
+
+    async def _flush_before_close(self, within: float) -> None:
+        """:meth:`flush_writes`, for at most ``within`` seconds (``SHUTDOWN_TIMEOUT``): a store
+        that has stopped answering must not hold the process past its grace period. Writes
+        still queued then are dropped (a later miss, never a half-written entry)."""
+        with anyio.move_on_after(within):
+            await self.flush_writes()
+            return
+        writer, self._writer = self._writer, None
+        queued = len(self._pending_writes)
+        self._pending_writes.clear()
+        if writer is not None:
+            writer.cancel()  # the write underway is rolled back, not left half-done
+            await asyncio.gather(writer, return_exceptions=True)
+        log.warning("cache.writes_dropped", queued=queued, waited_s=within)
 
     # -- scanning ----------------------------------------------------------------------
 
