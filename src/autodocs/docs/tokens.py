@@ -30,6 +30,8 @@ from __future__ import annotations
 import json
 import string
 
+import pydantic_core
+
 __all__ = ["count_json_tokens", "count_tokens", "json_string"]
 
 # Hundredths of a token charged per unit of each feature (see the module docstring).
@@ -82,8 +84,18 @@ def count_tokens(text: str) -> int:
 
 
 def json_string(text: str) -> str:
-    """``text`` as a JSON string literal, quotes included, as replies carry it."""
-    return json.dumps(text, ensure_ascii=False)
+    """``text`` as a JSON string literal, quotes included, as replies carry it: exactly what
+    ``json.dumps(text, ensure_ascii=False)`` writes.
+
+    pydantic-core's serializer (here with pydantic) escapes the same characters the same way
+    (``\\"``, ``\\\\``, ``\\n`` and the other short forms, ``\\u001f`` for the rest below
+    0x20; nothing else) in a quarter of the time on a 17 kB description; it refuses a lone
+    surrogate, which :mod:`json` writes as it is.
+    """
+    try:
+        return pydantic_core.to_json(text).decode()
+    except pydantic_core.PydanticSerializationError:
+        return json.dumps(text, ensure_ascii=False)
 
 
 def count_json_tokens(text: str) -> int:
