@@ -790,17 +790,17 @@ class AutoDocsService:
     ) -> None:
         try:
             result = await function(*args)
-        except BaseException as exc:
+        except Exception as exc:
             self._forget_flight(key, flight)
             for waiter in flight.waiters:
                 if not waiter.done():
-                    if isinstance(exc, asyncio.CancelledError):
-                        waiter.cancel()
-                    else:
-                        waiter.set_exception(exc)
-            if isinstance(exc, asyncio.CancelledError):
-                raise
+                    waiter.set_exception(exc)
             return
+        except BaseException:  # cancelled, or the process is stopping: so are its callers
+            self._forget_flight(key, flight)
+            for waiter in flight.waiters:
+                waiter.cancel()
+            raise
         self._forget_flight(key, flight)
         for waiter in flight.waiters:
             if not waiter.done():
