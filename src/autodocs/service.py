@@ -791,24 +791,27 @@ class AutoDocsService:
         try:
             result = await function(*args)
         except Exception as exc:
-            self._forget_flight(key, flight)
-            for waiter in flight.waiters:
-                if not waiter.done():
-                    waiter.set_exception(exc)
-            return
-        except BaseException:  # cancelled, or the process is stopping: so are its callers
-            self._forget_flight(key, flight)
-            for waiter in flight.waiters:
-                waiter.cancel()
+            self._land(key, flight, exc)
+        except BaseException as exc:  # cancelled, or the process is stopping: so are its callers
+            self._land(key, flight, exc)
             raise
-        self._forget_flight(key, flight)
-        for waiter in flight.waiters:
-            if not waiter.done():
-                waiter.set_result(result)
+        else:
+            self._land(key, flight, None, result)
 
-    def _forget_flight(self, key: tuple[str, ...], flight: _Flight) -> None:
-        if self._inflight.get(key) is flight:
-            del self._inflight[key]
+    def _land(self, key: tuple[str, ...], flight: _Flight, error: BaseException | None, result: Any = None) -> None:
+        """Forget the flight (a caller from now on starts a new one) and hand its outcome to
+        the callers still waiting: the result, the error, or (stopped by anything but an
+        error) their cancellation."""
+        del self._inflight[key]
+        for waiter in flight.waiters:
+            if waiter.done():  # a caller cancelled meanwhile has stopped waiting
+                continue
+            if error is None:
+                waiter.set_result(result)
+            elif isinstance(error, Exception):
+                waiter.set_exception(error)
+            else:
+                waiter.cancel()
 
     async def _with_candidates(self, name: str, error: PackageNotFound) -> PackageNotFound:
         known = set(await self.store.known_names()) | self._project_names | set(self._release_lists.key_list())
