@@ -35,6 +35,7 @@ from autodocs.errors import (
 from autodocs.service import AutoDocsService
 from tests.conftest import autodocs_command, make_settings
 from tests.support.fake_index import FakeIndex
+from tests.support.tool_results import tool_error
 
 HOSTILE_INIT = '''"""A package whose import has side effects."""
 import pathlib
@@ -453,8 +454,8 @@ async def test_mcp_client_gets_a_structured_reference_and_structured_errors(
                 "get_api_reference", {"package_name": "hostile", "object_path": "Nope", "project_path": str(project)}
             )
             assert bad.is_error
-            assert bad.structured_content["error"]["type"] == "ObjectNotFound"
-            assert bad.structured_content["error"]["retryable"] is False
+            assert tool_error(bad)["type"] == "ObjectNotFound"
+            assert tool_error(bad)["retryable"] is False
     assert not marker.exists()
 
 

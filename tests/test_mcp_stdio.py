@@ -12,6 +12,7 @@ from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.support.fake_index import FakeIndex
+from tests.support.tool_results import tool_error
 
 EXPECTED_TOOLS = {
     "scan_dependencies",
@@ -85,7 +86,7 @@ async def test_errors_are_structured(
             await session.initialize()
             result = await session.call_tool("get_package_docs", arguments)
             assert result.is_error
-            error = result.structured_content["error"]
+            error = tool_error(result)
             assert error["type"] == error_type
             assert isinstance(error["suggestions"], list) and isinstance(error["retryable"], bool)
             assert error["message"]
@@ -100,7 +101,7 @@ async def test_scan_of_a_missing_path_is_a_structured_error(cli_env: dict[str, s
             await session.initialize()
             result = await session.call_tool("scan_dependencies", {"project_path": "/no/such/dir"})
             assert result.is_error
-            assert result.structured_content["error"]["type"] == "PathNotFound"
+            assert tool_error(result)["type"] == "PathNotFound"
 
 
 def test_client_closing_stdin_ends_the_server_cleanly(cli_env: dict[str, str]) -> None:

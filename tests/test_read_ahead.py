@@ -21,6 +21,7 @@ from autodocs.server.stdio import _until
 from autodocs.server.tools import build_server
 from autodocs.service import AutoDocsService
 from tests.support.fake_index import FakeIndex, Fault
+from tests.support.tool_results import tool_error
 from tests.test_mcp_stdio import server_params
 
 
@@ -187,10 +188,10 @@ async def test_over_stdio_a_cold_call_asks_the_index_once(cli_env: dict[str, str
             before = fake_index.request_count
             missing = await session.call_tool("get_package_docs", {"package_name": "no-such-package-here"})
             assert missing.is_error
-            assert missing.structured_content["error"]["type"] == "PackageNotFound"
+            assert tool_error(missing)["type"] == "PackageNotFound"
             assert fake_index.request_count - before == 1
             bad = await session.call_tool("get_package_docs", {"package_name": "requests; rm -rf /"})
-            assert bad.structured_content["error"]["type"] == "InvalidPackageName"
+            assert tool_error(bad)["type"] == "InvalidPackageName"
 
 
 async def test_a_read_ahead_of_a_stored_document_serves_its_call_from_the_cache(

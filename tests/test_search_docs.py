@@ -16,6 +16,7 @@ from autodocs.errors import InvalidArgument, InvalidPackageName
 from autodocs.service import AutoDocsService
 from tests.conftest import autodocs_command
 from tests.support.fake_index import DEFAULT_DATA_DIR, FakeIndex
+from tests.support.tool_results import tool_error
 from tests.test_mcp_stdio import server_params
 
 LATEST = json.loads((DEFAULT_DATA_DIR / "MANIFEST.json").read_text())["projects"]
@@ -185,4 +186,4 @@ async def test_mcp_search_docs_returns_structured_hits_and_structured_errors(cli
             assert result.structured_content["searched_packages"] == [f"rich=={docs.structured_content['version']}"]
             refused = await session.call_tool("search_docs", {"query": '"*"'})
             assert refused.is_error
-            assert refused.structured_content["error"]["type"] == "InvalidArgument"
+            assert tool_error(refused)["type"] == "InvalidArgument"

@@ -6,7 +6,8 @@ The tree (leaves are what callers catch; every class says what the user should d
     ├── InputError                    the caller's input is wrong; retrying will not help
     │   ├── InvalidPackageName        not a PEP 508 name; no request was sent
     │   ├── InvalidVersionSpec        not a PEP 440 specifier
-    │   ├── InvalidArgument           any other out-of-range or malformed argument
+    │   ├── InvalidArgument           any other out-of-range or malformed argument (invalid_arguments)
+    │   ├── UnknownTool               no tool of that name: a protocol error, this object in its data
     │   ├── PathNotFound              the project path does not exist
     │   ├── NotADirectory             the project path is a file, not a folder
     │   ├── PathNotAllowed            the path is outside the roots AutoDocs may read
@@ -30,7 +31,8 @@ The tree (leaves are what callers catch; every class says what the user should d
     └── InternalError                 a bug: the boundary wraps anything unexpected in it
 
 Raise the most specific class; the boundary (MCP tool, CLI, HTTP) calls
-:func:`to_error_payload` and never shows a traceback to the client.
+:func:`to_error_payload` and never shows a traceback to the client. Over MCP a tool error is
+``isError: true`` with this object as JSON text (``autodocs.server.protocol`` says why).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ __all__ = [
     "PathNotFound",
     "RateLimited",
     "ServerShuttingDown",
+    "UnknownTool",
     "UpstreamError",
     "UpstreamResponseInvalid",
     "UpstreamTimeout",
@@ -124,6 +127,10 @@ class InvalidVersionSpec(InputError):
 
 class InvalidArgument(InputError):
     pass
+
+
+class UnknownTool(InputError):
+    """The client called a tool this server does not offer (``available_tools`` lists them)."""
 
 
 class PathNotFound(InputError):

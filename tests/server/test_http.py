@@ -25,6 +25,7 @@ from mcp.client.streamable_http import streamable_http_client
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.fake_index import FakeIndex
+from tests.support.tool_results import tool_error
 
 TOKEN = "s3cret-token-for-tests"
 
@@ -109,7 +110,7 @@ async def test_tools_over_http_and_metrics_count_them(cli_env: dict[str, str]) -
                 )
                 assert not docs.is_error and docs.structured_content["version"] == "2.31.0"
                 bad = await session.call_tool("get_package_docs", {"package_name": "../../etc/passwd"})
-                assert bad.is_error and bad.structured_content["error"]["type"] == "InvalidPackageName"
+                assert tool_error(bad)["type"] == "InvalidPackageName"
                 ready = await session.call_tool("ready_check", {})
                 assert ready.structured_content["ready"] is True
         text = httpx.get(f"{server.url}/metrics").text
@@ -182,7 +183,7 @@ async def test_scan_outside_the_allowed_roots_is_refused_even_through_a_symlink(
         for path in (outside, allowed / "link", allowed / ".." / "outside"):
             result = await call_tool(server.url, "scan_dependencies", {"project_path": str(path)})
             assert result.is_error
-            error = result.structured_content["error"]
+            error = tool_error(result)
             assert error["type"] == "PathNotAllowed"
             assert str(allowed) in error["message"]
 
@@ -301,7 +302,7 @@ def test_calls_still_running_at_the_shutdown_timeout_get_a_clear_error(
         thread.join(timeout=20)
         assert server.process.wait(timeout=20) == 0
     assert answer["result"]["isError"] is True
-    assert answer["result"]["structuredContent"]["error"]["type"] == "ServerShuttingDown"
+    assert json.loads(answer["result"]["content"][0]["text"])["error"]["type"] == "ServerShuttingDown"
 
 
 def test_short_soak_keeps_descriptors_and_memory_flat(cli_env: dict[str, str]) -> None:
@@ -337,6 +338,6 @@ async def test_http_calls_past_the_rate_limit_get_a_structured_retryable_error(c
     with http_server({**cli_env, "AUTODOCS_RATE_LIMIT_RPM": "3"}) as server, anyio.fail_after(60):
         results = [await call_tool(server.url, "get_cache_stats", {}) for _ in range(4)]
     assert [result.is_error for result in results] == [False, False, False, True]
-    error = results[-1].structured_content["error"]
+    error = tool_error(results[-1])
     assert error["type"] == "ClientRateLimited"
     assert error["retryable"] is True and 0 < error["retry_after_s"] <= 20

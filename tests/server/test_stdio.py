@@ -206,7 +206,7 @@ def test_a_call_still_running_at_the_drain_deadline_answers_shutting_down(
     process.send_signal(signal.SIGTERM)
     reply = json.loads(process.stdout.readline())
     assert reply["id"] == 3 and reply["result"]["isError"]
-    assert reply["result"]["structuredContent"]["error"]["type"] == "ServerShuttingDown"
+    assert json.loads(reply["result"]["content"][0]["text"])["error"]["type"] == "ServerShuttingDown"
     assert process.wait(timeout=30) == 0
     assert time.monotonic() - started < 4.0  # well before the index would have answered
     assert "stdio.drain_timeout" in _stderr(process)

@@ -3,7 +3,9 @@
 Each tool is a thin adapter over :class:`~autodocs.service.AutoDocsService`. Success is a
 ``CallToolResult`` whose ``structuredContent`` follows the tool's output schema; any
 failure is ``isError: true`` with ``{"error": {"type", "message", "suggestions",
-"retryable", ...}}`` — the client never sees a traceback.
+"retryable", ...}}`` as its text (``autodocs.server.protocol`` shapes both, and says why) —
+the client never sees a traceback. Numeric ranges are part of the input schemas
+(``minimum``/``maximum``), so a client sees them and the SDK enforces them.
 """
 
 from __future__ import annotations
@@ -20,19 +22,22 @@ from typing import Annotated, Any, TypeVar
 
 import structlog
 from mcp.server.mcpserver import Context, MCPServer
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from autodocs import __version__
 from autodocs.cache import CacheStats
+from autodocs.cache.base import MAX_SEARCH_LIMIT
 from autodocs.config import Settings
 from autodocs.docs.api_model import ApiReference
-from autodocs.docs.model import DocsPage, page_reply, reply_payload
-from autodocs.errors import AutoDocsError, ClientRateLimited, ServerShuttingDown, to_error_payload
+from autodocs.docs.model import DocsPage
+from autodocs.docs.pages import MIN_TOKENS
+from autodocs.errors import AutoDocsError, ClientRateLimited, ServerShuttingDown
 from autodocs.manifests import ScanResult
 from autodocs.server.health import HealthReport, MetricsReport, ReadyReport, health_report, ready_report
 from autodocs.server.lifecycle import Lifecycle
 from autodocs.server.metrics import Metrics
+from autodocs.server.protocol import AutoDocsMCPServer, error_result, ok_result
 from autodocs.server.ratelimit import RateLimiter
 from autodocs.service import AutoDocsService, ContextResult, ProgressHook, RefreshResult, SearchResult
 
@@ -58,8 +63,13 @@ VersionConstraint = Annotated[
         "omit for the newest release."
     ),
 ]
+#: The largest token budget a reply may ask for (the smallest is docs.pages.MIN_TOKENS).
+MAX_TOKENS = 1_000_000
+#: The most runtime dependencies one context call may include.
+MAX_DEPENDENCIES = 100
 MaxTokens = Annotated[
-    int | None, Field(description="Token budget of the reply (400-1000000); default AUTODOCS_MAX_TOKENS.")
+    Annotated[int, Field(ge=MIN_TOKENS, le=MAX_TOKENS)] | None,
+    Field(description=f"Token budget of the reply ({MIN_TOKENS}-{MAX_TOKENS}); default AUTODOCS_MAX_TOKENS."),
 ]
 
 
@@ -69,24 +79,6 @@ class _Holder:
 
 #: Who is calling, for the per-client rate limit: set per HTTP request by the transport.
 current_client: ContextVar[str] = ContextVar("autodocs_client", default="stdio")
-
-
-def _ok(model: BaseModel | dict[str, Any]) -> CallToolResult:
-    if isinstance(model, DocsPage):
-        payload, text = page_reply(model)  # serialized once per page (autodocs.docs.model)
-    else:
-        payload = model if isinstance(model, dict) else reply_payload(model)
-        text = json.dumps(payload, ensure_ascii=False)
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=payload)
-
-
-def _error(exc: BaseException) -> CallToolResult:
-    payload = to_error_payload(exc)
-    return CallToolResult(
-        content=[TextContent(type="text", text=json.dumps(payload, ensure_ascii=False))],
-        structured_content=payload,
-        is_error=True,
-    )
 
 
 #: Tools whose calls the transport may announce to the service before dispatching them.
@@ -154,7 +146,7 @@ class _Calls:
         if wait > 0 and self._limiter is not None:
             self._metrics.rate_limited.inc()
             log.info("tool.rate_limited", tool=tool, client=client, retry_after_s=round(wait, 2))
-            return _error(
+            return error_result(
                 ClientRateLimited(
                     f"More than {self._limiter.per_minute} calls a minute from this client.",
                     retry_after_s=round(wait, 2),
@@ -164,7 +156,7 @@ class _Calls:
         outcome = "ok"
         with self._lifecycle.track_call():
             try:
-                result = _ok(await call())
+                result = ok_result(await call())
             except asyncio.CancelledError:
                 if not self._lifecycle.shutdown_cancelled:
                     self._metrics.observe_call(tool, "cancelled", time.perf_counter() - started)
@@ -173,15 +165,15 @@ class _Calls:
                 if task is not None:
                     task.uncancel()
                 outcome = "shutdown"
-                result = _error(ServerShuttingDown("The server shut down before this call finished."))
+                result = error_result(ServerShuttingDown("The server shut down before this call finished."))
             except AutoDocsError as exc:
                 outcome = "error"
                 log.info("tool.failed", tool=tool, error=exc.type_name, retryable=exc.retryable)
-                result = _error(exc)
+                result = error_result(exc)
             except Exception as exc:
                 outcome = "crash"
                 log.exception("tool.crashed", tool=tool)
-                result = _error(exc)
+                result = error_result(exc)
         self._metrics.observe_call(tool, outcome, time.perf_counter() - started)
         return result
 
@@ -217,7 +209,7 @@ def build_server(
                 await asyncio.gather(pruner, return_exceptions=True)
                 holder.service = None
 
-    server: MCPServer[Any] = MCPServer(
+    server = AutoDocsMCPServer(
         "autodocs",
         version=__version__,
         instructions=_INSTRUCTIONS,
@@ -315,8 +307,11 @@ def build_server(
             bool, Field(description="Also return short docs of the package's runtime dependencies.")
         ] = True,
         max_dependencies: Annotated[
-            int | None,
-            Field(description="How many runtime dependencies to include (0-100); default AUTODOCS_MAX_DEPS."),
+            Annotated[int, Field(ge=0, le=MAX_DEPENDENCIES)] | None,
+            Field(
+                description=f"How many runtime dependencies to include (0-{MAX_DEPENDENCIES}); "
+                "default AUTODOCS_MAX_DEPS."
+            ),
         ] = None,
         max_tokens: MaxTokens = None,
         ctx: Context | None = None,
@@ -347,7 +342,9 @@ def build_server(
             list[str] | None,
             Field(description="Only these packages: 'name' (any cached version) or 'name==version'."),
         ] = None,
-        limit: Annotated[int, Field(description="Most hits to return (1-50).")] = 10,
+        limit: Annotated[
+            int, Field(ge=1, le=MAX_SEARCH_LIMIT, description=f"Most hits to return (1-{MAX_SEARCH_LIMIT}).")
+        ] = 10,
     ) -> Annotated[CallToolResult, SearchResult]:
         """Full-text search over the cached docs and API references of a project's dependencies:
         which sections or API entries mention the words, best first, with a snippet each. Reads
