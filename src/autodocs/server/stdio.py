@@ -26,6 +26,12 @@ starts the call's work at once and returns a future; the message is held back un
 future resolves (the work waits on the index or the store), for at most
 ``_READ_AHEAD_HOLD_S``, so the SDK parses and dispatches the message while the index answers.
 
+Malformed messages are answered as the HTTP transport answers them (the SDK's stdio transport
+drops them in silence, and a client waiting on that id would wait forever): a line that is not
+JSON gets a ``-32700`` parse error; JSON that is not a JSON-RPC message gets ``-32600``, with the
+line's ``id`` when it has a usable one (else ``null``). Blank lines are skipped. The check is
+the SDK's own parse, run once more before the SDK sees the line (about 3 µs a message).
+
 Only pipes and sockets can be watched by the loop; a terminal or a regular file (someone
 running ``autodocs serve < requests.jsonl``) is read by the SDK's threaded reader instead,
 with the same end of input.
@@ -41,14 +47,17 @@ import os
 import signal
 import stat
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import anyio
+import pydantic_core
 import structlog
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
+from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, jsonrpc_message_adapter
+from pydantic import ValidationError
 
 from autodocs.server.lifecycle import Lifecycle
 
@@ -108,6 +117,7 @@ async def run_stdio(
             lines = _AnsweredBeforeEnd(stdin, lifecycle, drain_timeout, on_message)
             async with stdio_server(stdin=cast(Any, lines), stdout=cast(Any, stdout)) as (read, write):
                 direct = _DirectWrites(write, stdout)
+                lines.answer = direct.send
                 await lowlevel.run(read, cast(Any, direct), lowlevel.create_initialization_options())
         finally:
             for signum in _SIGNALS:
@@ -126,6 +136,7 @@ async def _run_threaded(
         text = io.TextIOWrapper(os.fdopen(stdin_wire, "rb", closefd=False), encoding="utf-8", errors="replace")
         lines = _AnsweredBeforeEnd(anyio.wrap_file(text), lifecycle, drain_timeout, on_message)
         async with stdio_server(stdin=cast(Any, lines)) as (read, write):
+            lines.answer = write.send
             await lowlevel.run(read, write, lowlevel.create_initialization_options())
     finally:
         restore_stdin()
@@ -139,6 +150,8 @@ class _AnsweredBeforeEnd:
     could lose its answer. The calls in flight get ``AUTODOCS_SHUTDOWN_TIMEOUT``, as on SIGTERM.
 
     Each line is shown to ``on_message`` first; what it does (or raises) never stops the input.
+    A malformed line is answered through ``answer`` (the session's write stream, set once it
+    exists) and not handed on; see the module docstring.
     """
 
     def __init__(self, lines: Any, lifecycle: Lifecycle, within: float, on_message: _OnMessage | None = None) -> None:
@@ -146,17 +159,27 @@ class _AnsweredBeforeEnd:
         self._lifecycle = lifecycle
         self._within = within
         self._on_message = on_message
+        self.answer: Callable[[SessionMessage], Awaitable[None]] | None = None
 
     def __aiter__(self) -> _AnsweredBeforeEnd:
         return self
 
     async def __anext__(self) -> str:
-        try:
-            line: str = await self._lines.__anext__()
-        except StopAsyncIteration:
-            if not self._lifecycle.draining:  # a signal's drain has already waited for them
-                await _finish_calls(self._lifecycle, self._within)
-            raise
+        while True:
+            try:
+                line: str = await self._lines.__anext__()
+            except StopAsyncIteration:
+                if not self._lifecycle.draining:  # a signal's drain has already waited for them
+                    await _finish_calls(self._lifecycle, self._within)
+                raise
+            if not line.strip():
+                continue
+            refusal = malformed_message_reply(line)
+            if refusal is None:
+                break
+            log.info("stdio.malformed_message", code=refusal.error.code, id=refusal.id)
+            if self.answer is not None:
+                await self.answer(SessionMessage(refusal))
         if self._on_message is not None:
             try:
                 started = self._on_message(line)
@@ -166,6 +189,32 @@ class _AnsweredBeforeEnd:
                 if started is not None:
                     await _until(started, _READ_AHEAD_HOLD_S)
         return line
+
+
+def malformed_message_reply(line: str) -> JSONRPCError | None:
+    """The error reply to a line that is not a JSON-RPC message (None: the line is one).
+
+    Not JSON: ``-32700`` with a ``null`` id. JSON of the wrong shape: ``-32600``, with the
+    line's ``id`` when it is a string or an integer, so the client waiting on it gets its answer.
+    """
+    try:
+        jsonrpc_message_adapter.validate_json(line, by_name=False)
+        return None
+    except ValidationError:
+        pass
+    try:
+        raw = pydantic_core.from_json(line)
+    except ValueError as exc:
+        return JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=PARSE_ERROR, message=f"Parse error: {exc}"))
+    request_id = raw.get("id") if isinstance(raw, dict) else None
+    if isinstance(request_id, bool) or not isinstance(request_id, str | int):
+        request_id = None
+    error = ErrorData(
+        code=INVALID_REQUEST,
+        message="Invalid request: not a JSON-RPC 2.0 request, notification or response "
+        "(jsonrpc '2.0', a string method, an id that is a string or an integer).",
+    )
+    return JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
 
 
 async def _until(started: asyncio.Future[None], at_most: float) -> None:
