@@ -25,4 +25,22 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         echo "warning: PostgreSQL is not installed (and cannot apt-get it here): its cache tests will be skipped" >&2
     fi
 fi
+# The client interop tests drive the real MCP clients: the Inspector CLI and the TypeScript SDK,
+# pinned in tests/clients/node (package-lock.json). They need Node.js 18+ (Debian's is 18).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "== installing Node.js (for the client interop tests)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    else
+        echo "warning: Node.js is not installed (and cannot apt-get it here): the client interop tests will be skipped" >&2
+    fi
+fi
+if command -v npm >/dev/null 2>&1; then
+    clients=tests/clients/node
+    if [ ! -f "$clients/node_modules/.package-lock.json" ] \
+        || [ "$clients/package-lock.json" -nt "$clients/node_modules/.package-lock.json" ]; then
+        echo "== installing the MCP clients for the interop tests (npm ci)"
+        (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+fi
 echo "== pytest"; "$VENV/bin/python" -m pytest "$@"
