@@ -29,6 +29,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -48,6 +49,8 @@ from autodocs.docs.model import DocsPage, page_reply, reply_payload
 from autodocs.errors import InvalidArgument, UnknownTool, to_error_payload
 
 __all__ = ["AutoDocsMCPServer", "error_result", "invalid_arguments", "ok_result"]
+
+log = structlog.get_logger(__name__)
 
 #: Capabilities the SDK would announce for handlers AutoDocs does not use.
 _NOT_OFFERED = ("prompts", "resources")
@@ -136,13 +139,17 @@ class AutoDocsMCPServer(MCPServer[Any]):
                 suggestions=["Call tools/list for the tools this server offers."],
                 available_tools=sorted(self.autodocs_tools),
             )
+            log.info("tool.unknown", tool=name[:100])
             raise MCPError(INVALID_PARAMS, unknown.message, data=to_error_payload(unknown))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             if isinstance(exc, UnexpectedToolError) or not isinstance(exc.__cause__, ValidationError):
                 raise
-            return error_result(invalid_arguments(name, exc.__cause__))
+            error = invalid_arguments(name, exc.__cause__)
+            named = [problem["argument"] for problem in error.details["invalid_arguments"]]
+            log.info("tool.invalid_arguments", tool=name, arguments=named)  # names only: values are the caller's
+            return error_result(error)
 
 
 async def _announce_only_tools(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
