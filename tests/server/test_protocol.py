@@ -8,9 +8,11 @@ import subprocess
 import sys
 from typing import Any
 
+import httpx
 import pytest
 
 from autodocs.server.stdio import malformed_message_reply
+from tests.server.test_http import http_server
 
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -119,3 +121,23 @@ def test_a_malformed_line_gets_the_right_code_and_its_id_when_usable(line: str, 
 def test_a_well_formed_line_is_left_to_the_sdk() -> None:
     assert malformed_message_reply(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "anything"})) is None
     assert malformed_message_reply(json.dumps({"jsonrpc": "2.0", "method": "notifications/x"})) is None
+
+
+def test_over_http_nan_is_an_invalid_argument_and_an_unknown_tool_a_protocol_error(cli_env: dict[str, str]) -> None:
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    with http_server(cli_env) as server:
+        nan = httpx.post(
+            f"{server.url}/mcp",
+            content=call(7, "get_package_docs", '{"package_name": "requests", "max_tokens": NaN}'),
+            headers=headers,
+        ).json()
+        unknown = httpx.post(f"{server.url}/mcp", content=call(8, "no_such_tool", "{}"), headers=headers).json()
+    assert nan["id"] == 7 and nan["result"]["isError"] and "structuredContent" not in nan["result"]
+    error = json.loads(nan["result"]["content"][0]["text"])["error"]
+    assert error["type"] == "InvalidArgument" and error["invalid_arguments"][0]["argument"] == "max_tokens"
+    assert unknown["id"] == 8 and unknown["error"]["code"] == -32602
+    assert unknown["error"]["data"]["error"]["type"] == "UnknownTool"
