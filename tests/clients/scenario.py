@@ -78,7 +78,10 @@ def make_project(root: Path) -> Path:
 
 
 def calls(project: Path) -> list[Call]:
-    """The script, in order: successes first (refresh_cache last of all), then the errors."""
+    """The script, in order: successes first (refresh_cache last of all), then the errors.
+
+    ``did_you_mean`` needs ``ok_docs`` to have run before it (the name it misspells is then known).
+    """
     path = str(project)
     docs = "get_package_docs"
     return [
@@ -92,6 +95,7 @@ def calls(project: Path) -> list[Call]:
         Call("ok_ready", "ready_check", {}),
         Call("ok_metrics", "get_metrics", {}),
         Call("package_not_found", docs, {"package_name": "no-such-package-xyz"}, "PackageNotFound"),
+        Call("did_you_mean", docs, {"package_name": "reqeusts"}, "PackageNotFound"),
         Call("version_not_found", docs, {"package_name": "requests", "version_constraint": ">=99"}, "VersionNotFound"),
         Call("invalid_name", docs, {"package_name": "../../etc/passwd"}, "InvalidPackageName"),
         Call("missing_path", "scan_dependencies", {"project_path": str(project / "no-such-dir")}, "PathNotFound"),
@@ -196,6 +200,8 @@ def _check_extras(call: Call, error: dict[str, Any]) -> str | None:
     """The extra fields that make an error useful survive the trip."""
     if call.expect == "VersionNotFound" and not error.get("available_versions"):
         return "VersionNotFound without available_versions"
+    if call.id == "did_you_mean" and "requests" not in error.get("candidates", []):
+        return f"PackageNotFound for a misspelt cached name without it in candidates: {error}"
     if call.expect == "InvalidArgument" and call.id.startswith(("max_tokens", "package_name")):
         named = {problem["argument"] for problem in error.get("invalid_arguments", [])}
         wanted = "package_name" if call.id.startswith("package_name") else "max_tokens"

@@ -88,7 +88,7 @@ def test_over_http_every_tool_passes_the_inspectors_schema_checks_and_every_erro
 ) -> None:
     with http_server(interop_env) as server:
         script = calls(interop_project)
-        first, rest = script[:1], script[1:]  # the scan first: later calls read the cache it warms
+        first, rest = script[:2], script[2:]  # scan and docs first: did_you_mean needs the name known
         outcomes = run_calls(node, interop_env, [f"{server.url}/mcp"], first)
         outcomes.update(run_calls(node, interop_env, [f"{server.url}/mcp"], rest[:-1]))
         outcomes.update(run_calls(node, interop_env, [f"{server.url}/mcp"], rest[-1:]))  # refresh_cache last
