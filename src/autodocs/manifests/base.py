@@ -66,7 +66,16 @@ class Dependency(BaseModel):
     extras: list[str] = Field(default_factory=list, description="Requested extras, sorted.")
     marker: str | None = Field(default=None, description="PEP 508 environment marker, normalized.")
     group: str = Field(default="main", description="main, optional:<extra>, group:<name> or a requirements file's.")
-    pinned_version: str | None = Field(default=None, description="Exact version from a lock file.")
+    pinned_version: str | None = Field(
+        default=None,
+        description="Exact version from a lock file; when it locks several, the one for the project's Python "
+        "(its .venv's, else the running one's; the newest when none matches).",
+    )
+    pinned_versions: list[str] = Field(
+        default_factory=list,
+        description="Every version the lock files pin for it, newest first, when there are several "
+        "(a uv.lock forked by Python version).",
+    )
     url: str | None = Field(default=None, description="Direct reference (URL, VCS, path), if any.")
     source: SourceLocation = Field(description="Where the entry was first found.")
     sources: list[SourceLocation] = Field(
