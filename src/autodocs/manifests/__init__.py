@@ -17,14 +17,31 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from autodocs.errors import AutoDocsError, InternalError, ManifestError, NotADirectory, PathNotFound
-from autodocs.manifests.base import Dependency, FileError, ParsedFile, ScanResult, SourceLocation
+from autodocs.manifests.base import (
+    Dependency,
+    FileError,
+    ParsedFile,
+    ScanResult,
+    SkippedDependency,
+    SourceLocation,
+)
+from autodocs.manifests.documentable import docs_requests, skipped_dependencies
 from autodocs.manifests.locks import LockedPackage, is_lock_file, parse_lock, project_environment
 from autodocs.manifests.pipfile import parse_pipfile
 from autodocs.manifests.pyproject import parse_hatch_toml, parse_pyproject
 from autodocs.manifests.requirements import parse_requirements
 from autodocs.manifests.setuptools import parse_setup_cfg, parse_setup_py
 
-__all__ = ["DEFAULT_MAX_MANIFEST_BYTES", "Dependency", "FileError", "ScanResult", "SourceLocation", "scan_project"]
+__all__ = [
+    "DEFAULT_MAX_MANIFEST_BYTES",
+    "Dependency",
+    "FileError",
+    "ScanResult",
+    "SkippedDependency",
+    "SourceLocation",
+    "docs_requests",
+    "scan_project",
+]
 
 DEFAULT_MAX_MANIFEST_BYTES = 5 * 1024 * 1024
 
@@ -47,6 +64,7 @@ def scan_project(project_path: str | Path, *, max_bytes: int = DEFAULT_MAX_MANIF
     result = scan.result
     result.dependencies = _merge(result.dependencies)
     scan.apply_locks(sorted(path for path in root.iterdir() if is_lock_file(path.name) and path.is_file()))
+    result.skipped = skipped_dependencies(result.dependencies)
     result.partial = bool(result.errors)
     return result
 

@@ -41,6 +41,7 @@ __all__ = [
     "LineLookup",
     "ParsedFile",
     "ScanResult",
+    "SkippedDependency",
     "SourceLocation",
     "check_url",
     "dependency_from_requirement",
@@ -83,6 +84,13 @@ class Dependency(BaseModel):
     )
 
 
+class SkippedDependency(BaseModel):
+    name: str = Field(description="PEP 503 normalized distribution name.")
+    reason: str = Field(description="Why it has no docs here, e.g. a git reference without a version.")
+    url: str | None = Field(default=None, description="The direct reference, when that is the reason.")
+    source: SourceLocation | None = Field(default=None, description="Where it is declared, when known.")
+
+
 class FileError(BaseModel):
     file: str
     error: dict[str, Any]
@@ -96,6 +104,10 @@ class ScanResult(BaseModel):
         default_factory=list, description="Packages a lock file pins that no manifest names (transitive)."
     )
     lock_files: list[str] = Field(default_factory=list, description="Lock files whose pins were applied.")
+    skipped: list[SkippedDependency] = Field(
+        default_factory=list,
+        description="Dependencies that cannot be documented (a git, path or URL reference with no version), and why.",
+    )
     errors: list[FileError] = Field(default_factory=list)
     partial: bool = Field(default=False, description="True when some manifest or entry could not be read.")
 
