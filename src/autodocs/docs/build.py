@@ -7,6 +7,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from autodocs.docs.badges import strip_badges
+from autodocs.docs.changelog import release_titles
 from autodocs.docs.model import DOCUMENT_BUILD, DocSection, PackageDocument, RequirementInfo
 from autodocs.docs.requirements import parse_requirement
 from autodocs.docs.sections import DocFormat, detect_format, split_document
@@ -34,8 +35,10 @@ def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> 
     description_format, parts = split_document(description, _CONTENT_TYPES[markup])
     # Each section's cost (and its title's) is counted when a page first has to choose among
     # sections, or before the document is stored (budget.count_section_costs).
+    titles = release_titles([(part.title, part.level) for part in parts])
     sections = [
-        DocSection(title=part.title, anchor=part.anchor, level=part.level, content=part.content) for part in parts
+        DocSection(title=title, anchor=part.anchor, level=part.level, content=part.content)
+        for part, title in zip(parts, titles, strict=True)
     ]
     document = PackageDocument(
         build=DOCUMENT_BUILD,
