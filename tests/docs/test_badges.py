@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autodocs.cache import SQLiteStore
+from autodocs.docs import badges
 from autodocs.docs.badges import is_badge_url, strip_badges
 from autodocs.docs.build import build_document
 from autodocs.docs.model import DOCUMENT_BUILD, DocSection, PackageDocument
@@ -253,3 +254,15 @@ async def test_a_document_stored_before_badges_were_stripped_is_a_miss_and_rebui
         assert (await store.stats()).misses == misses + 1
     finally:
         await store.close()
+
+
+def test_parsing_only_up_to_the_last_image_gives_what_parsing_everything_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pages = [json.loads(path.read_text())["info"] for path in sorted(PROJECTS.glob("*.json"))]
+    texts = [str(info.get("description") or "") for info in pages if "![" in str(info.get("description") or "")]
+    texts.append(f"[![a][b]][c]\n\n```\nlong\n```\n\n[b]: {SHIELD}\n[c]: https://x.example\n\ntail ![x]({SHIELD})\n")
+    assert len(texts) > 20
+    stripped = [strip_badges(text, "markdown") for text in texts]
+    monkeypatch.setattr(badges, "_markdown_extent", lambda text: text)
+    assert [strip_badges(text, "markdown") for text in texts] == stripped

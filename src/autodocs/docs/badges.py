@@ -258,7 +258,7 @@ _REFERENCE_LABEL = re.compile(r"\[([^\[\]\n]+)\]")
 def _markdown_edits(lines: list[str]) -> _Edits:
     blocks, markdown = _markdown()
     env: dict[str, Any] = {}
-    tokens = blocks.parse("\n".join(lines), env)
+    tokens = blocks.parse(_markdown_extent("\n".join(lines)), env)
     edits: _Edits = {}
     inline_regions: set[tuple[int, int]] = set()
     for token in tokens:
@@ -281,6 +281,18 @@ def _markdown_edits(lines: list[str]) -> _Edits:
             _replace(edits, start, end, _cut(region, spans), lines)
     edits.update(_unused_definitions(lines, edits, env, used_labels))
     return edits
+
+
+def _markdown_extent(text: str) -> str:
+    """The text to parse: up to the blank line after the last image, ``<img`` or reference
+    definition (a badge is one of those). A block's structure depends only on the lines before
+    and within it, so those lines read as in the whole text; the rest (often a long changelog)
+    is not parsed at all."""
+    last = max(text.rfind("!["), text.lower().rfind("<img"))
+    for definition in _DEFINITION.finditer(text, max(0, last)):
+        last = definition.start()
+    end = text.find("\n\n", max(0, last))
+    return text if end < 0 else text[:end]
 
 
 def _replace(edits: _Edits, start: int, end: int, new: str | None, lines: list[str]) -> None:
