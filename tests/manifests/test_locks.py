@@ -263,6 +263,18 @@ def test_uv_lock_fork_where_no_marker_matches_pins_the_newest(tmp_path: Path) ->
     assert (numpy.pinned_version, numpy.pinned_versions) == ("2.2.1", ["2.2.1", "2.0.2"])
 
 
+def test_poetry_lock_fork_pins_by_its_markers_too(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\ndependencies = ["click"]\n')
+    (tmp_path / "poetry.lock").write_text(
+        '[[package]]\nname = "click"\nversion = "8.1.8"\nmarkers = "python_version < \\"3.10\\""\n\n'
+        '[[package]]\nname = "click"\nversion = "8.5.1"\nmarkers = {main = "python_version >= \\"3.10\\""}\n'
+    )
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "pyvenv.cfg").write_text("version_info = 3.9.18\n")
+    (click,) = scan_project(tmp_path).dependencies
+    assert (click.pinned_version, click.pinned_versions) == ("8.1.8", ["8.5.1", "8.1.8"])
+
+
 def test_uv_lock_fork_the_specifier_rules_out_is_neither_pinned_nor_listed(tmp_path: Path) -> None:
     (numpy,) = scan_project(forked_project(tmp_path, "3.12.1", specifier="<2.1")).dependencies
     assert (numpy.pinned_version, numpy.pinned_versions) == ("2.0.2", [])

@@ -1,9 +1,10 @@
 """Lock files → exact versions: uv.lock, poetry.lock, pdm.lock, Pipfile.lock, pylock.toml.
 
 Each reader returns every locked package with its version; the scanner pins the direct
-dependencies and lists the rest as ``locked_only``. A uv.lock that forks a package (one
-version per Python range) gives each version with its ``resolution-markers``; the scanner
-pins the one whose markers match the project's Python (:func:`project_environment`).
+dependencies and lists the rest as ``locked_only``. A lock that forks a package (one
+version per Python range: uv's ``resolution-markers``, Poetry's ``markers``) gives each
+version with its markers; the scanner pins the one whose markers match the project's
+Python (:func:`project_environment`).
 Packages that are the project itself or a local path/workspace member (no version on the
 index) are left out.
 
@@ -125,7 +126,13 @@ def parse_lock(text: str, *, file: str) -> list[LockedPackage]:
 
 
 def _resolution_markers(package: dict[str, Any]) -> tuple[str, ...]:
-    markers = package.get("resolution-markers")
+    """When this locked version applies: uv's ``resolution-markers`` (a list), Poetry's
+    ``markers`` (a string, or one per dependency group) or PDM's ``marker``."""
+    markers = package.get("resolution-markers", package.get("markers", package.get("marker")))
+    if isinstance(markers, str):
+        return (markers,)
+    if isinstance(markers, dict):
+        markers = list(markers.values())
     if not isinstance(markers, list):
         return ()
     return tuple(marker for marker in markers if isinstance(marker, str))
