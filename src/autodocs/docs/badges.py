@@ -200,6 +200,7 @@ def _is_badge_html(fragment: str) -> bool:
 _HTML_IMAGE = re.compile(r"<a\b[^<>]*>\s*<img\b[^<>]*>\s*</a\s*>|<img\b[^<>]*>", re.IGNORECASE)
 #: What a removed badge can leave empty: its element, a table cell, then a row left with only
 #: its label (``<tr><th>docs</th></tr>``), then the table. Only swept where a badge went.
+_MAX_EMPTY_SWEEPS = 8
 _EMPTY_ELEMENTS = re.compile(
     r"<(a|p|div|span|center|td|th|tr|h[1-6]|picture|tbody|thead|table)\b[^<>]*>\s*</\1\s*>"
     r"|<tr\b[^<>]*>\s*<th\b[^<>]*>[^<>]*</th\s*>\s*</tr\s*>",
@@ -222,7 +223,7 @@ def _strip_html(fragment: str) -> str | None:
     result = _HTML_IMAGE.sub(drop, fragment)
     if not removed:
         return fragment
-    while True:
+    for _ in range(_MAX_EMPTY_SWEEPS):  # one nesting level per sweep: <a>, <td>, <tr>, <tbody>, <table>
         emptied = _EMPTY_ELEMENTS.sub("", result)
         if emptied == result:
             break
@@ -425,6 +426,7 @@ def _rst_targets(lines: list[str], edits: _Edits, names: set[str]) -> _Edits:
     when no other reference (```PyPI version`_``) uses them."""
     wanted = {" ".join(name.split()).lower() for name in names}
     found: _Edits = {}
+    lowered: str | None = None
     index = 0
     while index < len(lines):
         match = _RST_TARGET.match(lines[index]) if index not in edits else None
@@ -433,7 +435,9 @@ def _rst_targets(lines: list[str], edits: _Edits, names: set[str]) -> _Edits:
             continue
         end = _rst_block_end(lines, index, len(lines[index]) - len(lines[index].lstrip(" \t")))
         name = " ".join(match.group(1).strip("`").split()).lower()
-        if name in wanted and f"`{name}`_" not in "\n".join(lines).lower():
+        if name in wanted and lowered is None:
+            lowered = "\n".join(lines).lower()
+        if name in wanted and lowered is not None and f"`{name}`_" not in lowered:
             for line in range(index, end):
                 found[line] = None
         index = end
