@@ -141,6 +141,15 @@ def test_rst_badge_in_a_table_keeps_the_columns_aligned() -> None:
     assert [len(line) for line in stripped.splitlines()[:5]] == [len(line) for line in text.splitlines()[:5]]
 
 
+def test_rst_examples_in_literal_blocks_and_code_directives_are_kept() -> None:
+    text = (
+        f"|ci|\n\n.. |ci| image:: {ACTIONS}\n\nAdd the badge to your README::\n\n"
+        f"    .. image:: {SHIELD}\n       :target: https://x.example\n\n"
+        f".. code-block:: rst\n\n    |ci|\n\n    .. |ci| image:: {ACTIONS}\n\nBody.\n"
+    )
+    assert strip_badges(text, "rst") == text[text.index("Add the badge") :]
+
+
 def test_plain_text_is_never_touched() -> None:
     text = f"![x]({SHIELD})\n"
     assert strip_badges(text, "text") is text

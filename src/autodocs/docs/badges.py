@@ -350,15 +350,18 @@ _DEFINITION = re.compile(r"^ {0,3}\[[^\[\]\n]+\]:.*$", re.MULTILINE)
 _RST_IMAGE = re.compile(r"^([ \t]*)\.\.[ \t]+(?:\|([^|\n]+)\|[ \t]+)?image::[ \t]*(\S*)")
 _RST_COMMENTED_OPTION = re.compile(r"^[ \t]*\.\.[ \t]+:[A-Za-z-]+:")
 _RST_TARGET = re.compile(r"^[ \t]*\.\.[ \t]+_(`[^`]+`|[^:`]+):")
+_RST_DIRECTIVE = re.compile(r"^[ \t]*\.\.[ \t]+([A-Za-z][\w-]*)::")
+_RST_CODE_DIRECTIVES = frozenset({"code", "code-block", "sourcecode", "parsed-literal", "highlight"})
 _RST_TABLE_BORDER = re.compile(r"^[ \t]*(?:\+[-=+]+\+|=+(?:[ \t]+=+)+|-+(?:[ \t]+-+)+)[ \t]*$")
 
 
 def _rst_edits(lines: list[str]) -> _Edits:
+    literal = _rst_literal_lines(lines)
     edits: _Edits = {}
     badges: set[str] = set()
     index = 0
     while index < len(lines):
-        match = _RST_IMAGE.match(lines[index])
+        match = _RST_IMAGE.match(lines[index]) if index not in literal else None
         if match is None:
             index += 1
             continue
@@ -373,8 +376,23 @@ def _rst_edits(lines: list[str]) -> _Edits:
                 badges.add(match.group(2))
         index = end
     if badges:
-        edits.update(_rst_references(lines, edits, badges))
-    return edits
+        edits.update(_rst_references(lines, edits | dict.fromkeys(literal), badges))
+    return {index: line for index, line in edits.items() if index not in literal}
+
+
+def _rst_literal_lines(lines: list[str]) -> set[int]:
+    """Lines of literal blocks (after a paragraph ending in ``::``) and code directives: an
+    example of how to add a badge is shown, not stripped."""
+    literal: set[int] = set()
+    for index, line in enumerate(lines):
+        stripped = line.rstrip()
+        directive = _RST_DIRECTIVE.match(line)
+        if directive is not None and directive.group(1).lower() not in _RST_CODE_DIRECTIVES:
+            continue
+        if directive is not None or (stripped.endswith("::") and index not in literal):
+            indent = len(line) - len(line.lstrip(" \t"))
+            literal.update(range(index + 1, _rst_block_end(lines, index, indent)))
+    return literal
 
 
 def _rst_block_end(lines: list[str], start: int, indent: int) -> int:
