@@ -41,6 +41,7 @@ SUBSTITUTION_ROW = re.compile(r"^[ \t|]*(?:\|[^|\s][^|]*\|_{0,2}[ \t]*)+$")
 MAX_CHARS = 10**7
 #: A short per-dependency page, as a project context gives each of many dependencies.
 SHORT_PAGE = 1500
+USAGE = re.compile(r"usage|quick ?start|example|getting started|tutorial|\bapi\b", re.IGNORECASE)
 ROUNDS = 5
 
 
@@ -70,8 +71,10 @@ def unstripped(metadata: VersionMetadata) -> PackageDocument:
         build.strip_badges = original
 
 
-def first_page(document: PackageDocument) -> list[str]:
-    return [make_page(document, PageRequest(budget=SHORT_PAGE)).content]
+def first_page(document: PackageDocument) -> tuple[list[str], bool]:
+    """The first short page's content, and whether it shows how to use the package."""
+    page = make_page(document, PageRequest(budget=SHORT_PAGE))
+    return [page.content], any(USAGE.search(title) for title in page.sections)
 
 
 def fastest(work: Callable[[], object]) -> float:
@@ -92,7 +95,12 @@ def main() -> None:
     pages = recorded()
     rows = []
     sections_s = strip_s = 0.0
-    whole_before, whole_after, page_before, page_after = [], [], [], []
+    whole_before: list[tuple[int, int]] = []
+    whole_after: list[tuple[int, int]] = []
+    page_before: list[tuple[int, int]] = []
+    page_after: list[tuple[int, int]] = []
+    usage_before: list[bool] = []
+    usage_after: list[bool] = []
     for label, data in pages:
         info = data["info"]
         assert isinstance(info, dict)
@@ -110,8 +118,13 @@ def main() -> None:
         rows.append((label, before, after))
         whole_before.append(before)
         whole_after.append(after)
-        page_before.append(badge_chars(first_page(before_document)))
-        page_after.append(badge_chars(first_page(after_document)))
+        for document, counts, usage in (
+            (before_document, page_before, usage_before),
+            (after_document, page_after, usage_after),
+        ):
+            content, shows_usage = first_page(document)
+            counts.append(badge_chars(content))
+            usage.append(shows_usage)
     with_badges = [row for row in rows if row[1][0]]
     print(f"pages: {len(pages)} recorded descriptions, {len(with_badges)} with badge lines before")
     print(f"{'page':<40} {'before':>8} {'after':>8}")
@@ -126,6 +139,10 @@ def main() -> None:
             f"badge share of {what}: before {100 * share_before:.2f}%, after {100 * share_after:.2f}%, "
             f"ratio after/before {share_after / share_before:.4f}  (goal: after < 1%)"
         )
+    print(
+        f"first pages at {SHORT_PAGE} tokens showing a usage/quickstart/example/API section: "
+        f"before {sum(usage_before)}, after {sum(usage_after)} of {len(pages)}"
+    )
     page_shares = [(after[0] / max(1, after[1])) for _, _, after in with_badges]
     print(f"pages above 1% after: {sum(s >= 0.01 for s in page_shares)} of {len(with_badges)}")
     print(
