@@ -1,4 +1,4 @@
-"""Badge and shield images stripped from descriptions before sectioning (docs/badges.py)."""
+"""Badge and shield images stripped from descriptions before sectioning (docs/badges/)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autodocs.cache import SQLiteStore
-from autodocs.docs import badges
 from autodocs.docs.badges import is_badge_url, strip_badges
+from autodocs.docs.badges import markdown as badges_markdown
 from autodocs.docs.build import build_document
 from autodocs.docs.model import DOCUMENT_BUILD, DocSection, PackageDocument
 from autodocs.index.models import VersionMetadata
@@ -273,5 +273,5 @@ def test_parsing_only_up_to_the_last_image_gives_what_parsing_everything_gives(
     texts.append(f"[![a][b]][c]\n\n```\nlong\n```\n\n[b]: {SHIELD}\n[c]: https://x.example\n\ntail ![x]({SHIELD})\n")
     assert len(texts) > 20
     stripped = [strip_badges(text, "markdown") for text in texts]
-    monkeypatch.setattr(badges, "_markdown_extent", lambda text: text)
+    monkeypatch.setattr(badges_markdown, "markdown_extent", lambda text: text)
     assert [strip_badges(text, "markdown") for text in texts] == stripped
