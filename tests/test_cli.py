@@ -94,6 +94,20 @@ def test_context_fetches_every_dependency(cli_env: dict[str, str], tmp_path: Pat
     assert context["partial"] is True
 
 
+def test_context_text_lists_a_dependency_it_cannot_document_with_the_reason(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("click\nlocalpkg @ file:///opt/src/localpkg\n")
+    result = run(["context", str(project)], cli_env)
+    assert result.returncode == 0, result.stderr
+    assert "localpkg: skipped: a local path without a version" in " ".join(result.stdout.split())
+    assert "1 ok, 0 failed, 1 skipped" in result.stdout
+    scan = run(["scan", str(project)], cli_env)
+    assert "localpkg: skipped: a local path without a version" in " ".join(scan.stdout.split())
+
+
 def test_cache_stats_and_clear(cli_env: dict[str, str]) -> None:
     run(["docs", "click", "--json"], cli_env)
     stats = json.loads(run(["cache", "stats", "--json"], cli_env).stdout)

@@ -303,6 +303,30 @@ async def test_a_cache_that_cannot_be_read_leaves_the_index_to_answer(
 async def test_context_without_dependencies(service: AutoDocsService) -> None:
     result = await service.get_docs_with_context("requests", include_dependencies=False)
     assert result.succeeded == [] and not result.partial and result.completion_rate == 1.0
+    assert result.skipped and {entry.reason for entry in result.skipped} == {"include_dependencies is false"}
+
+
+async def test_context_lists_dependencies_beyond_the_limit_as_skipped_with_the_reason(
+    service: AutoDocsService,
+) -> None:
+    result = await service.get_docs_with_context("requests", "==2.31.0", max_dependencies=1)
+    assert len(result.succeeded) + len(result.failed) == 1
+    assert [entry.name for entry in result.skipped] == result.skipped_dependencies
+    assert len(result.skipped) == 3
+    assert {entry.reason for entry in result.skipped} == {"beyond max_dependencies (1)"}
+
+
+async def test_project_context_lists_a_git_dependency_as_skipped_not_dropped(
+    service: AutoDocsService, tmp_path: Path
+) -> None:
+    project = write_requirements(tmp_path / "project", ["click", "poetry-core @ git+https://example.invalid/p.git"])
+    result = await service.project_context(str(project))
+    assert [page.name for page in result.succeeded] == ["click"]
+    assert [(entry.name, entry.url) for entry in result.skipped] == [
+        ("poetry-core", "git+https://example.invalid/p.git")
+    ]
+    assert result.skipped[0].reason.startswith("a git reference without a version")
+    assert result.scan.skipped == result.skipped
 
 
 async def test_concurrent_calls_for_one_package_share_one_upstream_fetch(

@@ -298,6 +298,8 @@ def _show_scan(result: ScanResult) -> None:
     console.print(table)
     for failure in result.errors:
         console.print(f"[red]{escape(failure.file)}[/red]: {escape(str(failure.error['message']))}")
+    for skipped in result.skipped:
+        console.print(f"[yellow]{skipped.name}[/yellow]: skipped: {escape(skipped.reason)}")
 
 
 def _show_page(page: DocsPage) -> None:
@@ -321,7 +323,12 @@ def _show_context(result: ProjectContextResult) -> None:
     console.print(table)
     for failed in result.failed:
         console.print(f"[red]{failed.name}[/red]: {failed.error_type}: {escape(failed.message)}")
-    console.print(f"{len(result.succeeded)} ok, {len(result.failed)} failed, completion {result.completion_rate:.0%}")
+    for skipped in result.skipped:
+        console.print(f"[yellow]{skipped.name}[/yellow]: skipped: {escape(skipped.reason)}")
+    console.print(
+        f"{len(result.succeeded)} ok, {len(result.failed)} failed, {len(result.skipped)} skipped, "
+        f"completion {result.completion_rate:.0%}"
+    )
 
 
 def _show_search(result: SearchResult) -> None:

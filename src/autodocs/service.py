@@ -58,7 +58,7 @@ from autodocs.errors import (
     to_error_payload,
 )
 from autodocs.index import IndexClient, ReleaseList, VersionMetadata, normalize_package_name
-from autodocs.manifests import ScanResult, scan_project
+from autodocs.manifests import ScanResult, SkippedDependency, docs_requests, scan_project
 from autodocs.memo import LruMap
 from autodocs.resolve import ResolvedVersion, exact_pin, nearest_versions, parse_constraint, resolve_version
 
@@ -115,6 +115,9 @@ class ContextResult(BaseModel):
     skipped_dependencies: list[str] = Field(
         default_factory=list, description="Runtime dependencies beyond max_dependencies."
     )
+    skipped: list[SkippedDependency] = Field(
+        default_factory=list, description="Runtime dependencies not documented here, each with the reason."
+    )
     partial: bool = False
     completion_rate: float = 1.0
     tokens: int = 0
@@ -125,6 +128,7 @@ class ProjectContextResult(BaseModel):
     scan: ScanResult
     succeeded: list[DocsPage] = Field(default_factory=list)
     failed: list[FailedPackage] = Field(default_factory=list)
+    skipped: list[SkippedDependency] = Field(default_factory=list, description="Not documented, and why.")
     partial: bool = False
     completion_rate: float = 1.0
 
@@ -371,7 +375,10 @@ class AutoDocsService:
                 stale=resolved.stale,
             ),
         )
-        result = ContextResult(package=package, skipped_dependencies=[r[0] for r in runtime[len(chosen) :]])
+        beyond = [name for name, _ in runtime[len(chosen) :]]
+        why = f"beyond max_dependencies ({limit})" if include_dependencies else "include_dependencies is false"
+        result = ContextResult(package=package, skipped_dependencies=beyond)
+        result.skipped = [SkippedDependency(name=name, reason=why) for name in beyond]
         if chosen:
             each = max(_MIN_TOKENS_PER_PACKAGE, (budget - package.tokens) // len(chosen))
 
@@ -402,13 +409,7 @@ class AutoDocsService:
     ) -> ProjectContextResult:
         """Scan the project, then docs for every dependency (lock pins first), concurrently."""
         scan = await self.scan(project_path)
-        wanted: dict[str, str | None] = {}
-        for dependency in scan.dependencies:
-            if dependency.url and not dependency.pinned_version:
-                continue
-            constraint = f"=={dependency.pinned_version}" if dependency.pinned_version else dependency.specifier
-            if dependency.name not in wanted or dependency.pinned_version:
-                wanted[dependency.name] = constraint or None
+        wanted = docs_requests(scan.dependencies)  # what cannot be documented is in scan.skipped
         budget = self._budget(max_tokens)
         each = max(_MIN_TOKENS_PER_PACKAGE, budget // max(1, len(wanted)))
 
@@ -419,7 +420,7 @@ class AutoDocsService:
             return outcome
 
         outcomes = await asyncio.gather(*(one(name, spec) for name, spec in wanted.items()))
-        result = ProjectContextResult(project_path=scan.project_path, scan=scan)
+        result = ProjectContextResult(project_path=scan.project_path, scan=scan, skipped=scan.skipped)
         for outcome in outcomes:
             (result.failed if isinstance(outcome, FailedPackage) else result.succeeded).append(outcome)  # type: ignore[arg-type]
         result.partial = bool(result.failed) or scan.partial

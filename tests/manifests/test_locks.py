@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -192,6 +193,91 @@ def test_lock_file_pins_direct_dependencies_and_lists_transitive_ones(
     assert certifi.source.file == filename
     assert certifi.source.line is not None
     assert "app" not in {d.name for d in result.locked_only}, "the project itself is not a dependency"
+
+
+FORKED_UV_LOCK = """\
+version = 1
+requires-python = ">=3.9"
+resolution-markers = [
+    "python_full_version >= '3.10'",
+    "python_full_version < '3.10'",
+]
+
+[[package]]
+name = "numpy"
+version = "2.0.2"
+source = { registry = "https://example.invalid/simple" }
+resolution-markers = [
+    "python_full_version < '3.10'",
+]
+
+[[package]]
+name = "numpy"
+version = "2.2.1"
+source = { registry = "https://example.invalid/simple" }
+resolution-markers = [
+    "python_full_version >= '3.10'",
+]
+"""
+
+
+def forked_project(root: Path, venv_version: str | None, specifier: str = ">=1.26") -> Path:
+    (root / "pyproject.toml").write_text(f'[project]\nname = "app"\ndependencies = ["numpy{specifier}"]\n')
+    (root / "uv.lock").write_text(FORKED_UV_LOCK)
+    if venv_version is not None:
+        (root / ".venv").mkdir()
+        (root / ".venv" / "pyvenv.cfg").write_text(f"home = /usr/bin\nversion_info = {venv_version}\n")
+    return root
+
+
+@pytest.mark.parametrize(("venv_version", "pinned"), [("3.9.18", "2.0.2"), ("3.12.1", "2.2.1")])
+def test_uv_lock_fork_pins_the_version_for_the_venvs_python_and_lists_both(
+    tmp_path: Path, venv_version: str, pinned: str
+) -> None:
+    result = scan_project(forked_project(tmp_path, venv_version))
+    (numpy,) = result.dependencies
+    assert (numpy.pinned_version, numpy.pinned_versions) == (pinned, ["2.2.1", "2.0.2"])
+    assert result.locked_only == []
+
+
+def test_uv_lock_fork_without_a_venv_pins_for_the_running_python(tmp_path: Path) -> None:
+    (numpy,) = scan_project(forked_project(tmp_path, None)).dependencies
+    assert numpy.pinned_version == ("2.2.1" if sys.version_info >= (3, 10) else "2.0.2")
+
+
+def test_stdlib_venv_version_key_is_read_too(tmp_path: Path) -> None:
+    forked_project(tmp_path, None)
+    (tmp_path / "venv").mkdir()
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.9.2\n")
+    (numpy,) = scan_project(tmp_path).dependencies
+    assert numpy.pinned_version == "2.0.2"
+
+
+def test_uv_lock_fork_where_no_marker_matches_pins_the_newest(tmp_path: Path) -> None:
+    lock = FORKED_UV_LOCK.replace("python_full_version < '3.10'", "sys_platform == 'no-such-os'").replace(
+        "python_full_version >= '3.10'", "sys_platform == 'no-such-os-either'"
+    )
+    forked_project(tmp_path, "3.12.1")
+    (tmp_path / "uv.lock").write_text(lock)
+    (numpy,) = scan_project(tmp_path).dependencies
+    assert (numpy.pinned_version, numpy.pinned_versions) == ("2.2.1", ["2.2.1", "2.0.2"])
+
+
+def test_poetry_lock_fork_pins_by_its_markers_too(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\ndependencies = ["click"]\n')
+    (tmp_path / "poetry.lock").write_text(
+        '[[package]]\nname = "click"\nversion = "8.1.8"\nmarkers = "python_version < \\"3.10\\""\n\n'
+        '[[package]]\nname = "click"\nversion = "8.5.1"\nmarkers = {main = "python_version >= \\"3.10\\""}\n'
+    )
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "pyvenv.cfg").write_text("version_info = 3.9.18\n")
+    (click,) = scan_project(tmp_path).dependencies
+    assert (click.pinned_version, click.pinned_versions) == ("8.1.8", ["8.5.1", "8.1.8"])
+
+
+def test_uv_lock_fork_the_specifier_rules_out_is_neither_pinned_nor_listed(tmp_path: Path) -> None:
+    (numpy,) = scan_project(forked_project(tmp_path, "3.12.1", specifier="<2.1")).dependencies
+    assert (numpy.pinned_version, numpy.pinned_versions) == ("2.0.2", [])
 
 
 def test_lock_version_outside_the_specifier_is_not_pinned(tmp_path: Path) -> None:

@@ -131,6 +131,7 @@ def test_missing_and_non_directory_paths(tmp_path: Path) -> None:
 
 _MANIFESTS = [
     "pyproject.toml",
+    "hatch.toml",
     "setup.cfg",
     "setup.py",
     "Pipfile",
@@ -170,12 +171,31 @@ def test_no_network_is_touched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert [d.name for d in result.dependencies] == ["r"]
 
 
-def test_same_package_twice_in_one_file_and_group_merges_with_the_intersection(tmp_path: Path) -> None:
+def test_same_package_twice_in_one_group_with_different_specifiers_is_kept_twice(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.pdm.dev-dependencies]\ndocs = [\n    "mkdocs-embed",\n    "mkdocs",\n    "mkdocs-embed>=2.3.0",\n]\n'
     )
     result = scan_project(tmp_path)
-    embed = [d for d in result.dependencies if d.name == "mkdocs-embed"]
-    assert len(embed) == 1
-    assert embed[0].specifier == ">=2.3.0"
-    assert [(s.file, s.line) for s in embed[0].sources] == [("pyproject.toml", 3), ("pyproject.toml", 5)]
+    embed = [
+        (d.specifier, [(s.file, s.line) for s in d.sources]) for d in result.dependencies if d.name == "mkdocs-embed"
+    ]
+    assert embed == [("", [("pyproject.toml", 3)]), (">=2.3.0", [("pyproject.toml", 5)])]
+
+
+def test_same_requirement_twice_in_one_group_is_one_entry_with_both_sources(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("httpx>=0.27\nrich\nhttpx>=0.27\n")
+    result = scan_project(tmp_path)
+    httpx = [d for d in result.dependencies if d.name == "httpx"]
+    assert [[(s.file, s.line) for s in d.sources] for d in httpx] == [
+        [("requirements.txt", 1), ("requirements.txt", 3)]
+    ]
+
+
+def test_hatch_toml_environments_are_read_like_tool_hatch_envs(tmp_path: Path) -> None:
+    (tmp_path / "hatch.toml").write_text(
+        '[envs.default]\ndependencies = [\n  "pytest>=8",\n]\n\n[envs.docs]\nextra-dependencies = ["mkdocs"]\n'
+    )
+    result = scan_project(tmp_path)
+    assert result.files_read == ["hatch.toml"]
+    found = {(d.name, d.group, d.specifier, d.source.line) for d in result.dependencies}
+    assert found == {("pytest", "group:hatch-default", ">=8", 3), ("mkdocs", "group:hatch-docs", "", 7)}

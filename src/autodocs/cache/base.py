@@ -31,7 +31,7 @@ from typing import Literal, Protocol
 import structlog
 from pydantic import BaseModel, Field
 
-from autodocs.docs.model import PackageDocument
+from autodocs.docs.model import DOCUMENT_BUILD, PackageDocument
 from autodocs.errors import DatabaseBusy, InvalidArgument
 from autodocs.index.models import ReleaseList
 
@@ -109,7 +109,8 @@ class DocumentCounter:
     """Hit and miss counts of a store, and the one way a stored body becomes a document.
 
     A body that no longer parses (written by another version, damaged) is a miss with a
-    warning, never an error: the caller fetches the document again and overwrites it.
+    warning, never an error: the caller fetches the document again and overwrites it. So is
+    a document built by older code (``build`` below ``DOCUMENT_BUILD``).
     """
 
     hits: int
@@ -123,6 +124,10 @@ class DocumentCounter:
             document = PackageDocument.model_validate_json(body)
         except ValueError:
             structlog.get_logger(__name__).warning("cache.unreadable_entry", name=name, version=version)
+            self.misses += 1
+            return None
+        if "build" not in document.model_fields_set or document.build < DOCUMENT_BUILD:  # built by older code
+            structlog.get_logger(__name__).info("cache.outdated_document", name=name, version=version)
             self.misses += 1
             return None
         self.hits += 1

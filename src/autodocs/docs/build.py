@@ -6,15 +6,19 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from autodocs.docs.model import DocSection, PackageDocument, RequirementInfo
+from autodocs.docs.badges import strip_badges
+from autodocs.docs.changelog import release_titles
+from autodocs.docs.model import DOCUMENT_BUILD, DocSection, PackageDocument, RequirementInfo
 from autodocs.docs.requirements import parse_requirement
-from autodocs.docs.sections import split_document
+from autodocs.docs.sections import DocFormat, detect_format, split_document
 from autodocs.index.models import VersionMetadata
 
 __all__ = ["build_document"]
 
 _PLACEHOLDERS = {"", "UNKNOWN", "None"}
 _MAX_LICENSE_CHARS = 200
+#: The markup once known, told to the section readers so they do not guess it again.
+_CONTENT_TYPES: dict[DocFormat, str] = {"markdown": "text/markdown", "rst": "text/x-rst", "text": "text/plain"}
 
 
 def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> PackageDocument:
@@ -25,13 +29,19 @@ def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> 
         cut = description.rfind("\n", 0, max_description_chars)
         description = description[: cut if cut > max_description_chars // 2 else max_description_chars]
     content_type = _text(info.get("description_content_type")) or None
-    description_format, parts = split_document(description, content_type)
+    markup = detect_format(description, content_type)
+    # Badges go in a step of their own, before and whatever the section readers are.
+    description = strip_badges(description, markup)
+    description_format, parts = split_document(description, _CONTENT_TYPES[markup])
     # Each section's cost (and its title's) is counted when a page first has to choose among
     # sections, or before the document is stored (budget.count_section_costs).
+    titles = release_titles([(part.title, part.level) for part in parts])
     sections = [
-        DocSection(title=part.title, anchor=part.anchor, level=part.level, content=part.content) for part in parts
+        DocSection(title=title, anchor=part.anchor, level=part.level, content=part.content)
+        for part, title in zip(parts, titles, strict=True)
     ]
     document = PackageDocument(
+        build=DOCUMENT_BUILD,
         name=canonicalize_name(metadata.name or "unknown"),
         version=metadata.version,
         summary=_text(info.get("summary")) or None,

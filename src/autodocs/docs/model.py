@@ -55,9 +55,19 @@ class DocSection(BaseModel):
     title_tokens: int = Field(default=0, description="Estimated tokens of the title; counted with ``tokens``.")
 
 
+#: How documents are built from metadata: raised whenever ``docs.build`` makes a different
+#: document from the same metadata (1: badges stripped before sectioning, changelog titles).
+#: A stored document of an older build is read as a miss (``cache.base``), so it is rebuilt.
+DOCUMENT_BUILD = 1
+
+
 class PackageDocument(BaseModel):
     """Everything AutoDocs knows about one exact version; immutable once cached."""
 
+    build: int = Field(
+        default=DOCUMENT_BUILD,
+        description="DOCUMENT_BUILD of the code that built it; absent from documents stored before there was one.",
+    )
     name: str
     version: str
     summary: str | None = None

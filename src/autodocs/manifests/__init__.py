@@ -17,19 +17,37 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from autodocs.errors import AutoDocsError, InternalError, ManifestError, NotADirectory, PathNotFound
-from autodocs.manifests.base import Dependency, FileError, ParsedFile, ScanResult, SourceLocation
-from autodocs.manifests.locks import LockedPackage, is_lock_file, parse_lock
+from autodocs.manifests.base import (
+    Dependency,
+    FileError,
+    ParsedFile,
+    ScanResult,
+    SkippedDependency,
+    SourceLocation,
+)
+from autodocs.manifests.documentable import docs_requests, skipped_dependencies
+from autodocs.manifests.locks import LockedPackage, is_lock_file, parse_lock, project_environment
 from autodocs.manifests.pipfile import parse_pipfile
-from autodocs.manifests.pyproject import parse_pyproject
+from autodocs.manifests.pyproject import parse_hatch_toml, parse_pyproject
 from autodocs.manifests.requirements import parse_requirements
 from autodocs.manifests.setuptools import parse_setup_cfg, parse_setup_py
 
-__all__ = ["DEFAULT_MAX_MANIFEST_BYTES", "Dependency", "FileError", "ScanResult", "SourceLocation", "scan_project"]
+__all__ = [
+    "DEFAULT_MAX_MANIFEST_BYTES",
+    "Dependency",
+    "FileError",
+    "ScanResult",
+    "SkippedDependency",
+    "SourceLocation",
+    "docs_requests",
+    "scan_project",
+]
 
 DEFAULT_MAX_MANIFEST_BYTES = 5 * 1024 * 1024
 
 _TEXT_MANIFESTS: dict[str, Callable[..., ParsedFile]] = {
     "pyproject.toml": parse_pyproject,
+    "hatch.toml": parse_hatch_toml,
     "setup.cfg": parse_setup_cfg,
     "setup.py": parse_setup_py,
     "Pipfile": parse_pipfile,
@@ -44,8 +62,9 @@ def scan_project(project_path: str | Path, *, max_bytes: int = DEFAULT_MAX_MANIF
     for member in _workspace_members(root, workspace, scan):
         scan.directory(member)
     result = scan.result
-    result.dependencies = _merge(result.dependencies)  # before pinning: a merged specifier picks the pin
+    result.dependencies = _merge(result.dependencies)
     scan.apply_locks(sorted(path for path in root.iterdir() if is_lock_file(path.name) and path.is_file()))
+    result.skipped = skipped_dependencies(result.dependencies)
     result.partial = bool(result.errors)
     return result
 
@@ -109,13 +128,21 @@ class _Scan:
             self.result.files_read.append(relative)
             self.result.lock_files.append(relative)
             locked.extend((relative, package) for package in packages)
-        versions: dict[str, list[Version]] = {}
+        versions: dict[str, list[LockedPackage]] = {}
         for _, package in locked:
-            versions.setdefault(package.name, []).append(Version(package.version))
+            versions.setdefault(package.name, []).append(package)
+        environment: dict[str, str] | None = None
         direct = {dependency.name for dependency in self.result.dependencies}
         for dependency in self.result.dependencies:
-            if dependency.url is None and dependency.name in versions:
-                dependency.pinned_version = _best(versions[dependency.name], dependency.specifier)
+            if dependency.url is not None or dependency.name not in versions:
+                continue
+            allowed = _allowed(versions[dependency.name], dependency.specifier)
+            if len({package.version for package in allowed}) > 1:  # a fork: one per environment
+                environment = environment if environment is not None else project_environment(self.root)
+                dependency.pinned_versions = sorted({p.version for p in allowed}, key=Version, reverse=True)
+                dependency.pinned_version = _for_environment(allowed, environment)
+            elif allowed:
+                dependency.pinned_version = allowed[0].version
         seen: set[tuple[str, str]] = set()
         for file, package in locked:
             if package.name in direct or (package.name, package.version) in seen:
@@ -132,13 +159,18 @@ class _Scan:
             )
 
 
-def _best(candidates: list[Version], specifier: str) -> str | None:
-    """The newest locked version the specifier allows (a lock may hold one per platform)."""
+def _allowed(candidates: list[LockedPackage], specifier: str) -> list[LockedPackage]:
+    """The locked versions the specifier allows (a lock may hold one per Python version)."""
     allowed = _specifier_set(specifier)
     if allowed is None:
-        return None
-    matching = [version for version in candidates if allowed.contains(version, prereleases=True)]
-    return str(max(matching)) if matching else None
+        return []
+    return [package for package in candidates if allowed.contains(package.version, prereleases=True)]
+
+
+def _for_environment(candidates: list[LockedPackage], environment: dict[str, str]) -> str:
+    """The newest version locked for ``environment``; the newest of all when none is."""
+    matching = [package for package in candidates if package.applies_to(environment)] or candidates
+    return str(max(Version(package.version) for package in matching))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -152,13 +184,14 @@ def _specifier_set(specifier: str) -> SpecifierSet | None:
 def _merge(dependencies: list[Dependency]) -> list[Dependency]:
     """One entry per (name, group, specifier, marker, extras, url), every source kept.
 
-    Within one file and group the entries are one requirement set, which an installer
-    satisfies as a whole, so the same package listed twice there (``foo`` and
-    ``foo>=2.3``) is first merged into one entry whose specifier is the intersection.
-    Across files, different specifiers stay apart: each file can be installed alone.
+    The same package with different specifiers stays apart, in one group as across files:
+    ``foo`` and ``foo>=2.3`` listed in one group are two entries, as written, so the scan
+    shows what the project says (and a lock pin is checked against each).
     """
     merged: dict[tuple[object, ...], tuple[Dependency, set[tuple[str, int | None]]]] = {}
-    for dependency in _intersect_within_files(dependencies):
+    for dependency in dependencies:
+        if not dependency.sources:
+            dependency.sources = [dependency.source]
         key = (
             dependency.name,
             dependency.group,
@@ -176,30 +209,6 @@ def _merge(dependencies: list[Dependency]) -> list[Dependency]:
                 kept.sources.append(source)
                 seen.add((source.file, source.line))
     return [dependency for dependency, _ in merged.values()]
-
-
-def _intersect_within_files(dependencies: list[Dependency]) -> list[Dependency]:
-    first: dict[tuple[object, ...], Dependency] = {}
-    kept: list[Dependency] = []
-    for dependency in dependencies:
-        key = (
-            dependency.source.file,
-            dependency.name,
-            dependency.group,
-            dependency.marker,
-            tuple(dependency.extras),
-            dependency.url,
-        )
-        earlier = first.get(key)
-        if earlier is None:
-            dependency.sources = [dependency.source]
-            first[key] = dependency
-            kept.append(dependency)
-            continue
-        earlier.specifier = str(SpecifierSet(earlier.specifier) & SpecifierSet(dependency.specifier))
-        if dependency.source not in earlier.sources:
-            earlier.sources.append(dependency.source)
-    return kept
 
 
 def _workspace_members(root: Path, workspace: ParsedFile, scan: _Scan) -> Iterable[Path]:

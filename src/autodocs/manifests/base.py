@@ -41,6 +41,7 @@ __all__ = [
     "LineLookup",
     "ParsedFile",
     "ScanResult",
+    "SkippedDependency",
     "SourceLocation",
     "check_url",
     "dependency_from_requirement",
@@ -66,12 +67,28 @@ class Dependency(BaseModel):
     extras: list[str] = Field(default_factory=list, description="Requested extras, sorted.")
     marker: str | None = Field(default=None, description="PEP 508 environment marker, normalized.")
     group: str = Field(default="main", description="main, optional:<extra>, group:<name> or a requirements file's.")
-    pinned_version: str | None = Field(default=None, description="Exact version from a lock file.")
+    pinned_version: str | None = Field(
+        default=None,
+        description="Exact version from a lock file; when it locks several, the one for the project's Python "
+        "(its .venv's, else the running one's; the newest when none matches).",
+    )
+    pinned_versions: list[str] = Field(
+        default_factory=list,
+        description="Every version the lock files pin for it, newest first, when there are several "
+        "(a uv.lock forked by Python version).",
+    )
     url: str | None = Field(default=None, description="Direct reference (URL, VCS, path), if any.")
     source: SourceLocation = Field(description="Where the entry was first found.")
     sources: list[SourceLocation] = Field(
         default_factory=list, description="Every place the same entry is declared (source first)."
     )
+
+
+class SkippedDependency(BaseModel):
+    name: str = Field(description="PEP 503 normalized distribution name.")
+    reason: str = Field(description="Why it has no docs here, e.g. a git reference without a version.")
+    url: str | None = Field(default=None, description="The direct reference, when that is the reason.")
+    source: SourceLocation | None = Field(default=None, description="Where it is declared, when known.")
 
 
 class FileError(BaseModel):
@@ -87,6 +104,10 @@ class ScanResult(BaseModel):
         default_factory=list, description="Packages a lock file pins that no manifest names (transitive)."
     )
     lock_files: list[str] = Field(default_factory=list, description="Lock files whose pins were applied.")
+    skipped: list[SkippedDependency] = Field(
+        default_factory=list,
+        description="Dependencies that cannot be documented (a git, path or URL reference with no version), and why.",
+    )
     errors: list[FileError] = Field(default_factory=list)
     partial: bool = Field(default=False, description="True when some manifest or entry could not be read.")
 

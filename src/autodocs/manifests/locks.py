@@ -1,8 +1,12 @@
 """Lock files → exact versions: uv.lock, poetry.lock, pdm.lock, Pipfile.lock, pylock.toml.
 
 Each reader returns every locked package with its version; the scanner pins the direct
-dependencies and lists the rest as ``locked_only``. Packages that are the project itself
-or a local path/workspace member (no version on the index) are left out.
+dependencies and lists the rest as ``locked_only``. A lock that forks a package (one
+version per Python range: uv's ``resolution-markers``, Poetry's ``markers``) gives each
+version with its markers; the scanner pins the one whose markers match the project's
+Python (:func:`project_environment`).
+Packages that are the project itself or a local path/workspace member (no version on the
+index) are left out.
 
 ``pylock.toml`` (PEP 751) is validated by ``packaging.pylock``, the PyPA reference. The
 other formats are tool-private with no standalone reader (uv's is Rust, Poetry's and
@@ -12,11 +16,21 @@ stable across their lock versions and read directly.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from packaging.markers import (
+    InvalidMarker,
+    Marker,
+    UndefinedComparison,
+    UndefinedEnvironmentName,
+    default_environment,
+)
 from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -24,7 +38,7 @@ from packaging.version import InvalidVersion, Version
 from autodocs.errors import ManifestError
 from autodocs.manifests.base import LineFinder, load_toml
 
-__all__ = ["LOCK_FILES", "LockedPackage", "is_lock_file", "parse_lock"]
+__all__ = ["LOCK_FILES", "LockedPackage", "is_lock_file", "parse_lock", "project_environment"]
 
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pylock.toml")
 _PYLOCK = re.compile(r"^pylock\.([^.]+)\.toml$")
@@ -36,6 +50,49 @@ class LockedPackage:
     name: str
     version: str
     line: int | None
+    #: uv's ``resolution-markers``: the environments this version is locked for when the lock
+    #: forks the package by Python version (or platform); empty when it is locked for all.
+    markers: tuple[str, ...] = ()
+
+    def applies_to(self, environment: dict[str, str]) -> bool:
+        """Whether this version is the one locked for ``environment`` (marker variables)."""
+        if not self.markers:
+            return True
+        for text in self.markers:
+            with contextlib.suppress(InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+                if _marker(text).evaluate(environment):
+                    return True
+        return False
+
+
+def project_environment(root: Path) -> dict[str, str]:
+    """Marker variables of the project's Python: its ``.venv`` (or ``venv``) when it has one,
+    read from ``pyvenv.cfg`` (the interpreter is never started), else the running Python's.
+    Only the Python version is read from the venv; the rest is the running Python's."""
+    environment: dict[str, str] = {"python_version": _RUNNING["python_version"]}
+    environment["python_full_version"] = _RUNNING["python_full_version"]
+    for folder in (".venv", "venv"):
+        try:
+            text = (root / folder / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        values = dict(line.partition("=")[::2] for line in text.splitlines()[:200])
+        values = {key.strip().lower(): value.strip() for key, value in values.items()}
+        found = _PYTHON_VERSION.match(values.get("version_info") or values.get("version") or "")
+        if found:
+            environment["python_full_version"] = found.group(0)
+            environment["python_version"] = f"{found.group(1)}.{found.group(2)}"
+            break
+    return environment
+
+
+_RUNNING = default_environment()
+_PYTHON_VERSION = re.compile(r"^(\d+)\.(\d+)\.\d+")
+
+
+@functools.lru_cache(maxsize=256)
+def _marker(text: str) -> Marker:
+    return Marker(text)
 
 
 def is_lock_file(filename: str) -> bool:
@@ -62,10 +119,23 @@ def parse_lock(text: str, *, file: str) -> list[LockedPackage]:
         version = package.get("version")
         if not isinstance(version, str) or _is_local(package):
             continue
-        locked = _locked(package["name"], version, line)
+        locked = _locked(package["name"], version, line, _resolution_markers(package))
         if locked is not None:
             found.append(locked)
     return found
+
+
+def _resolution_markers(package: dict[str, Any]) -> tuple[str, ...]:
+    """When this locked version applies: uv's ``resolution-markers`` (a list), Poetry's
+    ``markers`` (a string, or one per dependency group) or PDM's ``marker``."""
+    markers = package.get("resolution-markers", package.get("markers", package.get("marker")))
+    if isinstance(markers, str):
+        return (markers,)
+    if isinstance(markers, dict):
+        markers = list(markers.values())
+    if not isinstance(markers, list):
+        return ()
+    return tuple(marker for marker in markers if isinstance(marker, str))
 
 
 def _is_local(package: dict[str, Any]) -> bool:
@@ -113,9 +183,11 @@ def _pylock(data: dict[str, Any], text: str, file: str) -> list[LockedPackage]:
     return found
 
 
-def _locked(name: str, version: str, line: int | None) -> LockedPackage | None:
+def _locked(name: str, version: str, line: int | None, markers: tuple[str, ...] = ()) -> LockedPackage | None:
     try:
-        return LockedPackage(name=canonicalize_name(name, validate=True), version=str(Version(version)), line=line)
+        return LockedPackage(
+            name=canonicalize_name(name, validate=True), version=str(Version(version)), line=line, markers=markers
+        )
     except (InvalidVersion, ValueError):
         return None  # not something the index could serve at that version
 

@@ -4,7 +4,8 @@
 * PEP 735 ``[dependency-groups]`` (``group:<name>``), ``{include-group = ...}`` expanded and
   cycles reported by ``packaging.dependency_groups`` (the PyPA reference implementation);
 * Poetry (``poetry.py``); PDM ``[tool.pdm.dev-dependencies]`` (``group:<g>``); Hatch
-  ``[tool.hatch.envs.<env>]`` dependencies and extra-dependencies (``group:hatch-<env>``);
+  ``[tool.hatch.envs.<env>]`` dependencies and extra-dependencies (``group:hatch-<env>``), and
+  the same ``[envs.<env>]`` tables of a ``hatch.toml`` (:func:`parse_hatch_toml`);
   uv ``[tool.uv] dev-dependencies`` (``group:dev``), ``[tool.uv.sources]`` (git, path, url and
   workspace sources become the entry's ``url``) and ``[tool.uv.workspace]`` member globs.
 
@@ -32,7 +33,7 @@ from autodocs.manifests.base import (
 from autodocs.manifests.poetry import parse_poetry
 from autodocs.manifests.toml_lines import StringLines, TomlLines
 
-__all__ = ["parse_pyproject"]
+__all__ = ["parse_hatch_toml", "parse_pyproject"]
 
 
 def parse_pyproject(text: str, *, file: str) -> ParsedFile:
@@ -150,7 +151,12 @@ def _pdm(pdm: Any, file: str, lines: TomlLines) -> ParsedFile:
     return parsed
 
 
-def _hatch(hatch: Any, file: str, lines: TomlLines) -> ParsedFile:
+def parse_hatch_toml(text: str, *, file: str) -> ParsedFile:
+    """``hatch.toml``: Hatch's own file, whose ``[envs.<env>]`` tables read like ``[tool.hatch.envs]``."""
+    return _hatch(load_toml(text, file=file), file, TomlLines(text), at=())
+
+
+def _hatch(hatch: Any, file: str, lines: TomlLines, at: tuple[str, ...] = ("tool", "hatch")) -> ParsedFile:
     parsed = ParsedFile()
     envs = hatch.get("envs") if isinstance(hatch, dict) else None
     if not isinstance(envs, dict):
@@ -160,9 +166,9 @@ def _hatch(hatch: Any, file: str, lines: TomlLines) -> ParsedFile:
             continue
         for key in ("dependencies", "extra-dependencies"):
             if key in config:
-                where = f"tool.hatch.envs.{env}.{key}"
+                where = ".".join((*at, "envs", env, key))
                 group = f"group:hatch-{env}"
-                found = lines.strings("tool", "hatch", "envs", env, key)
+                found = lines.strings(*at, "envs", env, key)
                 parsed.extend(parse_requirement_list(config[key], group=group, file=file, where=where, lines=found))
     return parsed
 

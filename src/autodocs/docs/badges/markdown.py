@@ -1,0 +1,113 @@
+"""Badges in Markdown: markdown-it-py reads the blocks, each candidate image is confirmed by parsing it."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from autodocs.docs.badges.edits import Edits, cut, replace_lines
+from autodocs.docs.badges.html import is_badge_html, strip_html
+from autodocs.docs.badges.urls import is_badge_url
+
+__all__ = ["markdown_edits", "markdown_extent"]
+
+
+@functools.cache
+def _markdown() -> tuple[MarkdownIt, MarkdownIt]:
+    """Two parsers: for the document its blocks only (its inline content is not parsed: most of
+    the time, and not needed), and the whole parser for a candidate badge."""
+    blocks = MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
+    return blocks, MarkdownIt("commonmark").enable("table")
+
+
+#: A possible badge: a linked image (inline or reference links), a bare image, or an ``<img>``
+#: tag maybe in an ``<a>``; a link target may be on the next line. Confirmed by parsing.
+_MD_TARGET = r"(?:\([^()]*\)|\[[^\[\]\n]*\])"
+_MD_IMAGE = rf"!\[[^\[\]\n]*\]{_MD_TARGET}?"
+_MD_CANDIDATE = re.compile(
+    rf"\[[ \t]*{_MD_IMAGE}[ \t]*\]{_MD_TARGET}?|{_MD_IMAGE}|<a\b[^<>]*>\s*<img\b[^<>]*>\s*</a\s*>|<img\b[^<>]*>",
+    re.IGNORECASE,
+)
+_REFERENCE_LABEL = re.compile(r"\[([^\[\]\n]+)\]")
+
+
+def markdown_edits(lines: list[str]) -> Edits:
+    blocks, markdown = _markdown()
+    env: dict[str, Any] = {}
+    tokens = blocks.parse(markdown_extent("\n".join(lines)), env)
+    edits: Edits = {}
+    inline_regions: set[tuple[int, int]] = set()
+    for token in tokens:
+        if token.map is None:
+            continue
+        start, end = token.map
+        if token.type == "inline" and ("![" in token.content or "<img" in token.content.lower()):
+            inline_regions.add((start, end))  # a table's cells share their row's lines
+        elif token.type == "html_block":
+            replace_lines(edits, start, end, strip_html("\n".join(lines[start:end])), lines)
+    used_labels: list[str] = []
+    for start, end in sorted(inline_regions):
+        region = "\n".join(lines[start:end])
+        spans = []
+        for match in _MD_CANDIDATE.finditer(region):
+            if _is_badge_markdown(markdown, match.group(0), env):
+                spans.append(match.span())
+                used_labels.extend(_REFERENCE_LABEL.findall(match.group(0)))
+        if spans:
+            replace_lines(edits, start, end, cut(region, spans), lines)
+    edits.update(_unused_definitions(lines, edits, env, used_labels))
+    return edits
+
+
+def markdown_extent(text: str) -> str:
+    """The text to parse: up to the blank line after the last image, ``<img`` or reference
+    definition (a badge is one of those). A block's structure depends only on the lines before
+    and within it, so those lines read as in the whole text; the rest (often a long changelog)
+    is not parsed at all."""
+    last = max(text.rfind("!["), text.lower().rfind("<img"))
+    for definition in _DEFINITION.finditer(text, max(0, last)):
+        last = definition.start()
+    end = text.find("\n\n", max(0, last))
+    return text if end < 0 else text[:end]
+
+
+def _is_badge_markdown(markdown: MarkdownIt, candidate: str, env: dict[str, Any]) -> bool:
+    if candidate.startswith("<"):
+        return is_badge_html(candidate)
+    parsed = markdown.parseInline(candidate, env)
+    children = [c for c in parsed[0].children or () if not (c.type == "text" and not c.content.strip())]
+    kinds = [child.type for child in children]
+    if kinds == ["link_open", "image", "link_close"]:
+        image = children[1]
+    elif kinds == ["image"]:
+        image = children[0]
+    else:
+        return False
+    source = image.attrGet("src")
+    return isinstance(source, str) and is_badge_url(source)
+
+
+def _unused_definitions(lines: list[str], edits: Edits, env: dict[str, Any], labels: list[str]) -> Edits:
+    """Reference definitions (``[pypi-badge]: https://…``) of a badge image, or only the
+    removed badges used, that nothing left uses."""
+    references: dict[str, Any] = env.get("references", {})
+    labels = [*labels, *(label for label, reference in references.items() if is_badge_url(reference.get("href", "")))]
+    if not labels:
+        return {}
+    remaining = "\n".join(edited for index, line in enumerate(lines) if (edited := edits.get(index, line)) is not None)
+    still_used = {label.upper() for label in _REFERENCE_LABEL.findall(_DEFINITION.sub("", remaining))}
+    dropped: Edits = {}
+    for label in {label.upper() for label in labels}:
+        reference = references.get(" ".join(label.split()))
+        if reference is None or label in still_used or not reference.get("map"):
+            continue
+        start, end = reference["map"]
+        for index in range(start, end):
+            dropped[index] = None
+    return dropped
+
+
+_DEFINITION = re.compile(r"^ {0,3}\[[^\[\]\n]+\]:.*$", re.MULTILINE)
