@@ -9,6 +9,7 @@ touches the network and never runs project code.
 
 from __future__ import annotations
 
+import errno
 import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,7 +17,15 @@ from pathlib import Path
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from autodocs.errors import AutoDocsError, InternalError, ManifestError, NotADirectory, PathNotFound
+from autodocs.confine import Confinement
+from autodocs.errors import (
+    AutoDocsError,
+    InternalError,
+    ManifestError,
+    NotADirectory,
+    PathNotAllowed,
+    PathNotFound,
+)
 from autodocs.manifests.base import Dependency, FileError, ParsedFile, ScanResult, SourceLocation
 from autodocs.manifests.locks import LockedPackage, is_lock_file, parse_lock
 from autodocs.manifests.pipfile import parse_pipfile
@@ -36,10 +45,18 @@ _TEXT_MANIFESTS: dict[str, Callable[..., ParsedFile]] = {
 }
 
 
-def scan_project(project_path: str | Path, *, max_bytes: int = DEFAULT_MAX_MANIFEST_BYTES) -> ScanResult:
-    """Read every manifest of the project; blocking (call it from a worker thread)."""
+def scan_project(
+    project_path: str | Path, *, max_bytes: int = DEFAULT_MAX_MANIFEST_BYTES, roots: list[Path] | None = None
+) -> ScanResult:
+    """Read every manifest of the project; blocking (call it from a worker thread).
+
+    ``roots``: the folders it may read (``AUTODOCS_ALLOWED_ROOTS``; None: anywhere). Every file
+    is opened through :class:`~autodocs.confine.Confinement`, so a link flipped while the scan
+    runs can make a file fail, never make it be read from outside."""
+    confinement = Confinement.of(roots)
     root = _check_project_path(project_path)
-    scan = _Scan(root, _SafeReader(root, max_bytes))
+    root = confinement.resolve(root)  # raises PathNotAllowed: the folder moved out since it was checked
+    scan = _Scan(root, _SafeReader(root, max_bytes, confinement))
     workspace = scan.directory(root)
     for member in _workspace_members(root, workspace, scan):
         scan.directory(member)
@@ -264,21 +281,25 @@ def _requirements_files(folder: Path) -> list[Path]:
 class _SafeReader:
     """Reads manifest text: inside the root only, regular files, size-capped, UTF-8 (BOM tolerated)."""
 
-    def __init__(self, root: Path, max_bytes: int) -> None:
+    def __init__(self, root: Path, max_bytes: int, confinement: Confinement) -> None:
         self._root = root
         self._max_bytes = max_bytes
+        self._confinement = confinement
 
     def __call__(self, path: Path) -> str:
         resolved = path.resolve()
         relative = _display(path if not resolved.is_relative_to(self._root) else resolved, self._root)
-        if not resolved.is_relative_to(self._root):
-            raise ManifestError(f"{relative}: leaves the project root (symlink or '..'); not read", file=relative)
-        if not resolved.is_file():
-            raise ManifestError(f"{relative}: not a regular file; not read", file=relative)
-        try:
-            with resolved.open("rb") as handle:
-                data = handle.read(self._max_bytes + 1)
+        try:  # resolved again and opened link-free: the check above only names the file
+            data = self._confinement.read_bytes(path, self._max_bytes, within=self._root)
+        except PathNotAllowed:
+            raise ManifestError(
+                f"{relative}: leaves the project root (symlink or '..'); not read", file=relative
+            ) from None
+        except (IsADirectoryError, NotADirectoryError):
+            raise ManifestError(f"{relative}: not a regular file; not read", file=relative) from None
         except OSError as exc:
+            if exc.errno == errno.EINVAL:
+                raise ManifestError(f"{relative}: not a regular file; not read", file=relative) from None
             raise ManifestError(f"{relative}: cannot be read: {exc.strerror or exc}", file=relative) from None
         if len(data) > self._max_bytes:
             raise ManifestError(
