@@ -30,7 +30,15 @@ from typing import Any
 
 import griffe
 
-from autodocs.docs.api_model import ApiDocstring, ApiObject, ApiParameter, DocItem, ObjectKind, ParameterKind
+from autodocs.docs.api_model import (
+    ApiDocstring,
+    ApiObject,
+    ApiParameter,
+    DocItem,
+    ObjectKind,
+    ParameterKind,
+    shown_value,
+)
 from autodocs.errors import CodeUnavailable, ObjectNotFound
 
 __all__ = ["LoadedPackage", "describe", "load_package", "member_order"]
@@ -353,12 +361,12 @@ def _describe_one(obj: griffe.Object | griffe.Alias, path: str, *, loaded: Loade
         described.members = [n for n, _ in _listed_members(target)]
     elif isinstance(target, griffe.TypeAlias):
         kind = "type_alias"
-        described.value = _short(_text(target.value))
+        described.value = _short(shown_value(target.name, _text(target.value)))
     else:
         kind = "attribute"
         attribute: Any = target
         described.annotation = _text(getattr(attribute, "annotation", None))
-        described.value = _short(_text(getattr(attribute, "value", None)))
+        described.value = _short(shown_value(target.name, _text(getattr(attribute, "value", None))))
     described.kind = kind
     described.docstring = _docstring(target, described.parameters)
     return described
