@@ -158,7 +158,8 @@ class ApiReferences:
             )
         constraint = version_constraint or (f"=={pin}" if pin else declared)
         version = await self._service.resolve_exact_version(name, constraint)
-        return await self._archive_code(name, version), warnings
+        code = await self._archive_code(name, version)
+        return code, [*warnings, *code.warnings]
 
     def _environment(self, project: Path | None) -> tuple[PythonEnvironment | None, list[str]]:
         """The environment to read and what of it was skipped (outside the allowed roots), reused

@@ -87,6 +87,7 @@ class _BoundedLoader(griffe.GriffeLoader):
         self.deadline = deadline
         self.focus = focus
         self.skipped: list[str] = []
+        self.unreadable: list[str] = []  # modules griffe could not parse (a 200,000-term expression)
 
     def _load_submodules(self, module: griffe.Module) -> None:
         wanted = _reexport_sources(module) | _prefixes(self.focus)
@@ -101,7 +102,10 @@ class _BoundedLoader(griffe.GriffeLoader):
             if time.monotonic() >= self.deadline:
                 self.skipped.append(".".join((module.path, *subparts)))
                 continue
-            self._load_submodule(module, subparts, subpath)
+            try:
+                self._load_submodule(module, subparts, subpath)
+            except RecursionError:  # nesting past what Python's parser builds: skip it, keep the rest
+                self.unreadable.append(f"{'.'.join((module.path, *subparts))}: RecursionError: nested too deeply")
 
 
 def _prefixes(path: str) -> set[str]:
@@ -147,6 +151,8 @@ def load_package(search_paths: list[Path], top_names: tuple[str, ...], *, focus:
                     loaded.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
             except (ModuleNotFoundError, ImportError, griffe.LoadingError, OSError, SyntaxError, ValueError) as exc:
                 loaded.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
+            except RecursionError:
+                loaded.failed.append(f"{name}: RecursionError: nested too deeply")
         pending = retry
         if not pending:
             break
@@ -161,6 +167,7 @@ def load_package(search_paths: list[Path], top_names: tuple[str, ...], *, focus:
     except Exception:  # alias resolution is best effort; unresolved ones show as aliases
         loaded.failed.append("alias resolution stopped early")
     loaded.skipped = loader.skipped
+    loaded.failed += loader.unreadable
     return loaded
 
 

@@ -18,6 +18,7 @@ from typing import Literal
 from autodocs.confine import Confinement
 from autodocs.docs.api_model import ApiSource
 from autodocs.errors import CodeUnavailable, PathNotAllowed
+from autodocs.sources.archives import UNVERIFIED_MARKER
 from autodocs.sources.environment import InstalledDistribution, PythonEnvironment
 from autodocs.sources.snapshot import snapshot_code
 
@@ -102,6 +103,7 @@ def archive_code(name: str, version: str, folder: Path) -> ReleaseCode:
         found_version = _pkg_info_version(folder) or version
     if not top_names:
         raise CodeUnavailable(f"The archive of {name} {version} holds no Python modules or stubs.")
+    unverified = _read_marker(folder / UNVERIFIED_MARKER)
     return ReleaseCode(
         name=name,
         version=version,
@@ -109,6 +111,7 @@ def archive_code(name: str, version: str, folder: Path) -> ReleaseCode:
         top_names=top_names,
         source=ApiSource(kind=kind, location=folder.name, distribution_version=found_version),
         fingerprint=f"{FORMAT}:archive:{folder.name}",
+        warnings=(f"{unverified} was not verified: the package index lists no SHA-256 for it.",) if unverified else (),
     )
 
 
@@ -122,6 +125,13 @@ def _tree_top_names(folder: Path, name: str) -> tuple[str, ...]:
             names.append(child.stem)
     preferred = name.replace("-", "_")
     return tuple(sorted(dict.fromkeys(names), key=lambda n: n != preferred))
+
+
+def _read_marker(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")[:300] or path.name
+    except OSError:
+        return None
 
 
 def _pkg_info_version(folder: Path) -> str | None:
