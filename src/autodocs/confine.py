@@ -85,6 +85,10 @@ class Confinement:
         finally:
             os.close(descriptor)
 
+    def stat(self, path: Path | str) -> os.stat_result:
+        """The metadata of what ``path`` names (unconfined: one ``stat``, no resolving)."""
+        return os.stat(path if self.roots is None else self.resolve(path))
+
     def is_inside(self, path: Path | str) -> bool:
         try:
             self.resolve(path)

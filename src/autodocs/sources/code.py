@@ -150,7 +150,7 @@ def _fingerprint(paths: tuple[Path, ...], top_names: tuple[str, ...], confinemen
         for top in top_names:
             for candidate in (folder / top, folder / f"{top}.py", folder / f"{top}.pyi"):
                 try:
-                    stamps.append(confinement.resolve(candidate).stat().st_mtime_ns)
+                    stamps.append(confinement.stat(candidate).st_mtime_ns)
                 except (OSError, PathNotAllowed):  # the copy leaves it out too
                     continue
     return max(stamps, default=0)
