@@ -179,6 +179,26 @@ async def test_a_link_inside_the_roots_is_still_followed(fake_index: FakeIndex, 
     assert not reply.get("warnings")
 
 
+async def test_links_out_of_an_installed_package_are_skipped_and_the_rest_is_read(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    layout = Layout(tmp_path, fake_index)
+    site = _venv(layout.project / ".venv")
+    init = 'from .config import outside_api\nfrom .sub import *\n\n\ndef inside() -> None:\n    """Inside."""\n'
+    _package(site, layout.name, init)
+    _dist_info(site, layout.name, "3.0")
+    (layout.outside / "config.py").write_text(SECRET_CODE)
+    _package(layout.outside, "sub", SECRET_CODE)
+    os.symlink(layout.outside / "config.py", site / layout.name / "config.py")
+    os.symlink(layout.outside / "sub", site / layout.name / "sub")
+    reply, text = await layout.reply()
+    assert reply["source"]["kind"] == "environment"
+    assert f"{layout.name}.inside" in [m["path"] for m in reply["members"]]
+    assert "outside-secret-value" not in text and "Only the outside copy has this." not in text
+    assert any("config.py leads outside" in w for w in reply["warnings"])
+    assert any("sub leads outside" in w for w in reply["warnings"])
+
+
 async def test_secret_looking_values_are_hidden_from_an_environment_and_a_wheel(
     fake_index: FakeIndex, tmp_path: Path
 ) -> None:

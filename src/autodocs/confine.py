@@ -28,13 +28,15 @@ from pathlib import Path
 
 from autodocs.errors import PathNotAllowed
 
-__all__ = ["UNCONFINED", "Confinement"]
+__all__ = ["OPENS_BENEATH", "UNCONFINED", "Confinement", "open_in"]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted as a manifest must not block the open
 _READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-_BY_COMPONENT = bool(_NOFOLLOW) and os.open in os.supports_dir_fd
+_BY_COMPONENT = bool(_NOFOLLOW) and os.open in os.supports_dir_fd and os.scandir in os.supports_fd
+#: Whether folders can be walked by descriptor here (:func:`open_in`); else paths are resolved each time.
+OPENS_BENEATH = _BY_COMPONENT
 #: What opening a component with O_NOFOLLOW answers when it has become a link since it was resolved.
 _CHANGED = frozenset({errno.ELOOP, errno.ENOTDIR, errno.EMLINK})
 _ATTEMPTS = 4
@@ -115,6 +117,14 @@ class Confinement:
                     raise
                 previous = real
         raise PathNotAllowed(f"{path} kept changing while it was being opened (a link flipping?); not read.")
+
+
+def open_in(folder: int, name: str, *, directory: bool) -> int:
+    """Open ``name`` in the already opened (and checked) ``folder`` without following a link:
+    what it names is inside the folder. A link (``ELOOP``) or anything but a regular file or
+    folder raises :class:`OSError`. Needs ``dir_fd`` support (:data:`OPENS_BENEATH`)."""
+    flags = _READ | _NOFOLLOW | (_DIRECTORY if directory else _NONBLOCK)
+    return _checked(os.open(name, flags, dir_fd=folder), directory)
 
 
 def _open_beneath(base: Path, real: Path, *, directory: bool) -> int:

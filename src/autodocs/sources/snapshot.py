@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autodocs.confine import Confinement
+from autodocs.confine import OPENS_BENEATH, Confinement, open_in
 from autodocs.errors import CodeUnavailable, PathNotAllowed
 
 __all__ = ["snapshot_code"]
@@ -51,13 +51,55 @@ class _Copy:
             return
         if real.is_dir():
             self.folder(source, real, target, depth)
-        elif source.suffix in _KEPT_SUFFIXES or source.name in _KEPT_NAMES:
-            self.file(source, target)
+        elif _kept(source.name):
+            try:
+                self.file(self.confinement.open_file(source), target)
+            except PathNotAllowed:
+                self.warnings.append(f"{source} leads outside the allowed roots; it was not read.")
+            except OSError:
+                return
 
-    def folder(self, source: Path, real: Path, target: Path, depth: int) -> None:
+    def folder(self, source: Path, real: Path, target: Path, depth: int, descriptor: int | None = None) -> None:
+        """Copy a folder. Its plain entries are opened from its descriptor without following links
+        (one ``open`` each, inside it by construction); its links are resolved and checked."""
         if real in self.visited or depth > _MAX_DEPTH:  # a link cycle, or absurd nesting
+            if descriptor is not None:
+                os.close(descriptor)
             return
         self.visited.add(real)
+        if not OPENS_BENEATH:  # no walking by descriptor here: every entry is resolved and checked
+            self.by_path(source, target, depth)
+            return
+        try:
+            if descriptor is None:
+                descriptor = self.confinement.open_directory(source)
+        except PathNotAllowed:
+            self.warnings.append(f"{source} leads outside the allowed roots; it was not read.")
+            return
+        except OSError:
+            return
+        try:
+            with os.scandir(descriptor) as listing:
+                entries = sorted((e.name, e.is_symlink(), e.is_dir(follow_symlinks=False)) for e in listing)
+            target.mkdir(exist_ok=True)
+            for name, link, is_folder in entries:
+                if name == "__pycache__" or not (is_folder or link or _kept(name)):
+                    continue
+                if link:
+                    self.entry(source / name, target / name, depth + 1)
+                    continue
+                try:
+                    child = open_in(descriptor, name, directory=is_folder)
+                except OSError:  # became a link or vanished since it was listed: left out
+                    continue
+                if is_folder:
+                    self.folder(source / name, real / name, target / name, depth + 1, child)
+                else:
+                    self.file(child, target / name)
+        finally:
+            os.close(descriptor)
+
+    def by_path(self, source: Path, target: Path, depth: int) -> None:
         try:
             names = self.confinement.list_directory(source)
         except PathNotAllowed:
@@ -70,17 +112,13 @@ class _Copy:
             if name != "__pycache__":
                 self.entry(source / name, target / name, depth + 1)
 
-    def file(self, source: Path, target: Path) -> None:
+    def file(self, descriptor: int, target: Path) -> None:
         self.files += 1
         if self.files > _MAX_FILES:
+            os.close(descriptor)
             raise CodeUnavailable(f"The package has more than {_MAX_FILES} files; more than AutoDocs reads.")
-        try:
-            data = self.confinement.read_bytes(source, self.budget)
-        except PathNotAllowed:
-            self.warnings.append(f"{source} leads outside the allowed roots; it was not read.")
-            return
-        except OSError:
-            return
+        with open(descriptor, "rb", closefd=True) as handle:
+            data = handle.read(self.budget + 1)
         self.budget -= len(data)
         if self.budget < 0:
             raise CodeUnavailable(
@@ -88,6 +126,10 @@ class _Copy:
                 suggestions=["Raise AUTODOCS_MAX_WHEEL_BYTES, which bounds this copy too (20x)."],
             )
         target.write_bytes(data)
+
+
+def _kept(name: str) -> bool:
+    return name.endswith(_KEPT_SUFFIXES) or name in _KEPT_NAMES
 
 
 def snapshot_code(
