@@ -110,6 +110,8 @@ class Confinement:
             base = self._root_of(real)
             assert base is not None  # resolve() refused paths outside every root
             try:
+                if self.roots is None:  # anywhere: nothing to stay beneath
+                    return _checked(os.open(real, _READ | (_DIRECTORY if directory else _NONBLOCK)), directory)
                 return _open_beneath(base, real, directory=directory)
             except OSError as exc:
                 # Resolving again tells a link that appeared (another path) from a real error.

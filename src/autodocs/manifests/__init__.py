@@ -10,6 +10,7 @@ touches the network and never runs project code.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -62,7 +63,9 @@ def scan_project(
         scan.directory(member)
     result = scan.result
     result.dependencies = _merge(result.dependencies)  # before pinning: a merged specifier picks the pin
-    scan.apply_locks(sorted(path for path in root.iterdir() if is_lock_file(path.name) and path.is_file()))
+    scan.apply_locks(
+        [root / name for name in scan.read.listing(root) if is_lock_file(name) and (root / name).is_file()]
+    )
     result.partial = bool(result.errors)
     return result
 
@@ -83,7 +86,7 @@ class _Scan:
                 parsed = self.collect(relative, functools.partial(self._parse_text, parse, path, relative))
                 if filename == "pyproject.toml" and parsed is not None:
                     pyproject = parsed
-        for path in _requirements_files(folder):
+        for path in _requirements_files(folder, self.read.listing):
             relative = _display(path, self.root)
             self.collect(relative, functools.partial(parse_requirements, path, root=self.root, read_text=self.read))
         return pyproject
@@ -270,11 +273,12 @@ def _check_project_path(project_path: str | Path) -> Path:
     return path.resolve()
 
 
-def _requirements_files(folder: Path) -> list[Path]:
-    candidates = sorted(folder.glob("*requirements*.txt"))
-    nested = folder / "requirements"
-    if nested.is_dir():
-        candidates.extend(sorted(nested.glob("*.txt")))
+def _requirements_files(folder: Path, listing: Callable[[Path], list[str]]) -> list[Path]:
+    names = listing(folder)
+    candidates = [folder / name for name in names if fnmatch.fnmatchcase(name, "*requirements*.txt")]
+    if "requirements" in names:
+        nested = folder / "requirements"
+        candidates.extend(nested / name for name in listing(nested) if name.endswith(".txt"))
     return [path for path in candidates if path.is_file() or path.is_symlink()]
 
 
@@ -285,6 +289,13 @@ class _SafeReader:
         self._root = root
         self._max_bytes = max_bytes
         self._confinement = confinement
+
+    def listing(self, folder: Path) -> list[str]:
+        """The names in ``folder`` (sorted), read from the folder checked to be in the project; else none."""
+        try:
+            return self._confinement.list_directory(folder, within=self._root)
+        except (OSError, PathNotAllowed):
+            return []
 
     def __call__(self, path: Path) -> str:
         resolved = path.resolve()
