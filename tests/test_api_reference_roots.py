@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from autodocs.config import Settings
@@ -23,6 +24,7 @@ from autodocs.docs.api_model import HIDDEN, shown_value
 from autodocs.errors import AutoDocsError
 from autodocs.service import AutoDocsService
 from tests.conftest import make_settings
+from tests.server.test_http import call_tool, http_server
 from tests.support.fake_index import FakeIndex
 from tests.test_api_reference import _serve_wheels, _wheel
 
@@ -248,6 +250,23 @@ async def test_references_cached_before_the_fix_are_rebuilt(fake_index: FakeInde
         reply = await service.get_api_reference(layout.name, project_path=str(layout.project))
     assert reply["served_from"] == "built"
     assert "LEAKED" not in json.dumps(reply) and "cached-secret" not in json.dumps(reply)
+
+
+async def test_over_http_the_roots_hold_for_a_venv_link(
+    fake_index: FakeIndex, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    """The same rule through the real HTTP server process (AUTODOCS_ALLOWED_ROOTS set)."""
+    layout = Layout(tmp_path, fake_index)
+    said = _venv_link(layout)
+    env = {**cli_env, "AUTODOCS_ALLOWED_ROOTS": str(layout.allowed)}
+    with http_server(env) as server, anyio.fail_after(60):
+        result = await call_tool(
+            server.url, "get_api_reference", {"package_name": layout.name, "project_path": str(layout.project)}
+        )
+    text = json.dumps(result.structured_content)
+    _no_secret(text)
+    assert said in text
+    assert result.structured_content["source"]["kind"] == "wheel"
 
 
 @pytest.mark.parametrize(
