@@ -148,8 +148,10 @@ def snapshot_code(
     destination = folder / f"{name}-{digest}"
     copies = tuple(destination / str(index) for index in range(len(search_paths)))
     warnings_file = destination / "warnings.txt"
-    if destination.is_dir():
+    try:  # made before (by this process or another): reused
         return copies, [line for line in warnings_file.read_text(encoding="utf-8").splitlines() if line]
+    except OSError:
+        shutil.rmtree(destination, ignore_errors=True)  # absent, or not one this module wrote
     folder.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=folder))
     try:
