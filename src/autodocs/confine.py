@@ -57,7 +57,10 @@ class Confinement:
         (or ``within``, a folder the caller narrows them to)."""
         real = Path(os.path.realpath(path))
         if self._root_of(real) is None or (within is not None and not real.is_relative_to(within)):
-            raise PathNotAllowed(f"{path} leads outside the folders this server may read ({real}); not read.")
+            raise PathNotAllowed(
+                f"{path} leads outside the folders this server may read; nothing of it was read.",
+                suggestions=["Keep the project, its environment and the links in them inside AUTODOCS_ALLOWED_ROOTS."],
+            )
         return real
 
     def open_file(self, path: Path | str, *, within: Path | None = None) -> int:
