@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import string
 import sys
 import time
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autodocs.config import Settings
 from autodocs.docs.api_model import HIDDEN, shown_value
@@ -286,3 +289,25 @@ async def test_over_http_the_roots_hold_for_a_venv_link(
 )
 def test_shown_value(name: str | None, value: str, shown: str) -> None:
     assert shown_value(name, value) == shown
+
+
+_SECRETS = st.text(alphabet=string.ascii_letters + string.digits + "-_.~!$&()*+,;=%", min_size=6, max_size=40)
+
+
+@given(
+    scheme=st.sampled_from(["https", "postgres", "redis", "amqp", "git+ssh"]),
+    user=st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=12),
+    password=_SECRETS,
+    quote=st.sampled_from(["'", '"']),
+)
+def test_no_url_password_survives(scheme: str, user: str, password: str, quote: str) -> None:
+    value = f"{quote}{scheme}://{user}:{password}@db.example:5432/app{quote}"
+    shown = shown_value("DATABASE_URL_TEMPLATE_OF", value)
+    assert shown is not None and password not in shown.replace(HIDDEN, "")
+    assert shown_value(None, f"connect({value})") == f"connect({quote}{scheme}://{HIDDEN}@db.example:5432/app{quote})"
+
+
+@given(name=st.sampled_from(["SECRET_KEY", "api_key", "GithubToken", "db_password", "PASSWORD"]), secret=_SECRETS)
+def test_no_secret_named_string_survives(name: str, secret: str) -> None:
+    assert shown_value(name, repr(secret)) == HIDDEN
+    assert secret not in (shown_value(None, f"dict({name}={secret!r}, n=1)") or "").replace(HIDDEN, "")
