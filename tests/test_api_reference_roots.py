@@ -204,6 +204,18 @@ async def test_links_out_of_an_installed_package_are_skipped_and_the_rest_is_rea
     assert any("sub leads outside" in w for w in reply["warnings"])
 
 
+async def test_the_copy_of_a_confined_environment_is_bounded(fake_index: FakeIndex, tmp_path: Path) -> None:
+    layout = Layout(tmp_path, fake_index)
+    layout.settings = make_settings(fake_index, tmp_path / "cache", max_wheel_bytes=1024)
+    site = _venv(layout.project / ".venv")
+    _package(site, layout.name, "X = 1\n" + "# padding\n" * 3000)  # 30 KB: above 20 x 1 KiB
+    _dist_info(site, layout.name, "3.0")
+    reply, _ = await layout.reply()
+    assert reply["error"]["type"] == "CodeUnavailable"
+    assert "AUTODOCS_MAX_WHEEL_BYTES" in " ".join(reply["error"]["suggestions"])
+    assert not list((tmp_path / "cache" / "snapshots").glob(f"{layout.name}-*"))  # nothing half-made kept
+
+
 async def test_secret_looking_values_are_hidden_from_an_environment_and_a_wheel(
     fake_index: FakeIndex, tmp_path: Path
 ) -> None:

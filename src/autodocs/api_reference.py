@@ -149,7 +149,7 @@ class ApiReferences:
                     installed,
                     environment,
                     snapshots=self._settings.cache_dir / "snapshots",
-                    max_bytes=self._settings.max_wheel_bytes * 20,
+                    max_wheel_bytes=self._settings.max_wheel_bytes,
                 )
                 return code, list(dict.fromkeys([*warnings, *code.warnings]))
             warnings.append(

@@ -52,7 +52,7 @@ def stamp(environment: PythonEnvironment) -> tuple[int, ...]:
 
 
 def environment_code(
-    installed: InstalledDistribution, environment: PythonEnvironment, *, snapshots: Path, max_bytes: int
+    installed: InstalledDistribution, environment: PythonEnvironment, *, snapshots: Path, max_wheel_bytes: int
 ) -> ReleaseCode:
     """The installed distribution's code. Confined (a project's environment in HTTP mode), griffe
     gets a copy made inside the roots (:mod:`autodocs.sources.snapshot`), not the folders themselves."""
@@ -69,7 +69,7 @@ def environment_code(
             installed.top_level,
             confinement,
             folder=snapshots,
-            max_bytes=max_bytes,
+            max_wheel_bytes=max_wheel_bytes,
         )
         warnings += skipped
     return ReleaseCode(

@@ -32,6 +32,8 @@ _KEPT_SUFFIXES = (".py", ".pyi")
 _KEPT_NAMES = ("py.typed",)
 _MAX_FILES = 200_000
 _MAX_DEPTH = 64
+#: Bytes copied per ``MAX_WHEEL_BYTES`` byte: the bound an unpacked archive has (sources/archives.py).
+_EXPANSION_LIMIT = 20
 
 
 @dataclass
@@ -140,10 +142,11 @@ def snapshot_code(
     confinement: Confinement,
     *,
     folder: Path,
-    max_bytes: int,
+    max_wheel_bytes: int,
 ) -> tuple[tuple[Path, ...], list[str]]:
     """The copies of ``search_paths`` (one folder each, same order) holding ``top_names``, and the
-    warnings about what was left out. ``key`` says what the code is (its fingerprint); blocking."""
+    warnings about what was left out. ``key`` says what the code is (its fingerprint); at most
+    ``max_wheel_bytes`` x 20 bytes are copied, as an archive may unpack to; blocking."""
     digest = hashlib.sha256("\0".join([key, *map(str, search_paths), *top_names]).encode()).hexdigest()[:16]
     destination = folder / f"{name}-{digest}"
     copies = tuple(destination / str(index) for index in range(len(search_paths)))
@@ -155,7 +158,7 @@ def snapshot_code(
     folder.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=folder))
     try:
-        copy = _Copy(confinement, budget=max_bytes)
+        copy = _Copy(confinement, budget=max_wheel_bytes * _EXPANSION_LIMIT)
         for index, search_path in enumerate(search_paths):
             (workdir / str(index)).mkdir()
             for top in top_names:
