@@ -20,25 +20,26 @@ import asyncio
 import json
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from autodocs.cache.base import SearchEntry
+from autodocs.confine import Confinement
 from autodocs.deadline import remaining
 from autodocs.docs.api import LoadedPackage, describe, load_package
-from autodocs.docs.api_model import ApiObject, ApiReference, ApiSource
+from autodocs.docs.api_model import ApiObject, ApiReference
 from autodocs.docs.tokens import count_tokens
 from autodocs.errors import AutoDocsError, CacheError, CodeUnavailable, InvalidArgument
 from autodocs.index.names import normalize_package_name
 from autodocs.memo import LruMap
 from autodocs.resolve import parse_constraint
 from autodocs.sources.archives import fetch_release_code, release_code_dir
-from autodocs.sources.environment import InstalledDistribution, PythonEnvironment, find_environment, open_environment
+from autodocs.sources.code import ReleaseCode, archive_code, environment_code, stamp
+from autodocs.sources.environment import PythonEnvironment, find_environment, open_environment
 
 if TYPE_CHECKING:
     from autodocs.service import AutoDocsService
@@ -56,18 +57,6 @@ _REPLY_MARGIN_S = 1.5
 _BACKGROUND_LOAD_S = 600.0
 _MAX_OMITTED_LISTED = 100
 _HOW_TO_GET_MORE = "Some members did not fit in max_tokens: ask for one with object_path, or raise max_tokens."
-
-
-@dataclass(frozen=True, slots=True)
-class _Code:
-    """Where one release's code is and what it is."""
-
-    name: str
-    version: str
-    search_paths: tuple[Path, ...]
-    top_names: tuple[str, ...]
-    source: ApiSource
-    fingerprint: str
 
 
 def parse_object_path(text: str | None) -> str | None:
@@ -111,7 +100,12 @@ class ApiReferences:
         async with self._service.deadline(f"the API reference of {name}"):
             code, warnings = await self._locate(name, project_path, version_constraint)
             path = self._absolute(code, wanted_path)
-            reference = await self._reference(code, path)
+            try:
+                reference = await self._reference(code, path)
+            except CodeUnavailable as exc:
+                if warnings:  # e.g. the code was outside the allowed roots: the error says so
+                    exc.details.setdefault("warnings", warnings)
+                raise
         reply_key = (code.name, code.version, path, code.fingerprint, budget, tuple(warnings))
         reply = self._replies.get(reply_key)
         if reply is not None:
@@ -126,7 +120,7 @@ class ApiReferences:
 
     async def _locate(
         self, name: str, project_path: str | None, version_constraint: str | None
-    ) -> tuple[_Code, list[str]]:
+    ) -> tuple[ReleaseCode, list[str]]:
         warnings: list[str] = []
         project: Path | None = None
         pin: str | None = None
@@ -139,7 +133,8 @@ class ApiReferences:
                     pin = pin or dependency.pinned_version
                     declared = declared or dependency.specifier or None
         specifiers = parse_constraint(version_constraint)
-        environment = await asyncio.to_thread(self._environment, project)
+        environment, skipped = await asyncio.to_thread(self._environment, project)
+        warnings += skipped
         installed = await asyncio.to_thread(environment.distribution, name) if environment else None
         if installed is not None:
             if not specifiers or _satisfies(specifiers, installed.version):
@@ -149,36 +144,48 @@ class ApiReferences:
                         "this reference is of the installed version (re-sync the environment to match the lock)."
                     )
                 assert environment is not None
-                return await asyncio.to_thread(_environment_code, installed, environment), warnings
+                code = await asyncio.to_thread(
+                    environment_code,
+                    installed,
+                    environment,
+                    snapshots=self._settings.cache_dir / "snapshots",
+                    max_wheel_bytes=self._settings.max_wheel_bytes,
+                )
+                return code, list(dict.fromkeys([*warnings, *code.warnings]))
             warnings.append(
                 f"The environment has {name} {installed.version}, which does not match {version_constraint}; "
                 "this reference is read from the package index's archive of the matching version."
             )
         constraint = version_constraint or (f"=={pin}" if pin else declared)
         version = await self._service.resolve_exact_version(name, constraint)
-        return await self._archive_code(name, version), warnings
+        code = await self._archive_code(name, version)
+        return code, [*warnings, *code.warnings]
 
-    def _environment(self, project: Path | None) -> PythonEnvironment | None:
-        """The environment to read, reused while its site-packages folders are unchanged
-        (installing or removing a distribution changes the folder's modification time)."""
+    def _environment(self, project: Path | None) -> tuple[PythonEnvironment | None, list[str]]:
+        """The environment to read and what of it was skipped (outside the allowed roots), reused
+        while its site-packages folders are unchanged (installing or removing a distribution
+        changes the folder's modification time)."""
         configured = self._settings.python
         key = f"python:{configured}" if configured is not None else f"project:{project}"
         remembered = self._environments.get(key)
-        if remembered is not None and remembered[0] == _stamp(remembered[1]):
-            return remembered[1]
+        if remembered is not None and remembered[0] == stamp(remembered[1]):
+            return remembered[1], remembered[1].warnings
         if configured is not None:
             environment = open_environment(configured)
             if environment is None:
                 raise CodeUnavailable(
                     f"AUTODOCS_PYTHON ({configured}) is not a Python environment: no site-packages folder found."
                 )
-        else:
-            environment = find_environment(project, None)
-        if environment is not None:
-            self._environments.put(key, (_stamp(environment), environment))
+            return self._remember(key, environment), []
+        confinement = Confinement.of(self._service.allowed_roots)  # the project's: inside the roots only
+        environment, warnings = find_environment(project, None, confinement=confinement)
+        return (self._remember(key, environment) if environment is not None else None), warnings
+
+    def _remember(self, key: str, environment: PythonEnvironment) -> PythonEnvironment:
+        self._environments.put(key, (stamp(environment), environment))
         return environment
 
-    async def _archive_code(self, name: str, version: str) -> _Code:
+    async def _archive_code(self, name: str, version: str) -> ReleaseCode:
         folder = release_code_dir(self._settings.cache_dir, name, version)
         if not await asyncio.to_thread(folder.is_dir):
             files = await self._service.index.fetch_release_files(name, version)
@@ -190,10 +197,10 @@ class ApiReferences:
                 folder,
                 max_bytes=self._settings.max_wheel_bytes,
             )
-        return await asyncio.to_thread(_archive_code, name, version, folder)
+        return await asyncio.to_thread(archive_code, name, version, folder)
 
     @staticmethod
-    def _absolute(code: _Code, path: str | None) -> str:
+    def _absolute(code: ReleaseCode, path: str | None) -> str:
         if path is None:
             return code.top_names[0]
         head = path.split(".", 1)[0]
@@ -203,7 +210,7 @@ class ApiReferences:
 
     # -- loading and caching ---------------------------------------------------------------
 
-    async def _reference(self, code: _Code, path: str) -> ApiReference:
+    async def _reference(self, code: ReleaseCode, path: str) -> ApiReference:
         key = (code.name, code.version, path, code.fingerprint)
         remembered = self._references.get(key)
         if remembered is not None:
@@ -230,7 +237,7 @@ class ApiReferences:
             self._service.write_behind(lambda: self._store(code, path, reference))
         return reference
 
-    async def _tree(self, code: _Code, path: str) -> LoadedPackage:
+    async def _tree(self, code: ReleaseCode, path: str) -> LoadedPackage:
         tree_key = (code.name, code.fingerprint)
         tree = self._trees.get(tree_key)
         if tree is not None:
@@ -256,7 +263,7 @@ class ApiReferences:
             self._trees.put(tree_key, tree)
         return tree
 
-    def _complete_in_background(self, code: _Code, tree_key: tuple[str, str]) -> None:
+    def _complete_in_background(self, code: ReleaseCode, tree_key: tuple[str, str]) -> None:
         """Load the whole package without the call's deadline, so the next call gets it all."""
         if tree_key in self._background:
             return
@@ -281,7 +288,7 @@ class ApiReferences:
 
         self._background[tree_key] = asyncio.ensure_future(complete())
 
-    async def _stored(self, code: _Code, path: str) -> ApiReference | None:
+    async def _stored(self, code: ReleaseCode, path: str) -> ApiReference | None:
         try:
             body = await self._service.store.get_api_reference(code.name, code.version, path)
         except CacheError as exc:
@@ -299,7 +306,7 @@ class ApiReferences:
             return None
         return reference.model_copy(update={"served_from": "cache"})
 
-    async def _store(self, code: _Code, path: str, reference: ApiReference) -> None:
+    async def _store(self, code: ReleaseCode, path: str, reference: ApiReference) -> None:
         body = json.dumps({"fingerprint": code.fingerprint, "reference": reference.model_dump(mode="json")})
         entries = [_search_entry(item) for item in (reference.object, *reference.members)]
         await self._service.store.put_api_reference(code.name, code.version, path, body, entries)
@@ -318,91 +325,6 @@ def _satisfies(specifiers: SpecifierSet, version: str) -> bool:
         return specifiers.contains(Version(version), prereleases=True)
     except InvalidVersion:
         return False
-
-
-def _stamp(environment: PythonEnvironment) -> tuple[int, ...]:
-    stamps = []
-    for folder in environment.site_packages:
-        try:
-            stamps.append(folder.stat().st_mtime_ns)
-        except OSError:
-            stamps.append(-1)
-    return tuple(stamps)
-
-
-def _environment_code(installed: InstalledDistribution, environment: PythonEnvironment) -> _Code:
-    return _Code(
-        name=installed.name,
-        version=installed.version,
-        search_paths=installed.search_paths,
-        top_names=installed.top_level,
-        source=ApiSource(
-            kind="environment",
-            location=str(installed.search_paths[0]),
-            distribution_version=installed.version,
-        ),
-        fingerprint=_fingerprint(installed.search_paths, installed.top_level),
-    )
-
-
-def _archive_code(name: str, version: str, folder: Path) -> _Code:
-    environment = PythonEnvironment(root=folder, site_packages=(folder,))
-    installed = environment.distribution(name)
-    kind: Literal["wheel", "sdist"] = "wheel" if installed is not None else "sdist"
-    # What the archive holds is what can be read: its top-level folders and modules (a wheel's
-    # top_level.txt is optional and often missing).
-    top_names = _tree_top_names(folder, name)
-    if installed is not None:
-        ordered = dict.fromkeys([*(n for n in installed.top_level if n in top_names), *top_names])
-        preferred = name.replace("-", "_")
-        top_names = tuple(sorted(ordered, key=lambda n: n != preferred))  # the package's namesake first
-        found_version = installed.version
-    else:
-        found_version = _pkg_info_version(folder) or version
-    if not top_names:
-        raise CodeUnavailable(f"The archive of {name} {version} holds no Python modules or stubs.")
-    return _Code(
-        name=name,
-        version=version,
-        search_paths=(folder,),
-        top_names=top_names,
-        source=ApiSource(kind=kind, location=folder.name, distribution_version=found_version),
-        fingerprint=f"archive:{folder.name}",
-    )
-
-
-def _tree_top_names(folder: Path, name: str) -> tuple[str, ...]:
-    names = []
-    for child in sorted(folder.iterdir()):
-        if child.is_dir() and any((child / f"__init__{s}").is_file() for s in (".py", ".pyi")):
-            if child.name not in ("tests", "test", "docs", "examples", "benchmarks"):
-                names.append(child.name)
-        elif child.suffix in (".py", ".pyi") and child.stem not in ("setup", "conftest", "noxfile"):
-            names.append(child.stem)
-    preferred = name.replace("-", "_")
-    return tuple(sorted(dict.fromkeys(names), key=lambda n: n != preferred))
-
-
-def _pkg_info_version(folder: Path) -> str | None:
-    try:
-        text = (folder / "PKG-INFO").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    match = re.search(r"^Version:\s*(\S+)", text, re.MULTILINE)
-    return match.group(1) if match else None
-
-
-def _fingerprint(paths: tuple[Path, ...], top_names: tuple[str, ...]) -> str:
-    """Changes when the installed code does (reinstall, editable edit): newest mtime of the packages' folders."""
-    stamps = []
-    for folder in paths:
-        for top in top_names:
-            for candidate in (folder / top, folder / f"{top}.py", folder / f"{top}.pyi"):
-                try:
-                    stamps.append(candidate.stat().st_mtime_ns)
-                except OSError:
-                    continue
-    return f"env:{max(stamps, default=0)}"
 
 
 def _load_warnings(tree: LoadedPackage) -> list[str]:

@@ -129,7 +129,7 @@ class Settings(BaseSettings):
     )
     allowed_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
-        description="Folders scan_dependencies may read (comma-separated); HTTP default: the working directory.",
+        description="Folders a project's files and environment may be read from (comma-separated); HTTP: cwd.",
     )
     shutdown_timeout: float = Field(
         default=30.0,

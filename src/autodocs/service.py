@@ -229,7 +229,9 @@ class AutoDocsService:
 
     async def scan(self, project_path: str) -> ScanResult:
         self._check_allowed(project_path)
-        result = await asyncio.to_thread(scan_project, project_path, max_bytes=self.settings.max_manifest_bytes)
+        result = await asyncio.to_thread(
+            scan_project, project_path, max_bytes=self.settings.max_manifest_bytes, roots=self.allowed_roots
+        )
         self._project_names.update(dependency.name for dependency in result.dependencies)
         return result
 

@@ -328,3 +328,17 @@ def test_lock_parsers_never_raise_on_any_package_table(packages: list[dict[str, 
         text += f"[[{key}]]\n" + "".join(f"{k} = {toml(v)}\n" for k, v in package.items())
     with contextlib.suppress(ManifestError):
         parse_lock(text, file=filename)
+
+
+def test_a_venv_linked_outside_the_allowed_roots_is_not_read_for_the_fork_pin(tmp_path: Path) -> None:
+    (tmp_path / "root" / "app").mkdir(parents=True)
+    project = forked_project(tmp_path / "root" / "app", None)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "pyvenv.cfg").write_text("version_info = 3.9.18\n")  # would pin 2.0.2 if it were read
+    (project / ".venv").symlink_to(outside, target_is_directory=True)
+    running = "2.2.1" if sys.version_info >= (3, 10) else "2.0.2"
+    (confined,) = scan_project(project, roots=[tmp_path / "root"]).dependencies
+    assert confined.pinned_version == running
+    (anywhere,) = scan_project(project).dependencies  # stdio: a venv linked from elsewhere is still read
+    assert anywhere.pinned_version == "2.0.2"

@@ -288,8 +288,8 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         name, sort_key = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise InvalidArgument("Not a cursor from a previous listing; start again without one.") from exc
+    except (binascii.Error, ValueError, TypeError, RecursionError):  # deep nesting: json recurses
+        raise InvalidArgument("Not a cursor from a previous listing; start again without one.") from None
     if not isinstance(name, str) or not isinstance(sort_key, str):
         raise InvalidArgument("Not a cursor from a previous listing; start again without one.")
     return name, sort_key

@@ -30,6 +30,7 @@ from typing import Any
 
 import griffe
 
+from autodocs.docs import api_model
 from autodocs.docs.api_model import ApiDocstring, ApiObject, ApiParameter, DocItem, ObjectKind, ParameterKind
 from autodocs.errors import CodeUnavailable, ObjectNotFound
 
@@ -41,6 +42,8 @@ logging.getLogger("griffe").setLevel(logging.ERROR)
 #: What asking griffe for a member, an alias's target or an MRO can raise on partial trees.
 _RESOLUTION_ERRORS = (ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError)
 _LOOKUP_ERRORS = (KeyError, *_RESOLUTION_ERRORS)
+#: What loading a module can raise; RecursionError: nesting past what Python's parser builds.
+_LOAD_ERRORS = (ModuleNotFoundError, ImportError, griffe.LoadingError, OSError, SyntaxError, ValueError, RecursionError)
 _MAX_VALUE_CHARS = 200
 _MAX_TEXT_CHARS = 4000
 _PARAMETER_KINDS: dict[str, ParameterKind] = {
@@ -79,6 +82,7 @@ class _BoundedLoader(griffe.GriffeLoader):
         self.deadline = deadline
         self.focus = focus
         self.skipped: list[str] = []
+        self.unreadable: list[str] = []  # modules griffe could not parse (a 200,000-term expression)
 
     def _load_submodules(self, module: griffe.Module) -> None:
         wanted = _reexport_sources(module) | _prefixes(self.focus)
@@ -93,7 +97,10 @@ class _BoundedLoader(griffe.GriffeLoader):
             if time.monotonic() >= self.deadline:
                 self.skipped.append(".".join((module.path, *subparts)))
                 continue
-            self._load_submodule(module, subparts, subpath)
+            try:
+                self._load_submodule(module, subparts, subpath)
+            except RecursionError:  # nesting past what Python's parser builds: skip it, keep the rest
+                self.unreadable.append(f"{'.'.join((module.path, *subparts))}: RecursionError: nested too deeply")
 
 
 def _prefixes(path: str) -> set[str]:
@@ -137,7 +144,7 @@ def load_package(search_paths: list[Path], top_names: tuple[str, ...], *, focus:
                 else:  # an extension tripped on an alias after the modules were read: keep them
                     found_any = found_any or name in loader.modules_collection.members
                     loaded.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
-            except (ModuleNotFoundError, ImportError, griffe.LoadingError, OSError, SyntaxError, ValueError) as exc:
+            except _LOAD_ERRORS as exc:
                 loaded.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
         pending = retry
         if not pending:
@@ -153,6 +160,7 @@ def load_package(search_paths: list[Path], top_names: tuple[str, ...], *, focus:
     except Exception:  # alias resolution is best effort; unresolved ones show as aliases
         loaded.failed.append("alias resolution stopped early")
     loaded.skipped = loader.skipped
+    loaded.failed += loader.unreadable
     return loaded
 
 
@@ -353,12 +361,12 @@ def _describe_one(obj: griffe.Object | griffe.Alias, path: str, *, loaded: Loade
         described.members = [n for n, _ in _listed_members(target)]
     elif isinstance(target, griffe.TypeAlias):
         kind = "type_alias"
-        described.value = _short(_text(target.value))
+        described.value = _short(api_model.shown_value(target.name, _text(target.value)))
     else:
         kind = "attribute"
         attribute: Any = target
         described.annotation = _text(getattr(attribute, "annotation", None))
-        described.value = _short(_text(getattr(attribute, "value", None)))
+        described.value = _short(api_model.shown_value(target.name, _text(getattr(attribute, "value", None))))
     described.kind = kind
     described.docstring = _docstring(target, described.parameters)
     return described
@@ -685,7 +693,7 @@ def _load_external_bases(loaded: LoadedPackage, lineage: list[griffe.Class]) -> 
             try:
                 loaded.loader.load(top, submodules=True, try_relative_path=False)
                 progressed = True
-            except (ModuleNotFoundError, ImportError, griffe.LoadingError, OSError, SyntaxError, ValueError):
+            except _LOAD_ERRORS:
                 loaded.external_failed.add(top)
     return progressed
 

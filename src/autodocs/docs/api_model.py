@@ -2,15 +2,55 @@
 
 Empty fields are dropped when serialized (:meth:`ApiReference.compact`), so an undocumented
 function costs a few tokens and a documented one pays only for what its docstring says.
+
+Values as written in the code (an attribute's value, a parameter's default) can hold secrets
+(``SECRET_KEY = '...'``, a database URL with its password), wherever the code came from, so
+they go through :func:`shown_value`: an attribute whose name contains KEY, SECRET, TOKEN or
+PASSWORD (any case) has its value replaced by :data:`HIDDEN` unless it is plainly not a secret
+(None, a bool, a number). In any value, a parameter's default included, the credentials of a
+URL are masked, as are string literals given to a secret-looking key (``{"password": "..."}``,
+``dict(api_key="...")``). Docstrings are shown as written.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-__all__ = ["ApiDocstring", "ApiObject", "ApiParameter", "ApiReference", "ApiSource", "DocItem"]
+__all__ = [
+    "HIDDEN",
+    "ApiDocstring",
+    "ApiObject",
+    "ApiParameter",
+    "ApiReference",
+    "ApiSource",
+    "DocItem",
+    "shown_value",
+]
+
+HIDDEN = "<hidden: may be a secret>"
+_SECRET_NAME = re.compile(r"key|secret|token|password", re.IGNORECASE)
+_HARMLESS = re.compile(r"^(None|True|False|\.\.\.|-?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?)$")
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^\s/@'\"]*:[^\s/@'\"]*@")
+#: ``"password": '...'`` or ``api_key='...'`` inside a value: the key, then a string literal.
+_SECRET_ITEM = re.compile(
+    r"(?P<key>['\"]?\w*(?:key|secret|token|password)\w*['\"]?\s*[:=]\s*)[rRbBuUfF]{0,2}(?:'[^'\\]*(?:\\.[^'\\]*)*'|\"[^\"\\]*(?:\\.[^\"\\]*)*\")",
+    re.IGNORECASE,
+)
+
+
+def shown_value(name: str | None, value: str | None) -> str | None:
+    """``value`` as a reply may show it (see the module docstring); ``name``: the attribute's, or
+    None for a parameter's default (``safe_user_passwords=('git',)`` names no secret)."""
+    if value is None:
+        return None
+    if name is not None and _SECRET_NAME.search(name) and not _HARMLESS.match(value.strip()):
+        return HIDDEN
+    value = _URL_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}{HIDDEN}@", value)
+    return _SECRET_ITEM.sub(lambda m: f"{m.group('key')}{HIDDEN!r}", value)
+
 
 ObjectKind = Literal["module", "class", "function", "method", "property", "attribute", "type_alias", "alias"]
 ParameterKind = Literal["positional-only", "positional-or-keyword", "var-positional", "keyword-only", "var-keyword"]
@@ -22,6 +62,11 @@ class ApiParameter(BaseModel):
     annotation: str | None = None
     default: str | None = Field(default=None, description="The default as written in the source.")
     description: str | None = Field(default=None, description="From the docstring's parameter section.")
+
+    @model_validator(mode="after")
+    def _hide_secrets(self) -> ApiParameter:
+        self.default = shown_value(None, self.default)
+        return self
 
 
 class DocItem(BaseModel):
@@ -56,6 +101,11 @@ class ApiObject(BaseModel):
     members: list[str] = Field(
         default_factory=list, description="Names of this object's own members (ask with object_path to expand)."
     )
+
+    @model_validator(mode="after")
+    def _hide_secrets(self) -> ApiObject:
+        self.value = shown_value(self.path.rsplit(".", 1)[-1], self.value)
+        return self
 
 
 class ApiSource(BaseModel):

@@ -103,7 +103,7 @@ def decode_cursor(text: str) -> Cursor:
                 raise ValueError
             partial = (index, offset)
         return Cursor(name, version, query, tuple(str(s) for s in sections), delivered, partial)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):  # deep nesting: json recurses
         raise InvalidArgument(
             "The cursor is not one AutoDocs issued (or it was altered).",
             suggestions=["Pass next_cursor exactly as a previous reply gave it, or call without a cursor."],

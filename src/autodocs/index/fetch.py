@@ -87,6 +87,7 @@ class JsonFetcher:
         self._settings = settings
         self._semaphore = asyncio.Semaphore(settings.max_concurrent)
         self._breakers: dict[str, CircuitBreaker] = {}
+        self._index_host = urllib.parse.urlsplit(settings.pypi_url).hostname or ""
         self.latency = LatencyTracker(settings.attempt_timeout)
         self.requests_sent = 0
         self.hedges_sent = 0
@@ -139,7 +140,8 @@ class JsonFetcher:
 
         Same deadline, retries and breaker as :meth:`get_json`; no hedging (a second copy of a
         large file would double the transfer). Past ``max_bytes`` the transfer stops with
-        :class:`~autodocs.errors.UpstreamResponseInvalid` and the partial file is removed.
+        :class:`~autodocs.errors.UpstreamResponseInvalid` and the partial file is removed. A file
+        on another host than the index's (a CDN) gets no credentials (``.netrc``) and one retry at most.
         """
         shown = mask_url(url)
         try:
@@ -152,7 +154,9 @@ class JsonFetcher:
 
     async def _with_retries(self, url: str, shown: str, attempt_once: Callable[[int], Awaitable[_T]]) -> _T:
         settings = self._settings
-        breaker = self._breaker(urllib.parse.urlsplit(url).hostname or "")  # a tenth of httpx.URL's cost
+        host = urllib.parse.urlsplit(url).hostname or ""  # a tenth of httpx.URL's cost
+        breaker = self._breaker(host)
+        retry_limit = settings.max_retry_attempts if host == self._index_host else min(1, settings.max_retry_attempts)
         retries_done = 0
         invalid_bodies = 0
         waited = 0.0
@@ -162,7 +166,7 @@ class JsonFetcher:
             nonlocal retries_done, invalid_bodies, waited
             if not isinstance(exc, UpstreamError) or not exc.retryable or isinstance(exc, CircuitOpen):
                 return False
-            if retries_done >= settings.max_retry_attempts:
+            if retries_done >= retry_limit:
                 return False  # that was the last attempt
             if isinstance(exc, UpstreamResponseInvalid):
                 invalid_bodies += 1
@@ -358,9 +362,10 @@ class JsonFetcher:
             async with self._semaphore:
                 self.requests_sent += 1
                 try:
-                    async with self._http.stream(
-                        "GET", url, timeout=httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
-                    ) as response:
+                    timeout = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
+                    own = urllib.parse.urlsplit(url).hostname == self._index_host  # else: no .netrc credentials
+                    auth = httpx.USE_CLIENT_DEFAULT if own else None
+                    async with self._http.stream("GET", url, timeout=timeout, auth=auth) as response:
                         _raise_for_status(response, shown)
                         declared = response.headers.get("content-length")
                         if declared and declared.isdigit() and int(declared) > max_bytes:

@@ -9,6 +9,8 @@ touches the network and never runs project code.
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,7 +18,15 @@ from pathlib import Path
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from autodocs.errors import AutoDocsError, InternalError, ManifestError, NotADirectory, PathNotFound
+from autodocs.confine import Confinement
+from autodocs.errors import (
+    AutoDocsError,
+    InternalError,
+    ManifestError,
+    NotADirectory,
+    PathNotAllowed,
+    PathNotFound,
+)
 from autodocs.manifests.base import (
     Dependency,
     FileError,
@@ -54,16 +64,26 @@ _TEXT_MANIFESTS: dict[str, Callable[..., ParsedFile]] = {
 }
 
 
-def scan_project(project_path: str | Path, *, max_bytes: int = DEFAULT_MAX_MANIFEST_BYTES) -> ScanResult:
-    """Read every manifest of the project; blocking (call it from a worker thread)."""
+def scan_project(
+    project_path: str | Path, *, max_bytes: int = DEFAULT_MAX_MANIFEST_BYTES, roots: list[Path] | None = None
+) -> ScanResult:
+    """Read every manifest of the project; blocking (call it from a worker thread).
+
+    ``roots``: the folders it may read (``AUTODOCS_ALLOWED_ROOTS``; None: anywhere). Every file
+    is opened through :class:`~autodocs.confine.Confinement`, so a link flipped while the scan
+    runs can make a file fail, never make it be read from outside."""
+    confinement = Confinement.of(roots)
     root = _check_project_path(project_path)
-    scan = _Scan(root, _SafeReader(root, max_bytes))
+    root = confinement.resolve(root)  # raises PathNotAllowed: the folder moved out since it was checked
+    scan = _Scan(root, _SafeReader(root, max_bytes, confinement))
     workspace = scan.directory(root)
     for member in _workspace_members(root, workspace, scan):
         scan.directory(member)
     result = scan.result
     result.dependencies = _merge(result.dependencies)
-    scan.apply_locks(sorted(path for path in root.iterdir() if is_lock_file(path.name) and path.is_file()))
+    scan.apply_locks(
+        sorted(root / name for name in scan.read.listing(root) if is_lock_file(name) and (root / name).is_file())
+    )
     result.skipped = skipped_dependencies(result.dependencies)
     result.partial = bool(result.errors)
     return result
@@ -85,7 +105,7 @@ class _Scan:
                 parsed = self.collect(relative, functools.partial(self._parse_text, parse, path, relative))
                 if filename == "pyproject.toml" and parsed is not None:
                     pyproject = parsed
-        for path in _requirements_files(folder):
+        for path in _requirements_files(folder, self.read.listing):
             relative = _display(path, self.root)
             self.collect(relative, functools.partial(parse_requirements, path, root=self.root, read_text=self.read))
         return pyproject
@@ -138,7 +158,8 @@ class _Scan:
                 continue
             allowed = _allowed(versions[dependency.name], dependency.specifier)
             if len({package.version for package in allowed}) > 1:  # a fork: one per environment
-                environment = environment if environment is not None else project_environment(self.root)
+                if environment is None:
+                    environment = project_environment(self.root, self.read.environment_file)
                 dependency.pinned_versions = sorted({p.version for p in allowed}, key=Version, reverse=True)
                 dependency.pinned_version = _for_environment(allowed, environment)
             elif allowed:
@@ -262,32 +283,49 @@ def _check_project_path(project_path: str | Path) -> Path:
     return path.resolve()
 
 
-def _requirements_files(folder: Path) -> list[Path]:
-    candidates = sorted(folder.glob("*requirements*.txt"))
-    nested = folder / "requirements"
-    if nested.is_dir():
-        candidates.extend(sorted(nested.glob("*.txt")))
+def _requirements_files(folder: Path, listing: Callable[[Path], list[str]]) -> list[Path]:
+    names = listing(folder)
+    candidates = [folder / name for name in names if fnmatch.fnmatchcase(name, "*requirements*.txt")]
+    if "requirements" in names:
+        nested = folder / "requirements"
+        candidates.extend(nested / name for name in listing(nested) if name.endswith(".txt"))
     return [path for path in candidates if path.is_file() or path.is_symlink()]
 
 
 class _SafeReader:
     """Reads manifest text: inside the root only, regular files, size-capped, UTF-8 (BOM tolerated)."""
 
-    def __init__(self, root: Path, max_bytes: int) -> None:
+    def __init__(self, root: Path, max_bytes: int, confinement: Confinement) -> None:
         self._root = root
         self._max_bytes = max_bytes
+        self._confinement = confinement
+
+    def listing(self, folder: Path) -> list[str]:
+        """The names in ``folder`` (sorted), read from the folder checked to be in the project; else none."""
+        try:
+            return self._confinement.list_directory(folder, within=self._root)
+        except (OSError, PathNotAllowed):
+            return []
+
+    def environment_file(self, path: Path) -> str:
+        """A file of the project's environment (``.venv/pyvenv.cfg``): a venv may be linked from
+        elsewhere, so only the allowed roots bound it, not the project folder."""
+        return self._confinement.read_bytes(path, self._max_bytes).decode("utf-8", errors="replace")
 
     def __call__(self, path: Path) -> str:
         resolved = path.resolve()
         relative = _display(path if not resolved.is_relative_to(self._root) else resolved, self._root)
-        if not resolved.is_relative_to(self._root):
-            raise ManifestError(f"{relative}: leaves the project root (symlink or '..'); not read", file=relative)
-        if not resolved.is_file():
-            raise ManifestError(f"{relative}: not a regular file; not read", file=relative)
-        try:
-            with resolved.open("rb") as handle:
-                data = handle.read(self._max_bytes + 1)
+        try:  # resolved again and opened link-free: the check above only names the file
+            data = self._confinement.read_bytes(path, self._max_bytes, within=self._root)
+        except PathNotAllowed:
+            raise ManifestError(
+                f"{relative}: leaves the project root (symlink or '..'); not read", file=relative
+            ) from None
+        except (IsADirectoryError, NotADirectoryError):
+            raise ManifestError(f"{relative}: not a regular file; not read", file=relative) from None
         except OSError as exc:
+            if exc.errno == errno.EINVAL:
+                raise ManifestError(f"{relative}: not a regular file; not read", file=relative) from None
             raise ManifestError(f"{relative}: cannot be read: {exc.strerror or exc}", file=relative) from None
         if len(data) > self._max_bytes:
             raise ManifestError(

@@ -20,6 +20,7 @@ import contextlib
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValida
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from autodocs.errors import ManifestError
+from autodocs.errors import AutoDocsError, ManifestError
 from autodocs.manifests.base import LineFinder, load_toml
 
 __all__ = ["LOCK_FILES", "LockedPackage", "is_lock_file", "parse_lock", "project_environment"]
@@ -65,16 +66,21 @@ class LockedPackage:
         return False
 
 
-def project_environment(root: Path) -> dict[str, str]:
+def project_environment(root: Path, read_text: Callable[[Path], str] | None = None) -> dict[str, str]:
     """Marker variables of the project's Python: its ``.venv`` (or ``venv``) when it has one,
     read from ``pyvenv.cfg`` (the interpreter is never started), else the running Python's.
-    Only the Python version is read from the venv; the rest is the running Python's."""
+    Only the Python version is read from the venv; the rest is the running Python's.
+
+    ``read_text`` reads a project file (the scan passes its confined reader, so a ``.venv``
+    linked outside the allowed roots is never read); it raises :class:`OSError` or an
+    AutoDocs error (:class:`~autodocs.errors.PathNotAllowed`) for a file it will not read."""
     environment: dict[str, str] = {"python_version": _RUNNING["python_version"]}
     environment["python_full_version"] = _RUNNING["python_full_version"]
+    read = read_text if read_text is not None else _read_plain
     for folder in (".venv", "venv"):
         try:
-            text = (root / folder / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = read(root / folder / "pyvenv.cfg")
+        except (OSError, AutoDocsError):  # unreadable or outside the roots: the running Python
             continue
         values = dict(line.partition("=")[::2] for line in text.splitlines()[:200])
         values = {key.strip().lower(): value.strip() for key, value in values.items()}
@@ -84,6 +90,10 @@ def project_environment(root: Path) -> dict[str, str]:
             environment["python_version"] = f"{found.group(1)}.{found.group(2)}"
             break
     return environment
+
+
+def _read_plain(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")
 
 
 _RUNNING = default_environment()

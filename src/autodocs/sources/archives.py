@@ -3,7 +3,8 @@
 Which file: a pure-Python wheel first (its ``.py`` files are the code), then any other wheel
 (compiled packages ship ``.pyi`` stubs or Python parts beside their extensions), then the sdist.
 Its size is checked against ``MAX_WHEEL_BYTES`` from the index's listing before a byte is
-fetched, and again while streaming; the SHA-256 the index lists is verified.
+fetched, and again while streaming; the SHA-256 the index lists is verified (a file listed without
+one is accepted, and every reference read from it says so).
 
 Unpacking keeps only what static analysis reads (``.py``, ``.pyi``, ``py.typed`` and the
 distribution's metadata), refuses absolute paths, ``..`` and links, and caps the unpacked
@@ -27,10 +28,13 @@ from pathlib import Path, PurePosixPath
 from packaging.utils import canonicalize_name
 
 from autodocs.errors import ArchiveTooLarge, CodeUnavailable, UpstreamResponseInvalid
-from autodocs.index.fetch import JsonFetcher
+from autodocs.index.fetch import JsonFetcher, NotFound
 from autodocs.index.models import DistFile
 
-__all__ = ["choose_archive", "fetch_release_code", "release_code_dir"]
+__all__ = ["UNVERIFIED_MARKER", "choose_archive", "fetch_release_code", "release_code_dir"]
+
+#: Written into an unpacked tree whose archive the index listed without a SHA-256 (its file name inside).
+UNVERIFIED_MARKER = ".autodocs-unverified"
 
 _KEPT_SUFFIXES = (".py", ".pyi")
 _KEPT_NAMES = ("py.typed", "METADATA", "PKG-INFO", "top_level.txt", "RECORD")
@@ -77,7 +81,12 @@ async def fetch_release_code(
     workdir = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
         archive = workdir / "archive"
-        await fetcher.download(chosen.url, archive, max_bytes=max_bytes)
+        try:
+            await fetcher.download(chosen.url, archive, max_bytes=max_bytes)
+        except NotFound:
+            raise CodeUnavailable(
+                f"The package index lists {chosen.filename}, but its URL answered 404; nothing was downloaded."
+            ) from None
         await asyncio.to_thread(_verify_and_unpack, archive, chosen, workdir / "tree")
         await asyncio.to_thread(_move_into_place, workdir / "tree", destination)
     finally:
@@ -104,6 +113,8 @@ def _verify_and_unpack(archive: Path, chosen: DistFile, target: Path) -> None:
                 f"{chosen.filename} does not match the SHA-256 the package index lists; it was discarded."
             )
     target.mkdir()
+    if not chosen.sha256:  # accepted, as installers do; the reply says it was not verified
+        (target / UNVERIFIED_MARKER).write_text(chosen.filename, encoding="utf-8")
     budget = max(archive.stat().st_size * _EXPANSION_LIMIT, 1 << 20)
     if chosen.filename.endswith(".whl") or chosen.filename.endswith(".zip"):
         _unpack_zip(archive, target, budget, strip_first=chosen.filename.endswith(".zip"))
