@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 import httpx
 import httpx2
+import pytest
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from prometheus_client.parser import text_string_to_metric_families
@@ -163,6 +164,35 @@ def test_non_loopback_bind_without_a_token_refuses_to_start(cli_env: dict[str, s
     )
     assert result.returncode == 2
     assert "AUTODOCS_AUTH_TOKEN" in result.stderr
+
+
+@pytest.mark.parametrize("token", ["", "  ", "short"])
+def test_an_empty_or_short_token_refuses_to_start_even_on_any_address(cli_env: dict[str, str], token: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "autodocs", "serve", "--transport", "http", "--host", "0.0.0.0", "--port", "0"],
+        env={**cli_env, "AUTODOCS_AUTH_TOKEN": token},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "AUTODOCS_AUTH_TOKEN" in result.stderr
+    assert '"http.listening"' not in result.stderr
+
+
+def test_autodocs_config_refuses_an_empty_token_rather_than_showing_it_masked(cli_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "autodocs", "config", "--json"],
+        env={**cli_env, "AUTODOCS_AUTH_TOKEN": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "AUTODOCS_AUTH_TOKEN=''" in result.stdout + result.stderr
+    assert '"AUTODOCS_AUTH_TOKEN": "***"' not in result.stdout
 
 
 async def test_scan_outside_the_allowed_roots_is_refused_even_through_a_symlink(
