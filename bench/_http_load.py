@@ -36,6 +36,10 @@ def request_bytes(port: int, body: bytes, path: str = "/mcp") -> bytes:
     return head.encode() + body
 
 
+def get_request_bytes(port: int, path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+
+
 @dataclass
 class LoadResult:
     latencies: list[float] = field(default_factory=list)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -145,6 +147,22 @@ async def test_auth_origin_and_open_health(cli_env: dict[str, str]) -> None:
             result = await call_tool(server.url, "get_cache_stats", {}, token=TOKEN)
         assert not result.is_error
     assert "Traceback" not in server.log_text()
+
+
+def test_sequential_keep_alive_requests_do_not_wait_for_a_delayed_ack(cli_env: dict[str, str]) -> None:
+    """Without TCP_NODELAY on accepted sockets every keep-alive answer waits ~40 ms (Nagle + delayed ACK)."""
+    with http_server(cli_env) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]), timeout=10)
+        latencies = []
+        for _ in range(30):
+            started = time.perf_counter()
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            assert response.status == 200
+            response.read()
+            latencies.append(time.perf_counter() - started)
+        connection.close()
+    assert statistics.median(latencies) < 0.02, f"median {statistics.median(latencies) * 1000:.1f} ms"
 
 
 def test_oversized_body_is_refused(cli_env: dict[str, str]) -> None:
