@@ -30,6 +30,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.support.fake_index import FakeIndex
 
 TOKEN = "s3cret-token-for-tests"
+ACCEPT = {"Accept": "application/json, text/event-stream"}
+LIST_TOOLS = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
 
 
 @dataclass
@@ -43,9 +45,9 @@ class Server:
 
 
 @contextmanager
-def http_server(env: dict[str, str], *args: str, cwd: Path | None = None) -> Iterator[Server]:
+def http_server(env: dict[str, str], *args: str, cwd: Path | None = None, host: str = "127.0.0.1") -> Iterator[Server]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "autodocs", "serve", "--transport", "http", "--port", "0", *args],
+        [sys.executable, "-m", "autodocs", "serve", "--transport", "http", "--host", host, "--port", "0", *args],
         env=env,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
@@ -69,7 +71,7 @@ def http_server(env: dict[str, str], *args: str, cwd: Path | None = None) -> Ite
         raise AssertionError("server did not start:\n" + "\n".join(lines))
     reader = threading.Thread(target=lambda: lines.extend(raw.rstrip() for raw in process.stderr), daemon=True)  # type: ignore[union-attr]
     reader.start()
-    server = Server(process, f"http://127.0.0.1:{port}", lines)
+    server = Server(process, f"http://{host}:{port}", lines)
     try:
         yield server
     finally:
@@ -163,6 +165,50 @@ def test_sequential_keep_alive_requests_do_not_wait_for_a_delayed_ack(cli_env: d
             latencies.append(time.perf_counter() - started)
         connection.close()
     assert statistics.median(latencies) < 0.02, f"median {statistics.median(latencies) * 1000:.1f} ms"
+
+
+def test_every_route_but_health_checks_the_host_header(cli_env: dict[str, str]) -> None:
+    """A DNS-rebinding page sends its own domain as Host: it must not read /ready or /metrics either."""
+    evil = {"Host": "evil.example"}
+    with http_server(cli_env) as server:
+        assert httpx.get(f"{server.url}/health", headers=evil).status_code == 200
+        for path in ("/ready", "/metrics"):
+            response = httpx.get(f"{server.url}{path}", headers=evil)
+            assert response.status_code == 421, path
+            assert response.json()["error"]["type"] == "MisdirectedRequest"
+            assert httpx.get(f"{server.url}{path}", headers={"Host": "localhost:1234"}).status_code == 200
+        assert httpx.post(f"{server.url}/mcp", json=LIST_TOOLS, headers={**evil, **ACCEPT}).status_code == 421
+
+
+def test_an_ip_literal_of_the_servers_own_address_is_an_allowed_host(cli_env: dict[str, str]) -> None:
+    """As a Prometheus scrape or a probe by pod IP: bound to 127.0.0.2, Host 127.0.0.2 is allowed, .3 is not."""
+    with http_server(cli_env, host="127.0.0.2") as server:
+        port = server.url.rsplit(":", 1)[1]
+        own = {"Host": f"127.0.0.2:{port}"}
+        assert httpx.get(f"{server.url}/metrics", headers=own).status_code == 200
+        assert httpx.get(f"{server.url}/ready", headers={"Host": "127.0.0.2"}).status_code == 200
+        listed = httpx.post(f"{server.url}/mcp", json=LIST_TOOLS, headers={**own, **ACCEPT})
+        assert listed.status_code == 200 and listed.json()["result"]["tools"]
+        assert httpx.get(f"{server.url}/metrics", headers={"Host": f"127.0.0.3:{port}"}).status_code == 421
+
+
+def test_duplicate_authorization_headers_get_a_400(cli_env: dict[str, str]) -> None:
+    with http_server({**cli_env, "AUTODOCS_AUTH_TOKEN": TOKEN}) as server:
+        twice = [("Authorization", f"Bearer {TOKEN}"), ("Authorization", "Bearer other")]
+        for path in ("/ready", "/metrics"):
+            response = httpx.get(f"{server.url}{path}", headers=twice)
+            assert response.status_code == 400
+            assert response.json()["error"]["type"] == "BadRequest"
+        assert httpx.post(f"{server.url}/mcp", json=LIST_TOOLS, headers=[*twice, *ACCEPT.items()]).status_code == 400
+        assert httpx.get(f"{server.url}/ready", headers=headers(TOKEN)).status_code == 200
+
+
+def test_a_plain_get_on_the_stateless_mcp_endpoint_is_405_not_an_endless_stream(cli_env: dict[str, str]) -> None:
+    with http_server(cli_env) as server:
+        response = httpx.get(f"{server.url}/mcp", headers={"Accept": "text/event-stream"}, timeout=5)
+        assert response.status_code == 405
+        assert response.headers["allow"] == "POST"
+        assert response.json()["error"]["type"] == "MethodNotAllowed"
 
 
 def test_oversized_body_is_refused(cli_env: dict[str, str]) -> None:

@@ -2,9 +2,11 @@
 
 Built from the SDK's own app (``MCPServer.streamable_http_app``), wrapped in one outer ASGI
 layer (:class:`Guard`) that does, in order: request id for every log line, bearer token
-(constant-time compare; every route but ``/health``), ``Origin`` allowlist against DNS
-rebinding, body-size cap (declared sizes here; the SDK caps streamed bodies), refusal of new
-MCP calls while draining — and absorbs a client that hangs up mid-request (one debug line,
+(constant-time compare; one ``Authorization`` header only; every route but ``/health``), ``Host``
+and ``Origin`` allowlists against DNS rebinding (every route but ``/health``; an IP literal of
+the address the connection reached is allowed, for scrapes by pod IP), 405 for a ``GET /mcp``
+(stateless: no event stream to open), body-size cap (declared sizes here; the SDK caps streamed
+bodies), refusal of new MCP calls while draining — and absorbs a client that hangs up mid-request (one debug line,
 no traceback; the server keeps serving).
 
 Shutdown is ours, not uvicorn's: on the first SIGTERM/SIGINT readiness turns 503 at once,
@@ -118,11 +120,10 @@ def build_http_app(settings: Settings) -> tuple[ServerParts, ASGIApp]:
     for path, endpoint in (("/health", health), ("/ready", ready), ("/metrics", metrics)):
         parts.server.custom_route(path, methods=["GET"])(endpoint)
 
-    security = TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[f"{host}:*" for host in _LOCAL_HOSTS] + list(_LOCAL_HOSTS) + settings.allowed_hosts,
-        allowed_origins=_allowed_origins(settings),
-    )
+    # Host and Origin are checked by the Guard, for every route but /health and with the
+    # server's own addresses allowed (a scrape by pod IP); the SDK's narrower copy of the same
+    # check would refuse those on /mcp alone. It still checks a POST's Content-Type.
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     app = parts.server.streamable_http_app(
         stateless_http=True,
         json_response=True,
@@ -140,6 +141,7 @@ class Guard:
         self._app = app
         self._token = settings.auth_token.get_secret_value().encode() if settings.auth_token else None
         self._origins = set(_allowed_origins(settings))
+        self._hosts = _allowed_hosts(settings)
         self._max_body = settings.max_request_bytes
         self._lifecycle = lifecycle
 
@@ -147,12 +149,17 @@ class Guard:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+        headers: dict[str, str] = {}
+        repeated = False
+        for key, value in scope["headers"]:
+            name = key.decode("latin-1").lower()
+            repeated = repeated or (name == "authorization" and name in headers)
+            headers[name] = value.decode("latin-1")
         request_id = headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
         path = scope["path"]
         client = scope.get("client")
         with structlog.contextvars.bound_contextvars(request_id=request_id, path=path):
-            refusal = self._refusal(path, headers)
+            refusal = self._refusal(scope, headers, repeated_authorization=repeated)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
@@ -179,8 +186,19 @@ class Guard:
             finally:
                 current_client.reset(token)
 
-    def _refusal(self, path: str, headers: dict[str, str]) -> Response | None:
+    def _refusal(self, scope: Scope, headers: dict[str, str], *, repeated_authorization: bool) -> Response | None:
+        path: str = scope["path"]
         if path not in _OPEN_ROUTES:
+            if repeated_authorization:  # which one would count? Different layers may pick differently.
+                return _json_error(400, "BadRequest", "Send one Authorization header, not several.")
+            host = headers.get("host", "")
+            if not _host_allowed(host, self._hosts, scope.get("server")):
+                return _json_error(
+                    421,
+                    "MisdirectedRequest",
+                    f"Host {host[:200]!r} is not allowed.",
+                    suggestions=["Add it to AUTODOCS_ALLOWED_HOSTS (comma-separated; host:* for any port)."],
+                )
             if self._token is not None and not self._authorized(headers.get("authorization", "")):
                 return _json_error(
                     401, "Unauthorized", "A valid bearer token is required.", {"WWW-Authenticate": "Bearer"}
@@ -188,6 +206,14 @@ class Guard:
             origin = headers.get("origin")
             if origin is not None and not _origin_allowed(origin, self._origins):
                 return _json_error(403, "Forbidden", f"Origin {origin[:200]!r} is not allowed.")
+            if scope["method"] == "GET" and path.rstrip("/") == "/mcp":
+                # Stateless: there is no session whose server-sent events a GET could stream.
+                return _json_error(
+                    405,
+                    "MethodNotAllowed",
+                    "This server is stateless: POST JSON-RPC messages to /mcp.",
+                    {"Allow": "POST"},
+                )
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_body:
             return _json_error(413, "PayloadTooLarge", f"Request bodies are limited to {self._max_body} bytes.")
@@ -257,14 +283,47 @@ def _only_disconnects(exc: BaseException) -> bool:
     return isinstance(exc, _DISCONNECTS)
 
 
-def _json_error(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    body = {"error": {"type": kind, "message": message, "suggestions": [], "retryable": False}}
+def _json_error(
+    status: int,
+    kind: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    suggestions: list[str] | None = None,
+) -> Response:
+    body = {"error": {"type": kind, "message": message, "suggestions": suggestions or [], "retryable": False}}
     return Response(json.dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
 def _allowed_origins(settings: Settings) -> list[str]:
     local = [f"http://{host}" for host in _LOCAL_HOSTS] + [f"http://{host}:*" for host in _LOCAL_HOSTS]
     return local + settings.allowed_origins
+
+
+def _allowed_hosts(settings: Settings) -> frozenset[str]:
+    return frozenset([*_LOCAL_HOSTS, *(f"{host}:*" for host in _LOCAL_HOSTS), *settings.allowed_hosts])
+
+
+def _host_allowed(host: str, allowed: frozenset[str], server: tuple[str, int] | None) -> bool:
+    """A listed host (``name:*`` for any port), or an IP literal of the address this connection
+    reached — so a scrape or probe by pod IP works, while a DNS-rebinding page (whose Host is its
+    own domain name) does not."""
+    if not host:
+        return False
+    if host in allowed:
+        return True
+    if host.startswith("["):  # an IPv6 literal, with or without a port
+        literal, _, rest = host[1:].partition("]")
+        base, port = f"[{literal}]", rest.removeprefix(":")
+    else:
+        base, _, port = host.partition(":")
+        literal = base
+    if port.isdigit() and f"{base}:*" in allowed:
+        return True
+    try:
+        return server is not None and ipaddress.ip_address(literal) == ipaddress.ip_address(server[0])
+    except ValueError:  # a name, not an IP literal
+        return False
 
 
 def _origin_allowed(origin: str, allowed: set[str]) -> bool:
