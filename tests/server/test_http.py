@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +45,13 @@ class Server:
 
 
 @contextmanager
-def http_server(env: dict[str, str], *args: str, cwd: Path | None = None, host: str = "127.0.0.1") -> Iterator[Server]:
+def http_server(
+    env: dict[str, str],
+    *args: str,
+    cwd: Path | None = None,
+    host: str = "127.0.0.1",
+    preexec_fn: Callable[[], None] | None = None,
+) -> Iterator[Server]:
     process = subprocess.Popen(
         [sys.executable, "-m", "autodocs", "serve", "--transport", "http", "--host", host, "--port", "0", *args],
         env=env,
@@ -54,6 +60,7 @@ def http_server(env: dict[str, str], *args: str, cwd: Path | None = None, host: 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=preexec_fn,
     )
     assert process.stderr is not None
     lines: list[str] = []

@@ -9,6 +9,11 @@ the address the connection reached is allowed, for scrapes by pod IP), 405 for a
 bodies), refusal of new MCP calls while draining — and absorbs a client that hangs up mid-request (one debug line,
 no traceback; the server keeps serving).
 
+uvicorn moves the bytes; the limits it lacks for slow, idle and too many connections (header
+and body timeouts, a keep-alive timer that bytes do not restart, a connection cap) are added
+through its public protocol-class option by ``server/connections.py``, which says why uvicorn
+was kept over hypercorn and granian.
+
 Shutdown is ours, not uvicorn's: on the first SIGTERM/SIGINT readiness turns 503 at once,
 in-flight calls get ``SHUTDOWN_TIMEOUT`` seconds to finish, what is left is cancelled with a
 ``ServerShuttingDown`` error, then uvicorn closes and the process exits 0. A second signal
@@ -22,6 +27,7 @@ import contextlib
 import hmac
 import ipaddress
 import json
+import math
 import signal
 import socket
 import uuid
@@ -40,6 +46,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from autodocs.config import Settings
 from autodocs.errors import ConfigError, ServerShuttingDown, to_error_payload
 from autodocs.logs import configure_logging
+from autodocs.server.connections import (
+    ACCEPT_BATCH,
+    BodyDeadline,
+    ConnectionLimits,
+    ConnectionTable,
+    guarded_protocol,
+    raise_open_file_limit,
+)
 from autodocs.server.health import health_report, ready_report
 from autodocs.server.lifecycle import Lifecycle
 from autodocs.server.tools import ServerParts, build_server, current_client
@@ -49,6 +63,8 @@ __all__ = ["Guard", "build_http_app", "serve_http"]
 log = structlog.get_logger(__name__)
 
 _OPEN_ROUTES = frozenset({"/health"})
+#: Connections the kernel queues before they are accepted.
+_LISTEN_QUEUE = 2048
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 _DISCONNECTS: tuple[type[BaseException], ...] = (
     ClientDisconnect,
@@ -62,8 +78,16 @@ _DISCONNECTS: tuple[type[BaseException], ...] = (
 def serve_http(settings: Settings) -> int:
     """Run the HTTP server until a signal; returns the exit code."""
     check_bind(settings)
-    configure_logging(settings.log_level, json_lines=True)
-    parts, app = build_http_app(settings)
+    configure_logging(settings.log_level, json_lines=True, repeat_interval=settings.log_repeat_interval)
+    max_connections = raise_open_file_limit(settings.http_max_connections)
+    if max_connections < settings.http_max_connections:
+        log.warning(
+            "http.connection_cap_lowered",
+            reason="open-file limit",
+            configured=settings.http_max_connections,
+            effective=max_connections,
+        )
+    parts, app = build_http_app(settings, max_connections=max_connections)
     from autodocs.server import freeze_startup_heap
 
     freeze_startup_heap()
@@ -74,11 +98,15 @@ def serve_http(settings: Settings) -> int:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((settings.host, settings.port))
-        listener.listen(2048)  # connections queue from now on, even while the service starts
+        listener.listen(_LISTEN_QUEUE)  # connections queue from now on, even while the service starts
     except OSError as exc:
         raise ConfigError(f"Cannot listen on {settings.host}:{settings.port}: {exc.strerror}.") from None
     config = uvicorn.Config(
         app,
+        http=guarded_protocol(app.connections),
+        # Ours closes idle connections (server/connections.py); uvicorn's own timer must not first.
+        timeout_keep_alive=math.ceil(settings.http_keep_alive_timeout) + 1,
+        backlog=ACCEPT_BATCH,
         log_config=None,
         access_log=False,
         lifespan="on",
@@ -102,7 +130,7 @@ def check_bind(settings: Settings) -> None:
         )
 
 
-def build_http_app(settings: Settings) -> tuple[ServerParts, ASGIApp]:
+def build_http_app(settings: Settings, *, max_connections: int | None = None) -> tuple[ServerParts, Guard]:
     roots = settings.allowed_roots or [Path.cwd()]
     parts = build_server(settings, allowed_roots=roots, rate_limited=True)
     lifecycle = parts.lifecycle
@@ -131,14 +159,21 @@ def build_http_app(settings: Settings) -> tuple[ServerParts, ASGIApp]:
         max_request_body_size=settings.max_request_bytes,
         host=settings.host,
     )
-    return parts, Guard(app, settings, lifecycle)
+    limits = ConnectionLimits(
+        header_timeout=settings.http_header_timeout,
+        body_timeout=settings.http_body_timeout,
+        keep_alive_timeout=settings.http_keep_alive_timeout,
+        max_connections=max_connections or settings.http_max_connections,
+    )
+    return parts, Guard(app, settings, lifecycle, ConnectionTable(limits))
 
 
 class Guard:
     """The outer ASGI layer: identity, access, limits, draining, and quiet disconnects."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, lifecycle: Lifecycle) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, lifecycle: Lifecycle, connections: ConnectionTable) -> None:
         self._app = app
+        self.connections = connections
         self._token = settings.auth_token.get_secret_value().encode() if settings.auth_token else None
         self._origins = set(_allowed_origins(settings))
         self._hosts = _allowed_hosts(settings)
@@ -158,15 +193,23 @@ class Guard:
         request_id = headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
         path = scope["path"]
         client = scope.get("client")
-        with structlog.contextvars.bound_contextvars(request_id=request_id, path=path):
+        with (
+            self.connections.request(client),
+            structlog.contextvars.bound_contextvars(request_id=request_id, path=path),
+        ):
             refusal = self._refusal(scope, headers, repeated_authorization=repeated)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
             try:
-                replay = await _read_body(receive, self._max_body)
+                replay = await _read_body(receive, self._max_body, self.connections.limits)
             except ClientDisconnect:
                 log.debug("http.client_disconnected", stage="request body")
+                return
+            except TimeoutError:
+                log.debug("http.body_timeout")
+                message = "The request body did not arrive in time."
+                await _json_error(408, "RequestTimeout", message, {"Connection": "close"})(scope, receive, send)
                 return
             except _BodyTooLarge:
                 await _json_error(413, "PayloadTooLarge", f"Request bodies are limited to {self._max_body} bytes.")(
@@ -232,20 +275,25 @@ class _BodyTooLarge(Exception):
     pass
 
 
-async def _read_body(receive: Receive, limit: int) -> Receive:
+async def _read_body(receive: Receive, limit: int, limits: ConnectionLimits) -> Receive:
     """Read the whole request body here (at most ``limit`` bytes), then replay it to the app.
 
     A client that hangs up mid-body ends here, quietly, instead of inside the SDK (which logs
-    that as an error with a traceback); and streamed bodies are capped like declared ones.
+    that as an error with a traceback); streamed bodies are capped like declared ones; and a
+    body that stops, or trickles, raises ``TimeoutError`` (:class:`BodyDeadline`).
     """
     chunks: list[bytes] = []
     size = 0
+    loop = asyncio.get_running_loop()
+    deadline = BodyDeadline(limits, loop.time())
     while True:
-        message = await receive()
+        async with asyncio.timeout(deadline.wait_at_most(loop.time())):
+            message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect
         body = message.get("body", b"")
         size += len(body)
+        deadline.received(len(body))
         if size > limit:
             raise _BodyTooLarge
         chunks.append(body)
@@ -355,6 +403,13 @@ class _DrainingServer(uvicorn.Server):
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         await super().serve(sockets=sockets)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        # asyncio listened again with uvicorn's backlog, which it also uses as its accept batch
+        # (server/connections.py: ACCEPT_BATCH); the kernel's queue stays long.
+        for listener in sockets or []:
+            listener.listen(_LISTEN_QUEUE)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._lifecycle.draining:  # a second signal: stop now
