@@ -35,7 +35,7 @@ import asyncio
 import os
 import resource
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -107,9 +107,10 @@ class ConnectionTable:
         return len(self._admitted)
 
     @contextmanager
-    def request(self, client: tuple[str, int] | None) -> Iterator[None]:
-        """A request of this client's connection is under way: no connection timer meanwhile."""
-        connection = self._by_client.get(client) if client else None
+    def request(self, client: Sequence[Any] | None) -> Iterator[None]:
+        """A request of this client's connection (the ASGI scope's ``client``) is under way: no
+        connection timer meanwhile."""
+        connection = self._by_client.get((str(client[0]), int(client[1]))) if client else None
         if connection is None:
             yield
             return
