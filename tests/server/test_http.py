@@ -199,6 +199,17 @@ def test_an_ip_literal_of_the_servers_own_address_is_an_allowed_host(cli_env: di
         assert httpx.get(f"{server.url}/metrics", headers={"Host": f"127.0.0.3:{port}"}).status_code == 421
 
 
+def test_on_a_dual_stack_socket_the_own_ipv4_address_is_still_an_allowed_host(cli_env: dict[str, str]) -> None:
+    """Bound to ``::``, a connection to 127.0.0.2 arrives as ``::ffff:127.0.0.2``; Host 127.0.0.2 must match."""
+    if not socket.has_dualstack_ipv6():
+        pytest.skip("no dual-stack IPv6 here")
+    with http_server({**cli_env, "AUTODOCS_AUTH_TOKEN": TOKEN}, host="::") as server:
+        port = server.url.rsplit(":", 1)[1]
+        url = f"http://127.0.0.2:{port}/metrics"
+        assert httpx.get(url, headers={**headers(TOKEN), "Host": f"127.0.0.2:{port}"}).status_code == 200
+        assert httpx.get(url, headers={**headers(TOKEN), "Host": f"127.0.0.3:{port}"}).status_code == 421
+
+
 def test_duplicate_authorization_headers_get_a_400(cli_env: dict[str, str]) -> None:
     with http_server({**cli_env, "AUTODOCS_AUTH_TOKEN": TOKEN}) as server:
         twice = [("Authorization", f"Bearer {TOKEN}"), ("Authorization", "Bearer other")]

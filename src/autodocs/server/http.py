@@ -369,9 +369,15 @@ def _host_allowed(host: str, allowed: frozenset[str], server: tuple[str, int] | 
     if port.isdigit() and f"{base}:*" in allowed:
         return True
     try:
-        return server is not None and ipaddress.ip_address(literal) == ipaddress.ip_address(server[0])
+        return server is not None and _plain_ip(literal) == _plain_ip(server[0])
     except ValueError:  # a name, not an IP literal
         return False
+
+
+def _plain_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address, with an IPv4 address seen through a dual-stack socket (``::ffff:a.b.c.d``) as IPv4."""
+    address = ipaddress.ip_address(text)
+    return (address.ipv4_mapped or address) if isinstance(address, ipaddress.IPv6Address) else address
 
 
 def _origin_allowed(origin: str, allowed: set[str]) -> bool:
