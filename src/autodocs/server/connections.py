@@ -67,10 +67,12 @@ _SPARE_FILES = 64 + 3 * ACCEPT_BATCH
 
 @dataclass(frozen=True)
 class ConnectionLimits:
-    header_timeout: float = 10.0
-    body_timeout: float = 10.0
-    keep_alive_timeout: float = 5.0
-    max_connections: int = 1000
+    """The ``HTTP_*`` settings (their defaults and ranges are in ``config.py``)."""
+
+    header_timeout: float
+    body_timeout: float
+    keep_alive_timeout: float
+    max_connections: int
     #: Bytes per second a request body must average, past its first ``body_timeout``.
     body_min_rate: float = 500.0
 
