@@ -6,7 +6,8 @@ issue's probe) and default connection settings. A second process (this script wi
 one more byte every 2 s; when the server cuts one, it reconnects at once, for DURATION
 seconds. Meanwhile this process opens a fresh connection for each ``GET /health`` (as a
 Kubernetes probe does), with a 5 s timeout. The same probe runs first against the idle server:
-the baseline. Goal: no probe times out or fails during the flood, and the log does not flood.
+the baseline; a second probe does the same with an MCP ``tools/list``. Goal: no probe times out
+or fails during the flood, and the log does not flood.
 Run: python bench/slow_connections.py [--slow 1100] [--duration 20]
 """
 
@@ -33,14 +34,27 @@ def limit_open_files() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
 
 
-async def probe(port: int, result: LoadResult, stop_at: float, pause_s: float) -> None:
-    """Fresh connection, ``GET /health``, 5 s limit; until ``stop_at``."""
+def health_request(port: int) -> bytes:
+    return f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+
+
+def mcp_request(port: int) -> bytes:
+    body = b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}'
+    head = (
+        f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Accept: application/json, text/event-stream\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def probe(port: int, request: bytes, result: LoadResult, stop_at: float, pause_s: float) -> None:
+    """A fresh connection per request, 5 s limit each; until ``stop_at``."""
     while time.monotonic() < stop_at:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(5):
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.write(f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+                writer.write(request)
                 status = (await reader.readline()).split()[1]
                 await reader.read()
                 writer.close()
@@ -116,8 +130,12 @@ async def main() -> int:
     with fake_index_process() as index_url, tempfile.TemporaryDirectory() as cache:
         env = autodocs_http_env(index_url, cache)
         with server_process(autodocs_http_command(), env, preexec_fn=limit_open_files, log_lines=lines) as (proc, port):
-            baseline = LoadResult()
-            await probe(port, baseline, time.monotonic() + 3, 0.02)
+            baseline, mcp_baseline = LoadResult(), LoadResult()
+            idle_until = time.monotonic() + 3
+            await asyncio.gather(
+                probe(port, health_request(port), baseline, idle_until, 0.02),
+                probe(port, mcp_request(port), mcp_baseline, idle_until, 0.02),
+            )
             stop_at = time.monotonic() + args.duration
             attacker = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -131,7 +149,7 @@ async def main() -> int:
                 stdout=asyncio.subprocess.PIPE,
             )
             await asyncio.sleep(1)  # let the flood build up
-            during = LoadResult()
+            during, mcp_during = LoadResult(), LoadResult()
             fds = [0]
 
             async def watch_fds() -> None:
@@ -139,7 +157,11 @@ async def main() -> int:
                     fds[0] = max(fds[0], process_fd_count(proc.pid))
                     await asyncio.sleep(0.5)
 
-            await asyncio.gather(probe(port, during, stop_at - 0.5, 0.1), watch_fds())
+            await asyncio.gather(
+                probe(port, health_request(port), during, stop_at - 0.5, 0.1),
+                probe(port, mcp_request(port), mcp_during, stop_at - 0.5, 0.1),
+                watch_fds(),
+            )
             flood_report, _ = await attacker.communicate()
     log = "".join(lines)
     print(
@@ -148,6 +170,8 @@ async def main() -> int:
     )
     report("/health, idle server", baseline)
     report("/health, during flood", during)
+    report("/mcp tools/list, idle", mcp_baseline)
+    report("/mcp tools/list, flood", mcp_during)
     ratio = during.percentile_ms(0.5) / baseline.percentile_ms(0.5) if baseline.latencies else float("nan")
     print(f"  p50 ratio              {ratio:6.2f}x  (flood / idle)")
     print(flood_report.decode().rstrip() + f"; server's open files peaked at {fds[0]}")
@@ -156,7 +180,8 @@ async def main() -> int:
         f"{log.count('http.connections_full')} 'connections full', "
         f"{log.count('http.connection_cap_lowered')} 'cap lowered'"
     )
-    print(f"  goal: no /health probe fails during the flood -> {'met' if during.errors == 0 else 'NOT met'}")
+    met = during.errors == 0 and mcp_during.errors == 0
+    print(f"  goal: no /health or /mcp probe fails during the flood -> {'met' if met else 'NOT met'}")
     return 0
 
 
