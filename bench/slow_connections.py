@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
+import json
 import resource
 import sys
 import tempfile
@@ -92,6 +94,13 @@ async def slow_client(port: int, stop_at: float, counts: dict[str, int]) -> None
             counts["cut"] += 1
         finally:
             writer.close()
+
+
+def _event(line: str) -> str:
+    try:
+        return str(json.loads(line).get("event", "?"))[:80]
+    except ValueError:
+        return line.strip()[:80]
 
 
 def report(label: str, result: LoadResult) -> None:
@@ -180,6 +189,8 @@ async def main() -> int:
         f"{log.count('http.connections_full')} 'connections full', "
         f"{log.count('http.connection_cap_lowered')} 'cap lowered'"
     )
+    events = collections.Counter(_event(line) for line in lines)
+    print("  most logged: " + ", ".join(f"{event!r} x{count}" for event, count in events.most_common(3)))
     met = during.errors == 0 and mcp_during.errors == 0
     print(f"  goal: no /health or /mcp probe fails during the flood -> {'met' if met else 'NOT met'}")
     return 0

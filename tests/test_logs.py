@@ -35,6 +35,10 @@ def test_a_flood_of_identical_asyncio_errors_is_logged_once_then_with_its_count(
     failure = OSError(24, "Too many open files")
     for _ in range(300):
         asyncio_log.error("socket.accept() out of system resource", exc_info=failure)
+    for when in range(100):  # asyncio's form: the same failure, a timer's due time in its second line
+        asyncio_log.error(
+            f"Exception in callback _start_serving()\nhandle: <TimerHandle when={when}>", exc_info=failure
+        )
     logging.getLogger("other").error("a different error")
     time.sleep(1.05)
     asyncio_log.error("socket.accept() out of system resource", exc_info=failure)
@@ -44,6 +48,7 @@ def test_a_flood_of_identical_asyncio_errors_is_logged_once_then_with_its_count(
     assert "repeats_dropped" not in floods[0] and "Too many open files" in str(floods[0]["exception"])
     assert floods[1]["repeats_dropped"] == 299
     assert [line["event"] for line in lines].count("a different error") == 1
+    assert sum(str(line["event"]).startswith("Exception in callback") for line in lines) == 1
 
 
 def test_our_own_repeated_errors_are_limited_too_but_info_lines_never_are(

@@ -53,7 +53,8 @@ class RepeatLimiter(logging.Filter):
     The first of a kind is logged at once; its repeats within the interval are dropped and
     counted, and the next one after the interval carries ``repeats_dropped``. Works as a
     ``logging.Filter`` for the standard library's records and as a structlog processor for
-    ours; "identical" means the same logger, level, message (or event) and exception type.
+    ours; "identical" means the same logger, level, message template's first line (or event)
+    and exception type.
     """
 
     #: Kinds remembered at most; past that, kinds not seen for an interval are forgotten.
@@ -86,7 +87,10 @@ class RepeatLimiter(logging.Filter):
         if record.levelno < logging.WARNING or not self._interval:
             return True
         error = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else None
-        dropped = self.admit((record.name, record.levelno, str(record.msg), error))
+        # The first line only: asyncio's "Exception in callback ..." goes on with a handle whose
+        # repr holds its due time, different in every record of the same failure.
+        first_line = str(record.msg).partition("\n")[0][:200]
+        dropped = self.admit((record.name, record.levelno, first_line, error))
         if dropped is None:
             return False
         if dropped:
