@@ -154,7 +154,13 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=300, description="Seconds an idle connection (no request begun) stays open."
     )
     http_max_connections: int = Field(
-        default=1000, ge=1, le=100_000, description="Open HTTP connections at most; the rest are refused at once."
+        default=1000,
+        ge=1,
+        le=100_000,
+        description=(
+            "Open HTTP connections at most: past it, the longest-waiting idle or slow connection makes room, "
+            "or the new one is refused at once when all are busy."
+        ),
     )
     log_repeat_interval: float = Field(
         default=10.0, ge=0, le=3600, description="Seconds an identical error is logged once, then with its count."
