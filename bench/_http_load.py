@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,10 @@ def request_bytes(port: int, body: bytes, path: str = "/mcp") -> bytes:
         f"Accept: application/json, text/event-stream\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
+
+
+def get_request_bytes(port: int, path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
 
 
 @dataclass
@@ -95,8 +99,17 @@ async def run_load(port: int, request: bytes, *, connections: int, total: int) -
 
 
 @contextlib.contextmanager
-def server_process(command: list[str], env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    """Start a server that logs an ``http.listening`` JSON line (or prints ``PORT n``); yield its port."""
+def server_process(
+    command: list[str],
+    env: dict[str, str],
+    *,
+    preexec_fn: Callable[[], None] | None = None,
+    log_lines: list[str] | None = None,
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """Start a server that logs an ``http.listening`` JSON line (or prints ``PORT n``); yield its port.
+
+    ``preexec_fn`` runs in the child before the server starts (e.g. to lower its open-file
+    limit); ``log_lines``, when given, collects the server's stderr lines from then on."""
     process = subprocess.Popen(
         command,
         env={**os.environ, **env},
@@ -105,11 +118,14 @@ def server_process(command: list[str], env: dict[str, str]) -> Iterator[tuple[su
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=preexec_fn,
     )
     assert process.stderr is not None and process.stdout is not None
     port = None
     stream = process.stderr if "autodocs" in command else process.stdout
     for line in stream:
+        if log_lines is not None and stream is process.stderr:
+            log_lines.append(line)
         if '"http.listening"' in line:
             port = json.loads(line)["port"]
             break
@@ -119,8 +135,10 @@ def server_process(command: list[str], env: dict[str, str]) -> Iterator[tuple[su
     if port is None:
         process.kill()
         raise RuntimeError(f"server did not start: {command}")
-    for pipe in (process.stdout, process.stderr):  # keep draining, or a full pipe blocks the server
-        threading.Thread(target=lambda p=pipe: [None for _ in p], daemon=True).start()
+    keep = log_lines.append if log_lines is not None else lambda _: None
+    # keep draining, or a full pipe blocks the server
+    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # type: ignore[union-attr]
+    threading.Thread(target=lambda: [keep(line) for line in process.stderr], daemon=True).start()  # type: ignore[union-attr]
     try:
         yield process, port
     finally:

@@ -21,7 +21,7 @@ async def noop(package_name: str) -> dict[str, str]:
 def main() -> None:
     logging.disable(logging.WARNING)
     app = server.streamable_http_app(stateless_http=True, json_response=True)
-    listener = socket.socket()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY, as ours
     listener.bind(("127.0.0.1", 0))
     listener.listen(2048)
     print(f"PORT {listener.getsockname()[1]}", flush=True)

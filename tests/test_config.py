@@ -39,6 +39,25 @@ def test_invalid_values_name_the_variable_and_range(
     assert expected in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("token", "shown"),
+    [("", "''"), ("   ", "'   '"), ("\t\n", "'\\t\\n'"), ("fifteen-chars-x", "'***'")],
+)
+def test_empty_blank_or_short_auth_tokens_are_refused_without_showing_them(
+    monkeypatch: pytest.MonkeyPatch, token: str, shown: str
+) -> None:
+    monkeypatch.setenv("AUTODOCS_AUTH_TOKEN", token)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert f"AUTODOCS_AUTH_TOKEN={shown}" in caught.value.message
+    assert token.strip() == "" or token not in caught.value.message
+
+
+def test_a_sixteen_character_token_is_accepted_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTODOCS_AUTH_TOKEN", "x" * 16)
+    assert load_settings().describe()["AUTODOCS_AUTH_TOKEN"] == "***"
+
+
 def test_mask_url_hides_passwords_and_tokens() -> None:
     assert mask_url("https://u:p@h.example/pypi") == "https://u:***@h.example/pypi"
     assert mask_url("https://tok@h.example:8443/x") == "https://***@h.example:8443/x"

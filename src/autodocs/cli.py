@@ -48,7 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "serve":
         return _serve(settings, args)
-    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
+    configure_logging(
+        "WARNING" if settings.log_level == "INFO" else settings.log_level, repeat_interval=settings.log_repeat_interval
+    )
     if args.command == "config":
         return _config(settings, args.json)
     handlers: dict[str, Callable[[AutoDocsService, argparse.Namespace], Awaitable[int]]] = {

@@ -18,10 +18,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from autodocs.errors import ConfigError
 
-__all__ = ["DEFAULT_INDEX_URL", "Settings", "load_settings", "mask_url"]
+__all__ = ["DEFAULT_INDEX_URL", "MIN_AUTH_TOKEN_LENGTH", "Settings", "load_settings", "mask_url"]
 
 #: The public package index's JSON API base. The only place its address is written down.
 DEFAULT_INDEX_URL = "https://pypi.org/pypi"
+
+#: Shortest bearer token accepted; a token of a few characters is guessed in minutes.
+MIN_AUTH_TOKEN_LENGTH = 16
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -140,12 +143,46 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         default=1024 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest HTTP request body accepted."
     )
+    # -- HTTP connections: slow or idle clients and floods (server/connections.py) ---
+    http_header_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds a request's headers may take, from their first byte."
+    )
+    http_body_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds without a request body byte before the request ends (408)."
+    )
+    http_keep_alive_timeout: float = Field(
+        default=5.0, gt=0, le=300, description="Seconds an idle connection (no request begun) stays open."
+    )
+    http_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description=(
+            "Open HTTP connections at most: past it, the longest-waiting idle or slow connection makes room, "
+            "or the new one is refused at once when all are busy."
+        ),
+    )
+    log_repeat_interval: float = Field(
+        default=10.0, ge=0, le=3600, description="Seconds an identical error is logged once, then with its count."
+    )
 
     @field_validator("allowed_origins", "allowed_hosts", "allowed_roots", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("auth_token")
+    @classmethod
+    def _check_auth_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if not secret.strip():
+            raise ValueError("must not be empty or blank (an empty token would turn authentication off)")
+        if len(secret) < MIN_AUTH_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_AUTH_TOKEN_LENGTH} characters (32 or more recommended)")
         return value
 
     @field_validator("pypi_url")
@@ -188,7 +225,7 @@ class Settings(BaseSettings):
             if name in ("pypi_url", "cache_url") and isinstance(value, str):
                 value = mask_url(value)
             if isinstance(value, SecretStr):
-                value = "***"
+                value = "***" if value.get_secret_value() else ""
             elif isinstance(value, list):
                 value = [str(item) for item in value]
             shown[f"AUTODOCS_{name.upper()}"] = str(value) if isinstance(value, Path) else value
@@ -229,7 +266,8 @@ def load_settings(**overrides: Any) -> Settings:
             if field in ("cache_url", "pypi_url") and isinstance(given, str):
                 given = mask_url(given)  # a rejected URL may still carry a password
             elif field == "auth_token":
-                given = "***"
+                secret = given.get_secret_value() if isinstance(given, SecretStr) else str(given)
+                given = secret if not secret.strip() else "***"  # a blank value is no secret; say it is blank
             problems.append(f"{variable}={given!r}: {error['msg']}{allowed}")
         raise ConfigError(
             "Invalid configuration: " + "; ".join(problems),

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import Any
 import anyio
 import httpx
 import httpx2
+import pytest
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from prometheus_client.parser import text_string_to_metric_families
@@ -28,6 +31,8 @@ from tests.support.fake_index import FakeIndex
 from tests.support.tool_results import tool_error
 
 TOKEN = "s3cret-token-for-tests"
+ACCEPT = {"Accept": "application/json, text/event-stream"}
+LIST_TOOLS = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
 
 
 @dataclass
@@ -41,15 +46,22 @@ class Server:
 
 
 @contextmanager
-def http_server(env: dict[str, str], *args: str, cwd: Path | None = None) -> Iterator[Server]:
+def http_server(
+    env: dict[str, str],
+    *args: str,
+    cwd: Path | None = None,
+    host: str = "127.0.0.1",
+    preexec_fn: Callable[[], None] | None = None,
+) -> Iterator[Server]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "autodocs", "serve", "--transport", "http", "--port", "0", *args],
+        [sys.executable, "-m", "autodocs", "serve", "--transport", "http", "--host", host, "--port", "0", *args],
         env=env,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=preexec_fn,
     )
     assert process.stderr is not None
     lines: list[str] = []
@@ -67,7 +79,7 @@ def http_server(env: dict[str, str], *args: str, cwd: Path | None = None) -> Ite
         raise AssertionError("server did not start:\n" + "\n".join(lines))
     reader = threading.Thread(target=lambda: lines.extend(raw.rstrip() for raw in process.stderr), daemon=True)  # type: ignore[union-attr]
     reader.start()
-    server = Server(process, f"http://127.0.0.1:{port}", lines)
+    server = Server(process, f"http://{host}:{port}", lines)
     try:
         yield server
     finally:
@@ -147,6 +159,77 @@ async def test_auth_origin_and_open_health(cli_env: dict[str, str]) -> None:
     assert "Traceback" not in server.log_text()
 
 
+def test_sequential_keep_alive_requests_do_not_wait_for_a_delayed_ack(cli_env: dict[str, str]) -> None:
+    """Without TCP_NODELAY on accepted sockets every keep-alive answer waits ~40 ms (Nagle + delayed ACK)."""
+    with http_server(cli_env) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]), timeout=10)
+        latencies = []
+        for _ in range(30):
+            started = time.perf_counter()
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            assert response.status == 200
+            response.read()
+            latencies.append(time.perf_counter() - started)
+        connection.close()
+    assert statistics.median(latencies) < 0.02, f"median {statistics.median(latencies) * 1000:.1f} ms"
+
+
+def test_every_route_but_health_checks_the_host_header(cli_env: dict[str, str]) -> None:
+    """A DNS-rebinding page sends its own domain as Host: it must not read /ready or /metrics either."""
+    evil = {"Host": "evil.example"}
+    with http_server(cli_env) as server:
+        assert httpx.get(f"{server.url}/health", headers=evil).status_code == 200
+        for path in ("/ready", "/metrics"):
+            response = httpx.get(f"{server.url}{path}", headers=evil)
+            assert response.status_code == 421, path
+            assert response.json()["error"]["type"] == "MisdirectedRequest"
+            assert httpx.get(f"{server.url}{path}", headers={"Host": "localhost:1234"}).status_code == 200
+        assert httpx.post(f"{server.url}/mcp", json=LIST_TOOLS, headers={**evil, **ACCEPT}).status_code == 421
+
+
+def test_an_ip_literal_of_the_servers_own_address_is_an_allowed_host(cli_env: dict[str, str]) -> None:
+    """As a Prometheus scrape or a probe by pod IP: bound to 127.0.0.2, Host 127.0.0.2 is allowed, .3 is not."""
+    with http_server(cli_env, host="127.0.0.2") as server:
+        port = server.url.rsplit(":", 1)[1]
+        own = {"Host": f"127.0.0.2:{port}"}
+        assert httpx.get(f"{server.url}/metrics", headers=own).status_code == 200
+        assert httpx.get(f"{server.url}/ready", headers={"Host": "127.0.0.2"}).status_code == 200
+        listed = httpx.post(f"{server.url}/mcp", json=LIST_TOOLS, headers={**own, **ACCEPT})
+        assert listed.status_code == 200 and listed.json()["result"]["tools"]
+        assert httpx.get(f"{server.url}/metrics", headers={"Host": f"127.0.0.3:{port}"}).status_code == 421
+
+
+def test_on_a_dual_stack_socket_the_own_ipv4_address_is_still_an_allowed_host(cli_env: dict[str, str]) -> None:
+    """Bound to ``::``, a connection to 127.0.0.2 arrives as ``::ffff:127.0.0.2``; Host 127.0.0.2 must match."""
+    if not socket.has_dualstack_ipv6():
+        pytest.skip("no dual-stack IPv6 here")
+    with http_server({**cli_env, "AUTODOCS_AUTH_TOKEN": TOKEN}, host="::") as server:
+        port = server.url.rsplit(":", 1)[1]
+        url = f"http://127.0.0.2:{port}/metrics"
+        assert httpx.get(url, headers={**headers(TOKEN), "Host": f"127.0.0.2:{port}"}).status_code == 200
+        assert httpx.get(url, headers={**headers(TOKEN), "Host": f"127.0.0.3:{port}"}).status_code == 421
+
+
+def test_duplicate_authorization_headers_get_a_400(cli_env: dict[str, str]) -> None:
+    with http_server({**cli_env, "AUTODOCS_AUTH_TOKEN": TOKEN}) as server:
+        twice = [("Authorization", f"Bearer {TOKEN}"), ("Authorization", "Bearer other")]
+        for path in ("/ready", "/metrics"):
+            response = httpx.get(f"{server.url}{path}", headers=twice)
+            assert response.status_code == 400
+            assert response.json()["error"]["type"] == "BadRequest"
+        assert httpx.post(f"{server.url}/mcp", json=LIST_TOOLS, headers=[*twice, *ACCEPT.items()]).status_code == 400
+        assert httpx.get(f"{server.url}/ready", headers=headers(TOKEN)).status_code == 200
+
+
+def test_a_plain_get_on_the_stateless_mcp_endpoint_is_405_not_an_endless_stream(cli_env: dict[str, str]) -> None:
+    with http_server(cli_env) as server:
+        response = httpx.get(f"{server.url}/mcp", headers={"Accept": "text/event-stream"}, timeout=5)
+        assert response.status_code == 405
+        assert response.headers["allow"] == "POST"
+        assert response.json()["error"]["type"] == "MethodNotAllowed"
+
+
 def test_oversized_body_is_refused(cli_env: dict[str, str]) -> None:
     with http_server({**cli_env, "AUTODOCS_MAX_REQUEST_BYTES": "2048"}) as server:
         response = httpx.post(f"{server.url}/mcp", content=b"x" * 5000, headers={"Content-Type": "application/json"})
@@ -164,6 +247,35 @@ def test_non_loopback_bind_without_a_token_refuses_to_start(cli_env: dict[str, s
     )
     assert result.returncode == 2
     assert "AUTODOCS_AUTH_TOKEN" in result.stderr
+
+
+@pytest.mark.parametrize("token", ["", "  ", "short"])
+def test_an_empty_or_short_token_refuses_to_start_even_on_any_address(cli_env: dict[str, str], token: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "autodocs", "serve", "--transport", "http", "--host", "0.0.0.0", "--port", "0"],
+        env={**cli_env, "AUTODOCS_AUTH_TOKEN": token},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "AUTODOCS_AUTH_TOKEN" in result.stderr
+    assert '"http.listening"' not in result.stderr
+
+
+def test_autodocs_config_refuses_an_empty_token_rather_than_showing_it_masked(cli_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "autodocs", "config", "--json"],
+        env={**cli_env, "AUTODOCS_AUTH_TOKEN": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "AUTODOCS_AUTH_TOKEN=''" in result.stdout + result.stderr
+    assert '"AUTODOCS_AUTH_TOKEN": "***"' not in result.stdout
 
 
 async def test_scan_outside_the_allowed_roots_is_refused_even_through_a_symlink(

@@ -46,7 +46,8 @@ def serve_stdio(settings: Settings) -> int:
     and SIGINT, after draining the calls in flight (:mod:`autodocs.server.stdio`).
     """
     parts = build_server(settings)
-    configure_logging(settings.log_level)  # after the SDK's own logging setup, so ours wins
+    # after the SDK's own logging setup, so ours wins
+    configure_logging(settings.log_level, repeat_interval=settings.log_repeat_interval)
     freeze_startup_heap()
     signal.signal(signal.SIGTERM, _terminate)  # on the SDK's transport (not a pipe): like Ctrl-C
     try:

@@ -1,11 +1,12 @@
 """Streamable HTTP: the MCP endpoint (stateless, JSON answers) plus /health, /ready, /metrics.
 
 Built from the SDK's own app (``MCPServer.streamable_http_app``), wrapped in one outer ASGI
-layer (:class:`Guard`) that does, in order: request id for every log line, bearer token
-(constant-time compare; every route but ``/health``), ``Origin`` allowlist against DNS
-rebinding, body-size cap (declared sizes here; the SDK caps streamed bodies), refusal of new
-MCP calls while draining — and absorbs a client that hangs up mid-request (one debug line,
-no traceback; the server keeps serving).
+layer (``server/guard.py``: token, Host and Origin, limits, draining, quiet disconnects).
+
+uvicorn moves the bytes; the limits it lacks for slow, idle and too many connections (header
+and body timeouts, a keep-alive timer that bytes do not restart, a connection cap) are added
+through its public protocol-class option by ``server/connections.py``, which says why uvicorn
+was kept over hypercorn and granian.
 
 Shutdown is ours, not uvicorn's: on the first SIGTERM/SIGINT readiness turns 503 at once,
 in-flight calls get ``SHUTDOWN_TIMEOUT`` seconds to finish, what is left is cancelled with a
@@ -16,64 +17,75 @@ stops at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hmac
 import ipaddress
-import json
+import math
 import signal
 import socket
-import uuid
 from pathlib import Path
 from types import FrameType
 
-import anyio
 import structlog
 import uvicorn
 from mcp.server.transport_security import TransportSecuritySettings
 from prometheus_client import CONTENT_TYPE_LATEST
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autodocs.config import Settings
-from autodocs.errors import ConfigError, ServerShuttingDown, to_error_payload
+from autodocs.errors import ConfigError
 from autodocs.logs import configure_logging
+from autodocs.server.connections import (
+    ACCEPT_BATCH,
+    ConnectionLimits,
+    ConnectionTable,
+    guarded_protocol,
+    raise_open_file_limit,
+)
+from autodocs.server.guard import Guard
 from autodocs.server.health import health_report, ready_report
 from autodocs.server.lifecycle import Lifecycle
-from autodocs.server.tools import ServerParts, build_server, current_client
+from autodocs.server.tools import ServerParts, build_server
 
 __all__ = ["Guard", "build_http_app", "serve_http"]
 
 log = structlog.get_logger(__name__)
 
-_OPEN_ROUTES = frozenset({"/health"})
-_LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-_DISCONNECTS: tuple[type[BaseException], ...] = (
-    ClientDisconnect,
-    anyio.ClosedResourceError,
-    anyio.BrokenResourceError,
-    ConnectionResetError,
-    BrokenPipeError,
-)
+#: Connections the kernel queues before they are accepted.
+_LISTEN_QUEUE = 2048
 
 
 def serve_http(settings: Settings) -> int:
     """Run the HTTP server until a signal; returns the exit code."""
     check_bind(settings)
-    configure_logging(settings.log_level, json_lines=True)
-    parts, app = build_http_app(settings)
+    configure_logging(settings.log_level, json_lines=True, repeat_interval=settings.log_repeat_interval)
+    max_connections = raise_open_file_limit(settings.http_max_connections)
+    if max_connections < settings.http_max_connections:
+        log.warning(
+            "http.connection_cap_lowered",
+            reason="open-file limit",
+            configured=settings.http_max_connections,
+            effective=max_connections,
+        )
+    parts, app = build_http_app(settings, max_connections=max_connections)
     from autodocs.server import freeze_startup_heap
 
     freeze_startup_heap()
-    listener = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
+    # without it every keep-alive answer waits ~40 ms (Nagle meets the client's delayed ACK).
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((settings.host, settings.port))
-        listener.listen(2048)  # connections queue from now on, even while the service starts
+        listener.listen(_LISTEN_QUEUE)  # connections queue from now on, even while the service starts
     except OSError as exc:
         raise ConfigError(f"Cannot listen on {settings.host}:{settings.port}: {exc.strerror}.") from None
     config = uvicorn.Config(
         app,
+        http=guarded_protocol(app.connections),
+        # Ours closes idle connections (server/connections.py); uvicorn's own timer must not first.
+        timeout_keep_alive=math.ceil(settings.http_keep_alive_timeout) + 1,
+        backlog=ACCEPT_BATCH,
         log_config=None,
         access_log=False,
         lifespan="on",
@@ -97,7 +109,7 @@ def check_bind(settings: Settings) -> None:
         )
 
 
-def build_http_app(settings: Settings) -> tuple[ServerParts, ASGIApp]:
+def build_http_app(settings: Settings, *, max_connections: int | None = None) -> tuple[ServerParts, Guard]:
     roots = settings.allowed_roots or [Path.cwd()]
     parts = build_server(settings, allowed_roots=roots, rate_limited=True)
     lifecycle = parts.lifecycle
@@ -115,11 +127,10 @@ def build_http_app(settings: Settings) -> tuple[ServerParts, ASGIApp]:
     for path, endpoint in (("/health", health), ("/ready", ready), ("/metrics", metrics)):
         parts.server.custom_route(path, methods=["GET"])(endpoint)
 
-    security = TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[f"{host}:*" for host in _LOCAL_HOSTS] + list(_LOCAL_HOSTS) + settings.allowed_hosts,
-        allowed_origins=_allowed_origins(settings),
-    )
+    # Host and Origin are checked by the Guard, for every route but /health and with the
+    # server's own addresses allowed (a scrape by pod IP); the SDK's narrower copy of the same
+    # check would refuse those on /mcp alone. It still checks a POST's Content-Type.
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     app = parts.server.streamable_http_app(
         stateless_http=True,
         json_response=True,
@@ -127,148 +138,13 @@ def build_http_app(settings: Settings) -> tuple[ServerParts, ASGIApp]:
         max_request_body_size=settings.max_request_bytes,
         host=settings.host,
     )
-    return parts, Guard(app, settings, lifecycle)
-
-
-class Guard:
-    """The outer ASGI layer: identity, access, limits, draining, and quiet disconnects."""
-
-    def __init__(self, app: ASGIApp, settings: Settings, lifecycle: Lifecycle) -> None:
-        self._app = app
-        self._token = settings.auth_token.get_secret_value().encode() if settings.auth_token else None
-        self._origins = set(_allowed_origins(settings))
-        self._max_body = settings.max_request_bytes
-        self._lifecycle = lifecycle
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
-        request_id = headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
-        path = scope["path"]
-        client = scope.get("client")
-        with structlog.contextvars.bound_contextvars(request_id=request_id, path=path):
-            refusal = self._refusal(path, headers)
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
-            try:
-                replay = await _read_body(receive, self._max_body)
-            except ClientDisconnect:
-                log.debug("http.client_disconnected", stage="request body")
-                return
-            except _BodyTooLarge:
-                await _json_error(413, "PayloadTooLarge", f"Request bodies are limited to {self._max_body} bytes.")(
-                    scope, receive, send
-                )
-                return
-            token = current_client.set(f"ip:{client[0]}" if client else "http")
-            # Only MCP requests are in flight: a probe (/health, /ready, /metrics) counted itself.
-            tracked = self._lifecycle.track_request() if path.startswith("/mcp") else contextlib.nullcontext()
-            try:
-                with tracked:
-                    await self._app(scope, replay, _quiet(send))
-            except BaseException as exc:
-                if not _only_disconnects(exc):
-                    raise
-                log.debug("http.client_disconnected", stage="handling", error=type(exc).__name__)
-            finally:
-                current_client.reset(token)
-
-    def _refusal(self, path: str, headers: dict[str, str]) -> Response | None:
-        if path not in _OPEN_ROUTES:
-            if self._token is not None and not self._authorized(headers.get("authorization", "")):
-                return _json_error(
-                    401, "Unauthorized", "A valid bearer token is required.", {"WWW-Authenticate": "Bearer"}
-                )
-            origin = headers.get("origin")
-            if origin is not None and not _origin_allowed(origin, self._origins):
-                return _json_error(403, "Forbidden", f"Origin {origin[:200]!r} is not allowed.")
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_body:
-            return _json_error(413, "PayloadTooLarge", f"Request bodies are limited to {self._max_body} bytes.")
-        if self._lifecycle.draining and path.startswith("/mcp"):
-            payload = to_error_payload(ServerShuttingDown("The server is shutting down and takes no new calls."))
-            return JSONResponse(payload, status_code=503, headers={"Retry-After": "1"})
-        return None
-
-    def _authorized(self, header: str) -> bool:
-        scheme, _, supplied = header.partition(" ")
-        assert self._token is not None
-        return scheme.lower() == "bearer" and hmac.compare_digest(supplied.strip().encode(), self._token)
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _read_body(receive: Receive, limit: int) -> Receive:
-    """Read the whole request body here (at most ``limit`` bytes), then replay it to the app.
-
-    A client that hangs up mid-body ends here, quietly, instead of inside the SDK (which logs
-    that as an error with a traceback); and streamed bodies are capped like declared ones.
-    """
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect
-        body = message.get("body", b"")
-        size += len(body)
-        if size > limit:
-            raise _BodyTooLarge
-        chunks.append(body)
-        if not message.get("more_body", False):
-            break
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        return await receive()  # afterwards: the real stream, to hear a disconnect
-
-    return replay
-
-
-def _quiet(send: Send) -> Send:
-    """Sending to a client that has gone is not an error worth a traceback."""
-
-    async def wrapped(message: Message) -> None:
-        try:
-            await send(message)
-        except _DISCONNECTS:
-            log.debug("http.send_after_disconnect")
-        except OSError as exc:  # e.g. EPIPE surfaced by the server
-            log.debug("http.send_failed", error=type(exc).__name__)
-
-    return wrapped
-
-
-def _only_disconnects(exc: BaseException) -> bool:
-    if isinstance(exc, BaseExceptionGroup):
-        return all(_only_disconnects(inner) for inner in exc.exceptions)
-    return isinstance(exc, _DISCONNECTS)
-
-
-def _json_error(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    body = {"error": {"type": kind, "message": message, "suggestions": [], "retryable": False}}
-    return Response(json.dumps(body), status_code=status, media_type="application/json", headers=headers)
-
-
-def _allowed_origins(settings: Settings) -> list[str]:
-    local = [f"http://{host}" for host in _LOCAL_HOSTS] + [f"http://{host}:*" for host in _LOCAL_HOSTS]
-    return local + settings.allowed_origins
-
-
-def _origin_allowed(origin: str, allowed: set[str]) -> bool:
-    if origin in allowed:
-        return True
-    scheme_host, _, port = origin.rpartition(":")
-    return port.isdigit() and f"{scheme_host}:*" in allowed
+    limits = ConnectionLimits(
+        header_timeout=settings.http_header_timeout,
+        body_timeout=settings.http_body_timeout,
+        keep_alive_timeout=settings.http_keep_alive_timeout,
+        max_connections=max_connections or settings.http_max_connections,
+    )
+    return parts, Guard(app, settings, lifecycle, ConnectionTable(limits))
 
 
 def _is_loopback(host: str) -> bool:
@@ -293,6 +169,13 @@ class _DrainingServer(uvicorn.Server):
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         await super().serve(sockets=sockets)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        # asyncio listened again with uvicorn's backlog, which it also uses as its accept batch
+        # (server/connections.py: ACCEPT_BATCH); the kernel's queue stays long.
+        for listener in sockets or []:
+            listener.listen(_LISTEN_QUEUE)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._lifecycle.draining:  # a second signal: stop now
