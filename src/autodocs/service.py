@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 import structlog
@@ -57,10 +57,13 @@ from autodocs.errors import (
     VersionNotFound,
     to_error_payload,
 )
-from autodocs.index import IndexClient, ReleaseList, VersionMetadata, normalize_package_name
+from autodocs.index import ReleaseList, VersionMetadata, normalize_package_name
 from autodocs.manifests import ScanResult, scan_project
 from autodocs.memo import LruMap
 from autodocs.resolve import ResolvedVersion, exact_pin, nearest_versions, parse_constraint, resolve_version
+
+if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
+    from autodocs.index import IndexClient
 
 __all__ = [
     "AutoDocsService",
@@ -180,6 +183,8 @@ class AutoDocsService:
 
         ``allowed_roots``: folders ``scan`` may read (resolved, symlinks included); None: any.
         """
+        from autodocs.index import IndexClient
+
         _tune_garbage_collector()
         store = open_store(settings)
         await store.open()

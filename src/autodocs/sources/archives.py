@@ -23,12 +23,15 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
 from autodocs.errors import ArchiveTooLarge, CodeUnavailable, UpstreamResponseInvalid
-from autodocs.index.fetch import JsonFetcher
 from autodocs.index.models import DistFile
+
+if TYPE_CHECKING:
+    from autodocs.index.fetch import JsonFetcher
 
 __all__ = ["choose_archive", "fetch_release_code", "release_code_dir"]
 
