@@ -38,6 +38,7 @@ from autodocs.api_reference import ApiReferences
 from autodocs.cache import CacheStats, Store, open_store
 from autodocs.cache.base import CachedState, EntryPage
 from autodocs.cache.batch import CachedStates
+from autodocs.cache.search import clip_snippet
 from autodocs.config import Settings
 from autodocs.deadline import deadline_scope
 from autodocs.doc_search import SearchResult, search_cached_docs
@@ -45,6 +46,7 @@ from autodocs.docs.budget import decode_cursor
 from autodocs.docs.build import build_document
 from autodocs.docs.model import ApiMatch, DocsPage, PackageDocument
 from autodocs.docs.pages import MIN_TOKENS, PageRequest, count_costs, make_page
+from autodocs.docs.ranking import best_matches
 from autodocs.docs.tokens import count_tokens
 from autodocs.errors import (
     AutoDocsError,
@@ -341,12 +343,15 @@ class AutoDocsService:
         return page.model_copy(update={"api_matches": matches}) if matches else page
 
     async def _api_matches(self, name: str, version: str, query: str) -> list[ApiMatch]:
-        """The best entries of this version's cached API reference for the query (none if not cached)."""
+        """The best entries of this version's cached API reference for the query (none if not
+        cached). Only this version's entries are read and ranked, never the cache's search
+        index, so the cost does not grow with the cache (bench/docs_query.py)."""
         try:
-            hits = await self.store.search(query, packages=[(name, version)], limit=20)
-        except AutoDocsError:  # a query of filler words only, or the store is unavailable
+            entries = await self.store.api_entries(name, version)
+        except AutoDocsError:  # the store is unavailable: the page goes without
             return []
-        return [ApiMatch(path=hit.path, snippet=hit.snippet) for hit in hits if hit.kind == "api"][:_MAX_API_MATCHES]
+        best = best_matches(query, [(entry.path, entry.text) for entry in entries], _MAX_API_MATCHES)
+        return [ApiMatch(path=entries[i].path, snippet=clip_snippet(entries[i].text)) for i in best]
 
     async def get_docs_with_context(
         self,

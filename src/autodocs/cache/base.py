@@ -253,6 +253,12 @@ class Store(Protocol):
         """The stored API reference (JSON text) of one object of one version, or None."""
         ...
 
+    async def api_entries(self, name: str, version: str) -> list[SearchEntry]:
+        """The indexed entries of this version's stored API references, in the order they were
+        stored; [] when none is stored. Read by (name, version) alone: the cost follows this
+        version's references, never the size of the cache."""
+        ...
+
     async def put_api_reference(
         self, name: str, version: str, object_path: str, body: str, entries: list[SearchEntry]
     ) -> None:

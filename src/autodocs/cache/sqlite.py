@@ -152,6 +152,10 @@ _SEARCH = (
     " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:scope)))"
     " ORDER BY relevance, e.id LIMIT :limit"
 )
+#: A version's API entries, by the owner index (never the full-text index).
+_API_ENTRIES = (
+    "SELECT path, text FROM search_entries WHERE name = ? AND version = ? AND origin <> '' AND kind = 'api' ORDER BY id"
+)
 #: Documents that prune drops: unused since the cutoff, or beyond the versions kept per package.
 _PRUNED_DOCUMENTS = (
     "SELECT name, version FROM documents WHERE last_used < ? OR rowid IN (SELECT rowid FROM ("
@@ -525,6 +529,13 @@ class SQLiteStore(DocumentCounter):
             )
             for name, version, kind, path, snippet, relevance in rows
         ]
+
+    async def api_entries(self, name: str, version: str) -> list[SearchEntry]:
+        def read(db: sqlite3.Connection) -> list[SearchEntry]:
+            rows = db.execute(_API_ENTRIES, (name, version)).fetchall()
+            return [SearchEntry(kind="api", path=str(path), text=str(text)) for path, text in rows]
+
+        return await self._read(lambda: self._guarded(read, []))
 
     async def cached_versions(self, name: str) -> list[str]:
         def read(db: sqlite3.Connection) -> list[str]:
