@@ -63,6 +63,7 @@ from autodocs.index import ReleaseList, VersionMetadata, normalize_package_name
 from autodocs.manifests import ScanResult, scan_project
 from autodocs.memo import LruMap
 from autodocs.resolve import ResolvedVersion, exact_pin, nearest_versions, parse_constraint, resolve_version
+from autodocs.sources.archives import downloaded_code_bytes
 
 if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
     from autodocs.index import IndexClient
@@ -174,6 +175,7 @@ class AutoDocsService:
         self._project_names: set[str] = set()
         self.api = ApiReferences(self)
         self._active_calls = 0  # calls inside their deadline now (queued writes wait for quiet)
+        self.cache_hits = self.cache_misses = 0  # document lookups, from memory or the store
         self._flushing = 0
 
     @classmethod
@@ -439,8 +441,14 @@ class AutoDocsService:
     # -- cache -------------------------------------------------------------------------
 
     async def cache_stats(self) -> CacheStats:
+        """Hits and misses: this process's document lookups answered from memory or the store,
+        or not; sizes: the store's own, and apart, the code downloaded for API references."""
         await self.flush_writes()  # count what this process has just cached, too
-        return await self.store.stats()
+        stats, code = await asyncio.gather(
+            self.store.stats(), asyncio.to_thread(downloaded_code_bytes, self.settings.cache_dir)
+        )
+        update = {"hits": self.cache_hits, "misses": self.cache_misses, "downloaded_code_bytes": code}
+        return stats.model_copy(update=update)
 
     async def prune_cache(self) -> PruneResult:
         """Drop versions beyond MAX_VERSIONS per package and entries unused for CLEANUP_DAYS."""
@@ -718,14 +726,19 @@ class AutoDocsService:
         """From memory, else the store; ``lookup`` tells when the store has none (no read then)."""
         document = self._documents.get((name, version))
         if document is not None:
+            self.cache_hits += 1
             return document
         if lookup is not None and version not in (await lookup.state()).versions:
             self.store.record_miss()
+            self.cache_misses += 1
             return None
         underway.waiting()  # a read-ahead's message can go on: this read runs off the loop
         document = await self._store_read(self.store.get_document(name, version))
-        if document is not None:
-            self._documents.put((name, version), document)
+        if document is None:
+            self.cache_misses += 1
+            return None
+        self.cache_hits += 1
+        self._documents.put((name, version), document)
         return document
 
     async def _store_read(self, read: Awaitable[T]) -> T | None:

@@ -601,10 +601,10 @@ class SQLiteStore(DocumentCounter):
         return None  # two dedicated threads, no pool
 
     def size_bytes(self) -> int:
-        return sum(_file_size(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal"))
+        return sum(_file_size(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal", "-shm"))
 
     async def stats(self) -> CacheStats:
-        def read(db: sqlite3.Connection) -> tuple[int, int, int, int, int]:
+        def read(db: sqlite3.Connection) -> tuple[int, int, int, int]:
             documents = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
             lists = db.execute("SELECT COUNT(*) FROM release_lists").fetchone()[0]
             references = db.execute("SELECT COUNT(*) FROM api_references").fetchone()[0]
@@ -612,10 +612,9 @@ class SQLiteStore(DocumentCounter):
                 "SELECT COUNT(*) FROM (SELECT name FROM documents UNION SELECT name FROM release_lists"
                 " UNION SELECT name FROM api_references)"
             ).fetchone()[0]
-            pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
-            return int(packages), int(documents), int(lists), int(references), int(pages)
+            return int(packages), int(documents), int(lists), int(references)
 
-        packages, documents, lists, references, size = await self._read(lambda: self._guarded(read, (0, 0, 0, 0, 0)))
+        packages, documents, lists, references = await self._read(lambda: self._guarded(read, (0, 0, 0, 0)))
         return CacheStats(
             backend="sqlite",
             location=str(self.path),
@@ -623,7 +622,7 @@ class SQLiteStore(DocumentCounter):
             documents=documents,
             release_lists=lists,
             api_references=references,
-            size_bytes=size,
+            size_bytes=self.size_bytes(),  # the same figure as the metrics: the files, WAL included
             hits=self.hits,
             misses=self.misses,
             recovered_from_corruption=self.recovered,

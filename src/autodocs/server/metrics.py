@@ -137,13 +137,13 @@ def _collect_service(lifecycle: Lifecycle, service_of: Callable[[], AutoDocsServ
         circuit.add_metric([host], {"closed": 0.0, "half_open": 1.0, "open": 2.0}[state])
     yield circuit
     store = service.store
-    hits = CounterMetricFamily("autodocs_cache_hits", "Documents served from the cache store.")
-    hits.add_metric([], float(getattr(store, "hits", 0)))
+    hits = CounterMetricFamily("autodocs_cache_hits", "Document lookups answered from memory or the cache store.")
+    hits.add_metric([], float(service.cache_hits))
     yield hits
-    misses = CounterMetricFamily("autodocs_cache_misses", "Documents the cache store did not have.")
-    misses.add_metric([], float(getattr(store, "misses", 0)))
+    misses = CounterMetricFamily("autodocs_cache_misses", "Document lookups neither memory nor the store had.")
+    misses.add_metric([], float(service.cache_misses))
     yield misses
-    size = GaugeMetricFamily("autodocs_cache_size_bytes", "Size of the cache store.")
+    size = GaugeMetricFamily("autodocs_cache_size_bytes", "The cache store's size, as get_cache_stats reports it.")
     size.add_metric([], float(store.size_bytes()))
     yield size
     pool = store.pool_facts()

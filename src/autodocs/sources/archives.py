@@ -15,6 +15,7 @@ tree or nothing, and concurrent processes racing for the same release both end u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -33,7 +34,7 @@ from autodocs.index.models import DistFile
 if TYPE_CHECKING:
     from autodocs.index.fetch import JsonFetcher
 
-__all__ = ["choose_archive", "fetch_release_code", "release_code_dir"]
+__all__ = ["choose_archive", "downloaded_code_bytes", "fetch_release_code", "release_code_dir"]
 
 _KEPT_SUFFIXES = (".py", ".pyi")
 _KEPT_NAMES = ("py.typed", "METADATA", "PKG-INFO", "top_level.txt", "RECORD")
@@ -178,3 +179,16 @@ def _unpack_tar(archive: Path, target: Path, budget: int) -> None:
         if isinstance(exc, OSError) and not isinstance(exc, EOFError) and exc.errno is not None:
             raise
         raise UpstreamResponseInvalid(f"The downloaded archive is not a valid tar file ({exc}).") from None
+
+
+def downloaded_code_bytes(cache_dir: Path) -> int:
+    """Bytes of every release's code unpacked under ``cache_dir`` (apart from the store's size).
+
+    Walks the files (links are not followed): call it off the event loop.
+    """
+    total = 0
+    for folder, _, names in os.walk(cache_dir / "code"):
+        for name in names:
+            with contextlib.suppress(OSError):  # a folder being replaced or removed meanwhile
+                total += os.lstat(os.path.join(folder, name)).st_size
+    return total
