@@ -28,6 +28,7 @@ from autodocs.cli_text import (
     show_search,
 )
 from autodocs.config import Settings
+from autodocs.doc_search import CLI_HINTS, search_cached_docs
 from autodocs.errors import ConfigError
 from autodocs.service import AutoDocsService
 
@@ -105,7 +106,9 @@ async def _api(service: AutoDocsService, args: argparse.Namespace) -> int:
 
 
 async def _search(service: AutoDocsService, args: argparse.Namespace) -> int:
-    result = await service.search_docs(args.query, project_path=args.project, packages=args.packages, limit=args.limit)
+    result = await search_cached_docs(
+        service, args.query, project_path=args.project, packages=args.packages, limit=args.limit, hints=CLI_HINTS
+    )
     if args.json:
         return print_json(result)
     show_search(result)

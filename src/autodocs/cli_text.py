@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,6 +23,7 @@ from autodocs.manifests import ScanResult
 from autodocs.service import ProjectContextResult, PruneResult, RefreshResult, SearchResult
 
 __all__ = [
+    "output",
     "print_error",
     "print_json",
     "show_api",
@@ -30,6 +34,16 @@ __all__ = [
     "show_scan",
     "show_search",
 ]
+
+#: Width given to output that is not a terminal: lines are never wrapped, whatever their length.
+_UNWRAPPED = 1_000_000
+#: What an unset setting means, where that is not obvious.
+_UNSET_MEANS = {
+    "AUTODOCS_PYTHON": ": the project's .venv/ or venv/",
+    "AUTODOCS_AUTH_TOKEN": ": HTTP serves only loopback addresses",
+    "AUTODOCS_ALLOWED_ORIGINS": ": localhost only",
+    "AUTODOCS_ALLOWED_HOSTS": ": localhost only",
+}
 
 
 def print_json(model: BaseModel) -> int:
@@ -43,7 +57,7 @@ def print_error(exc: BaseException, *, as_json: bool) -> None:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return
     error = payload["error"]
-    console = Console(stderr=True)
+    console = output(stderr=True)
     console.print(f"[bold red]{error['type']}[/bold red]: {escape(error['message'])}")
     for suggestion in error["suggestions"]:
         console.print(f"  - {escape(suggestion)}")
@@ -51,20 +65,40 @@ def print_error(exc: BaseException, *, as_json: bool) -> None:
         console.print("  (details are in the log; run with AUTODOCS_LOG_LEVEL=DEBUG)")
 
 
+def output(*, stderr: bool = False) -> Console:
+    """A terminal gets rich's layout at its width. Anything else (a pipe, a file) gets every
+    line whole, never wrapped at 80 columns, so cursors, URLs and commands stay copyable."""
+    console = Console(stderr=stderr)
+    return console if console.is_terminal else Console(stderr=stderr, width=_UNWRAPPED, soft_wrap=True)
+
+
 def show_config(settings: Settings, as_json: bool) -> int:
     described = settings.describe()
     if as_json:
         print(json.dumps(described, indent=2))
         return EXIT_OK
-    table = Table("variable", "value", title="AutoDocs effective settings")
+    console = output()
+    width = max(map(len, described))
     for key, value in described.items():
-        table.add_row(key, escape(str(value)))
-    Console().print(table)
+        console.print(f"{key:<{width}}  {escape(_setting_text(key, value))}", highlight=False)
     return EXIT_OK
 
 
+def _setting_text(key: str, value: Any) -> str:
+    """A setting as a person reads it: what an unset value means rather than None or []."""
+    if key == "AUTODOCS_ALLOWED_ROOTS":
+        if value:
+            return f"{','.join(value)} (HTTP; stdio reads anywhere)"
+        return f"(not set) HTTP: the working directory ({Path.cwd()}); stdio: anywhere"
+    if value is None or value == []:
+        return f"(not set{_UNSET_MEANS.get(key, '')})"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
 def show_api(reply: dict[str, Any]) -> None:
-    console = Console()
+    console = output()
     source = reply["source"]
     console.print(
         f"[bold]{escape(reply['package'])} {escape(reply['version'])}[/bold] — {escape(reply['object_path'])} "
@@ -83,12 +117,42 @@ def show_api(reply: dict[str, Any]) -> None:
 
 
 def show_cache(result: CacheStats | EntryPage | PruneResult | RefreshResult) -> None:
+    console = output()
+    if isinstance(result, EntryPage):
+        _show_entries(console, result)
+        return
     for key, value in result.model_dump().items():
-        Console().print(f"[bold]{key}[/bold]: {escape(str(value))}")
+        if value is None:
+            continue
+        shown = _size(value) if key.endswith("_bytes") else str(value)
+        console.print(f"[bold]{key}[/bold]: {escape(shown)}", highlight=False)
+
+
+def _show_entries(console: Console, page: EntryPage) -> None:
+    table = Table("package", "version", "kind", "last used (UTC)", title="cached entries")
+    for entry in page.entries:
+        used = datetime.fromtimestamp(entry.last_used, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        table.add_row(escape(entry.name), escape(entry.version or "–"), entry.kind.replace("_", " "), used)
+    console.print(table)
+    if page.clamped:
+        console.print(f"[dim](at most {page.limit_applied} entries a page)[/dim]")
+    if page.next_cursor:
+        console.print(f"More: autodocs cache list --limit {page.limit_applied} --cursor {page.next_cursor}")
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} bytes"
+    shown = float(count)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        shown /= 1024
+        if shown < 1024 or unit == "TiB":
+            break
+    return f"{shown:.1f} {unit} ({count} bytes)"
 
 
 def show_scan(result: ScanResult) -> None:
-    console = Console()
+    console = output()
     table = Table("name", "specifier", "extras", "group", "pin", "source", title=result.project_path)
     for dep in result.dependencies:
         where = f"{dep.source.file}:{dep.source.line}" if dep.source.line else dep.source.file
@@ -98,35 +162,53 @@ def show_scan(result: ScanResult) -> None:
         console.print(f"[red]{escape(failure.file)}[/red]: {escape(str(failure.error['message']))}")
 
 
-def show_page(page: DocsPage) -> None:
-    console = Console()
-    console.print(f"[bold]{page.name} {page.version}[/bold]  (source: {page.source})")
+def show_page(page: DocsPage, console: Console | None = None) -> None:
+    console = console or output()
+    console.print(f"[bold]{escape(page.name)} {escape(page.version)}[/bold]  (source: {page.source})")
     if page.summary:
         console.print(escape(page.summary))
     for warning in page.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     console.print(escape(page.content), highlight=False)
+    for match in page.api_matches:
+        console.print(f"API: autodocs api {page.name}:{match.path}  {escape(match.snippet)}", highlight=False)
     if page.next_cursor:
-        console.rule()
-        console.print(f"More: autodocs docs {page.name} --cursor {page.next_cursor}")
+        if console.is_terminal:
+            console.rule()
+        else:
+            console.print("-" * 40)
+        console.print(f"More: autodocs docs {page.name} --cursor {page.next_cursor}", highlight=False)
 
 
 def show_context(result: ProjectContextResult) -> None:
-    console = Console()
-    table = Table("package", "version", "tokens", "summary", title=result.project_path)
+    """Each dependency's page in full (the shared budget already sized them), then what failed."""
+    console = output()
+    console.print(f"[bold]{escape(result.project_path)}[/bold]")
     for page in result.succeeded:
-        table.add_row(page.name, page.version, str(page.tokens), escape((page.summary or "")[:70]))
-    console.print(table)
+        console.print()
+        if page.content.strip():
+            show_page(page, console)
+        else:
+            console.print(f"[bold]{escape(page.name)} {escape(page.version)}[/bold]  (no room in this budget)")
+            console.print(f"Read it: autodocs docs {page.name} --version =={page.version}", highlight=False)
+    console.print()
     for failed in result.failed:
-        console.print(f"[red]{failed.name}[/red]: {failed.error_type}: {escape(failed.message)}")
+        console.print(f"[red]{escape(failed.name)}[/red]: {failed.error_type}: {escape(failed.message)}")
     console.print(f"{len(result.succeeded)} ok, {len(result.failed)} failed, completion {result.completion_rate:.0%}")
 
 
 def show_search(result: SearchResult) -> None:
-    console = Console()
-    table = Table("package", "kind", "path", "snippet", title=f"search: {escape(result.query[:80])}")
+    console = output()
+    table = Table("package", "kind", "path", "snippet", title=f"search: {escape(result.query)}")
     for hit in result.results:
         table.add_row(f"{hit.package}=={hit.version}", hit.kind, escape(hit.path), escape(hit.snippet))
     console.print(table)
+    for hit in result.results:
+        read = (
+            f"api {hit.package}:{hit.path}"
+            if hit.kind == "api"
+            else (f"docs {hit.package} --version =={hit.version} --section {shlex.quote(hit.path)}")
+        )
+        console.print(f"read: autodocs {escape(read)}", highlight=False)
     for note in result.notes:
-        console.print(f"[dim]{escape(note)}[/dim]")
+        console.print(f"[dim]{escape(note)}[/dim]", highlight=False)
