@@ -1,6 +1,7 @@
-"""The ``autodocs`` commands that call the service: scan, docs, search, api, context, cache, config.
+"""The ``autodocs`` commands other than ``serve``: scan, docs, search, api, context, cache, config.
 
 Each prints the matching tool's result with ``--json``, else text (:mod:`autodocs.cli_text`).
+Imported only once the command is known, so ``serve`` loads neither these nor the service.
 """
 
 from __future__ import annotations

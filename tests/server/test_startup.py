@@ -47,12 +47,21 @@ def _serve_and_close(cli_env: dict[str, str], *messages: str) -> tuple[list[dict
     return replies, _imported_modules(process.stderr)
 
 
+def _loaded(modules: set[str]) -> list[str]:
+    return sorted(name for name in NOT_NEEDED_TO_START if name in {module.split(".")[0] for module in modules})
+
+
 def test_initialize_and_tools_list_load_no_tool_call_dependencies(cli_env: dict[str, str]) -> None:
-    replies, modules = _serve_and_close(cli_env, INITIALIZE, INITIALIZED, LIST_TOOLS)
+    replies, modules = _serve_and_close(cli_env, INITIALIZE, LIST_TOOLS)
     assert [reply["id"] for reply in replies] == [1, 2]
     assert len(replies[1]["result"]["tools"]) >= 10  # type: ignore[index]
-    loaded = sorted(name for name in NOT_NEEDED_TO_START if name in {module.split(".")[0] for module in modules})
-    assert loaded == []
+    assert _loaded(modules) == []
+
+
+def test_the_initialized_notification_opens_the_service_in_the_background(cli_env: dict[str, str]) -> None:
+    replies, modules = _serve_and_close(cli_env, INITIALIZE, INITIALIZED, LIST_TOOLS)
+    assert [reply["id"] for reply in replies] == [1, 2]
+    assert {"aiohttp", "httpx", "prometheus_client"} <= set(_loaded(modules)), "opened without a tool call"
 
 
 def test_first_tool_call_opens_the_service_and_answers(cli_env: dict[str, str]) -> None:
@@ -93,3 +102,17 @@ async def test_a_failed_opening_is_the_callers_error_and_the_next_call_tries_aga
             await slot.get()
         blocker.unlink()
         assert (await slot.get()) is slot.service
+
+
+async def test_a_failed_warm_up_leaves_the_next_call_to_open_the_service(settings: Settings, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    slot = ServiceSlot(settings.model_copy(update={"cache_dir": blocker}))
+    async with slot.serving(on_first_call=True):
+        warming = slot.warm_up()
+        assert warming is not None and slot.warm_up() is None, "one opening at a time"
+        (outcome,) = await asyncio.gather(warming, return_exceptions=True)
+        assert isinstance(outcome, CacheError)
+        blocker.unlink()
+        assert (await slot.get()) is slot.service is not None
+        assert slot.warm_up() is None, "already open"

@@ -110,6 +110,8 @@ class ServerParts:
         A look, not a parse the SDK relies on: anything unexpected (not JSON, another
         method, arguments of the wrong type, a cursor) is simply left to the SDK and the tool.
         """
+        if self.holder.service is None and '"notifications/initialized"' in message:
+            self.holder.warm_up()  # the handshake is done: open the service before the first call
         if len(message) > _READ_AHEAD_MAX_CHARS or "get_package_docs" not in message:
             return None
         service = self.holder.service
