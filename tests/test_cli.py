@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -135,3 +137,58 @@ def test_invalid_cache_url_error_does_not_show_the_password(cli_env: dict[str, s
     assert result.returncode == 2
     assert "AUTODOCS_CACHE_URL" in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_text_output_is_not_wrapped_when_stdout_is_not_a_terminal(cli_env: dict[str, str]) -> None:
+    """A pipe gets whole lines: the next-page command (longer than 80 columns) can be copied and run."""
+    result = run(["docs", "requests", "--max-tokens", "600"], cli_env)
+    assert result.returncode == 0, result.stderr
+    more = [line for line in result.stdout.splitlines() if line.startswith("More: ")]
+    assert len(more) == 1 and len(more[0]) > 80
+    command = more[0].removeprefix("More: autodocs ").split()
+    again = run(command, cli_env)
+    assert again.returncode == 0, again.stderr
+    assert "requests" in again.stdout.splitlines()[0]
+
+
+def test_config_text_says_what_unset_values_mean_per_transport(cli_env: dict[str, str], tmp_path: Path) -> None:
+    cache_dir = tmp_path / "a-rather-long-folder-name-for-the-cache-so-that-the-url-is-wide" / "autodocs-cache"
+    result = run(["config"], {**cli_env, "AUTODOCS_CACHE_DIR": str(cache_dir)})
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line.split(maxsplit=1)[1] for line in result.stdout.splitlines() if line.strip()}
+    assert lines["AUTODOCS_CACHE_URL"] == f"sqlite:///{cache_dir}/cache.db"
+    assert "HTTP: the working directory" in lines["AUTODOCS_ALLOWED_ROOTS"]
+    assert "stdio: anywhere" in lines["AUTODOCS_ALLOWED_ROOTS"]
+    assert lines["AUTODOCS_AUTH_TOKEN"].startswith("(not set")
+    assert "None" not in result.stdout and "[]" not in result.stdout
+
+
+def test_cache_list_text_shows_readable_dates(cli_env: dict[str, str]) -> None:
+    assert run(["docs", "click", "--json"], cli_env).returncode == 0
+    result = run(["cache", "list"], cli_env)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"click .* 8\.\d+\.\d+ .* document .* \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", result.stdout)
+    assert "last_used" not in result.stdout and "{" not in result.stdout
+
+
+def test_search_text_hints_use_cli_syntax(cli_env: dict[str, str]) -> None:
+    assert run(["docs", "requests", "--version", "==2.31.0", "--json"], cli_env).returncode == 0
+    found = run(["search", "session cookie"], cli_env)
+    assert found.returncode == 0, found.stderr
+    assert "get_package_docs(" not in found.stdout and "get_api_reference(" not in found.stdout
+    reads = [line.removeprefix("read: autodocs ") for line in found.stdout.splitlines() if line.startswith("read: ")]
+    assert reads, found.stdout
+    section = run(shlex.split(reads[0]), cli_env)
+    assert section.returncode == 0, section.stderr
+    missing = run(["search", "retry", "--package", "flask"], cli_env)
+    assert "`autodocs docs NAME`" in missing.stdout and "get_package_docs" not in missing.stdout
+
+
+def test_context_text_shows_each_dependencys_page_content(cli_env: dict[str, str], tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("requests==2.31.0\nclick\n")
+    result = run(["context", str(project)], cli_env)
+    assert result.returncode == 0, result.stderr
+    assert "python -m pip install requests" in result.stdout  # from requests' page, not its summary
+    assert "@click.command()" in result.stdout  # from click's page

@@ -518,3 +518,27 @@ async def test_closing_gives_up_on_cache_writes_a_locked_store_holds_past_the_sh
         stats = await service.cache_stats()
         assert stats.documents <= 3
         await service.get_package_docs("click")
+
+
+async def test_a_query_lists_api_matches_from_the_versions_entries_without_a_full_text_search(
+    service: AutoDocsService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Searching the whole index and keeping one package's hits grew with the cache
+    (bench/docs_query.py): a docs call reads only that version's API entries."""
+    from autodocs.cache import SearchEntry, SQLiteStore
+
+    async def no_full_text_search(*args: object, **kwargs: object) -> list[object]:
+        raise AssertionError("a docs call searched the cache's full-text index")
+
+    page = await service.get_package_docs("requests", "==2.31.0", query="retry connection")
+    assert page.api_matches == []  # nothing cached of its API yet
+    entries = [
+        SearchEntry(kind="api", path="requests.Session.close", text="close() Closes all adapters and the session."),
+        SearchEntry(kind="api", path="requests.adapters.Retry", text="Retry a connection that failed, with backoff."),
+        SearchEntry(kind="api", path="requests.get", text="get(url) Sends a GET request."),
+    ]
+    await service.store.put_api_reference("requests", "2.31.0", "requests", "{}", entries)
+    monkeypatch.setattr(SQLiteStore, "search", no_full_text_search)
+    page = await service.get_package_docs("requests", "==2.31.0", query="retry connection")
+    assert [match.path for match in page.api_matches] == ["requests.adapters.Retry"]
+    assert page.api_matches[0].snippet.startswith("Retry a connection")

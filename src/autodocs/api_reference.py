@@ -30,7 +30,6 @@ from packaging.version import InvalidVersion, Version
 from autodocs.cache.base import SearchEntry
 from autodocs.confine import Confinement
 from autodocs.deadline import remaining
-from autodocs.docs.api import LoadedPackage, describe, load_package
 from autodocs.docs.api_model import ApiObject, ApiReference
 from autodocs.docs.tokens import count_tokens
 from autodocs.errors import AutoDocsError, CacheError, CodeUnavailable, InvalidArgument
@@ -41,7 +40,8 @@ from autodocs.sources.archives import fetch_release_code, release_code_dir
 from autodocs.sources.code import ReleaseCode, archive_code, environment_code, stamp
 from autodocs.sources.environment import PythonEnvironment, find_environment, open_environment
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # docs.api (griffe) is imported by the first reference built, not at start
+    from autodocs.docs.api import LoadedPackage
     from autodocs.service import AutoDocsService
 
 __all__ = ["ApiReferences", "parse_object_path"]
@@ -219,6 +219,8 @@ class ApiReferences:
         if stored is not None:
             self._references.put(key, stored)
             return stored
+        from autodocs.docs.api import describe
+
         tree = await self._tree(code, path)
         root, members = await asyncio.to_thread(describe, tree, path)
         reference = ApiReference(
@@ -238,6 +240,8 @@ class ApiReferences:
         return reference
 
     async def _tree(self, code: ReleaseCode, path: str) -> LoadedPackage:
+        from autodocs.docs.api import load_package
+
         tree_key = (code.name, code.fingerprint)
         tree = self._trees.get(tree_key)
         if tree is not None:
@@ -267,6 +271,8 @@ class ApiReferences:
         """Load the whole package without the call's deadline, so the next call gets it all."""
         if tree_key in self._background:
             return
+
+        from autodocs.docs.api import load_package
 
         async def complete() -> None:
             try:

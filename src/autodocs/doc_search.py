@@ -9,6 +9,7 @@ asked for but is not cached, with how to cache it. The words are matched by the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
@@ -23,7 +24,7 @@ from autodocs.manifests import ScanResult
 if TYPE_CHECKING:
     from autodocs.service import AutoDocsService
 
-__all__ = ["MAX_SEARCH_PACKAGES", "SearchResult", "search_cached_docs"]
+__all__ = ["CLI_HINTS", "MAX_SEARCH_PACKAGES", "TOOL_HINTS", "SearchHints", "SearchResult", "search_cached_docs"]
 
 #: Most entries ``packages`` may name (a project's dependency list is far shorter).
 MAX_SEARCH_PACKAGES = 500
@@ -32,6 +33,27 @@ _NAMES_SHOWN = 20
 
 #: Exact versions wanted per package; None: whichever versions are cached.
 _Wanted = dict[str, set[str] | None]
+
+
+@dataclass(frozen=True)
+class SearchHints:
+    """How a search's notes tell the caller to fetch docs and to read a hit, in the words of
+    the caller's own interface: the MCP tools (:data:`TOOL_HINTS`) or the command line."""
+
+    fetch: str
+    read_hits: str
+
+
+TOOL_HINTS = SearchHints(
+    fetch="get_package_docs (or `autodocs context PATH` for a whole project)",
+    read_hits="Read a section hit with get_package_docs(package_name, '==<version>', sections=[path]); "
+    "an api hit with get_api_reference(package_name, path).",
+)
+CLI_HINTS = SearchHints(
+    fetch="`autodocs docs NAME` (or `autodocs context PATH` for a whole project)",
+    read_hits="Read a section hit with `autodocs docs PACKAGE --version ==VERSION --section 'PATH'`; "
+    "an api hit with `autodocs api PACKAGE:PATH`.",
+)
 
 
 class SearchResult(BaseModel):
@@ -60,6 +82,7 @@ async def search_cached_docs(
     project_path: str | None = None,
     packages: list[str] | None = None,
     limit: int = 10,
+    hints: SearchHints = TOOL_HINTS,
 ) -> SearchResult:
     """Search the cache, limited to the project's dependencies and/or the named packages.
 
@@ -88,21 +111,15 @@ async def search_cached_docs(
     if not_cached:
         notes.append(
             f"Nothing cached for {_listing(not_cached)}: search reads only cached docs. Fetch them first with "
-            "get_package_docs (or `autodocs context PATH` for a whole project), then search again."
+            f"{hints.fetch}, then search again."
         )
     if hits:
-        notes.append(
-            "Read a section hit with get_package_docs(package_name, '==<version>', sections=[path]); "
-            "an api hit with get_api_reference(package_name, path)."
-        )
+        notes.append(hints.read_hits)
     elif pairs is not None and not pairs:
         if not not_cached:
             notes.append("There was nothing to search: no cached version matches the packages asked for.")
     elif wanted is None and not await service.store.known_names():
-        notes.append(
-            "Nothing is cached yet: search reads only cached docs. Fetch docs first with get_package_docs, "
-            "or run `autodocs context PATH` for a whole project."
-        )
+        notes.append(f"Nothing is cached yet: search reads only cached docs. Fetch docs first with {hints.fetch}.")
     else:
         notes.append("No cached docs match these words; try other or fewer words.")
     return SearchResult(

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 import structlog
@@ -38,6 +38,7 @@ from autodocs.api_reference import ApiReferences
 from autodocs.cache import CacheStats, Store, open_store
 from autodocs.cache.base import CachedState, EntryPage
 from autodocs.cache.batch import CachedStates
+from autodocs.cache.search import clip_snippet
 from autodocs.config import Settings
 from autodocs.deadline import deadline_scope
 from autodocs.doc_search import SearchResult, search_cached_docs
@@ -45,6 +46,7 @@ from autodocs.docs.budget import decode_cursor
 from autodocs.docs.build import build_document
 from autodocs.docs.model import ApiMatch, DocsPage, PackageDocument
 from autodocs.docs.pages import MIN_TOKENS, PageRequest, count_costs, make_page
+from autodocs.docs.ranking import best_matches
 from autodocs.docs.tokens import count_tokens
 from autodocs.errors import (
     AutoDocsError,
@@ -57,10 +59,14 @@ from autodocs.errors import (
     VersionNotFound,
     to_error_payload,
 )
-from autodocs.index import IndexClient, ReleaseList, VersionMetadata, normalize_package_name
+from autodocs.index import ReleaseList, VersionMetadata, normalize_package_name
 from autodocs.manifests import ScanResult, SkippedDependency, docs_requests, scan_project
 from autodocs.memo import LruMap
 from autodocs.resolve import ResolvedVersion, exact_pin, nearest_versions, parse_constraint, resolve_version
+from autodocs.sources.archives import downloaded_code_bytes
+
+if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
+    from autodocs.index import IndexClient
 
 __all__ = [
     "AutoDocsService",
@@ -173,6 +179,7 @@ class AutoDocsService:
         self._project_names: set[str] = set()
         self.api = ApiReferences(self)
         self._active_calls = 0  # calls inside their deadline now (queued writes wait for quiet)
+        self.cache_hits = self.cache_misses = 0  # document lookups, from memory or the store
         self._flushing = 0
 
     @classmethod
@@ -184,6 +191,8 @@ class AutoDocsService:
 
         ``allowed_roots``: folders ``scan`` may read (resolved, symlinks included); None: any.
         """
+        from autodocs.index import IndexClient
+
         _tune_garbage_collector()
         store = open_store(settings)
         await store.open()
@@ -342,12 +351,15 @@ class AutoDocsService:
         return page.model_copy(update={"api_matches": matches}) if matches else page
 
     async def _api_matches(self, name: str, version: str, query: str) -> list[ApiMatch]:
-        """The best entries of this version's cached API reference for the query (none if not cached)."""
+        """The best entries of this version's cached API reference for the query (none if not
+        cached). Only this version's entries are read and ranked, never the cache's search
+        index, so the cost does not grow with the cache (bench/docs_query.py)."""
         try:
-            hits = await self.store.search(query, packages=[(name, version)], limit=20)
-        except AutoDocsError:  # a query of filler words only, or the store is unavailable
+            entries = await self.store.api_entries(name, version)
+        except AutoDocsError:  # the store is unavailable: the page goes without
             return []
-        return [ApiMatch(path=hit.path, snippet=hit.snippet) for hit in hits if hit.kind == "api"][:_MAX_API_MATCHES]
+        best = best_matches(query, [(entry.path, entry.text) for entry in entries], _MAX_API_MATCHES)
+        return [ApiMatch(path=entries[i].path, snippet=clip_snippet(entries[i].text)) for i in best]
 
     async def get_docs_with_context(
         self,
@@ -432,8 +444,14 @@ class AutoDocsService:
     # -- cache -------------------------------------------------------------------------
 
     async def cache_stats(self) -> CacheStats:
+        """Hits and misses: this process's document lookups answered from memory or the store,
+        or not; sizes: the store's own, and apart, the code downloaded for API references."""
         await self.flush_writes()  # count what this process has just cached, too
-        return await self.store.stats()
+        stats, code = await asyncio.gather(
+            self.store.stats(), asyncio.to_thread(downloaded_code_bytes, self.settings.cache_dir)
+        )
+        update = {"hits": self.cache_hits, "misses": self.cache_misses, "downloaded_code_bytes": code}
+        return stats.model_copy(update=update)
 
     async def prune_cache(self) -> PruneResult:
         """Drop versions beyond MAX_VERSIONS per package and entries unused for CLEANUP_DAYS."""
@@ -711,14 +729,19 @@ class AutoDocsService:
         """From memory, else the store; ``lookup`` tells when the store has none (no read then)."""
         document = self._documents.get((name, version))
         if document is not None:
+            self.cache_hits += 1
             return document
         if lookup is not None and version not in (await lookup.state()).versions:
             self.store.record_miss()
+            self.cache_misses += 1
             return None
         underway.waiting()  # a read-ahead's message can go on: this read runs off the loop
         document = await self._store_read(self.store.get_document(name, version))
-        if document is not None:
-            self._documents.put((name, version), document)
+        if document is None:
+            self.cache_misses += 1
+            return None
+        self.cache_hits += 1
+        self._documents.put((name, version), document)
         return document
 
     async def _store_read(self, read: Awaitable[T]) -> T | None:

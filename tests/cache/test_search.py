@@ -148,6 +148,24 @@ async def test_a_put_of_an_existing_api_reference_replaces_its_body_and_entries(
     assert await index_rows(store) == 2
 
 
+async def test_api_entries_are_one_versions_api_entries_in_stored_order(store: Store) -> None:
+    await store.put_document(document(Overview="the session mounts adapters"))
+    assert await store.api_entries("demo", "1.0") == []  # sections are not API entries
+    await store.put_api_reference(
+        "demo", "1.0", "demo.Session", "{}", api_entries("demo.Session.mount", "demo.Session.close")
+    )
+    await store.put_api_reference("demo", "2.0", "demo.Session", "{}", api_entries("demo.Session.send"))
+    await store.put_api_reference("other", "1.0", "other.X", "{}", api_entries("other.X.mount"))
+    assert [entry.path for entry in await store.api_entries("demo", "1.0")] == [
+        "demo.Session.mount",
+        "demo.Session.close",
+    ]
+    assert {entry.kind for entry in await store.api_entries("demo", "1.0")} == {"api"}
+    assert await store.api_entries("demo", "3.0") == []
+    await store.clear("demo")
+    assert await store.api_entries("demo", "1.0") == []
+
+
 async def test_an_api_reference_needs_an_object_path(store: Store) -> None:
     with pytest.raises(InvalidArgument):
         await store.put_api_reference("demo", "1.0", " ", "{}", [])

@@ -145,9 +145,15 @@ class CacheStats(BaseModel):
     documents: int = Field(description="Cached (package, exact version) documents.")
     release_lists: int
     api_references: int = Field(default=0, description="Cached API references (one per object path and version).")
-    size_bytes: int
-    hits: int = Field(description="Cache hits since this process started.")
-    misses: int = Field(description="Cache misses since this process started.")
+    size_bytes: int = Field(
+        description="The store's size: SQLite, its files (the database, its WAL and shared-memory index); "
+        "PostgreSQL, its tables with their indexes. Downloaded code is counted apart."
+    )
+    downloaded_code_bytes: int = Field(
+        default=0, description="Code unpacked from releases' archives for API references (CACHE_DIR/code)."
+    )
+    hits: int = Field(description="Document lookups answered from memory or the store since this process started.")
+    misses: int = Field(description="Document lookups neither had, since this process started.")
     recovered_from_corruption: int = Field(default=0, description="Times a corrupt cache was moved aside.")
     pool_in_use: int | None = Field(default=None, description="Pooled connections checked out now (pooled stores).")
     pool_idle: int | None = Field(default=None, description="Pooled connections open and idle now.")
@@ -256,6 +262,12 @@ class Store(Protocol):
 
     async def get_api_reference(self, name: str, version: str, object_path: str) -> str | None:
         """The stored API reference (JSON text) of one object of one version, or None."""
+        ...
+
+    async def api_entries(self, name: str, version: str) -> list[SearchEntry]:
+        """The indexed entries of this version's stored API references, in the order they were
+        stored; [] when none is stored. Read by (name, version) alone: the cost follows this
+        version's references, never the size of the cache."""
         ...
 
     async def put_api_reference(

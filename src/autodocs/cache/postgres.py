@@ -367,6 +367,15 @@ class PostgresStore(DocumentCounter):
             for name, version, kind, path, snippet, score in rows
         ]
 
+    async def api_entries(self, name: str, version: str) -> list[SearchEntry]:
+        async with self.connection() as db:
+            cursor = await db.execute(
+                "SELECT path, text FROM search_entries WHERE name = %s AND version = %s AND origin <> ''"
+                " AND kind = 'api' ORDER BY id",
+                (name, version),
+            )
+            return [SearchEntry(kind="api", path=str(path), text=str(text)) for path, text in await cursor.fetchall()]
+
     async def cached_versions(self, name: str) -> list[str]:
         async with self.connection() as db:
             cursor = await db.execute(

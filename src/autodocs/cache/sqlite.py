@@ -152,6 +152,10 @@ _SEARCH = (
     " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:scope)))"
     " ORDER BY relevance, e.id LIMIT :limit"
 )
+#: A version's API entries, by the owner index (never the full-text index).
+_API_ENTRIES = (
+    "SELECT path, text FROM search_entries WHERE name = ? AND version = ? AND origin <> '' AND kind = 'api' ORDER BY id"
+)
 #: Documents that prune drops: unused since the cutoff, or beyond the versions kept per package.
 _PRUNED_DOCUMENTS = (
     "SELECT name, version FROM documents WHERE last_used < ? OR rowid IN (SELECT rowid FROM ("
@@ -526,6 +530,13 @@ class SQLiteStore(DocumentCounter):
             for name, version, kind, path, snippet, relevance in rows
         ]
 
+    async def api_entries(self, name: str, version: str) -> list[SearchEntry]:
+        def read(db: sqlite3.Connection) -> list[SearchEntry]:
+            rows = db.execute(_API_ENTRIES, (name, version)).fetchall()
+            return [SearchEntry(kind="api", path=str(path), text=str(text)) for path, text in rows]
+
+        return await self._read(lambda: self._guarded(read, []))
+
     async def cached_versions(self, name: str) -> list[str]:
         def read(db: sqlite3.Connection) -> list[str]:
             rows = db.execute("SELECT version FROM documents WHERE name = ? ORDER BY created_at", (name,))
@@ -590,10 +601,10 @@ class SQLiteStore(DocumentCounter):
         return None  # two dedicated threads, no pool
 
     def size_bytes(self) -> int:
-        return sum(_file_size(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal"))
+        return sum(_file_size(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal", "-shm"))
 
     async def stats(self) -> CacheStats:
-        def read(db: sqlite3.Connection) -> tuple[int, int, int, int, int]:
+        def read(db: sqlite3.Connection) -> tuple[int, int, int, int]:
             documents = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
             lists = db.execute("SELECT COUNT(*) FROM release_lists").fetchone()[0]
             references = db.execute("SELECT COUNT(*) FROM api_references").fetchone()[0]
@@ -601,10 +612,9 @@ class SQLiteStore(DocumentCounter):
                 "SELECT COUNT(*) FROM (SELECT name FROM documents UNION SELECT name FROM release_lists"
                 " UNION SELECT name FROM api_references)"
             ).fetchone()[0]
-            pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
-            return int(packages), int(documents), int(lists), int(references), int(pages)
+            return int(packages), int(documents), int(lists), int(references)
 
-        packages, documents, lists, references, size = await self._read(lambda: self._guarded(read, (0, 0, 0, 0, 0)))
+        packages, documents, lists, references = await self._read(lambda: self._guarded(read, (0, 0, 0, 0)))
         return CacheStats(
             backend="sqlite",
             location=str(self.path),
@@ -612,7 +622,7 @@ class SQLiteStore(DocumentCounter):
             documents=documents,
             release_lists=lists,
             api_references=references,
-            size_bytes=size,
+            size_bytes=self.size_bytes(),  # the same figure as the metrics: the files, WAL included
             hits=self.hits,
             misses=self.misses,
             recovered_from_corruption=self.recovered,

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 
 from autodocs.docs.model import DocSection
 
-__all__ = ["query_terms", "section_scores", "stem"]
+__all__ = ["best_matches", "query_terms", "section_scores", "stem"]
 
 #: One word: an upper-case run (``HTTP`` in ``HTTPServer``, ``SORT`` in ``OPT_SORT_KEYS``),
 #: a capitalised or lower-case word, each with the digits that follow (``base64``), or a
@@ -246,6 +246,17 @@ def section_scores(query: str, sections: Sequence[DocSection]) -> list[float]:
         for index, frequency in hits:
             scores[index] += importance * frequency * (_K1 + 1) / (frequency + _K1)
     return [score * _RELEASE_NOTES_WEIGHT if note else score for score, note in zip(scores, notes, strict=True)]
+
+
+def best_matches(query: str, titled_texts: Sequence[tuple[str, str]], limit: int) -> list[int]:
+    """Indexes of the ``limit`` (title, text) pairs most relevant to ``query``, best first (ties
+    in the given order); each is ranked like a top-level section, and one no word matches is
+    left out. For entries outside a document, e.g. an API reference's (path, docstring)."""
+    sections = [
+        DocSection.model_construct(title=title, anchor="", level=0, content=text) for title, text in titled_texts
+    ]
+    scores = section_scores(query, sections)
+    return sorted((index for index, score in enumerate(scores) if score > 0), key=lambda index: -scores[index])[:limit]
 
 
 def _words(text: str) -> list[str]:

@@ -34,8 +34,9 @@ def freeze_startup_heap() -> None:
     The imported SDK, pydantic schemas and friends are hundreds of thousands of objects
     that live as long as the process; without this, every full collection walks them all
     and a request that happens to trigger one pays ~60 ms. Measured in bench/stdio_latency.py.
+    No collection first: it would find a few hundred objects of garbage (a few KB, frozen
+    with the rest) and cost 50-100 ms before ``initialize`` is answered (bench/startup.py).
     """
-    gc.collect()
     gc.freeze()
 
 
@@ -45,7 +46,7 @@ def serve_stdio(settings: Settings) -> int:
     A client that hangs up (EOF, broken pipe) ends the process quietly with 0; so do SIGTERM
     and SIGINT, after draining the calls in flight (:mod:`autodocs.server.stdio`).
     """
-    parts = build_server(settings)
+    parts = build_server(settings, open_service_on_first_call=True)
     # after the SDK's own logging setup, so ours wins
     configure_logging(settings.log_level, repeat_interval=settings.log_repeat_interval)
     freeze_startup_heap()

@@ -39,6 +39,7 @@ from autodocs.server.lifecycle import Lifecycle
 from autodocs.server.metrics import Metrics
 from autodocs.server.protocol import AutoDocsMCPServer, error_result, ok_result
 from autodocs.server.ratelimit import RateLimiter
+from autodocs.server.service_slot import ServiceSlot
 from autodocs.service import AutoDocsService, ContextResult, ProgressHook, RefreshResult, SearchResult
 
 __all__ = ["ServerParts", "build_server", "current_client"]
@@ -73,10 +74,6 @@ MaxTokens = Annotated[
 ]
 
 
-class _Holder:
-    service: AutoDocsService | None = None
-
-
 #: Who is calling, for the per-client rate limit: set per HTTP request by the transport.
 current_client: ContextVar[str] = ContextVar("autodocs_client", default="stdio")
 
@@ -94,7 +91,7 @@ class ServerParts:
     server: MCPServer[Any]
     lifecycle: Lifecycle
     metrics: Metrics
-    holder: _Holder
+    holder: ServiceSlot
 
     def read_ahead(self, message: str) -> asyncio.Future[None] | None:
         """Told each message as the transport reads it: a docs call starts resolving its
@@ -105,6 +102,8 @@ class ServerParts:
         A look, not a parse the SDK relies on: anything unexpected (not JSON, another
         method, arguments of the wrong type, a cursor) is simply left to the SDK and the tool.
         """
+        if self.holder.service is None and '"notifications/initialized"' in message:
+            self.holder.warm_up()  # the handshake is done: open the service before the first call
         if len(message) > _READ_AHEAD_MAX_CHARS or "get_package_docs" not in message:
             return None
         service = self.holder.service
@@ -134,8 +133,11 @@ class ServerParts:
 class _Calls:
     """Every tool call passes here: rate limit, in-flight tracking, metrics, error shape."""
 
-    def __init__(self, settings: Settings, lifecycle: Lifecycle, metrics: Metrics, *, rate_limited: bool) -> None:
+    def __init__(
+        self, settings: Settings, lifecycle: Lifecycle, metrics: Metrics, slot: ServiceSlot, *, rate_limited: bool
+    ) -> None:
         self._lifecycle = lifecycle
+        self._slot = slot
         self._metrics = metrics
         self._limiter = RateLimiter(settings.rate_limit_rpm) if rate_limited else None
 
@@ -156,6 +158,7 @@ class _Calls:
         outcome = "ok"
         with self._lifecycle.track_call():
             try:
+                await self._slot.get()  # over stdio, the first call opens the service
                 result = ok_result(await call())
             except asyncio.CancelledError:
                 if not self._lifecycle.shutdown_cancelled:
@@ -184,30 +187,27 @@ def build_server(
     allowed_roots: list[Path] | None = None,
     lifecycle: Lifecycle | None = None,
     rate_limited: bool = False,
+    open_service_on_first_call: bool = False,
 ) -> ServerParts:
     """The MCP server and its tools; the service opens with the server and closes after it.
 
     ``rate_limited``: apply RATE_LIMIT_RPM per client — for HTTP, where many clients share one
     server. Over stdio the only client is the local process that started us, and throttling an
     assistant's burst of lookups would only hurt its user.
+
+    ``open_service_on_first_call``: for stdio, where ``initialize`` is answered before the
+    store and the index client are opened (:mod:`autodocs.server.service_slot`).
     """
-    holder = _Holder()
+    holder = ServiceSlot(settings, allowed_roots=allowed_roots)
     lifecycle = lifecycle or Lifecycle()
     metrics = Metrics(lifecycle, lambda: holder.service)
-    calls = _Calls(settings, lifecycle, metrics, rate_limited=rate_limited)
+    calls = _Calls(settings, lifecycle, metrics, holder, rate_limited=rate_limited)
     run = calls.run
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[None]:
-        async with AutoDocsService.running(settings, allowed_roots=allowed_roots) as service:
-            holder.service = service
-            pruner = asyncio.ensure_future(_prune_periodically(service))
-            try:
-                yield None
-            finally:
-                pruner.cancel()
-                await asyncio.gather(pruner, return_exceptions=True)
-                holder.service = None
+        async with holder.serving(on_first_call=open_service_on_first_call):
+            yield None
 
     server = AutoDocsMCPServer(
         "autodocs",
@@ -384,21 +384,6 @@ def build_server(
         return await run("get_metrics", lambda: _async(MetricsReport(metrics=metrics.snapshot())))
 
     return ServerParts(server=server, lifecycle=lifecycle, metrics=metrics, holder=holder)
-
-
-#: How often a running server applies MAX_VERSIONS and CLEANUP_DAYS to the cache.
-_PRUNE_EVERY_S = 3600.0
-
-
-async def _prune_periodically(service: AutoDocsService) -> None:
-    """Eviction while the server runs (``autodocs cache prune`` does the same on demand)."""
-    while True:
-        await asyncio.sleep(_PRUNE_EVERY_S)
-        try:
-            result = await service.prune_cache()
-            log.info("cache.pruned", removed=result.removed_entries)
-        except AutoDocsError as exc:
-            log.warning("cache.prune_failed", error=exc.type_name, message=exc.message)
 
 
 async def _async(value: T) -> T:

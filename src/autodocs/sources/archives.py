@@ -16,6 +16,7 @@ tree or nothing, and concurrent processes racing for the same release both end u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -24,14 +25,17 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
 from autodocs.errors import ArchiveTooLarge, CodeUnavailable, UpstreamResponseInvalid
-from autodocs.index.fetch import JsonFetcher, NotFound
 from autodocs.index.models import DistFile
 
-__all__ = ["UNVERIFIED_MARKER", "choose_archive", "fetch_release_code", "release_code_dir"]
+if TYPE_CHECKING:
+    from autodocs.index.fetch import JsonFetcher
+
+__all__ = ["UNVERIFIED_MARKER", "choose_archive", "downloaded_code_bytes", "fetch_release_code", "release_code_dir"]
 
 #: Written into an unpacked tree whose archive the index listed without a SHA-256 (its file name inside).
 UNVERIFIED_MARKER = ".autodocs-unverified"
@@ -67,6 +71,8 @@ async def fetch_release_code(
     fetcher: JsonFetcher, files: tuple[DistFile, ...], destination: Path, *, max_bytes: int
 ) -> DistFile:
     """Download and unpack the best archive of a release into ``destination`` (see module docs)."""
+    from autodocs.index.fetch import NotFound  # the fetcher's module, loaded by whoever built it
+
     chosen = choose_archive(files)
     if chosen is None:
         raise CodeUnavailable(
@@ -186,3 +192,16 @@ def _unpack_tar(archive: Path, target: Path, budget: int) -> None:
         if isinstance(exc, OSError) and not isinstance(exc, EOFError) and exc.errno is not None:
             raise
         raise UpstreamResponseInvalid(f"The downloaded archive is not a valid tar file ({exc}).") from None
+
+
+def downloaded_code_bytes(cache_dir: Path) -> int:
+    """Bytes of every release's code unpacked under ``cache_dir`` (apart from the store's size).
+
+    Walks the files (links are not followed): call it off the event loop.
+    """
+    total = 0
+    for folder, _, names in os.walk(cache_dir / "code"):
+        for name in names:
+            with contextlib.suppress(OSError):  # a folder being replaced or removed meanwhile
+                total += os.lstat(os.path.join(folder, name)).st_size
+    return total
