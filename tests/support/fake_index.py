@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import unquote
 
+from tests.support.fake_simple import Modes, SimpleRegistry
+
 __all__ = ["DEFAULT_DATA_DIR", "FakeIndex", "Fault", "main", "mix_fault", "normalize"]
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "index"
@@ -156,6 +158,7 @@ class FakeIndex:
         self._rules: list[_Rule] = []
         self._log: list[tuple[str, str]] = []
         self._last_headers: dict[str, str] = {}
+        self._header_log: list[dict[str, str]] = []
         self._by_path: Counter[str] = Counter()
         self._projects: dict[str, bytes] = {}
         self._versions: dict[tuple[str, str], bytes] = {}
@@ -163,6 +166,7 @@ class FakeIndex:
         self._synth: dict[tuple[str, str], bytes] = {}
         self._files: dict[str, bytes] = {}
         self._conns: set[socket.socket] = set()
+        self.registry = SimpleRegistry()  # releases with real files: Simple API, PEP 658, ranges
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -241,6 +245,15 @@ class FakeIndex:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/pypi"
 
+    @property
+    def simple_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/simple"
+
+    @property
+    def modes(self) -> Modes:
+        """What the index serves for the registry's releases (Simple API, PEP 658, ranges, pages)."""
+        return self.registry.modes
+
     # -- counters and faults ----------------------------------------------------------------
 
     @property
@@ -263,10 +276,24 @@ class FakeIndex:
         with self._lock:
             return sum(1 for _, path in self._log if path_substring in path)
 
-    def reset(self) -> None:
-        """Forget counted requests and fault rules (added documents stay)."""
+    def seen_headers(self, name: str) -> list[str | None]:
+        """The value of header ``name`` (lower case) in every counted request, in order."""
+        with self._lock:
+            return [headers.get(name) for headers in self._header_log]
+
+    def reset_counts(self) -> None:
+        """Forget counted requests only (faults and modes stay)."""
         with self._lock:
             self._log.clear()
+            self._header_log.clear()
+            self._by_path.clear()
+
+    def reset(self) -> None:
+        """Forget counted requests and fault rules, serve every source again (added documents stay)."""
+        with self._lock:
+            self.registry.modes = Modes()
+            self._log.clear()
+            self._header_log.clear()
             self._by_path.clear()
             self._rules.clear()
 
@@ -327,9 +354,11 @@ class FakeIndex:
                 stats = {"requests": len(self._log), "by_path": dict(self._by_path)}
             self._send(h, 200, json.dumps(stats).encode())
             return
+        headers = {key.lower(): value for key, value in h.headers.items()}
         with self._lock:
             self._log.append((h.command, h.path))
-            self._last_headers = {key.lower(): value for key, value in h.headers.items()}
+            self._header_log.append(headers)
+            self._last_headers = headers
             self._by_path[route] += 1
             fault = self._pick_fault(route)
         delay = self.latency_s + (fault.seconds if fault is not None and fault.kind == "latency" else 0.0)
@@ -340,7 +369,7 @@ class FakeIndex:
             h.close_connection = True
             return
         if fault is None or fault.kind == "latency":
-            self._send(h, *self._route(route))
+            self._send(h, *self._route(route, headers))
         elif fault.kind in ("status", "body", "invalid_json"):
             self._send(h, fault.code, fault.data, fault.headers)
         elif fault.kind in ("hang", "hang_then_close"):
@@ -351,18 +380,20 @@ class FakeIndex:
             h.connection.close()
         elif fault.kind == "truncated":
             h.close_connection = True
-            status, body, headers = self._route(route)
-            h.wfile.write(self._head(h, status, len(body), headers) + body[: len(body) // 2])
+            status, body, extra = self._route(route, headers)
+            h.wfile.write(self._head(h, status, len(body), extra) + body[: len(body) // 2])
         elif fault.kind == "slow_drip":
-            status, body, headers = self._route(route)
-            h.wfile.write(self._head(h, status, len(body), headers))
+            status, body, extra = self._route(route, headers)
+            h.wfile.write(self._head(h, status, len(body), extra))
             for start in range(0, len(body), fault.chunk):
                 if start and self._stopping.wait(fault.seconds):
                     h.close_connection = True
                     return
                 h.wfile.write(body[start : start + fault.chunk])
 
-    def _route(self, route: str) -> tuple[int, bytes, _Headers]:
+    def _route(self, route: str, headers: dict[str, str]) -> tuple[int, bytes, _Headers]:
+        if (answer := self.registry.answer(unquote(route), headers)) is not None:
+            return answer
         if route.startswith("/files/"):
             data = self._files.get(unquote(route[len("/files/") :]))
             return (404, NOT_FOUND, ()) if data is None else (200, data, (("Content-Type", "application/zip"),))

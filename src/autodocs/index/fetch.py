@@ -31,7 +31,8 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,7 +58,7 @@ from autodocs.index.breaker import CircuitBreaker, CircuitState
 from autodocs.index.latency import LatencyTracker
 from autodocs.index.transport import IndexTransport
 
-__all__ = ["JsonFetcher", "NotFound"]
+__all__ = ["JsonFetcher", "NotFound", "Page"]
 
 log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
@@ -80,6 +81,18 @@ def _environment_names_proxy() -> bool:
 
 class NotFound(Exception):
     """The index answered 404; the caller knows whether that means package or version."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One answer as it came: the final URL (links resolve against it), status (200, or 206 for
+    a range), the headers a caller reads, and the capped body."""
+
+    url: str
+    status: int
+    content_type: str
+    content_range: str | None
+    body: bytes
 
 
 class JsonFetcher:
@@ -132,7 +145,15 @@ class JsonFetcher:
 
     async def get_json(self, url: str) -> dict[str, Any]:
         shown = mask_url(url)
-        return await self._with_retries(url, shown, lambda retries: self._hedged(url, shown, retries))
+        return await self._with_retries(url, shown, lambda retries: self._hedged(url, shown, retries, _json_object))
+
+    async def get_page(self, url: str, *, headers: Mapping[str, str] | None = None) -> Page:
+        """Any document (a Simple API page, a metadata file, a byte range of a wheel), with
+        the same policy as :meth:`get_json`; the caller decodes it."""
+        shown = mask_url(url)
+        return await self._with_retries(
+            url, shown, lambda retries: self._hedged(url, shown, retries, _as_page, headers)
+        )
 
     async def download(self, url: str, destination: Path, *, max_bytes: int) -> int:
         """Stream ``url`` into the file ``destination`` (created or truncated); returns its size.
@@ -242,7 +263,14 @@ class JsonFetcher:
         limit = min(self.latency.attempt_timeout() * 2.0**retries_before, self._settings.attempt_timeout)
         return max(0.05, min(limit, left))
 
-    async def _hedged(self, url: str, shown: str, retries_before: int) -> dict[str, Any]:
+    async def _hedged(
+        self,
+        url: str,
+        shown: str,
+        retries_before: int,
+        decode: Callable[[Page], _T],
+        headers: Mapping[str, str] | None = None,
+    ) -> _T:
         """One attempt; if it is silent past the hedge delay, race a second request against it.
 
         Each retry doubles the attempt's silence limit (up to ``ATTEMPT_TIMEOUT``): an index that
@@ -253,7 +281,7 @@ class JsonFetcher:
         hedge_after = self.latency.hedge_delay()
         loop = asyncio.get_running_loop()
         on_the_wire: asyncio.Future[None] = loop.create_future()
-        first = asyncio.ensure_future(self._send(url, shown, silence_limit, on_the_wire))
+        first = asyncio.ensure_future(self._send(url, shown, silence_limit, decode, headers, on_the_wire))
         racers = {first}
         try:
             # The hedge clock starts when the request is sent, not while it waits for a slot:
@@ -271,7 +299,7 @@ class JsonFetcher:
                 lagging = loop.time() - on_wire_at - hedge_after > _MAX_LOOP_LAG_S
                 if not done and not lagging:
                     self.hedges_sent += 1
-                    racers.add(asyncio.ensure_future(self._send(url, shown, silence_limit)))
+                    racers.add(asyncio.ensure_future(self._send(url, shown, silence_limit, decode, headers)))
             if len(racers) == 1 and first.done():
                 return first.result()  # answered before any hedge (the common case): no more waiting
             failure: BaseException | None = None
@@ -294,11 +322,17 @@ class JsonFetcher:
                 await asyncio.gather(*pending, return_exceptions=True)
 
     async def _send(
-        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Future[None] | None = None
-    ) -> dict[str, Any]:
+        self,
+        url: str,
+        shown: str,
+        silence_limit: float,
+        decode: Callable[[Page], _T],
+        headers: Mapping[str, str] | None = None,
+        on_the_wire: asyncio.Future[None] | None = None,
+    ) -> _T:
         """One HTTP request; ``silence_limit`` is how long the index may send nothing."""
         try:
-            result = await self._send_once(url, shown, silence_limit, on_the_wire)
+            result = await self._send_once(url, shown, silence_limit, decode, headers, on_the_wire)
         except BaseException as exc:
             self.outcomes[_outcome(exc)] += 1
             raise
@@ -306,8 +340,14 @@ class JsonFetcher:
         return result
 
     async def _send_once(
-        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Future[None] | None
-    ) -> dict[str, Any]:
+        self,
+        url: str,
+        shown: str,
+        silence_limit: float,
+        decode: Callable[[Page], _T],
+        headers: Mapping[str, str] | None,
+        on_the_wire: asyncio.Future[None] | None,
+    ) -> _T:
         limits = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
         headers_seen = False
         underway.waiting()  # about to send, or to queue for a slot: either way, waiting now
@@ -317,11 +357,18 @@ class JsonFetcher:
             self.requests_sent += 1
             started = time.monotonic()
             try:
-                async with self._http.stream("GET", url, timeout=limits) as response:
+                async with self._http.stream("GET", url, timeout=limits, headers=headers) as response:
                     headers_seen = True
                     self.latency.observe(time.monotonic() - started)
                     _raise_for_status(response, shown)
                     body = await self._read_capped(response, shown)
+                    page = Page(
+                        str(response.url),
+                        response.status_code,
+                        response.headers.get("content-type", ""),
+                        response.headers.get("content-range"),
+                        body,
+                    )
             except httpx.TimeoutException:
                 raise UpstreamTimeout(
                     f"The package index did not answer {shown} within {silence_limit:.1f} s."
@@ -344,12 +391,7 @@ class JsonFetcher:
         # building the document) runs, or a burst of answers serializes the next requests.
         if self._semaphore.locked():  # someone is waiting for a slot
             await asyncio.sleep(0)
-        data = _parse_json(body)
-        if data is _NOT_JSON:
-            raise UpstreamResponseInvalid(f"The package index sent invalid JSON for {shown}.")
-        if not isinstance(data, dict):
-            raise UpstreamResponseInvalid(f"The package index's answer for {shown} is not a JSON object.")
-        return data
+        return decode(page)
 
     async def _download_once(self, url: str, shown: str, destination: Path, max_bytes: int, retries_before: int) -> int:
         left = remaining(self._settings.request_timeout)
@@ -400,6 +442,20 @@ class JsonFetcher:
 _NOT_JSON = object()
 
 
+def _as_page(page: Page) -> Page:
+    return page
+
+
+def _json_object(page: Page) -> dict[str, Any]:
+    data = _parse_json(page.body)
+    shown = mask_url(page.url)
+    if data is _NOT_JSON:
+        raise UpstreamResponseInvalid(f"The package index sent invalid JSON for {shown}.")
+    if not isinstance(data, dict):
+        raise UpstreamResponseInvalid(f"The package index's answer for {shown} is not a JSON object.")
+    return data
+
+
 def _parse_json(body: bytes) -> Any:
     """The decoded body, or ``_NOT_JSON``.
 
@@ -448,7 +504,7 @@ def _log_circuit_change(host: str, old: CircuitState, new: CircuitState) -> None
 
 def _raise_for_status(response: httpx.Response, shown: str) -> None:
     status = response.status_code
-    if status == 200:
+    if status == 200 or status == 206:  # 206: the part of a file a range request asked for
         return
     if status == 404:
         raise NotFound
