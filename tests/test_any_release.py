@@ -59,3 +59,16 @@ async def test_a_version_the_index_does_not_list_names_the_nearest_and_is_not_re
     assert "1.0.0" in error["available_versions"]
     assert "1.0.1" not in error["available_versions"]
     assert "try again" not in " ".join([error["message"], *error["suggestions"]]).lower()
+
+
+@pytest.mark.parametrize("simple_api", [True, False], ids=["simple-links", "json-api-links"])
+async def test_api_reference_downloads_a_wheel_listed_by_a_relative_link(
+    index: FakeIndex, service: AutoDocsService, simple_api: bool
+) -> None:
+    """PEP 503 allows relative links, and some mirrors write them in the JSON API too."""
+    index.modes.version_pages = False
+    index.modes.simple_api = simple_api
+    reply = await service.get_api_reference("tinylib", "greet", version_constraint="==0.9.0")
+    assert reply["version"] == "0.9.0"
+    assert "0.9.0 way" in str(reply)
+    assert index.count("/files/tinylib-0.9.0-py3-none-any.whl") >= 1
