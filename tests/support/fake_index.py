@@ -32,6 +32,7 @@ import re
 import signal
 import socket
 import socketserver
+import ssl
 import stat
 import struct
 import sys
@@ -150,9 +151,19 @@ def mix_fault(key: str) -> Fault:
 class FakeIndex:
     """The fake index server. Use as a context manager, or call :meth:`start` and :meth:`stop`."""
 
-    def __init__(self, data_dir: Path | None = None, latency_s: float = 0.0, seed: int = 0, *, port: int = 0) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        latency_s: float = 0.0,
+        seed: int = 0,
+        *,
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.latency_s = latency_s  # every answer leaves this long after its request arrived; may change
         self._port = port
+        self._tls = tls  # serve HTTPS with this server context
+        self.connections = 0  # connections accepted (TLS ones count before their handshake)
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
@@ -207,6 +218,8 @@ class FakeIndex:
         self._stopping.clear()
         server = _Server(("127.0.0.1", self._port), _Handler)
         server.owner = self
+        if self._tls is not None:  # the handshake runs in the handler's thread, on its first read
+            server.socket = self._tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-index", daemon=True
@@ -243,11 +256,15 @@ class FakeIndex:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/pypi"
+        return f"{self._scheme}://127.0.0.1:{self.port}/pypi"
 
     @property
     def simple_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/simple"
+        return f"{self._scheme}://127.0.0.1:{self.port}/simple"
+
+    @property
+    def _scheme(self) -> str:
+        return "http" if self._tls is None else "https"
 
     @property
     def modes(self) -> Modes:
@@ -343,6 +360,7 @@ class FakeIndex:
             elif self._stopping.is_set():
                 _shutdown(conn)
             else:
+                self.connections += 1
                 self._conns.add(conn)
 
     # -- answering --------------------------------------------------------------------------

@@ -29,7 +29,6 @@ import json
 import random
 import time
 import urllib.parse
-import urllib.request
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -56,7 +55,7 @@ from autodocs.errors import (
 )
 from autodocs.index.breaker import CircuitBreaker, CircuitState
 from autodocs.index.latency import LatencyTracker
-from autodocs.index.transport import IndexTransport
+from autodocs.index.tls import certificate_failure, index_ssl_context
 
 __all__ = ["JsonFetcher", "NotFound", "Page"]
 
@@ -70,13 +69,6 @@ _MAX_LOOP_LAG_S = 0.05
 # Retries are logged by the fetch itself (one structured event each, attempts numbered across
 # the first attempt and stamina's), not by stamina's default warning-level hooks.
 stamina.instrumentation.set_on_retry_hooks([])
-
-
-def _environment_names_proxy() -> bool:
-    """Whether httpx would route requests through a proxy named by the environment (the
-    same reading as httpx's: ``urllib.request.getproxies``, the http, https and all schemes)."""
-    proxies = urllib.request.getproxies()
-    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 class NotFound(Exception):
@@ -120,9 +112,8 @@ class JsonFetcher:
             follow_redirects=True,
             max_redirects=5,
             auth=auth,
-            # httpx honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY only with its own transports:
-            # behind a proxy those carry the requests, else the faster aiohttp engine does.
-            transport=transport or (None if _environment_names_proxy() else IndexTransport(limits)),
+            verify=index_ssl_context(),  # the system's trust store, or SSL_CERT_FILE (index/tls.py)
+            transport=transport,
         )
 
     async def aclose(self) -> None:
@@ -376,6 +367,8 @@ class JsonFetcher:
                     else f"The package index stopped sending {shown} for {silence_limit:.1f} s."
                 ) from None
             except httpx.TransportError as exc:
+                if (untrusted := certificate_failure(exc, shown)) is not None:
+                    raise untrusted from None
                 if headers_seen:
                     raise UpstreamResponseInvalid(
                         f"The package index's answer for {shown} was cut short ({type(exc).__name__})."
@@ -417,6 +410,8 @@ class JsonFetcher:
                 except httpx.TimeoutException:
                     raise UpstreamTimeout(f"The download of {shown} stalled for {silence_limit:.1f} s.") from None
                 except httpx.TransportError as exc:
+                    if (untrusted := certificate_failure(exc, shown)) is not None:
+                        raise untrusted from None
                     raise UpstreamUnavailable(f"The download of {shown} failed: {type(exc).__name__}.") from None
         except BaseException as exc:
             self.outcomes[_outcome(exc)] += 1
