@@ -1,57 +1,51 @@
-"""The package-index client: "the release list of X" and "the metadata of X==V", from whatever the index serves.
+"""The package-index client: which index is asked for a package, and in what order.
 
-Sources, cheapest first (:mod:`autodocs.index.capabilities` records which ones an index has):
-
-* the JSON API's project page (release list + the latest version's metadata, one request) and
-  per-version page (one exact version's metadata, one request);
-* the Simple API's project page (:mod:`autodocs.index.simple`: PEP 691 JSON, else PEP 503
-  HTML), which lists every file of every release;
-* a release's core metadata from its files (:mod:`autodocs.index.metadata`: the PEP 658
-  file, the wheel's METADATA by range requests, the sdist's PKG-INFO).
-
-An index without per-version pages (many mirrors and private indexes) still serves every
-release: once one such page has 404'd for a version the index lists, it is not asked again.
-:class:`VersionNotListed` is raised only when the index's own, freshly fetched listing lacks
-the version, and carries that listing so the caller can name the nearest versions.
-
-Names and versions are validated before a URL exists (:mod:`autodocs.index.names`); how a
-request is bounded, retried, hedged and cut off lives in :mod:`autodocs.index.fetch`.
+``AUTODOCS_INDEX_URL`` first, then each of ``AUTODOCS_EXTRA_INDEX_URLS``: the first index that
+has the package wins (uv's default, which keeps a package name taken on a second index from
+shadowing the first's), and is remembered for that package. Each index is an
+:class:`~autodocs.index.source.IndexSource` (its sources and capabilities); all share one
+:class:`~autodocs.index.fetch.JsonFetcher` (one connection pool, one policy, one trust).
+Names and versions are validated here, before a URL exists (:mod:`autodocs.index.names`).
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import httpx
 
 from autodocs.config import Settings
-from autodocs.errors import PackageNotFound, UpstreamResponseInvalid, VersionNotFound
-from autodocs.index.capabilities import IndexCapabilities, index_endpoints
-from autodocs.index.fetch import JsonFetcher, NotFound, Page
-from autodocs.index.metadata import read_release_metadata
-from autodocs.index.models import INFO_KEYS, DistFile, Release, ReleaseList, VersionMetadata
+from autodocs.errors import PackageNotFound
+from autodocs.index.capabilities import IndexCapabilities, IndexEndpoints
+from autodocs.index.fetch import JsonFetcher
+from autodocs.index.models import DistFile, ReleaseList, VersionMetadata
 from autodocs.index.names import normalize_package_name, validate_version_string
-from autodocs.index.simple import SIMPLE_ACCEPT, ProjectListing, listing_from_json_api, parse_simple_page
+from autodocs.index.source import IndexSource, VersionNotListed
+from autodocs.memo import LruMap
 
 __all__ = ["IndexClient", "VersionNotListed"]
 
-
-class VersionNotListed(VersionNotFound):
-    """The index's fresh listing of the project lacks the version; ``releases`` is that listing."""
-
-    def __init__(self, message: str, releases: ReleaseList) -> None:
-        super().__init__(message)
-        self.releases = releases
+_T = TypeVar("_T")
+#: Packages whose index is remembered (only those found past the first index are kept).
+_REMEMBERED_PACKAGES = 4096
 
 
 class IndexClient:
-    """Fetches release lists and version metadata from the package index, by the cheapest source it has."""
+    """Release lists, version metadata and release files, from the first index that has the package."""
 
     def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.endpoints = index_endpoints(settings.pypi_url)
-        self.capabilities = IndexCapabilities.for_endpoints(self.endpoints)
         self.fetcher = JsonFetcher(settings, transport=transport)
+        self.sources = [IndexSource(url, self.fetcher) for url in (settings.pypi_url, *settings.extra_index_urls)]
+        self._home: LruMap[str, IndexSource] = LruMap(_REMEMBERED_PACKAGES)
+
+    @property
+    def endpoints(self) -> IndexEndpoints:
+        return self.sources[0].endpoints
+
+    @property
+    def capabilities(self) -> IndexCapabilities:
+        return self.sources[0].capabilities
 
     @property
     def requests_sent(self) -> int:
@@ -61,151 +55,36 @@ class IndexClient:
         await self.fetcher.aclose()
 
     async def fetch_project(self, name: str) -> tuple[ReleaseList, VersionMetadata | None]:
-        """The project's release list, and the latest version's metadata when the JSON API gave it."""
+        """The project's release list, and the latest version's metadata when the index gave it."""
         normalized = normalize_package_name(name)
-        data, page_url = await self._json_project(normalized)
-        if data is not None:
-            info = _expect_dict(data.get("info"), "info")
-            latest = str(info.get("version") or "")
-            releases = ReleaseList(normalized, latest, _parse_releases(data.get("releases")), time.time())
-            return releases, VersionMetadata.from_info(info, data.get("urls"), page_url)
-        listing = await self._simple_listing(normalized)
-        if self.capabilities.json_api is None:
-            self.capabilities.learn("json_api", False)  # no project page where the Simple API has one
-        return listing.release_list(), None
+        return await self._first(normalized, lambda source: source.fetch_project(normalized))
 
     async def fetch_version(self, name: str, version: str) -> VersionMetadata:
-        """Metadata of one exact version, from the first source that has it (module docstring);
-        :class:`VersionNotListed` when the index does not list the version at all."""
+        """Metadata of one exact version; :class:`VersionNotListed` when its index does not list it."""
         normalized = normalize_package_name(name)
         validate_version_string(version)
-        capabilities, endpoints = self.capabilities, self.endpoints
-        asked_page = capabilities.json_api is not False and capabilities.version_pages is not False
-        if asked_page:
-            url = endpoints.json_version_url(normalized, version)
-            try:
-                data = await self.fetcher.get_json(url)
-            except NotFound:
-                pass  # the listing tells whether the version exists
-            else:
-                capabilities.learn("version_pages", True)
-                return VersionMetadata.from_info(_expect_dict(data.get("info"), "info"), data.get("urls"), url)
-        listing = await self._listing(normalized)
-        files = listing.files_of(version)
-        if files is None:
-            raise VersionNotListed(
-                f"The package index has no version {version} of {normalized!r}.", listing.release_list()
-            )
-        if asked_page:
-            capabilities.learn("version_pages", False)  # listed, yet no page: stop asking for pages
-        if listing.latest is not None and listing.latest.version == version:
-            return listing.latest
-        info = await read_release_metadata(self.fetcher.get_page, files, capabilities)
-        return _metadata_from(info, normalized, version, files)
+        return await self._first(normalized, lambda source: source.fetch_version(normalized, version))
 
     async def fetch_release_files(self, name: str, version: str) -> tuple[DistFile, ...]:
         """The files (wheels, sdist) of one exact version, links absolute."""
         normalized = normalize_package_name(name)
         validate_version_string(version)
-        files = (await self._listing(normalized)).files_of(version)
-        if files is None:
-            raise VersionNotFound(f"The package index has no version {version} of {normalized!r}.")
-        return files
+        return await self._first(normalized, lambda source: source.fetch_release_files(normalized, version))
 
-    async def _json_project(self, name: str) -> tuple[dict[str, Any] | None, str]:
-        """The JSON API's project page, or None where the index has no JSON API (learnt here)."""
-        if self.capabilities.json_api is False:
-            return None, ""
-        url = self.endpoints.json_project_url(name)
-        try:
-            data = await self.fetcher.get_json(url)
-        except NotFound:
-            if self.capabilities.json_api:
-                raise PackageNotFound(f"The package index has no package named {name!r}.") from None
-            return None, ""  # unknown yet: the Simple API decides
-        except UpstreamResponseInvalid:
-            if self.capabilities.json_api:
-                raise
-            self.capabilities.learn("json_api", False)  # answered, but not with the JSON API
-            return None, ""
-        self.capabilities.learn("json_api", True)
-        return data, url
-
-    async def _listing(self, name: str) -> ProjectListing:
-        """Every file of every release: the Simple API where the index has one (it names PEP 658
-        files), else the JSON API's project page."""
-        if self.capabilities.simple_api is not False:
+    async def _first(self, name: str, ask: Callable[[IndexSource], Awaitable[_T]]) -> _T:
+        """``ask`` the package's index: the remembered one, else each in order until one has it."""
+        home = self._home.get(name)
+        if home is not None:
+            return await ask(home)
+        for source in self.sources[:-1]:
             try:
-                return await self._simple_listing(name)
+                result = await ask(source)
             except PackageNotFound:
-                if self.capabilities.json_api is False:
-                    raise
-        data, url = await self._json_project(name)
-        if data is None:
-            raise PackageNotFound(f"The package index has no package named {name!r}.")
-        if self.capabilities.simple_api is None:
-            self.capabilities.learn("simple_api", False)  # the JSON API has it, the Simple API not
-        info = _expect_dict(data.get("info"), "info")
-        listed = ReleaseList(name, str(info.get("version") or ""), _parse_releases(data.get("releases")), time.time())
-        latest = VersionMetadata.from_info(info, data.get("urls"), url)
-        return listing_from_json_api(name, url, data.get("releases"), listed, latest)
-
-    async def _simple_listing(self, name: str) -> ProjectListing:
-        url = self.endpoints.simple_project_url(name)
-        try:
-            page: Page = await self.fetcher.get_page(url, headers={"Accept": SIMPLE_ACCEPT})
-        except NotFound:
-            raise PackageNotFound(f"The package index has no package named {name!r}.") from None
-        listing = parse_simple_page(name, page.url, page.content_type, page.body)
-        self.capabilities.learn("simple_api", True)
-        return listing
-
-
-def _metadata_from(info: dict[str, Any], name: str, version: str, files: tuple[DistFile, ...]) -> VersionMetadata:
-    """The version's metadata with what only the listing knows: yanked status and reason."""
-    yanked = all(f.yanked for f in files)
-    info["yanked"] = yanked
-    info["yanked_reason"] = next((f.yanked_reason for f in files if f.yanked_reason), None) if yanked else None
-    if not info.get("requires_python"):
-        info["requires_python"] = files[0].requires_python
-    kept = {key: info.get(key) for key in INFO_KEYS}
-    return VersionMetadata(name=str(info.get("name") or name), version=version, info=kept, files=files)
-
-
-def _expect_dict(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise UpstreamResponseInvalid(f"The package index's {what} is not a JSON object.", retryable=False)
-    return value
-
-
-def _parse_releases(raw: Any) -> tuple[Release, ...]:
-    if not isinstance(raw, dict):
-        return ()
-    # Runs over every file of every release on the cold path (thousands for big projects), so
-    # it reads the first file for the per-release facts and touches the others only for "yanked",
-    # and builds each tuple with tuple.__new__ (the named tuple's own __new__ is a Python
-    # function: a fifth of the loop). The keys of a decoded JSON object are str already.
-    releases: list[Release] = []
-    append = releases.append
-    new = tuple.__new__
-    for version, files in raw.items():
-        first = files[0] if type(files) is list and files else None
-        if type(first) is not dict:
-            append(new(Release, (version, False, None, None, None, bool(files) and type(files) is list)))
-            continue
-        yanked = bool(first.get("yanked")) and all(type(f) is dict and f.get("yanked") for f in files)
-        upload_time = first.get("upload_time_iso_8601")
-        append(
-            new(
-                Release,
-                (
-                    version,
-                    yanked,
-                    first.get("yanked_reason") if yanked else None,
-                    first.get("requires_python"),
-                    upload_time if type(upload_time) is str else None,
-                    True,
-                ),
-            )
-        )
-    return tuple(releases)
+                continue
+            if source is not self.sources[0]:
+                self._home.put(name, source)
+            return result
+        result = await ask(self.sources[-1])
+        if len(self.sources) > 1:
+            self._home.put(name, self.sources[-1])
+        return result

@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import random
 import time
 import urllib.parse
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import pydantic_core
 import stamina
 import structlog
 
@@ -53,11 +50,13 @@ from autodocs.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from autodocs.index.answers import Page, as_page, json_object
+from autodocs.index.auth import IndexCredentials
 from autodocs.index.breaker import CircuitBreaker, CircuitState
 from autodocs.index.latency import LatencyTracker
 from autodocs.index.tls import certificate_failure, index_ssl_context
 
-__all__ = ["JsonFetcher", "NotFound", "Page"]
+__all__ = ["JsonFetcher", "NotFound"]
 
 log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
@@ -75,18 +74,6 @@ class NotFound(Exception):
     """The index answered 404; the caller knows whether that means package or version."""
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One answer as it came: the final URL (links resolve against it), status (200, or 206 for
-    a range), the headers a caller reads, and the capped body."""
-
-    url: str
-    status: int
-    content_type: str
-    content_range: str | None
-    body: bytes
-
-
 class JsonFetcher:
     def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._settings = settings
@@ -97,9 +84,7 @@ class JsonFetcher:
         self.hedges_sent = 0
         self.retries = 0
         self.outcomes: Counter[str] = Counter()  # upstream requests by outcome (metrics read it)
-        auth: httpx.Auth | None = None
-        if not _has_credentials(settings.pypi_url) and (Path.home() / ".netrc").is_file():
-            auth = httpx.NetRCAuth(None)
+        credentials = IndexCredentials([settings.pypi_url, *settings.extra_index_urls])  # index/auth.py
         limits = httpx.Limits(
             max_connections=settings.max_concurrent * 2,  # room for hedges racing hung requests
             max_keepalive_connections=settings.max_concurrent,
@@ -111,7 +96,7 @@ class JsonFetcher:
             headers={"User-Agent": f"autodocs/{__version__}", "Accept": "application/json"},
             follow_redirects=True,
             max_redirects=5,
-            auth=auth,
+            auth=credentials if credentials.configured else None,
             verify=index_ssl_context(),  # the system's trust store, or SSL_CERT_FILE (index/tls.py)
             transport=transport,
         )
@@ -136,15 +121,13 @@ class JsonFetcher:
 
     async def get_json(self, url: str) -> dict[str, Any]:
         shown = mask_url(url)
-        return await self._with_retries(url, shown, lambda retries: self._hedged(url, shown, retries, _json_object))
+        return await self._with_retries(url, shown, lambda retries: self._hedged(url, shown, retries, json_object))
 
     async def get_page(self, url: str, *, headers: Mapping[str, str] | None = None) -> Page:
         """Any document (a Simple API page, a metadata file, a byte range of a wheel), with
         the same policy as :meth:`get_json`; the caller decodes it."""
         shown = mask_url(url)
-        return await self._with_retries(
-            url, shown, lambda retries: self._hedged(url, shown, retries, _as_page, headers)
-        )
+        return await self._with_retries(url, shown, lambda retries: self._hedged(url, shown, retries, as_page, headers))
 
     async def download(self, url: str, destination: Path, *, max_bytes: int) -> int:
         """Stream ``url`` into the file ``destination`` (created or truncated); returns its size.
@@ -376,7 +359,7 @@ class JsonFetcher:
                 raise UpstreamUnavailable(
                     f"Connection to the package index failed for {shown}: {type(exc).__name__}.",
                     suggestions=[
-                        f"Check that AUTODOCS_PYPI_URL ({mask_url(self._settings.pypi_url)}) is reachable from here.",
+                        f"Check that AUTODOCS_INDEX_URL ({mask_url(self._settings.pypi_url)}) is reachable from here.",
                         "If it is, the index is having trouble: try again in a moment.",
                     ],
                 ) from None
@@ -434,40 +417,6 @@ class JsonFetcher:
         return b"".join(chunks)
 
 
-_NOT_JSON = object()
-
-
-def _as_page(page: Page) -> Page:
-    return page
-
-
-def _json_object(page: Page) -> dict[str, Any]:
-    data = _parse_json(page.body)
-    shown = mask_url(page.url)
-    if data is _NOT_JSON:
-        raise UpstreamResponseInvalid(f"The package index sent invalid JSON for {shown}.")
-    if not isinstance(data, dict):
-        raise UpstreamResponseInvalid(f"The package index's answer for {shown} is not a JSON object.")
-    return data
-
-
-def _parse_json(body: bytes) -> Any:
-    """The decoded body, or ``_NOT_JSON``.
-
-    pydantic-core's parser (already here with pydantic) reads a project page in half the time
-    of :func:`json.loads`; the standard library still gets a say on what it refuses, since it
-    also takes a byte-order mark or UTF-16, which an index could legally send.
-    """
-    try:
-        return pydantic_core.from_json(body)
-    except ValueError:
-        pass
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _NOT_JSON
-
-
 def _outcome(error: BaseException) -> str:
     if isinstance(error, NotFound):
         return "not_found"
@@ -488,11 +437,6 @@ def _is_transient(error: BaseException) -> bool:
     return isinstance(error, UpstreamError) and error.retryable and not isinstance(error, RateLimited)
 
 
-def _has_credentials(url: str) -> bool:
-    parsed = httpx.URL(url)
-    return bool(parsed.username or parsed.password)
-
-
 def _log_circuit_change(host: str, old: CircuitState, new: CircuitState) -> None:
     log.warning("index.circuit", host=host, old=old.value, new=new.value)
 
@@ -511,7 +455,9 @@ def _raise_for_status(response: httpx.Response, shown: str) -> None:
     raise UpstreamResponseInvalid(
         f"The package index answered {status} for {shown}.",
         retryable=False,
-        suggestions=["Check AUTODOCS_PYPI_URL and its credentials."] if status in (401, 403) else None,
+        suggestions=["Check the credentials for this index (in AUTODOCS_INDEX_URL or ~/.netrc)."]
+        if status in (401, 403)
+        else None,
     )
 
 

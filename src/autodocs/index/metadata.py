@@ -31,8 +31,9 @@ import structlog
 from packaging.metadata import parse_email
 
 from autodocs.errors import UpstreamResponseInvalid
+from autodocs.index.answers import Page
 from autodocs.index.capabilities import IndexCapabilities
-from autodocs.index.fetch import NotFound, Page
+from autodocs.index.fetch import NotFound
 from autodocs.index.models import DistFile
 
 __all__ = ["info_from_core_metadata", "read_release_metadata"]
