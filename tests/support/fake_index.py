@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import unquote
 
+from tests.support.dists import FixtureProject
 from tests.support.fake_simple import Modes, SimpleRegistry
 
 __all__ = ["DEFAULT_DATA_DIR", "FakeIndex", "Fault", "main", "mix_fault", "normalize"]
@@ -553,11 +554,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fault-mix", default=None, help='e.g. \'{"429": 0.2, "503": 0.1, "reset": 0.05}\'')
+    parser.add_argument(
+        "--fixture-packages", type=int, default=0, help="serve N generated packages (3 versions each) with real files"
+    )
+    parser.add_argument("--modes", default="", help="registry modes to switch off, e.g. json_api,pep658")
     args = parser.parse_args(argv)
 
     index = FakeIndex(args.data, latency_s=args.latency_ms / 1000.0, seed=args.seed, port=args.port)
     if args.fault_mix:
         index.set_fault_mix({str(k): float(v) for k, v in json.loads(args.fault_mix).items()})
+    for number in range(args.fixture_packages):
+        for version in ("1.0.0", "1.1.0", "2.0.0"):
+            index.registry.add(FixtureProject(f"fixture-{number:03d}", version))
+    for mode in filter(None, args.modes.split(",")):
+        setattr(index.modes, mode.strip(), False)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
