@@ -79,6 +79,10 @@ class Settings(BaseSettings):
         default_factory=list,
         description="More indexes (comma-separated), asked after INDEX_URL in order; the first with a package wins.",
     )
+    allow_file_indexes: bool = Field(
+        default=False,
+        description="HTTP mode: allow file:// indexes (stdio mode always may: they are the user's files).",
+    )
     max_concurrent: int = Field(default=10, ge=1, le=256, description="Upstream requests in flight at once.")
     request_timeout: float = Field(
         default=30.0, gt=0, le=600, description="Overall deadline of one tool call, seconds."
@@ -219,8 +223,10 @@ class Settings(BaseSettings):
 
 def _index_url(value: str) -> str:
     parts = urlsplit(value)
+    if parts.scheme == "file" and parts.path.startswith("/") and not parts.netloc:
+        return value.rstrip("/")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http(s) URL such as https://host/simple or https://host/pypi")
+        raise ValueError("must be an http(s) URL such as https://host/simple or https://host/pypi, or file:///folder")
     return value.rstrip("/")
 
 

@@ -49,6 +49,10 @@ class IndexEndpoints:
 def index_endpoints(url: str) -> IndexEndpoints:
     """Both APIs' places from one URL (see the module docstring); ``url`` has no trailing slash."""
     url = url.rstrip("/")
+    if url.startswith("file:"):  # a folder of Simple API pages has no JSON API
+        # httpx takes a URL without a host for a relative one: name the local host.
+        local = "file://localhost" + url[len("file://") :] if url.startswith("file:///") else url
+        return IndexEndpoints(url, None, local)
     if url.endswith("/pypi"):
         return IndexEndpoints(url, url, url[: -len("/pypi")] + "/simple")
     if url.endswith("/simple"):

@@ -53,6 +53,7 @@ from autodocs.errors import (
 from autodocs.index.answers import Page, as_page, json_object
 from autodocs.index.auth import IndexCredentials
 from autodocs.index.breaker import CircuitBreaker, CircuitState
+from autodocs.index.files import LocalIndexTransport
 from autodocs.index.latency import LatencyTracker
 from autodocs.index.tls import certificate_failure, index_ssl_context
 
@@ -99,6 +100,7 @@ class JsonFetcher:
             auth=credentials if credentials.configured else None,
             verify=index_ssl_context(),  # the system's trust store, or SSL_CERT_FILE (index/tls.py)
             transport=transport,
+            mounts={"file://": LocalIndexTransport()},  # file:// Simple indexes (index/files.py)
         )
 
     async def aclose(self) -> None:

@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autodocs.config import Settings
 from autodocs.errors import ConfigError, ServerShuttingDown, to_error_payload
+from autodocs.index.files import check_file_indexes
 from autodocs.logs import configure_logging
 from autodocs.server.health import health_report, ready_report
 from autodocs.server.lifecycle import Lifecycle
@@ -60,6 +61,7 @@ _DISCONNECTS: tuple[type[BaseException], ...] = (
 def serve_http(settings: Settings) -> int:
     """Run the HTTP server until a signal; returns the exit code."""
     check_bind(settings)
+    check_file_indexes(settings)
     configure_logging(settings.log_level, json_lines=True)
     parts, app = build_http_app(settings)
     from autodocs.server import freeze_startup_heap
