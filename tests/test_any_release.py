@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from autodocs.errors import VersionNotFound
 from autodocs.service import AutoDocsService
+from tests.conftest import make_settings
 from tests.support.dists import FixtureProject, fixture_projects
 from tests.support.fake_index import FakeIndex
 
@@ -72,3 +74,17 @@ async def test_api_reference_downloads_a_wheel_listed_by_a_relative_link(
     assert reply["version"] == "0.9.0"
     assert "0.9.0 way" in str(reply)
     assert index.count("/files/tinylib-0.9.0-py3-none-any.whl") >= 1
+
+
+async def test_newest_release_on_a_simple_only_index_costs_two_requests(index: FakeIndex, tmp_path: Path) -> None:
+    """The list the version is chosen from names its PEP 658 file: the page is not asked twice."""
+    index.modes.json_api = False
+    async with AutoDocsService.running(make_settings(index, tmp_path, pypi_url=index.simple_url)) as service:
+        await service.get_package_docs("tinylib")  # learn the index: it has no JSON API
+        index.reset_counts()
+        page = await service.get_package_docs("rest-lib")
+    assert page.version == "1.2.0"
+    assert [path for _, path in index.requests] == [
+        "/simple/rest-lib/",
+        "/files/rest_lib-1.2.0-py3-none-any.whl.metadata",
+    ]

@@ -47,8 +47,9 @@ async def simple_client(index: FakeIndex, tmp_path: Path) -> AsyncIterator[Index
 
 
 async def _warm(client: IndexClient, index: FakeIndex) -> None:
-    """Let the client learn the index (the first request to a new index may probe)."""
-    await client.fetch_version("tinylib", "0.9.0")
+    """Let the client learn the index (the first request to a new index may probe), on another
+    package than the ones measured (a listing fetched moments ago is used again)."""
+    await client.fetch_version("rest-lib", "1.0.0")
     index.reset_counts()
 
 

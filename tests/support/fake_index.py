@@ -307,9 +307,10 @@ class FakeIndex:
             self._by_path.clear()
 
     def reset(self) -> None:
-        """Forget counted requests and fault rules, serve every source again (added documents stay)."""
+        """Forget counted requests, fault rules and the registry's releases; serve every source
+        again (added documents stay)."""
         with self._lock:
-            self.registry.modes = Modes()
+            self.registry = SimpleRegistry()
             self._log.clear()
             self._header_log.clear()
             self._by_path.clear()

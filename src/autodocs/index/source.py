@@ -31,8 +31,14 @@ from autodocs.index.fetch import JsonFetcher, NotFound
 from autodocs.index.metadata import read_release_metadata
 from autodocs.index.models import INFO_KEYS, DistFile, Release, ReleaseList, VersionMetadata
 from autodocs.index.simple import SIMPLE_ACCEPT, ProjectListing, listing_from_json_api, parse_simple_page
+from autodocs.memo import LruMap
 
 __all__ = ["IndexSource", "VersionNotListed"]
+
+#: How long a fetched listing is used again for a version it lists (a docs call's span), and
+#: for how many packages: an unconstrained call on a Simple-only index then costs 2 requests.
+_REUSE_S = 60.0
+_RECENT_LISTINGS = 256
 
 
 class VersionNotListed(VersionNotFound):
@@ -50,6 +56,7 @@ class IndexSource:
         self.endpoints = index_endpoints(without_credentials(url))  # credentials: index/auth.py
         self.capabilities = IndexCapabilities.for_endpoints(self.endpoints)
         self.fetcher = fetcher
+        self._recent: LruMap[str, ProjectListing] = LruMap(_RECENT_LISTINGS)
 
     async def fetch_project(self, name: str) -> tuple[ReleaseList, VersionMetadata | None]:
         """The project's release list, and the latest version's metadata when the JSON API gave it."""
@@ -63,6 +70,7 @@ class IndexSource:
             described = bool(info.get("name"))
             return releases, VersionMetadata.from_info(info, data.get("urls"), page_url) if described else None
         listing = await self._simple_listing(normalized)
+        self._recent.put(normalized, listing)  # the version chosen from it is fetched next
         if self.capabilities.json_api is None:
             self.capabilities.learn("json_api", False)  # no project page where the Simple API has one
         return listing.release_list(), None
@@ -82,7 +90,7 @@ class IndexSource:
             else:
                 capabilities.learn("version_pages", True)
                 return VersionMetadata.from_info(_expect_dict(data.get("info"), "info"), data.get("urls"), url)
-        listing = await self._listing(normalized)
+        listing = await self._listing(normalized, version)
         files = listing.files_of(version)
         if files is None:
             raise VersionNotListed(
@@ -98,7 +106,7 @@ class IndexSource:
     async def fetch_release_files(self, name: str, version: str) -> tuple[DistFile, ...]:
         """The files (wheels, sdist) of one exact version, links absolute."""
         normalized = name
-        files = (await self._listing(normalized)).files_of(version)
+        files = (await self._listing(normalized, version)).files_of(version)
         if files is None:
             raise VersionNotFound(f"The package index has no version {version} of {normalized!r}.")
         return files
@@ -122,9 +130,19 @@ class IndexSource:
         self.capabilities.learn("json_api", True)
         return data, url
 
-    async def _listing(self, name: str) -> ProjectListing:
+    async def _listing(self, name: str, version: str) -> ProjectListing:
         """Every file of every release: the Simple API where the index has one (it names PEP 658
-        files), else the JSON API's project page."""
+        files), else the JSON API's project page. A listing fetched moments ago (the release
+        list a version was just chosen from) is used again only if it lists ``version``: that
+        a version is not listed is always the index's fresh answer."""
+        recent = self._recent.get(name)
+        if recent is not None and time.time() - recent.fetched_at < _REUSE_S and recent.files_of(version) is not None:
+            return recent
+        listing = await self._fresh_listing(name)
+        self._recent.put(name, listing)
+        return listing
+
+    async def _fresh_listing(self, name: str) -> ProjectListing:
         if self.capabilities.simple_api is not False:
             try:
                 return await self._simple_listing(name)
