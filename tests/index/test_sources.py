@@ -197,3 +197,17 @@ async def test_json_only_mirror_with_relative_file_links_gives_absolute_urls(ind
     async for client in _client(index, tmp_path, index.url):
         files = await client.fetch_release_files("tinylib", "1.0.0")
         assert all(f.url.startswith(f"http://127.0.0.1:{index.port}/files/tinylib-1.0.0") for f in files)
+
+
+async def test_a_listed_metadata_file_that_404s_falls_down_to_the_wheel(
+    index: FakeIndex, simple_client: IndexClient
+) -> None:
+    await _warm(simple_client, index)
+    index.set_fault(Fault.status(404), path_contains=".metadata")
+    metadata = await simple_client.fetch_version("tinylib", "1.0.0")
+    assert metadata.version == "1.0.0" and metadata.info["requires_dist"] == ["packaging>=20"]
+    assert [path for _, path in index.requests] == [
+        "/simple/tinylib/",
+        "/files/tinylib-1.0.0-py3-none-any.whl.metadata",
+        "/files/tinylib-1.0.0-py3-none-any.whl",
+    ]
