@@ -635,7 +635,9 @@ class AutoDocsService:
                 return _Resolved(await self._store_document(await self._fetch_version(name, pin)), "index", None, False)
             except VersionNotListed as exc:
                 self._remember_release_list(exc.releases)
-                raise _not_listed(exc, specifiers) from None
+                raise VersionNotFound(
+                    exc.message, available_versions=nearest_versions(exc.releases, specifiers)
+                ) from None
         started = time.time()
         try:
             releases, latest, stale = await self._release_list(name, lookup)
@@ -891,10 +893,6 @@ def _tune_garbage_collector() -> None:
         gc.freeze()
         _, middle, old = gc.get_threshold()
         gc.set_threshold(_YOUNG_GENERATION_THRESHOLD, middle, old)
-
-
-def _not_listed(error: VersionNotListed, specifiers: SpecifierSet) -> VersionNotFound:
-    return VersionNotFound(error.message, available_versions=nearest_versions(error.releases, specifiers))
 
 
 def _resolution_key(name: str, specifiers: SpecifierSet, releases: ReleaseList) -> tuple[str, str, float]:
