@@ -211,3 +211,17 @@ async def test_a_listed_metadata_file_that_404s_falls_down_to_the_wheel(
         "/files/tinylib-1.0.0-py3-none-any.whl.metadata",
         "/files/tinylib-1.0.0-py3-none-any.whl",
     ]
+
+
+async def test_a_big_project_page_is_read_whole(index: FakeIndex, simple_client: IndexClient) -> None:
+    """Megabytes of links (parsed off the event loop) give every release."""
+    anchors = "".join(
+        f'<a href="../../files/tinylib-{n // 100}.{n % 100}.0-py3-none-any.whl#sha256={"a" * 64}">'
+        f"tinylib-{n // 100}.{n % 100}.0-py3-none-any.whl</a><br/>"
+        for n in range(3000)
+    )
+    body = f"<html><body>{anchors}</body></html>".encode()
+    assert len(body) > 256 * 1024
+    index.set_fault(Fault.body(200, body, {"Content-Type": "text/html"}), path_contains="/simple/tinylib/")
+    releases, _ = await simple_client.fetch_project("tinylib")
+    assert len(releases.releases) == 3000 and releases.latest == "29.99.0"

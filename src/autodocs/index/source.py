@@ -20,6 +20,8 @@ which index is asked, in :mod:`autodocs.index.client`.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from typing import Any
 
@@ -39,6 +41,7 @@ __all__ = ["IndexSource", "VersionNotListed"]
 #: for how many packages: an unconstrained call on a Simple-only index then costs 2 requests.
 _REUSE_S = 60.0
 _RECENT_LISTINGS = 256
+_PARSE_IN_THREAD_BYTES = 256 * 1024
 
 
 class VersionNotListed(VersionNotFound):
@@ -165,7 +168,9 @@ class IndexSource:
             page: Page = await self.fetcher.get_page(url, headers={"Accept": SIMPLE_ACCEPT})
         except NotFound:
             raise PackageNotFound(f"The package index has no package named {name!r}.") from None
-        listing = parse_simple_page(name, page.url, page.content_type, page.body)
+        parse = functools.partial(parse_simple_page, name, page.url, page.content_type, page.body)
+        # A big project's page is megabytes (a tenth of a second to parse): off the event loop.
+        listing = await asyncio.to_thread(parse) if len(page.body) > _PARSE_IN_THREAD_BYTES else parse()
         self.capabilities.learn("simple_api", True)
         return listing
 
