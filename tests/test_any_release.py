@@ -88,3 +88,16 @@ async def test_newest_release_on_a_simple_only_index_costs_two_requests(index: F
         "/simple/rest-lib/",
         "/files/rest_lib-1.2.0-py3-none-any.whl.metadata",
     ]
+
+
+async def test_a_yanked_release_from_a_mirror_without_version_pages_keeps_its_reason(
+    fake_index: FakeIndex, service: AutoDocsService
+) -> None:
+    fake_index.registry.add(FixtureProject("tinylib", "1.1.0"), yanked="broken build")
+    fake_index.registry.add(FixtureProject("tinylib", "1.0.0"))
+    fake_index.modes.version_pages = False
+    fake_index.modes.simple_api = False  # the JSON API's project page lists the files
+    page = await service.get_package_docs("tinylib", "==1.1.0")
+    assert page.version == "1.1.0" and page.yanked
+    metadata = await service.index.fetch_version("tinylib", "1.1.0")
+    assert metadata.info["yanked_reason"] == "broken build"

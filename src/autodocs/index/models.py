@@ -132,6 +132,7 @@ class DistFile:
             size=size if isinstance(size, int) and not isinstance(size, bool) else None,
             sha256=sha256 if isinstance(sha256, str) else None,
             yanked=bool(raw.get("yanked")),
+            yanked_reason=raw.get("yanked_reason") if isinstance(raw.get("yanked_reason"), str) else None,
             requires_python=raw.get("requires_python") if isinstance(raw.get("requires_python"), str) else None,
             upload_time=upload_time if isinstance(upload_time, str) else None,
         )
