@@ -94,7 +94,7 @@ async def test_a_yanked_release_from_a_mirror_without_version_pages_keeps_its_re
     fake_index: FakeIndex, service: AutoDocsService
 ) -> None:
     fake_index.registry.add(FixtureProject("tinylib", "1.1.0"), yanked="broken build")
-    fake_index.registry.add(FixtureProject("tinylib", "1.0.0"))
+    fake_index.registry.add(FixtureProject("tinylib", "1.2.0"))  # the newest: 1.1.0 comes from the file list
     fake_index.modes.version_pages = False
     fake_index.modes.simple_api = False  # the JSON API's project page lists the files
     page = await service.get_package_docs("tinylib", "==1.1.0")

@@ -170,6 +170,7 @@ class SimpleRegistry:
             "requires_dist": list(project.requires_dist) or None,
             "license": "MIT",
             "yanked": all(f.yanked is not None for f in by_version[shown]),
+            "yanked_reason": by_version[shown][0].yanked or None,
         }
         page: dict[str, Any] = {"info": info, "urls": [entry(f) for f in by_version[shown]]}
         if version is None:
