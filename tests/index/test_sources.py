@@ -225,3 +225,15 @@ async def test_a_big_project_page_is_read_whole(index: FakeIndex, simple_client:
     index.set_fault(Fault.body(200, body, {"Content-Type": "text/html"}), path_contains="/simple/tinylib/")
     releases, _ = await simple_client.fetch_project("tinylib")
     assert len(releases.releases) == 3000 and releases.latest == "29.99.0"
+
+
+async def test_a_json_probe_answered_by_a_login_page_means_no_json_api(
+    index: FakeIndex, simple_client: IndexClient
+) -> None:
+    index.set_fault(Fault.body(200, b"<html>Sign in</html>", {"Content-Type": "text/html"}), path_contains="/pypi/")
+    metadata = await simple_client.fetch_version("tinylib", "1.0.0")
+    assert metadata.version == "1.0.0"
+    assert simple_client.capabilities.json_api is False
+    index.reset_counts()
+    releases, _ = await simple_client.fetch_project("tinylib")
+    assert releases.latest == "1.0.0" and index.count("/pypi/") == 0

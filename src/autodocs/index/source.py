@@ -53,7 +53,7 @@ class VersionNotListed(VersionNotFound):
 
 
 class IndexSource:
-    """One index, by the cheapest source it has; names are normalized and versions checked by the caller."""
+    """One index, by the cheapest source it has; names are name and versions checked by the caller."""
 
     def __init__(self, url: str, fetcher: JsonFetcher) -> None:
         self.endpoints = index_endpoints(without_credentials(url))  # credentials: index/auth.py
@@ -63,17 +63,16 @@ class IndexSource:
 
     async def fetch_project(self, name: str) -> tuple[ReleaseList, VersionMetadata | None]:
         """The project's release list, and the latest version's metadata when the JSON API gave it."""
-        normalized = name
-        data, page_url = await self._json_project(normalized)
+        data, page_url = await self._json_project(name)
         if data is not None:
             info = _expect_dict(data.get("info"), "info")
             latest = str(info.get("version") or "")
-            releases = ReleaseList(normalized, latest, _parse_releases(data.get("releases")), time.time())
+            releases = ReleaseList(name, latest, _parse_releases(data.get("releases")), time.time())
             # A minimal page (some private servers give only the version) has no metadata to use.
             described = bool(info.get("name"))
             return releases, VersionMetadata.from_info(info, data.get("urls"), page_url) if described else None
-        listing = await self._simple_listing(normalized)
-        self._recent.put(normalized, listing)  # the version chosen from it is fetched next
+        listing = await self._simple_listing(name)
+        self._recent.put(name, listing)  # the version chosen from it is fetched next
         if self.capabilities.json_api is None:
             self.capabilities.learn("json_api", False)  # no project page where the Simple API has one
         return listing.release_list(), None
@@ -81,37 +80,37 @@ class IndexSource:
     async def fetch_version(self, name: str, version: str) -> VersionMetadata:
         """Metadata of one exact version, from the first source that has it (module docstring);
         :class:`VersionNotListed` when the index does not list the version at all."""
-        normalized = name
         capabilities, endpoints = self.capabilities, self.endpoints
         asked_page = capabilities.json_api is not False and capabilities.version_pages is not False
         if asked_page:
-            url = endpoints.json_version_url(normalized, version)
+            url = endpoints.json_version_url(name, version)
             try:
                 data = await self.fetcher.get_json(url)
             except NotFound:
                 pass  # the listing tells whether the version exists
+            except UpstreamResponseInvalid:  # an answer, but not the JSON API's (a login page, a 401)
+                if capabilities.json_api:
+                    raise
+                capabilities.learn("json_api", False)
             else:
                 capabilities.learn("version_pages", True)
                 return VersionMetadata.from_info(_expect_dict(data.get("info"), "info"), data.get("urls"), url)
-        listing = await self._listing(normalized, version)
+        listing = await self._listing(name, version)
         files = listing.files_of(version)
         if files is None:
-            raise VersionNotListed(
-                f"The package index has no version {version} of {normalized!r}.", listing.release_list()
-            )
+            raise VersionNotListed(f"The package index has no version {version} of {name!r}.", listing.release_list())
         if asked_page:
             capabilities.learn("version_pages", False)  # listed, yet no page: stop asking for pages
         if listing.latest is not None and listing.latest.version == version:
             return listing.latest
         info = await read_release_metadata(self.fetcher.get_page, files, capabilities)
-        return _metadata_from(info, normalized, version, files)
+        return _metadata_from(info, name, version, files)
 
     async def fetch_release_files(self, name: str, version: str) -> tuple[DistFile, ...]:
         """The files (wheels, sdist) of one exact version, links absolute."""
-        normalized = name
-        files = (await self._listing(normalized, version)).files_of(version)
+        files = (await self._listing(name, version)).files_of(version)
         if files is None:
-            raise VersionNotFound(f"The package index has no version {version} of {normalized!r}.")
+            raise VersionNotFound(f"The package index has no version {version} of {name!r}.")
         return files
 
     async def _json_project(self, name: str) -> tuple[dict[str, Any] | None, str]:
@@ -183,6 +182,7 @@ def _metadata_from(info: dict[str, Any], name: str, version: str, files: tuple[D
     if not info.get("requires_python"):
         info["requires_python"] = files[0].requires_python
     kept = {key: info.get(key) for key in INFO_KEYS}
+    version = str(info.get("version") or files[0].version or version)  # "==1.0" may be 1.0.0
     return VersionMetadata(name=str(info.get("name") or name), version=version, info=kept, files=files)
 
 
