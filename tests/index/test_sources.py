@@ -171,6 +171,7 @@ async def test_a_version_the_index_does_not_list_is_not_listed_with_the_fresh_li
     with pytest.raises(VersionNotListed) as caught:
         await simple_client.fetch_version("tinylib", "1.0.5")
     assert {r.version for r in caught.value.releases.releases} >= {"1.0.0", "1.1.0"}
+    assert caught.value.to_dict()["type"] == "VersionNotFound", "the boundary shows the public type"
 
 
 async def test_an_unknown_project_is_package_not_found(index: FakeIndex, simple_client: IndexClient) -> None:

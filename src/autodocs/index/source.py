@@ -51,6 +51,10 @@ class VersionNotListed(VersionNotFound):
         super().__init__(message)
         self.releases = releases
 
+    @property
+    def type_name(self) -> str:
+        return "VersionNotFound"  # what a caller sees, should it ever reach a boundary
+
 
 class IndexSource:
     """One index, by the cheapest source it has; names are name and versions checked by the caller."""
