@@ -142,7 +142,10 @@ async def test_an_index_that_ignores_ranges_sends_the_wheel_once_and_is_not_aske
     index.modes.pep658 = False
     index.modes.ranges = False
     await _warm(simple_client, index)
+    assert simple_client.capabilities.ranges is None, "a small wheel sent whole proves nothing"
+    await simple_client.fetch_version("bigtail", "3.0.0")  # larger than the tail asked for
     assert simple_client.capabilities.ranges is False
+    index.reset_counts()
     metadata = await simple_client.fetch_version("tinylib", "1.0.0")
     assert metadata.version == "1.0.0"
     assert index.request_count == 2

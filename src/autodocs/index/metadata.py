@@ -112,7 +112,8 @@ async def _wheel_member(get_page: GetPage, wheel: DistFile, capabilities: IndexC
     page = await get_page(wheel.url, headers={"Range": f"bytes=-{TAIL_BYTES}"})
     found = _CONTENT_RANGE.fullmatch(page.content_range or "")
     if page.status != 206 or found is None:
-        capabilities.learn("ranges", False)
+        if len(page.body) > TAIL_BYTES:  # the whole of a bigger file: ranges are ignored here
+            capabilities.learn("ranges", False)
         return _metadata_of(zipfile.ZipFile(io.BytesIO(page.body)), wheel)
     capabilities.learn("ranges", True)
     ranges = _Ranges(int(found[3]))
