@@ -559,6 +559,9 @@ def main(argv: list[str] | None = None) -> int:
         "--fixture-packages", type=int, default=0, help="serve N generated packages (3 versions each) with real files"
     )
     parser.add_argument("--modes", default="", help="registry modes to switch off, e.g. json_api,pep658")
+    parser.add_argument(
+        "--fixture-padding", type=int, default=0, help="bytes stored after each fixture wheel's METADATA"
+    )
     args = parser.parse_args(argv)
 
     index = FakeIndex(args.data, latency_s=args.latency_ms / 1000.0, seed=args.seed, port=args.port)
@@ -566,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
         index.set_fault_mix({str(k): float(v) for k, v in json.loads(args.fault_mix).items()})
     for number in range(args.fixture_packages):
         for version in ("1.0.0", "1.1.0", "2.0.0"):
-            index.registry.add(FixtureProject(f"fixture-{number:03d}", version))
+            index.registry.add(FixtureProject(f"fixture-{number:03d}", version, tail_padding=args.fixture_padding))
     for mode in filter(None, args.modes.split(",")):
         setattr(index.modes, mode.strip(), False)
     done = threading.Event()
