@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
 import structlog
+from keyring.backend import KeyringBackend
+from keyring.credentials import SimpleCredential
 
 from autodocs.config import load_settings
 from autodocs.errors import PackageNotFound
 from autodocs.index import IndexClient
 from tests.conftest import make_settings
 from tests.support.dists import FixtureProject
-from tests.support.fake_index import FakeIndex
+from tests.support.fake_index import FakeIndex, Fault
 
 
 @pytest.fixture
@@ -77,3 +80,49 @@ async def test_credentials_go_only_to_the_host_they_were_configured_for(
         (value or "").startswith("Basic ") for value in second.seen_headers("authorization")
     )
     assert "t0psecret" not in repr(logs)
+
+
+class _RecordingKeyring(KeyringBackend):
+    """An in-process keyring holding one credential; it records what it was asked for."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self, service: str, username: str, password: str) -> None:
+        super().__init__()
+        self.stored = {service: (username, password)}
+        self.asked: list[str] = []
+
+    def get_credential(self, service: str, username: str | None) -> SimpleCredential | None:
+        self.asked.append(service)
+        found = self.stored.get(service)
+        return SimpleCredential(*found) if found else None
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise NotImplementedError
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise NotImplementedError
+
+
+async def test_keyring_is_asked_once_after_a_401_for_a_configured_index_only(
+    fake_index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.netrc
+    backend = _RecordingKeyring(fake_index.url, "dave", "k3yring-pw")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    fake_index.set_fault(Fault.status(401), times=1)
+    client = IndexClient(make_settings(fake_index, tmp_path))
+    try:
+        await client.fetch_project("six")
+        await client.fetch_project("click")
+    finally:
+        await client.aclose()
+        keyring.set_keyring(previous)
+    assert backend.asked == [fake_index.url], "asked once, for the configured index's URL"
+    assert fake_index.seen_headers("authorization")[0] is None
+    assert all((value or "").startswith("Basic ") for value in fake_index.seen_headers("authorization")[1:])
+    assert fake_index.request_count == 3
