@@ -4,8 +4,8 @@ Measured in the same run, alternating, ROUNDS times each:
   * AutoDocs: AutoDocsService.project_context on a requirements.txt of 100 recorded packages
     with an empty cache (scan, resolve, fetch, build documents, budget pages, cache them);
   * baseline: one shared httpx client fetching and parsing the same 100 project documents with
-    the same concurrency (MAX_CONCURRENT) and nothing else, on the same HTTP engine as
-    AutoDocs (autodocs.index.transport), so the ratio is what AutoDocs' own path costs;
+    the same concurrency (MAX_CONCURRENT) and nothing else, with httpx as AutoDocs uses it,
+    so the ratio is what AutoDocs' own path costs;
   * ideal: ceil(100 / MAX_CONCURRENT) x 50 ms, the latency alone.
 
 Goal (issue: foundation): AutoDocs <= 1.2x the bare baseline. Run: python bench/cold_context.py
@@ -30,7 +30,6 @@ from bench._common import REPO, fake_index_process
 import autodocs.docs.requirements as requirements_module
 import autodocs.resolve as resolve_module
 from autodocs.config import Settings
-from autodocs.index.transport import IndexTransport
 from autodocs.logs import configure_logging
 from autodocs.service import AutoDocsService
 
@@ -71,7 +70,7 @@ async def run_autodocs(index_url: str, project: Path) -> tuple[float, float, int
 async def run_baseline(index_url: str, names: list[str]) -> float:
     limits = httpx.Limits(max_connections=MAX_CONCURRENT, max_keepalive_connections=MAX_CONCURRENT)
     semaphore = asyncio.Semaphore(MAX_CONCURRENT)
-    async with httpx.AsyncClient(limits=limits, timeout=30, transport=IndexTransport(limits)) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
 
         async def fetch(name: str) -> dict[str, object]:
             async with semaphore:

@@ -9,8 +9,8 @@ off by several ms). The table shows each package's median over the rounds.
 
 Baselines measured in the same run:
   * floor for cold: one bare HTTP GET of the same project document through the same
-    20 ms latency (what any server must spend at least once), by httpx on the HTTP engine
-    AutoDocs uses (autodocs.index.transport), once per package per round;
+    20 ms latency (what any server must spend at least once), by httpx, the HTTP client
+    AutoDocs uses, once per package per round;
   * floor for warm: a no-op tool on the same SDK over stdio (the transport's own cost).
 
 Each round's very first call (a package outside the measured set) is reported on its own:
@@ -37,8 +37,6 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import REPO, fake_index_process, median_ms
-
-from autodocs.index.transport import IndexTransport
 
 LATENCY_MS = 20
 WARM_CALLS = 30
@@ -110,7 +108,7 @@ async def measure_noop() -> float:
 
 async def measure_bare_fetch(index_url: str) -> list[float]:
     samples = []
-    async with httpx.AsyncClient(transport=IndexTransport(httpx.Limits())) as client:
+    async with httpx.AsyncClient() as client:
         for name, _, _ in CASES:
             started = time.perf_counter()
             response = await client.get(f"{index_url}/{name}/json")

@@ -66,7 +66,7 @@ def test_config_masks_credentials(cli_env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
     assert "s3cret" not in result.stdout
-    assert shown["AUTODOCS_PYPI_URL"] == "https://user:***@index.internal/pypi"
+    assert shown["AUTODOCS_INDEX_URL"] == "https://user:***@index.internal/pypi", "PYPI_URL is the older name"
     assert shown["AUTODOCS_MAX_CONCURRENT"] == 10
 
 

@@ -139,7 +139,7 @@ def test_resolution_matches_the_literal_rules_on_odd_version_lists(constraint: s
 def test_resolution_matches_the_literal_rules_on_every_recorded_project() -> None:
     import json
 
-    from autodocs.index.client import _parse_releases
+    from autodocs.index.source import _parse_releases
     from tests.support.fake_index import DEFAULT_DATA_DIR
 
     checked = 0

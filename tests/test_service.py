@@ -17,6 +17,7 @@ from autodocs.errors import (
     InvalidPackageName,
     InvalidVersionSpec,
     PackageNotFound,
+    UpstreamResponseInvalid,
     UpstreamUnavailable,
     VersionNotFound,
 )
@@ -408,13 +409,16 @@ async def test_page_token_estimate_matches_what_is_sent(service: AutoDocsService
     assert abs(sent - page.tokens) <= max(40, 0.1 * sent), f"{package}: estimated {page.tokens}, sent {sent}"
 
 
-async def test_listed_version_without_a_page_is_reported_once_not_refetched(
+async def test_listed_version_without_a_page_or_readable_files_says_so_consistently(
     service: AutoDocsService, fake_index: FakeIndex
 ) -> None:
+    """The recorded project page lists click 7.0's files without URLs: no source is left."""
     fake_index.set_fault(Fault.status(404), path_contains="/click/7.0/json")
-    with pytest.raises(VersionNotFound) as caught:
+    with pytest.raises(UpstreamResponseInvalid) as caught:
         await service.get_package_docs("click", "==7.0")
-    assert "serves no metadata page" in caught.value.message
+    error = caught.value.to_dict()
+    assert error["retryable"] is False
+    assert "try again" not in " ".join([error["message"], *error["suggestions"]]).lower()
     assert fake_index.count("/click/7.0/json") == 1
 
 

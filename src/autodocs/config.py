@@ -13,18 +13,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from autodocs.errors import ConfigError
 
 __all__ = ["DEFAULT_INDEX_URL", "MIN_AUTH_TOKEN_LENGTH", "Settings", "load_settings", "mask_url"]
 
-#: The public package index's JSON API base. The only place its address is written down.
+#: The public package index's JSON API base. The only place its address is written down
+#: (its Simple API URL is derived from it: ``autodocs.index.capabilities.index_endpoints``).
 DEFAULT_INDEX_URL = "https://pypi.org/pypi"
 
 #: Shortest bearer token accepted; a token of a few characters is guessed in minutes.
 MIN_AUTH_TOKEN_LENGTH = 16
+#: The variables that name the index, the first set one wins (PYPI_URL is the older name).
+_INDEX_URL_VARIABLES = ("AUTODOCS_INDEX_URL", "AUTODOCS_PYPI_URL")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -37,7 +40,7 @@ def _default_cache_dir() -> Path:
 class Settings(BaseSettings):
     """The effective configuration. Field ``x`` is read from ``AUTODOCS_X``."""
 
-    model_config = SettingsConfigDict(env_prefix="AUTODOCS_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="AUTODOCS_", extra="ignore", frozen=True, populate_by_name=True)
 
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Folder for the cache and wheels.")
     cache_url: str | None = Field(
@@ -65,7 +68,23 @@ class Settings(BaseSettings):
     db_connect_timeout: float = Field(
         default=5.0, ge=1, le=600, description="Seconds to establish a database connection."
     )
-    pypi_url: str = Field(default=DEFAULT_INDEX_URL, description="Base of the package index JSON API.")
+    # -- package indexes ---------------------------------------------------------------
+    pypi_url: str = Field(
+        default=DEFAULT_INDEX_URL,
+        validation_alias=AliasChoices(*_INDEX_URL_VARIABLES),
+        description=(
+            "The package index: its Simple API URL (…/simple) or JSON API base (…/pypi), told apart by what it "
+            "answers. AUTODOCS_PYPI_URL is an older name for it."
+        ),
+    )
+    extra_index_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="More indexes (comma-separated), asked after INDEX_URL in order; the first with a package wins.",
+    )
+    allow_file_indexes: bool = Field(
+        default=False,
+        description="HTTP mode: allow file:// indexes (stdio mode always may: they are the user's files).",
+    )
     max_concurrent: int = Field(default=10, ge=1, le=256, description="Upstream requests in flight at once.")
     request_timeout: float = Field(
         default=30.0, gt=0, le=600, description="Overall deadline of one tool call, seconds."
@@ -166,7 +185,7 @@ class Settings(BaseSettings):
         default=10.0, ge=0, le=3600, description="Seconds an identical error is logged once, then with its count."
     )
 
-    @field_validator("allowed_origins", "allowed_hosts", "allowed_roots", mode="before")
+    @field_validator("allowed_origins", "allowed_hosts", "allowed_roots", "extra_index_urls", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -188,10 +207,12 @@ class Settings(BaseSettings):
     @field_validator("pypi_url")
     @classmethod
     def _check_index_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http(s) URL such as https://host/pypi")
-        return value.rstrip("/")
+        return _index_url(value)
+
+    @field_validator("extra_index_urls")
+    @classmethod
+    def _check_extra_index_urls(cls, value: list[str]) -> list[str]:
+        return [_index_url(url) for url in value]
 
     @field_validator("cache_url")
     @classmethod
@@ -224,13 +245,25 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if name in ("pypi_url", "cache_url") and isinstance(value, str):
                 value = mask_url(value)
+            elif name == "extra_index_urls":
+                value = [mask_url(url) for url in value]
             if isinstance(value, SecretStr):
                 value = "***" if value.get_secret_value() else ""
             elif isinstance(value, list):
                 value = [str(item) for item in value]
-            shown[f"AUTODOCS_{name.upper()}"] = str(value) if isinstance(value, Path) else value
+            variable = "AUTODOCS_INDEX_URL" if name == "pypi_url" else f"AUTODOCS_{name.upper()}"
+            shown[variable] = str(value) if isinstance(value, Path) else value
         shown["AUTODOCS_CACHE_URL"] = mask_url(self.effective_cache_url)
         return shown
+
+
+def _index_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme == "file" and parts.path.startswith("/") and not parts.netloc:
+        return value.rstrip("/")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as https://host/simple or https://host/pypi, or file:///folder")
+    return value.rstrip("/")
 
 
 def mask_url(url: str) -> str:
@@ -259,12 +292,15 @@ def load_settings(**overrides: Any) -> Settings:
         problems = []
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else "?"
-            variable = f"AUTODOCS_{field.upper()}"
+            variable = field.upper() if field.upper().startswith("AUTODOCS_") else f"AUTODOCS_{field.upper()}"
+            if variable in ("AUTODOCS_INDEX_URL", "AUTODOCS_PYPI_URL"):  # name the one that was set
+                field = "pypi_url"
+                variable = next((v for v in _INDEX_URL_VARIABLES if v in os.environ), variable)
             info = Settings.model_fields.get(field)
             allowed = _allowed_range(info.metadata) if info is not None else ""
             given = error.get("input")
-            if field in ("cache_url", "pypi_url") and isinstance(given, str):
-                given = mask_url(given)  # a rejected URL may still carry a password
+            if field in ("cache_url", "pypi_url", "extra_index_urls") and isinstance(given, str | list):
+                given = mask_url(given) if isinstance(given, str) else [mask_url(str(url)) for url in given]
             elif field == "auth_token":
                 secret = given.get_secret_value() if isinstance(given, SecretStr) else str(given)
                 given = secret if not secret.strip() else "***"  # a blank value is no secret; say it is blank

@@ -23,6 +23,7 @@ The tree (leaves are what callers catch; every class says what the user should d
     │   ├── UpstreamUnavailable       5xx, refused or reset connections
     │   │   └── CircuitOpen           the host failed too often; not asked until retry_after_s
     │   ├── RateLimited               429 from the index (retry_after_s when known)
+    │   ├── UpstreamTLSError          the index's certificate is not trusted here; not retried (SSL_CERT_FILE)
     │   └── UpstreamResponseInvalid   body too large, truncated, or not the JSON we expect
     ├── ClientRateLimited             this client sent more than RATE_LIMIT_RPM calls a minute
     ├── ServerShuttingDown            the server is draining; another replica (or a restart) will answer
@@ -64,6 +65,7 @@ __all__ = [
     "UnknownTool",
     "UpstreamError",
     "UpstreamResponseInvalid",
+    "UpstreamTLSError",
     "UpstreamTimeout",
     "UpstreamUnavailable",
     "VersionNotFound",
@@ -204,6 +206,13 @@ class RateLimited(UpstreamError):
 
 class UpstreamResponseInvalid(UpstreamError):
     pass
+
+
+class UpstreamTLSError(UpstreamError):
+    """The index's TLS certificate could not be verified: the same request fails the same way."""
+
+    default_retryable = False
+    default_suggestions = ("Point SSL_CERT_FILE at a CA bundle that trusts the index, or add its CA to the system.",)
 
 
 class ClientRateLimited(AutoDocsError):

@@ -60,6 +60,7 @@ from autodocs.errors import (
     to_error_payload,
 )
 from autodocs.index import ReleaseList, VersionMetadata, normalize_package_name
+from autodocs.index.models import VersionNotListed
 from autodocs.manifests import ScanResult, SkippedDependency, docs_requests, scan_project
 from autodocs.memo import LruMap
 from autodocs.resolve import ResolvedVersion, exact_pin, nearest_versions, parse_constraint, resolve_version
@@ -651,46 +652,61 @@ class AutoDocsService:
             cached = await self._cached_document(name, pin, lookup)
             if cached is not None:
                 return _Resolved(cached, "cache", None, False)
-            try:
-                metadata = await self._single_flight(("version", name, pin), self.index.fetch_version, name, pin)
-            except VersionNotFound:
-                pass  # the release list tells whether the package or the version is missing
-            else:
-                return _Resolved(await self._store_document(metadata), "index", None, False)
+            try:  # the index client falls down its sources; "not listed" is its own fresh answer
+                return _Resolved(await self._store_document(await self._fetch_version(name, pin)), "index", None, False)
+            except VersionNotListed as exc:
+                self._remember_release_list(exc.releases)
+                raise VersionNotFound(
+                    exc.message, available_versions=nearest_versions(exc.releases, specifiers)
+                ) from None
+        started = time.time()
         try:
             releases, latest, stale = await self._release_list(name, lookup)
+            chosen = self._choose(name, specifiers, releases)
+        except VersionNotFound:  # a list cached before this call may predate the release: ask once more
+            if releases.fetched_at >= started or stale:
+                raise
+            releases, latest, stale = await self._release_list(name, lookup, refresh=True)
+            chosen = self._choose(name, specifiers, releases)
         except UpstreamError:
             fallback = await self._newest_cached(name, specifiers)
             if fallback is None:
                 raise
             log.warning("service.stale_document", package=name, version=fallback.version)
             return _Resolved(fallback, "cache", None, True)
+        cached = await self._cached_document(name, chosen.version, lookup)
+        if cached is not None:
+            return _Resolved(cached, "cache", releases.latest, stale)
+        if latest is not None and latest.version == chosen.version:
+            return _Resolved(await self._store_document(latest), "index", releases.latest, stale)
+        try:
+            metadata = await self._fetch_version(name, chosen.version)
+        except VersionNotListed as exc:  # the list named a release the index no longer lists
+            self._remember_release_list(exc.releases)
+            chosen = self._choose(name, specifiers, releases := exc.releases)
+            metadata = await self._fetch_version(name, chosen.version)
+        return _Resolved(await self._store_document(metadata), "index", releases.latest, stale)
+
+    def _choose(self, name: str, specifiers: SpecifierSet, releases: ReleaseList) -> ResolvedVersion:
         memo_key = _resolution_key(name, specifiers, releases)
         chosen = self._resolutions.get(memo_key)
         if chosen is None:
             chosen = resolve_version(releases, specifiers)
             self._resolutions.put(memo_key, chosen)
-        cached = await self._cached_document(name, chosen.version, lookup)
-        if cached is not None:
-            return _Resolved(cached, "cache", releases.latest, stale)
-        if latest is not None and latest.version == chosen.version:
-            metadata = latest
-        elif chosen.version == pin:
-            raise VersionNotFound(
-                f"The package index lists {name} {pin} but serves no metadata page for that version.",
-                suggestions=["Try again later, or ask for another version (omit the constraint for the newest)."],
-                available_versions=nearest_versions(releases, specifiers),
-            )
-        else:
-            metadata = await self._single_flight(
-                ("version", name, chosen.version), self.index.fetch_version, name, chosen.version
-            )
-        return _Resolved(await self._store_document(metadata), "index", releases.latest, stale)
+        return chosen
 
-    async def _release_list(self, name: str, lookup: _Lookup) -> tuple[ReleaseList, VersionMetadata | None, bool]:
+    async def _fetch_version(self, name: str, version: str) -> VersionMetadata:
+        try:
+            return await self._single_flight(("version", name, version), self.index.fetch_version, name, version)
+        except PackageNotFound as exc:
+            raise await self._with_candidates(name, exc) from None
+
+    async def _release_list(
+        self, name: str, lookup: _Lookup, *, refresh: bool = False
+    ) -> tuple[ReleaseList, VersionMetadata | None, bool]:
         """The release list (fresh from cache, else the index) and the latest metadata if fetched."""
         cached = self._release_lists.get(name) or (await lookup.state()).release_list
-        if cached is not None and self._fresh(cached):
+        if cached is not None and self._fresh(cached) and not refresh:
             self._release_lists.put(name, cached)
             return cached, None, False
         try:
@@ -702,9 +718,12 @@ class AutoDocsService:
                 raise
             log.warning("service.stale_release_list", package=name, error=exc.type_name)
             return cached, None, True
-        self._release_lists.put(name, releases)
-        self._write_behind(functools.partial(self.store.put_release_list, releases))
+        self._remember_release_list(releases)
         return releases, latest, False
+
+    def _remember_release_list(self, releases: ReleaseList) -> None:
+        self._release_lists.put(releases.name, releases)
+        self._write_behind(functools.partial(self.store.put_release_list, releases))
 
     def _fresh(self, releases: ReleaseList) -> bool:
         """Whether a release list is young enough to choose a version from (RELEASE_LIST_TTL)."""

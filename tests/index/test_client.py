@@ -183,7 +183,8 @@ async def test_credentials_are_sent_but_never_shown(fake_index: FakeIndex, tmp_p
     with pytest.raises(UpstreamUnavailable) as caught:
         await client.fetch_project("six")
     assert "s3cret" not in str(caught.value.to_dict())
-    assert "alice:***@" in caught.value.message
+    assert "alice" not in caught.value.message, "credentials are taken out of every URL"
+    assert fake_index.last_headers().get("authorization", "").startswith("Basic ")
     await client.aclose()
 
 

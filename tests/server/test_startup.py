@@ -21,7 +21,7 @@ from tests.server.test_stdio import INITIALIZE, INITIALIZED, LIST_TOOLS
 
 #: Needed by tool calls, never to say hello: the index's HTTP stack, the API reader, the
 #: PostgreSQL driver, the HTTP server's metrics.
-NOT_NEEDED_TO_START = ("griffe", "psycopg", "psycopg_pool", "prometheus_client", "aiohttp", "httpx", "stamina")
+NOT_NEEDED_TO_START = ("griffe", "psycopg", "psycopg_pool", "prometheus_client", "truststore", "httpx", "stamina")
 
 
 def _imported_modules(importtime_log: str) -> set[str]:
@@ -61,7 +61,7 @@ def test_initialize_and_tools_list_load_no_tool_call_dependencies(cli_env: dict[
 def test_the_initialized_notification_opens_the_service_in_the_background(cli_env: dict[str, str]) -> None:
     replies, modules = _serve_and_close(cli_env, INITIALIZE, INITIALIZED, LIST_TOOLS)
     assert [reply["id"] for reply in replies] == [1, 2]
-    assert {"aiohttp", "httpx", "prometheus_client"} <= set(_loaded(modules)), "opened without a tool call"
+    assert {"truststore", "httpx", "prometheus_client"} <= set(_loaded(modules)), "opened without a tool call"
 
 
 def test_first_tool_call_opens_the_service_and_answers(cli_env: dict[str, str]) -> None:
@@ -77,7 +77,7 @@ def test_first_tool_call_opens_the_service_and_answers(cli_env: dict[str, str]) 
     result = replies[1]["result"]
     assert result.get("isError") is not True, result  # type: ignore[union-attr]
     assert result["structuredContent"]["name"] == "requests"  # type: ignore[index]
-    assert "aiohttp" in modules  # the index client was opened by the call
+    assert "truststore" in modules  # the index client was opened by the call
 
 
 async def test_concurrent_first_calls_share_one_opening(settings: Settings) -> None:

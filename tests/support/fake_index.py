@@ -32,6 +32,7 @@ import re
 import signal
 import socket
 import socketserver
+import ssl
 import stat
 import struct
 import sys
@@ -45,6 +46,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import unquote
+
+from tests.support.dists import FixtureProject
+from tests.support.fake_simple import Modes, SimpleRegistry
 
 __all__ = ["DEFAULT_DATA_DIR", "FakeIndex", "Fault", "main", "mix_fault", "normalize"]
 
@@ -148,14 +152,25 @@ def mix_fault(key: str) -> Fault:
 class FakeIndex:
     """The fake index server. Use as a context manager, or call :meth:`start` and :meth:`stop`."""
 
-    def __init__(self, data_dir: Path | None = None, latency_s: float = 0.0, seed: int = 0, *, port: int = 0) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        latency_s: float = 0.0,
+        seed: int = 0,
+        *,
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.latency_s = latency_s  # every answer leaves this long after its request arrived; may change
         self._port = port
+        self._tls = tls  # serve HTTPS with this server context
+        self.connections = 0  # connections accepted (TLS ones count before their handshake)
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._log: list[tuple[str, str]] = []
         self._last_headers: dict[str, str] = {}
+        self._header_log: list[dict[str, str]] = []
         self._by_path: Counter[str] = Counter()
         self._projects: dict[str, bytes] = {}
         self._versions: dict[tuple[str, str], bytes] = {}
@@ -163,6 +178,7 @@ class FakeIndex:
         self._synth: dict[tuple[str, str], bytes] = {}
         self._files: dict[str, bytes] = {}
         self._conns: set[socket.socket] = set()
+        self.registry = SimpleRegistry()  # releases with real files: Simple API, PEP 658, ranges
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -203,6 +219,8 @@ class FakeIndex:
         self._stopping.clear()
         server = _Server(("127.0.0.1", self._port), _Handler)
         server.owner = self
+        if self._tls is not None:  # the handshake runs in the handler's thread, on its first read
+            server.socket = self._tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-index", daemon=True
@@ -239,7 +257,20 @@ class FakeIndex:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/pypi"
+        return f"{self._scheme}://127.0.0.1:{self.port}/pypi"
+
+    @property
+    def simple_url(self) -> str:
+        return f"{self._scheme}://127.0.0.1:{self.port}/simple"
+
+    @property
+    def _scheme(self) -> str:
+        return "http" if self._tls is None else "https"
+
+    @property
+    def modes(self) -> Modes:
+        """What the index serves for the registry's releases (Simple API, PEP 658, ranges, pages)."""
+        return self.registry.modes
 
     # -- counters and faults ----------------------------------------------------------------
 
@@ -263,10 +294,25 @@ class FakeIndex:
         with self._lock:
             return sum(1 for _, path in self._log if path_substring in path)
 
-    def reset(self) -> None:
-        """Forget counted requests and fault rules (added documents stay)."""
+    def seen_headers(self, name: str) -> list[str | None]:
+        """The value of header ``name`` (lower case) in every counted request, in order."""
+        with self._lock:
+            return [headers.get(name) for headers in self._header_log]
+
+    def reset_counts(self) -> None:
+        """Forget counted requests only (faults and modes stay)."""
         with self._lock:
             self._log.clear()
+            self._header_log.clear()
+            self._by_path.clear()
+
+    def reset(self) -> None:
+        """Forget counted requests, fault rules and the registry's releases; serve every source
+        again (added documents stay)."""
+        with self._lock:
+            self.registry = SimpleRegistry()
+            self._log.clear()
+            self._header_log.clear()
             self._by_path.clear()
             self._rules.clear()
 
@@ -316,6 +362,7 @@ class FakeIndex:
             elif self._stopping.is_set():
                 _shutdown(conn)
             else:
+                self.connections += 1
                 self._conns.add(conn)
 
     # -- answering --------------------------------------------------------------------------
@@ -327,9 +374,11 @@ class FakeIndex:
                 stats = {"requests": len(self._log), "by_path": dict(self._by_path)}
             self._send(h, 200, json.dumps(stats).encode())
             return
+        headers = {key.lower(): value for key, value in h.headers.items()}
         with self._lock:
             self._log.append((h.command, h.path))
-            self._last_headers = {key.lower(): value for key, value in h.headers.items()}
+            self._header_log.append(headers)
+            self._last_headers = headers
             self._by_path[route] += 1
             fault = self._pick_fault(route)
         delay = self.latency_s + (fault.seconds if fault is not None and fault.kind == "latency" else 0.0)
@@ -340,7 +389,7 @@ class FakeIndex:
             h.close_connection = True
             return
         if fault is None or fault.kind == "latency":
-            self._send(h, *self._route(route))
+            self._send(h, *self._route(route, headers))
         elif fault.kind in ("status", "body", "invalid_json"):
             self._send(h, fault.code, fault.data, fault.headers)
         elif fault.kind in ("hang", "hang_then_close"):
@@ -351,18 +400,20 @@ class FakeIndex:
             h.connection.close()
         elif fault.kind == "truncated":
             h.close_connection = True
-            status, body, headers = self._route(route)
-            h.wfile.write(self._head(h, status, len(body), headers) + body[: len(body) // 2])
+            status, body, extra = self._route(route, headers)
+            h.wfile.write(self._head(h, status, len(body), extra) + body[: len(body) // 2])
         elif fault.kind == "slow_drip":
-            status, body, headers = self._route(route)
-            h.wfile.write(self._head(h, status, len(body), headers))
+            status, body, extra = self._route(route, headers)
+            h.wfile.write(self._head(h, status, len(body), extra))
             for start in range(0, len(body), fault.chunk):
                 if start and self._stopping.wait(fault.seconds):
                     h.close_connection = True
                     return
                 h.wfile.write(body[start : start + fault.chunk])
 
-    def _route(self, route: str) -> tuple[int, bytes, _Headers]:
+    def _route(self, route: str, headers: dict[str, str]) -> tuple[int, bytes, _Headers]:
+        if (answer := self.registry.answer(unquote(route), headers)) is not None:
+            return answer
         if route.startswith("/files/"):
             data = self._files.get(unquote(route[len("/files/") :]))
             return (404, NOT_FOUND, ()) if data is None else (200, data, (("Content-Type", "application/zip"),))
@@ -504,11 +555,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fault-mix", default=None, help='e.g. \'{"429": 0.2, "503": 0.1, "reset": 0.05}\'')
+    parser.add_argument(
+        "--fixture-packages", type=int, default=0, help="serve N generated packages (3 versions each) with real files"
+    )
+    parser.add_argument("--modes", default="", help="registry modes to switch off, e.g. json_api,pep658")
+    parser.add_argument(
+        "--fixture-padding", type=int, default=0, help="bytes stored after each fixture wheel's METADATA"
+    )
     args = parser.parse_args(argv)
 
     index = FakeIndex(args.data, latency_s=args.latency_ms / 1000.0, seed=args.seed, port=args.port)
     if args.fault_mix:
         index.set_fault_mix({str(k): float(v) for k, v in json.loads(args.fault_mix).items()})
+    for number in range(args.fixture_packages):
+        for version in ("1.0.0", "1.1.0", "2.0.0"):
+            index.registry.add(FixtureProject(f"fixture-{number:03d}", version, tail_padding=args.fixture_padding))
+    for mode in filter(None, args.modes.split(",")):
+        setattr(index.modes, mode.strip(), False)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -1,33 +1,51 @@
-"""The package-index client: the JSON API's two documents, fetched through one resilient path.
+"""The package-index client: which index is asked for a package, and in what order.
 
-``fetch_project`` (release list + the latest version's metadata) and ``fetch_version`` (one
-exact version's metadata). Names and versions are validated before a URL exists
-(:mod:`autodocs.index.names`); how a request is bounded, retried, hedged and cut off lives in
-:mod:`autodocs.index.fetch`. Only the fields AutoDocs reads are kept (:mod:`autodocs.index.models`).
+``AUTODOCS_INDEX_URL`` first, then each of ``AUTODOCS_EXTRA_INDEX_URLS``: the first index that
+has the package wins (uv's default, which keeps a package name taken on a second index from
+shadowing the first's), and is remembered for that package. Each index is an
+:class:`~autodocs.index.source.IndexSource` (its sources and capabilities); all share one
+:class:`~autodocs.index.fetch.JsonFetcher` (one connection pool, one policy, one trust).
+Names and versions are validated here, before a URL exists (:mod:`autodocs.index.names`).
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import httpx
 
 from autodocs.config import Settings
-from autodocs.errors import PackageNotFound, UpstreamResponseInvalid, VersionNotFound
-from autodocs.index.fetch import JsonFetcher, NotFound
-from autodocs.index.models import DistFile, Release, ReleaseList, VersionMetadata
+from autodocs.errors import PackageNotFound
+from autodocs.index.capabilities import IndexCapabilities, IndexEndpoints
+from autodocs.index.fetch import JsonFetcher
+from autodocs.index.models import DistFile, ReleaseList, VersionMetadata
 from autodocs.index.names import normalize_package_name, validate_version_string
+from autodocs.index.source import IndexSource, VersionNotListed
+from autodocs.memo import LruMap
 
-__all__ = ["IndexClient"]
+__all__ = ["IndexClient", "VersionNotListed"]
+
+_T = TypeVar("_T")
+#: Packages whose index is remembered (only those found past the first index are kept).
+_REMEMBERED_PACKAGES = 4096
 
 
 class IndexClient:
-    """Fetches release lists and version metadata from the package index's JSON API."""
+    """Release lists, version metadata and release files, from the first index that has the package."""
 
     def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._base = settings.pypi_url
         self.fetcher = JsonFetcher(settings, transport=transport)
+        self.sources = [IndexSource(url, self.fetcher) for url in (settings.pypi_url, *settings.extra_index_urls)]
+        self._home: LruMap[str, IndexSource] = LruMap(_REMEMBERED_PACKAGES)
+
+    @property
+    def endpoints(self) -> IndexEndpoints:
+        return self.sources[0].endpoints
+
+    @property
+    def capabilities(self) -> IndexCapabilities:
+        return self.sources[0].capabilities
 
     @property
     def requests_sent(self) -> int:
@@ -36,79 +54,37 @@ class IndexClient:
     async def aclose(self) -> None:
         await self.fetcher.aclose()
 
-    async def fetch_project(self, name: str) -> tuple[ReleaseList, VersionMetadata]:
-        """The project's release list and the latest version's metadata (one request)."""
+    async def fetch_project(self, name: str) -> tuple[ReleaseList, VersionMetadata | None]:
+        """The project's release list, and the latest version's metadata when the index gave it."""
         normalized = normalize_package_name(name)
-        try:
-            data = await self.fetcher.get_json(f"{self._base}/{normalized}/json")
-        except NotFound:
-            raise PackageNotFound(f"The package index has no package named {normalized!r}.") from None
-        info = _expect_dict(data.get("info"), "info")
-        releases = _parse_releases(data.get("releases"))
-        latest = str(info.get("version") or "")
-        release_list = ReleaseList(name=normalized, latest=latest, releases=releases, fetched_at=time.time())
-        return release_list, VersionMetadata.from_info(info, data.get("urls"))
+        return await self._first(normalized, lambda source: source.fetch_project(normalized))
 
     async def fetch_version(self, name: str, version: str) -> VersionMetadata:
-        """Metadata of one exact version; :class:`VersionNotFound` when the index has no such page."""
+        """Metadata of one exact version; :class:`VersionNotListed` when its index does not list it."""
         normalized = normalize_package_name(name)
         validate_version_string(version)
-        try:
-            data = await self.fetcher.get_json(f"{self._base}/{normalized}/{version}/json")
-        except NotFound:
-            raise VersionNotFound(f"The package index has no version {version} of {normalized!r}.") from None
-        return VersionMetadata.from_info(_expect_dict(data.get("info"), "info"), data.get("urls"))
+        return await self._first(normalized, lambda source: source.fetch_version(normalized, version))
 
     async def fetch_release_files(self, name: str, version: str) -> tuple[DistFile, ...]:
-        """The files (wheels, sdist) of one exact version, from the project page's release table
-        (every version's files, in one request); the version's own page if the table lacks it."""
+        """The files (wheels, sdist) of one exact version, links absolute."""
         normalized = normalize_package_name(name)
         validate_version_string(version)
-        try:
-            data = await self.fetcher.get_json(f"{self._base}/{normalized}/json")
-        except NotFound:
-            raise PackageNotFound(f"The package index has no package named {normalized!r}.") from None
-        releases = data.get("releases")
-        files = releases.get(version) if isinstance(releases, dict) else None
-        if isinstance(files, list):
-            return tuple(f for raw in files if (f := DistFile.from_json(raw)))
-        return (await self.fetch_version(normalized, version)).files
+        return await self._first(normalized, lambda source: source.fetch_release_files(normalized, version))
 
-
-def _expect_dict(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise UpstreamResponseInvalid(f"The package index's {what} is not a JSON object.", retryable=False)
-    return value
-
-
-def _parse_releases(raw: Any) -> tuple[Release, ...]:
-    if not isinstance(raw, dict):
-        return ()
-    # Runs over every file of every release on the cold path (thousands for big projects), so
-    # it reads the first file for the per-release facts and touches the others only for "yanked",
-    # and builds each tuple with tuple.__new__ (the named tuple's own __new__ is a Python
-    # function: a fifth of the loop). The keys of a decoded JSON object are str already.
-    releases: list[Release] = []
-    append = releases.append
-    new = tuple.__new__
-    for version, files in raw.items():
-        first = files[0] if type(files) is list and files else None
-        if type(first) is not dict:
-            append(new(Release, (version, False, None, None, None, bool(files) and type(files) is list)))
-            continue
-        yanked = bool(first.get("yanked")) and all(type(f) is dict and f.get("yanked") for f in files)
-        upload_time = first.get("upload_time_iso_8601")
-        append(
-            new(
-                Release,
-                (
-                    version,
-                    yanked,
-                    first.get("yanked_reason") if yanked else None,
-                    first.get("requires_python"),
-                    upload_time if type(upload_time) is str else None,
-                    True,
-                ),
-            )
-        )
-    return tuple(releases)
+    async def _first(self, name: str, ask: Callable[[IndexSource], Awaitable[_T]]) -> _T:
+        """``ask`` the package's index: the remembered one, else each in order until one has it."""
+        home = self._home.get(name)
+        if home is not None:
+            return await ask(home)
+        for source in self.sources[:-1]:
+            try:
+                result = await ask(source)
+            except PackageNotFound:
+                continue
+            if source is not self.sources[0]:
+                self._home.put(name, source)
+            return result
+        result = await ask(self.sources[-1])
+        if len(self.sources) > 1:
+            self._home.put(name, self.sources[-1])
+        return result

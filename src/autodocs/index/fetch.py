@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import random
 import time
 import urllib.parse
-import urllib.request
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import pydantic_core
 import stamina
 import structlog
 
@@ -53,9 +50,12 @@ from autodocs.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from autodocs.index.answers import Page, as_page, json_object
+from autodocs.index.auth import IndexCredentials
 from autodocs.index.breaker import CircuitBreaker, CircuitState
+from autodocs.index.files import LocalIndexTransport
 from autodocs.index.latency import LatencyTracker
-from autodocs.index.transport import IndexTransport
+from autodocs.index.tls import certificate_failure, index_ssl_context
 
 __all__ = ["JsonFetcher", "NotFound"]
 
@@ -69,13 +69,6 @@ _MAX_LOOP_LAG_S = 0.05
 # Retries are logged by the fetch itself (one structured event each, attempts numbered across
 # the first attempt and stamina's), not by stamina's default warning-level hooks.
 stamina.instrumentation.set_on_retry_hooks([])
-
-
-def _environment_names_proxy() -> bool:
-    """Whether httpx would route requests through a proxy named by the environment (the
-    same reading as httpx's: ``urllib.request.getproxies``, the http, https and all schemes)."""
-    proxies = urllib.request.getproxies()
-    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 class NotFound(Exception):
@@ -93,9 +86,7 @@ class JsonFetcher:
         self.hedges_sent = 0
         self.retries = 0
         self.outcomes: Counter[str] = Counter()  # upstream requests by outcome (metrics read it)
-        auth: httpx.Auth | None = None
-        if not _has_credentials(settings.pypi_url) and (Path.home() / ".netrc").is_file():
-            auth = httpx.NetRCAuth(None)
+        credentials = IndexCredentials([settings.pypi_url, *settings.extra_index_urls])  # index/auth.py
         limits = httpx.Limits(
             max_connections=settings.max_concurrent * 2,  # room for hedges racing hung requests
             max_keepalive_connections=settings.max_concurrent,
@@ -107,10 +98,10 @@ class JsonFetcher:
             headers={"User-Agent": f"autodocs/{__version__}", "Accept": "application/json"},
             follow_redirects=True,
             max_redirects=5,
-            auth=auth,
-            # httpx honours HTTP(S)_PROXY / ALL_PROXY / NO_PROXY only with its own transports:
-            # behind a proxy those carry the requests, else the faster aiohttp engine does.
-            transport=transport or (None if _environment_names_proxy() else IndexTransport(limits)),
+            auth=credentials if credentials.configured else None,
+            verify=index_ssl_context(),  # the system's trust store, or SSL_CERT_FILE (index/tls.py)
+            transport=transport,
+            mounts={"file://": LocalIndexTransport()},  # file:// Simple indexes (index/files.py)
         )
 
     async def aclose(self) -> None:
@@ -133,7 +124,13 @@ class JsonFetcher:
 
     async def get_json(self, url: str) -> dict[str, Any]:
         shown = mask_url(url)
-        return await self._with_retries(url, shown, lambda retries: self._hedged(url, shown, retries))
+        return await self._with_retries(url, shown, lambda retries: self._hedged(url, shown, retries, json_object))
+
+    async def get_page(self, url: str, *, headers: Mapping[str, str] | None = None) -> Page:
+        """Any document (a Simple API page, a metadata file, a byte range of a wheel), with
+        the same policy as :meth:`get_json`; the caller decodes it."""
+        shown = mask_url(url)
+        return await self._with_retries(url, shown, lambda retries: self._hedged(url, shown, retries, as_page, headers))
 
     async def download(self, url: str, destination: Path, *, max_bytes: int) -> int:
         """Stream ``url`` into the file ``destination`` (created or truncated); returns its size.
@@ -246,7 +243,14 @@ class JsonFetcher:
         limit = min(self.latency.attempt_timeout() * 2.0**retries_before, self._settings.attempt_timeout)
         return max(0.05, min(limit, left))
 
-    async def _hedged(self, url: str, shown: str, retries_before: int) -> dict[str, Any]:
+    async def _hedged(
+        self,
+        url: str,
+        shown: str,
+        retries_before: int,
+        decode: Callable[[Page], _T],
+        headers: Mapping[str, str] | None = None,
+    ) -> _T:
         """One attempt; if it is silent past the hedge delay, race a second request against it.
 
         Each retry doubles the attempt's silence limit (up to ``ATTEMPT_TIMEOUT``): an index that
@@ -257,7 +261,7 @@ class JsonFetcher:
         hedge_after = self.latency.hedge_delay()
         loop = asyncio.get_running_loop()
         on_the_wire: asyncio.Future[None] = loop.create_future()
-        first = asyncio.ensure_future(self._send(url, shown, silence_limit, on_the_wire))
+        first = asyncio.ensure_future(self._send(url, shown, silence_limit, decode, headers, on_the_wire))
         racers = {first}
         try:
             # The hedge clock starts when the request is sent, not while it waits for a slot:
@@ -275,7 +279,7 @@ class JsonFetcher:
                 lagging = loop.time() - on_wire_at - hedge_after > _MAX_LOOP_LAG_S
                 if not done and not lagging:
                     self.hedges_sent += 1
-                    racers.add(asyncio.ensure_future(self._send(url, shown, silence_limit)))
+                    racers.add(asyncio.ensure_future(self._send(url, shown, silence_limit, decode, headers)))
             if len(racers) == 1 and first.done():
                 return first.result()  # answered before any hedge (the common case): no more waiting
             failure: BaseException | None = None
@@ -298,11 +302,17 @@ class JsonFetcher:
                 await asyncio.gather(*pending, return_exceptions=True)
 
     async def _send(
-        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Future[None] | None = None
-    ) -> dict[str, Any]:
+        self,
+        url: str,
+        shown: str,
+        silence_limit: float,
+        decode: Callable[[Page], _T],
+        headers: Mapping[str, str] | None = None,
+        on_the_wire: asyncio.Future[None] | None = None,
+    ) -> _T:
         """One HTTP request; ``silence_limit`` is how long the index may send nothing."""
         try:
-            result = await self._send_once(url, shown, silence_limit, on_the_wire)
+            result = await self._send_once(url, shown, silence_limit, decode, headers, on_the_wire)
         except BaseException as exc:
             self.outcomes[_outcome(exc)] += 1
             raise
@@ -310,8 +320,14 @@ class JsonFetcher:
         return result
 
     async def _send_once(
-        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Future[None] | None
-    ) -> dict[str, Any]:
+        self,
+        url: str,
+        shown: str,
+        silence_limit: float,
+        decode: Callable[[Page], _T],
+        headers: Mapping[str, str] | None,
+        on_the_wire: asyncio.Future[None] | None,
+    ) -> _T:
         limits = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
         headers_seen = False
         underway.waiting()  # about to send, or to queue for a slot: either way, waiting now
@@ -321,11 +337,18 @@ class JsonFetcher:
             self.requests_sent += 1
             started = time.monotonic()
             try:
-                async with self._http.stream("GET", url, timeout=limits) as response:
+                async with self._http.stream("GET", url, timeout=limits, headers=headers) as response:
                     headers_seen = True
                     self.latency.observe(time.monotonic() - started)
                     _raise_for_status(response, shown)
                     body = await self._read_capped(response, shown)
+                    page = Page(
+                        str(response.url),
+                        response.status_code,
+                        response.headers.get("content-type", ""),
+                        response.headers.get("content-range"),
+                        body,
+                    )
             except httpx.TimeoutException:
                 raise UpstreamTimeout(
                     f"The package index did not answer {shown} within {silence_limit:.1f} s."
@@ -333,6 +356,8 @@ class JsonFetcher:
                     else f"The package index stopped sending {shown} for {silence_limit:.1f} s."
                 ) from None
             except httpx.TransportError as exc:
+                if (untrusted := certificate_failure(exc, shown)) is not None:
+                    raise untrusted from None
                 if headers_seen:
                     raise UpstreamResponseInvalid(
                         f"The package index's answer for {shown} was cut short ({type(exc).__name__})."
@@ -340,7 +365,7 @@ class JsonFetcher:
                 raise UpstreamUnavailable(
                     f"Connection to the package index failed for {shown}: {type(exc).__name__}.",
                     suggestions=[
-                        f"Check that AUTODOCS_PYPI_URL ({mask_url(self._settings.pypi_url)}) is reachable from here.",
+                        f"Check that AUTODOCS_INDEX_URL ({mask_url(self._settings.pypi_url)}) is reachable from here.",
                         "If it is, the index is having trouble: try again in a moment.",
                     ],
                 ) from None
@@ -348,12 +373,7 @@ class JsonFetcher:
         # building the document) runs, or a burst of answers serializes the next requests.
         if self._semaphore.locked():  # someone is waiting for a slot
             await asyncio.sleep(0)
-        data = _parse_json(body)
-        if data is _NOT_JSON:
-            raise UpstreamResponseInvalid(f"The package index sent invalid JSON for {shown}.")
-        if not isinstance(data, dict):
-            raise UpstreamResponseInvalid(f"The package index's answer for {shown} is not a JSON object.")
-        return data
+        return decode(page)
 
     async def _download_once(self, url: str, shown: str, destination: Path, max_bytes: int, retries_before: int) -> int:
         left = remaining(self._settings.request_timeout)
@@ -380,6 +400,8 @@ class JsonFetcher:
                 except httpx.TimeoutException:
                     raise UpstreamTimeout(f"The download of {shown} stalled for {silence_limit:.1f} s.") from None
                 except httpx.TransportError as exc:
+                    if (untrusted := certificate_failure(exc, shown)) is not None:
+                        raise untrusted from None
                     raise UpstreamUnavailable(f"The download of {shown} failed: {type(exc).__name__}.") from None
         except BaseException as exc:
             self.outcomes[_outcome(exc)] += 1
@@ -402,26 +424,6 @@ class JsonFetcher:
         return b"".join(chunks)
 
 
-_NOT_JSON = object()
-
-
-def _parse_json(body: bytes) -> Any:
-    """The decoded body, or ``_NOT_JSON``.
-
-    pydantic-core's parser (already here with pydantic) reads a project page in half the time
-    of :func:`json.loads`; the standard library still gets a say on what it refuses, since it
-    also takes a byte-order mark or UTF-16, which an index could legally send.
-    """
-    try:
-        return pydantic_core.from_json(body)
-    except ValueError:
-        pass
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _NOT_JSON
-
-
 def _outcome(error: BaseException) -> str:
     if isinstance(error, NotFound):
         return "not_found"
@@ -442,18 +444,13 @@ def _is_transient(error: BaseException) -> bool:
     return isinstance(error, UpstreamError) and error.retryable and not isinstance(error, RateLimited)
 
 
-def _has_credentials(url: str) -> bool:
-    parsed = httpx.URL(url)
-    return bool(parsed.username or parsed.password)
-
-
 def _log_circuit_change(host: str, old: CircuitState, new: CircuitState) -> None:
     log.warning("index.circuit", host=host, old=old.value, new=new.value)
 
 
 def _raise_for_status(response: httpx.Response, shown: str) -> None:
     status = response.status_code
-    if status == 200:
+    if status == 200 or status == 206:  # 206: the part of a file a range request asked for
         return
     if status == 404:
         raise NotFound
@@ -465,7 +462,9 @@ def _raise_for_status(response: httpx.Response, shown: str) -> None:
     raise UpstreamResponseInvalid(
         f"The package index answered {status} for {shown}.",
         retryable=False,
-        suggestions=["Check AUTODOCS_PYPI_URL and its credentials."] if status in (401, 403) else None,
+        suggestions=["Check the credentials for this index (in AUTODOCS_INDEX_URL or ~/.netrc)."]
+        if status in (401, 403)
+        else None,
     )
 
 

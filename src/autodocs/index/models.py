@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+from urllib.parse import urljoin
 
-__all__ = ["DistFile", "Release", "ReleaseList", "VersionMetadata"]
+from autodocs.errors import VersionNotFound
+
+__all__ = ["DistFile", "Release", "ReleaseList", "VersionMetadata", "VersionNotListed"]
 
 #: The ``info`` keys AutoDocs reads; everything else in the index's answer is dropped.
 INFO_KEYS = (
@@ -88,7 +91,12 @@ class ReleaseList:
 
 @dataclass(frozen=True, slots=True)
 class DistFile:
-    """One file of a release (a wheel or an sdist) as the index lists it."""
+    """One file of a release (a wheel or an sdist) as the index lists it.
+
+    ``url`` is absolute: resolved against the page that listed it (PEP 503 allows relative
+    links). ``metadata`` says whether a PEP 658/714 ``.metadata`` file sits next to it, and
+    ``metadata_sha256`` is that file's listed hash when the index gave one.
+    """
 
     filename: str
     url: str
@@ -96,9 +104,20 @@ class DistFile:
     size: int | None
     sha256: str | None
     yanked: bool = False
+    version: str = ""
+    requires_python: str | None = None
+    upload_time: str | None = None
+    yanked_reason: str | None = None
+    metadata: bool = False
+    metadata_sha256: str | None = None
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.url}.metadata"  # PEP 658: the file's URL (without fragment) plus ".metadata"
 
     @classmethod
-    def from_json(cls, raw: Any) -> DistFile | None:
+    def from_json(cls, raw: Any, base: str = "") -> DistFile | None:
+        """A file of the JSON API's ``urls``/``releases``; ``base`` is the page it came from."""
         if not isinstance(raw, dict):
             return None
         filename, url = raw.get("filename"), raw.get("url")
@@ -107,13 +126,17 @@ class DistFile:
         digests = raw.get("digests")
         sha256 = digests.get("sha256") if isinstance(digests, dict) else None
         size = raw.get("size")
+        upload_time = raw.get("upload_time_iso_8601")
         return cls(
             filename=filename,
-            url=url,
+            url=urljoin(base, url) if base else url,
             packagetype=str(raw.get("packagetype") or ""),
             size=size if isinstance(size, int) and not isinstance(size, bool) else None,
             sha256=sha256 if isinstance(sha256, str) else None,
             yanked=bool(raw.get("yanked")),
+            yanked_reason=raw.get("yanked_reason") if isinstance(raw.get("yanked_reason"), str) else None,
+            requires_python=raw.get("requires_python") if isinstance(raw.get("requires_python"), str) else None,
+            upload_time=upload_time if isinstance(upload_time, str) else None,
         )
 
 
@@ -127,7 +150,19 @@ class VersionMetadata:
     files: tuple[DistFile, ...] = ()
 
     @classmethod
-    def from_info(cls, info: dict[str, Any], urls: Any = None) -> VersionMetadata:
+    def from_info(cls, info: dict[str, Any], urls: Any = None, base: str = "") -> VersionMetadata:
         kept = {key: info.get(key) for key in INFO_KEYS}
-        files = tuple(f for raw in (urls if isinstance(urls, list) else ()) if (f := DistFile.from_json(raw)))
+        files = tuple(f for raw in (urls if isinstance(urls, list) else ()) if (f := DistFile.from_json(raw, base)))
         return cls(name=str(info.get("name") or ""), version=str(info.get("version") or ""), info=kept, files=files)
+
+
+class VersionNotListed(VersionNotFound):
+    """The index's fresh listing of the project lacks the version; ``releases`` is that listing."""
+
+    def __init__(self, message: str, releases: ReleaseList) -> None:
+        super().__init__(message)
+        self.releases = releases
+
+    @property
+    def type_name(self) -> str:
+        return "VersionNotFound"  # what a caller sees, should it ever reach a boundary

@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 
 from autodocs.config import Settings
 from autodocs.errors import ConfigError
+from autodocs.index.files import check_file_indexes
 from autodocs.logs import configure_logging
 from autodocs.server.connections import (
     ACCEPT_BATCH,
@@ -57,6 +58,7 @@ _LISTEN_QUEUE = 2048
 def serve_http(settings: Settings) -> int:
     """Run the HTTP server until a signal; returns the exit code."""
     check_bind(settings)
+    check_file_indexes(settings)
     configure_logging(settings.log_level, json_lines=True, repeat_interval=settings.log_repeat_interval)
     max_connections = raise_open_file_limit(settings.http_max_connections)
     if max_connections < settings.http_max_connections:

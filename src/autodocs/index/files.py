@@ -1,0 +1,84 @@
+"""``file://`` Simple indexes (pip reads them too): an httpx transport over the local disk.
+
+A ``file://`` URL of a folder means its ``index.html`` (as in pip's collector); a file is
+streamed in chunks read off the event loop, so the fetch's size cap stops a large one before it
+is read. ``Range`` requests are answered like an HTTP server's (206 with ``Content-Range``), so
+a wheel's METADATA is read without reading the wheel. Only GET exists.
+
+Who may use one: in stdio mode the user's own process reads the user's own files, so always;
+in HTTP mode a client could otherwise aim the server at the host's disk, so only where the
+operator set ``AUTODOCS_ALLOW_FILE_INDEXES`` (:func:`check_file_indexes`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from autodocs.config import Settings
+from autodocs.errors import ConfigError
+
+__all__ = ["LocalIndexTransport", "check_file_indexes"]
+
+_CHUNK = 256 * 1024
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+def check_file_indexes(settings: Settings) -> None:
+    """HTTP mode: refuse to start with a ``file://`` index the operator did not allow."""
+    local = [url for url in (settings.pypi_url, *settings.extra_index_urls) if url.startswith("file:")]
+    if local and not settings.allow_file_indexes:
+        raise ConfigError(
+            f"The index {local[0]} is a local folder, which HTTP mode reads only when the operator allows it.",
+            suggestions=["Set AUTODOCS_ALLOW_FILE_INDEXES=true to serve it, or use an http(s) index."],
+        )
+
+
+class LocalIndexTransport(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = Path(unquote(urlsplit(str(request.url)).path))
+        if request.method != "GET":
+            return httpx.Response(405, request=request)
+        if await asyncio.to_thread(path.is_dir):
+            path = path / "index.html"
+        try:
+            size = (await asyncio.to_thread(os.stat, path)).st_size
+        except OSError:
+            return httpx.Response(404, request=request)
+        kind = "text/html" if path.suffix == ".html" else "application/octet-stream"
+        start, end, status = 0, size, 200
+        wanted = _RANGE.match(request.headers.get("range", ""))
+        headers = {"Content-Type": kind, "Accept-Ranges": "bytes"}
+        if wanted is not None and size:
+            first, last = wanted.groups()
+            start = max(0, size - int(last)) if first == "" else min(int(first), size - 1)
+            end = min(size, int(last) + 1) if first != "" and last else size
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+        headers["Content-Length"] = str(end - start)
+        return httpx.Response(status, headers=headers, stream=_FileStream(path, start, end), request=request)
+
+
+class _FileStream(httpx.AsyncByteStream):
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        self._path, self._start, self._end = path, start, end
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        source = await asyncio.to_thread(self._path.open, "rb")
+        try:
+            await asyncio.to_thread(source.seek, self._start)
+            left = self._end - self._start
+            while left > 0:
+                chunk = await asyncio.to_thread(source.read, min(_CHUNK, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                yield chunk
+        finally:
+            await asyncio.to_thread(source.close)

@@ -1,0 +1,79 @@
+"""``file://`` Simple indexes: read in stdio mode, refused in HTTP mode unless the operator allows."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from autodocs.config import Settings
+from autodocs.index import IndexClient
+from tests.conftest import autodocs_command
+from tests.support.dists import FixtureProject, fixture_projects, sha256
+
+
+def write_file_index(root: Path, projects: list[FixtureProject]) -> str:
+    """A folder laid out like a static Simple index: simple/NAME/index.html with relative links."""
+    files = root / "files"
+    files.mkdir(parents=True)
+    links: dict[str, list[str]] = {}
+    for project in projects:
+        for filename, data in (project.wheel(), project.sdist()):
+            (files / filename).write_bytes(data)
+            links.setdefault(project.name, []).append(
+                f'<a href="../../files/{filename}#sha256={sha256(data)}">{filename}</a>'
+            )
+    for name, anchors in links.items():
+        page = root / "simple" / name / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text("<!DOCTYPE html><html><body>" + "<br>".join(anchors) + "</body></html>")
+    return (root / "simple").as_uri()
+
+
+async def test_a_file_index_serves_an_exact_old_release(tmp_path: Path) -> None:
+    url = write_file_index(tmp_path / "index", fixture_projects())
+    client = IndexClient(Settings(cache_dir=tmp_path / "cache", pypi_url=url))
+    try:
+        metadata = await client.fetch_version("tinylib", "0.9.0")
+        releases, _ = await client.fetch_project("rest-lib")
+        files = await client.fetch_release_files("tinylib", "1.0.0")
+    finally:
+        await client.aclose()
+    assert metadata.version == "0.9.0" and "tinylib 0.9.0" in metadata.info["description"]
+    assert [r.version for r in releases.releases] == ["1.0.0", "1.2.0"]
+    assert client.capabilities.ranges is True, "METADATA was read from the wheel by ranges, not whole"
+    assert all(f.url.startswith("file://localhost/") for f in files)
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_http_mode_serves_a_file_index_only_when_the_operator_allows(tmp_path: Path, allowed: bool) -> None:
+    url = write_file_index(tmp_path / "index", fixture_projects()[:1])
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "AUTODOCS_INDEX_URL": url,
+        "AUTODOCS_CACHE_DIR": str(tmp_path / "cache"),
+        "AUTODOCS_ALLOW_FILE_INDEXES": str(allowed).lower(),
+    }
+    process = subprocess.Popen(
+        [*autodocs_command(), "serve", "--transport", "http", "--port", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    try:
+        lines = []
+        for line in process.stderr:  # until it listens, or exits refusing
+            lines.append(line)
+            if "http.listening" in line:
+                break
+        listening = any("http.listening" in line for line in lines)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert listening is allowed, "".join(lines)
+    if not allowed:
+        assert "AUTODOCS_ALLOW_FILE_INDEXES" in "".join(lines)
