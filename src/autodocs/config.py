@@ -94,7 +94,7 @@ class Settings(BaseSettings):
         default=50.0, gt=0, le=100, description="Percent of failed calls within the window that opens the circuit."
     )
     circuit_breaker_window: float = Field(
-        default=30.0, ge=1, le=3600, description="Seconds of recent calls the failure rate is measured over."
+        default=60.0, ge=1, le=3600, description="Seconds of recent calls the failure rate is measured over."
     )
     circuit_breaker_silence: float = Field(
         default=5.0,

@@ -266,8 +266,8 @@ class JsonFetcher:
         limits = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
         headers_seen = False
         underway.waiting()  # about to send, or to queue for a slot: either way, waiting now
-        async with self._slots.slot(follow_up=follow_up):
-            progress.sent()
+        async with self._slots.slot(follow_up=follow_up, relieve=progress.relieve) as slot:
+            progress.sent(slot)
             self.requests_sent += 1
             started = time.monotonic()
             try:

@@ -9,9 +9,14 @@ delay, not the deadline. What a caller can rely on:
   a busy process must not mistake its own queue for a silent index.
 * **At most** ``_RACING`` **requests at once, ``_REQUESTS`` in all.** Hedges are follow-ups
   (:mod:`autodocs.index.slots`): admitted before new calls' first requests.
-* **A request silent past the observed limit is given up** (AutoDocs' own limit: neutral for
+* **Patience.** The race's first request is kept up to the host's silence limit, so an index
+  that has turned slow (slower than any answer seen) still answers it, and its answer teaches
+  the latency tracker the new normal. Once hedged it waits in a patience slot
+  (:mod:`autodocs.index.slots`), leaving its ``MAX_CONCURRENT`` slot to the hedge; with none
+  free it is given up by the observed limit like a hedge.
+* **A hedge silent past the observed limit is given up** (AutoDocs' own limit: neutral for
   the breaker); its slot is freed and another request takes its place at once, so retries
-  overlap with the hedges instead of queuing after them. The last request allowed is kept.
+  overlap with the hedges instead of queuing after them.
 * **The first answer wins**; every other request is cancelled at once, freeing its slot.
 * **A host error** (5xx, reset, a body cut short) stops further hedges; the race ends with it
   when no other request is still out (the retry policy then backs off).
@@ -34,6 +39,7 @@ from typing import Generic, TypeVar
 from autodocs.errors import CircuitOpen, RateLimited, UpstreamError, UpstreamTimeout
 from autodocs.index.breaker import CircuitBreaker
 from autodocs.index.latency import LatencyTracker
+from autodocs.index.slots import Slot
 
 __all__ = ["Progress", "circuit_open", "race", "record_outcome"]
 
@@ -52,13 +58,16 @@ _UNMEASURED_POLL_S = 0.25
 class Progress:
     """What one request tells its race: on the wire (a slot held, the request sent), answering."""
 
-    def __init__(self, wake: Callable[[], None]) -> None:
+    def __init__(self, wake: Callable[[], None], relieve: Slot | None = None) -> None:
         self.sent_at: float | None = None
+        self.slot: Slot | None = None
+        self.relieve = relieve  # a hedge's silent request, whose slot it may take (autodocs.index.slots)
         self.answering = False
         self._wake = wake
 
-    def sent(self) -> None:
+    def sent(self, slot: Slot) -> None:
         self.sent_at = asyncio.get_running_loop().time()
+        self.slot = slot
         self._wake()
 
     def headers(self) -> None:
@@ -104,6 +113,7 @@ class _Request(Generic[_T]):
     task: asyncio.Task[_T]
     progress: Progress
     postponed: bool = False  # its hedge was put off once, for a busy event loop
+    patient: bool = False  # the race's first request: kept up to the host's silence limit
 
 
 async def race(
@@ -142,11 +152,12 @@ async def race(
 
     def launch(*, hedge: bool) -> None:
         nonlocal launched
-        progress = Progress(wake)
+        patient = next((r for r in racing if r.patient), None)
+        progress = Progress(wake, patient.progress.slot if patient is not None else None)
         limit = max(0.05, min(host_silence, ends_at - loop.time()))
         task = asyncio.ensure_future(_recorded(send(limit, follow_up or hedge, progress), breaker))
         task.add_done_callback(lambda _: wake())
-        racing.append(_Request(task, progress))
+        racing.append(_Request(task, progress, patient=launched == 0))
         launched += 1
         if hedge:
             on_hedge()
@@ -183,7 +194,7 @@ async def race(
             limit = give_up_after()
             for request in list(racing):
                 sent_at = request.progress.sent_at
-                if sent_at is None or request.progress.answering or (launched >= _REQUESTS and len(racing) == 1):
+                if sent_at is None or request.progress.answering or request.patient:
                     continue
                 if now - sent_at >= limit:
                     request.task.cancel()
@@ -192,6 +203,12 @@ async def race(
                     wake_at.append(sent_at + limit)
             if not racing and (host_error is not None or launched >= _REQUESTS):
                 raise host_error or UpstreamTimeout(f"The package index did not answer {shown} in {launched} requests.")
+            # Once its hedge is on the wire, the first request waits in a patience slot, or is no longer kept.
+            hedge_sent = sum(r.progress.sent_at is not None for r in racing) > 1
+            for request in racing:
+                slot = request.progress.slot
+                if request.patient and hedge_sent and slot is not None and not slot.wait_patiently():
+                    request.patient = False
             can_hedge = host_error is None and not heard and launched < _REQUESTS and len(racing) < _RACING
             if can_hedge and all(r.progress.sent_at is not None for r in racing):
                 delay = latency.hedge_delay()
