@@ -103,7 +103,7 @@ def circuit_open(breaker: CircuitBreaker, window: float) -> CircuitOpen:
     counts = breaker.opened_on
     return CircuitOpen(
         f"The package index at {breaker.name} failed {counts.failures} of its last {counts.calls} calls "
-        f"(within {window:.0f} s); AutoDocs is not calling it for {wait:.0f} s.",
+        f"(within {window:.0f} s); AutoDocs is not calling it for {wait:.1f} s.",
         retry_after_s=round(wait, 1),
     )
 
