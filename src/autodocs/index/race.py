@@ -18,8 +18,9 @@ delay, not the deadline. What a caller can rely on:
   the breaker); its slot is freed and another request takes its place at once, so retries
   overlap with the hedges instead of queuing after them.
 * **The first answer wins**; every other request is cancelled at once, freeing its slot.
-* **A host error** (5xx, reset, a body cut short) stops further hedges; the race ends with it
-  when no other request is still out (the retry policy then backs off).
+* **A host error** (5xx, reset, a body cut short) stops further hedges, and the first request
+  is no longer kept past the observed limit; the race ends with the error when no other
+  request is still out (the retry policy then backs off).
 * **Silence past the host's limit** (``CIRCUIT_BREAKER_SILENCE``): when no request of the race
   has heard a byte that long after the first went out, the host has failed. That is recorded
   once on its breaker and the race ends with :class:`~autodocs.errors.UpstreamTimeout`.
@@ -194,8 +195,8 @@ async def race(
             limit = give_up_after()
             for request in list(racing):
                 sent_at = request.progress.sent_at
-                if sent_at is None or request.progress.answering or request.patient:
-                    continue
+                if sent_at is None or request.progress.answering or (request.patient and host_error is None):
+                    continue  # after a host error, a retry with backoff beats waiting on silence
                 if now - sent_at >= limit:
                     request.task.cancel()
                     racing.remove(request)
@@ -224,6 +225,8 @@ async def race(
                 elif breaker.allow():  # in a half-open circuit, the probe goes alone
                     launch(hedge=True)
                     continue
+                elif not racing:
+                    raise circuit_open(breaker, window)  # opened since this race began
                 if not latency.measured:
                     wake_at.append(now + _UNMEASURED_POLL_S)
             woken = loop.create_future()
