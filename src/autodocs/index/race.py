@@ -54,6 +54,8 @@ _REQUESTS = 10
 MAX_LOOP_LAG_S = 0.05
 #: While latency is unmeasured, re-read the hedge delay this often (the first answers set it).
 _UNMEASURED_POLL_S = 0.25
+#: A time this close is reached: asyncio fires timers up to its clock's resolution early.
+_SLACK = 0.001
 
 
 class Progress:
@@ -168,7 +170,7 @@ async def race(
     launch(hedge=False)
     try:
         while True:
-            now = loop.time()
+            now = loop.time() + _SLACK
             for request in [r for r in racing if r.task.done()]:
                 racing.remove(request)
                 error = request.task.exception()
@@ -215,8 +217,8 @@ async def race(
                 delay = latency.hedge_delay()
                 newest = max(racing, key=lambda r: r.progress.sent_at or 0.0, default=None)
                 due = now
-                if newest is not None:
-                    due = (newest.progress.sent_at or now) + delay * (2 if newest.postponed else 1)
+                if newest is not None and newest.progress.sent_at is not None:
+                    due = newest.progress.sent_at + delay * (2 if newest.postponed else 1)
                 if now < due:
                     wake_at.append(due)
                 elif newest is not None and lagging and not newest.postponed:
