@@ -208,7 +208,7 @@ async def down_then_up(seed: int) -> Result:
                 tasks.append(asyncio.ensure_future(one(name)))
                 await asyncio.sleep(0.25)
             await asyncio.gather(*tasks)
-            opened = sum(breaker.times_opened for breaker in service.index.fetcher._breakers.values())
+            opened = sum(service.index.fetcher.circuit_openings().values())
     back = down_at + down_for
     first_ok = min((end for start, end, kind in calls if kind == "ok" and end >= back), default=float("inf"))
     kinds = Counter(kind for start, _, kind in calls if down_at <= start < back)

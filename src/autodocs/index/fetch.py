@@ -123,6 +123,10 @@ class JsonFetcher:
     def breaker_states(self) -> dict[str, str]:
         return {host: breaker.state.value for host, breaker in self._breakers.items()}
 
+    def circuit_openings(self) -> dict[str, int]:
+        """How many times each host's circuit has opened."""
+        return {host: breaker.times_opened for host, breaker in self._breakers.items()}
+
     def _breaker(self, host: str) -> CircuitBreaker:
         breaker = self._breakers.get(host)
         if breaker is None:
