@@ -137,3 +137,12 @@ def test_the_calls_deadline_ends_the_race_without_counting() -> None:
 def test_with_every_slot_held_by_a_silent_request_the_hedge_takes_it() -> None:
     index = ScriptedIndex([None, 0.0], slots=1)
     assert in_loop_time(run_race(index, samples=FAST)) == pytest.approx(0.2)
+
+
+def test_the_first_answers_set_the_limits_before_there_are_enough_for_a_tail() -> None:
+    tracker = LatencyTracker(5.0)
+    assert (tracker.hedge_delay(), tracker.attempt_timeout()) == (1.0, 5.0), "before any answer"
+    for seconds in (0.02, 0.03, 0.25):
+        tracker.observe(seconds)
+    assert tracker.hedge_delay() == pytest.approx(0.75), "three times the slowest answer so far"
+    assert tracker.attempt_timeout() == pytest.approx(1.5), "six times the slowest answer so far"
