@@ -101,7 +101,7 @@ class JsonFetcher:
         if not _has_credentials(settings.pypi_url) and (Path.home() / ".netrc").is_file():
             auth = httpx.NetRCAuth(None)
         limits = httpx.Limits(
-            max_connections=settings.max_concurrent * 2,  # room for hedges racing hung requests
+            max_connections=settings.max_concurrent * 2,  # the slots and as many patience slots (index/slots.py)
             max_keepalive_connections=settings.max_concurrent,
             keepalive_expiry=30.0,
         )
