@@ -189,6 +189,7 @@ class ApiReferences:
                 files,
                 folder,
                 max_bytes=self._settings.max_wheel_bytes,
+                max_entries=self._settings.max_archive_entries,
             )
         return await asyncio.to_thread(_archive_code, name, version, folder)
 
