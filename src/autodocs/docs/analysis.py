@@ -40,6 +40,8 @@ from autodocs.errors import AnalysisMemoryExceeded, ServerShuttingDown
 
 __all__ = ["Analysis", "AnalysisRequest", "AnalysisWorkers"]
 
+_YOUNG_GENERATION_THRESHOLD = 20_000
+
 
 @dataclass(frozen=True, slots=True)
 class AnalysisRequest:
@@ -80,9 +82,17 @@ _held = _Held()
 
 
 def _start_worker(memory_bytes: int) -> None:
-    """Initializer: limit this worker's address space. Ctrl-C is the server's to handle."""
+    """Initializer: limit this worker's address space; Ctrl-C is the server's to handle.
+
+    The garbage collector is tuned as in the server (``service._tune_garbage_collector``): the
+    imported modules are frozen out of its sight, and young collections are rarer — griffe
+    allocates a tree in bulk that lives on (pydantic reads in 0.38 s instead of 0.60 s).
+    """
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(_YOUNG_GENERATION_THRESHOLD, middle, old)
     _held.memory_bytes = memory_bytes
 
 
