@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import os
 import signal
 import threading
 import time
@@ -14,9 +15,11 @@ from typing import Any
 
 import anyio
 import httpx
+import pytest
 
 from autodocs.docs.analysis import AnalysisRequest, AnalysisWorkers
 from autodocs.docs.api_loader import SourceLimits
+from autodocs.errors import AnalysisMemoryExceeded
 from autodocs.service import AutoDocsService
 from tests.conftest import make_settings
 from tests.server.test_http import call_tool, http_server
@@ -179,20 +182,48 @@ async def test_analysis_over_the_memory_cap_is_a_structured_error_and_health_ans
         assert server.process.poll() is None
 
 
+def _request(site: Path, name: str, *, seconds: float = 300) -> AnalysisRequest:
+    return AnalysisRequest(
+        package=f"{name} 1.0",
+        tree_key=(name, "x"),
+        search_paths=(site,),
+        top_names=(name,),
+        object_path=name,
+        deadline=time.monotonic() + seconds,
+        limits=SourceLimits(),
+    )
+
+
+async def test_a_worker_killed_mid_analysis_is_a_structured_error_and_the_next_call_gets_a_new_one(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site-packages"
+    _package(site, "slowpkg", {"__init__": _table_module(30_000)})
+    _package(site, "tiny", {"__init__": 'def hello() -> str:\n    """Hi."""\n    return "hi"\n'})
+    workers = AnalysisWorkers(1024 * MIB)
+    try:
+        running = asyncio.ensure_future(workers.analyse(_request(site, "slowpkg")))
+        while not workers.pids():
+            await asyncio.sleep(0.01)
+        [pid] = workers.pids()
+        await asyncio.sleep(0.3)
+        os.kill(pid, signal.SIGKILL)  # as the kernel ends a process out of memory
+        with pytest.raises(AnalysisMemoryExceeded) as caught:
+            await running
+        assert caught.value.details["package"] == "slowpkg 1.0"
+        assert "AUTODOCS_ANALYSIS_MEMORY_BYTES" in caught.value.message
+        analysis = await workers.analyse(_request(site, "tiny"))
+        assert [m.path for m in analysis.members] == ["tiny.hello"]
+        assert workers.pids() != [pid]
+    finally:
+        await workers.aclose()
+
+
 async def test_closing_kills_a_busy_worker(tmp_path: Path) -> None:
     site = tmp_path / "site-packages"
     _package(site, "slowpkg", {"__init__": _table_module(30_000)})  # seconds to read; killed long before
-    request = AnalysisRequest(
-        package="slowpkg 1.0",
-        tree_key=("slowpkg", "x"),
-        search_paths=(site,),
-        top_names=("slowpkg",),
-        object_path="slowpkg",
-        deadline=time.monotonic() + 300,
-        limits=SourceLimits(),
-    )
     workers = AnalysisWorkers(1024 * MIB)
-    running = asyncio.ensure_future(workers.analyse(request))
+    running = asyncio.ensure_future(workers.analyse(_request(site, "slowpkg")))
     while not workers.pids():
         await asyncio.sleep(0.01)
     [pid] = workers.pids()
