@@ -109,6 +109,7 @@ class ApiReferences:
         wanted_path = parse_object_path(object_path)
         budget = self._service.budget(max_tokens)
         async with self._service.deadline(f"the API reference of {name}"):
+            self._workers.warm_up()  # in parallel with finding (or downloading) the code
             code, warnings = await self._locate(name, project_path, version_constraint)
             path = self._absolute(code, wanted_path)
             reference = await self._reference(code, path)

@@ -151,12 +151,22 @@ class _Worker:
             max_workers=1, mp_context=context, initializer=_start_worker, initargs=(memory_bytes,)
         )
         self._pid: int | None = None
+        self._started: asyncio.Task[None] | None = None
+
+    def start(self) -> asyncio.Task[None]:
+        """Start the process now, once; callers may await the returned task (shielded)."""
+        if self._started is None:
+            self._started = asyncio.ensure_future(self._start())
+            self._started.add_done_callback(lambda task: task.cancelled() or task.exception())
+        return self._started
+
+    async def _start(self) -> None:
+        # The first task starts the process, and the first worker of all the fork server:
+        # submitting waits for them (up to a second), so it happens off the event loop.
+        self._pid = await asyncio.wrap_future(await asyncio.to_thread(self._pool.submit, os.getpid))
 
     async def analyse(self, request: AnalysisRequest) -> Analysis:
-        if self._pid is None:
-            # The first task starts the process, and the first worker of all the fork server:
-            # submitting waits for them (about a second), so it happens off the event loop.
-            self._pid = await asyncio.wrap_future(await asyncio.to_thread(self._pool.submit, os.getpid))
+        await asyncio.shield(self.start())  # a cancelled caller leaves the start to the next one
         return await asyncio.wrap_future(self._pool.submit(analyse, request))
 
     @property
@@ -184,10 +194,16 @@ class AnalysisWorkers:
         self._completion_slot = asyncio.Semaphore(1)
         self._closed = False
 
+    def warm_up(self) -> None:
+        """Start the current worker now, so that an analysis soon after need not wait for it
+        (the caller is still finding or downloading the code)."""
+        if not self._closed:
+            self._current = self._current or _Worker(self._memory_bytes)
+            self._current.start()
+
     async def analyse(self, request: AnalysisRequest) -> Analysis:
         """Describe one object, from the package the current worker holds or after reading it."""
-        if self._current is None:
-            self._current = _Worker(self._memory_bytes)
+        self._current = self._current or _Worker(self._memory_bytes)
         return await self._run(self._current, request)
 
     async def complete(self, request: AnalysisRequest) -> None:
