@@ -141,6 +141,10 @@ def analyse(request: AnalysisRequest) -> Analysis:
 # -- in the server ------------------------------------------------------------------------------
 
 
+class _Retired(Exception):
+    """The worker was replaced while a call waited for it to start; the call goes to the new one."""
+
+
 class _Worker:
     """One single-process pool, and its process id once known (to end it mid-task)."""
 
@@ -152,6 +156,7 @@ class _Worker:
         )
         self._pid: int | None = None
         self._started: asyncio.Task[None] | None = None
+        self._retired = False
 
     def start(self) -> asyncio.Task[None]:
         """Start the process now, once; callers may await the returned task (shielded)."""
@@ -166,7 +171,10 @@ class _Worker:
         self._pid = await asyncio.wrap_future(await asyncio.to_thread(self._pool.submit, os.getpid))
 
     async def analyse(self, request: AnalysisRequest) -> Analysis:
+        """The worker's analysis; :class:`_Retired` if it was retired while this call waited."""
         await asyncio.shield(self.start())  # a cancelled caller leaves the start to the next one
+        if self._retired:
+            raise _Retired
         return await asyncio.wrap_future(self._pool.submit(analyse, request))
 
     @property
@@ -175,9 +183,11 @@ class _Worker:
 
     def retire(self) -> None:
         """Take no more work; the process exits once what it was given is done."""
+        self._retired = True
         self._pool.shutdown(wait=False)
 
     def kill(self) -> None:
+        self._retired = True
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._pid is not None:
             with contextlib.suppress(ProcessLookupError):
@@ -203,8 +213,14 @@ class AnalysisWorkers:
 
     async def analyse(self, request: AnalysisRequest) -> Analysis:
         """Describe one object, from the package the current worker holds or after reading it."""
-        self._current = self._current or _Worker(self._memory_bytes)
-        return await self._run(self._current, request)
+        while True:
+            if self._closed:
+                raise ServerShuttingDown("The server is closing; the package's code was not read.")
+            self._current = self._current or _Worker(self._memory_bytes)
+            try:
+                return await self._run(self._current, request)
+            except _Retired:
+                continue
 
     async def complete(self, request: AnalysisRequest) -> None:
         """Read the whole package in a fresh worker (one at a time), which then becomes current."""
@@ -214,6 +230,8 @@ class AnalysisWorkers:
             worker = self._completing = _Worker(self._memory_bytes)
             try:
                 analysis = await self._run(worker, request)
+            except _Retired:  # killed at close before it started
+                return
             except BaseException:
                 worker.kill()
                 raise
