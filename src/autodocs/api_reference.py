@@ -30,6 +30,8 @@ from packaging.version import InvalidVersion, Version
 from autodocs.cache.base import SearchEntry
 from autodocs.confine import Confinement
 from autodocs.deadline import remaining
+from autodocs.docs.analysis import Analysis, AnalysisRequest, AnalysisWorkers
+from autodocs.docs.api_limits import SourceLimits
 from autodocs.docs.api_model import ApiObject, ApiReference
 from autodocs.docs.tokens import count_tokens
 from autodocs.errors import AutoDocsError, CacheError, CodeUnavailable, InvalidArgument
@@ -40,8 +42,7 @@ from autodocs.sources.archives import fetch_release_code, release_code_dir
 from autodocs.sources.code import ReleaseCode, archive_code, environment_code, stamp
 from autodocs.sources.environment import PythonEnvironment, find_environment, open_environment
 
-if TYPE_CHECKING:  # docs.api (griffe) is imported by the first reference built, not at start
-    from autodocs.docs.api import LoadedPackage
+if TYPE_CHECKING:
     from autodocs.service import AutoDocsService
 
 __all__ = ["ApiReferences", "parse_object_path"]
@@ -76,10 +77,9 @@ class ApiReferences:
         self._service = service
         self._settings = service.settings
         self._references: LruMap[tuple[str, str, str, str], ApiReference] = LruMap(_MEMORY_REFERENCES)
-        self._trees: LruMap[tuple[str, str], LoadedPackage] = LruMap(_MEMORY_TREES)
-        self._load_slots = asyncio.Semaphore(1)
+        self._workers = AnalysisWorkers(self._settings.analysis_memory_bytes)
+        self._limits = SourceLimits(self._settings.max_module_bytes, self._settings.max_package_source_bytes)
         self._background: dict[tuple[str, str], asyncio.Task[None]] = {}
-        self._partial_trees: dict[tuple[str, str], LoadedPackage] = {}
         self._environments: LruMap[str, tuple[tuple[int, ...], PythonEnvironment]] = LruMap(_MEMORY_TREES * 8)
         self._replies: LruMap[tuple[str, str, str, str, int, tuple[str, ...]], dict[str, Any]] = LruMap(
             _MEMORY_REFERENCES
@@ -98,6 +98,7 @@ class ApiReferences:
         wanted_path = parse_object_path(object_path)
         budget = self._service.budget(max_tokens)
         async with self._service.deadline(f"the API reference of {name}"):
+            self._workers.warm_up()  # in parallel with finding (or downloading) the code
             code, warnings = await self._locate(name, project_path, version_constraint)
             path = self._absolute(code, wanted_path)
             try:
@@ -196,6 +197,7 @@ class ApiReferences:
                 files,
                 folder,
                 max_bytes=self._settings.max_wheel_bytes,
+                max_entries=self._settings.max_archive_entries,
             )
         return await asyncio.to_thread(archive_code, name, version, folder)
 
@@ -219,78 +221,60 @@ class ApiReferences:
         if stored is not None:
             self._references.put(key, stored)
             return stored
-        from autodocs.docs.api import describe
-
-        tree = await self._tree(code, path)
-        root, members = await asyncio.to_thread(describe, tree, path)
+        analysis = await self._analyse(code, path)
         reference = ApiReference(
             package=code.name,
             version=code.version,
             object_path=path,
             source=code.source,
-            object=root,
-            members=[member for member, _ in members],
-            partial=tree.partial,
-            modules_skipped=tree.skipped[:_MAX_OMITTED_LISTED],
-            warnings=_load_warnings(tree),
+            object=analysis.root,
+            members=analysis.members,
+            partial=analysis.partial,
+            modules_skipped=analysis.skipped[:_MAX_OMITTED_LISTED],
+            warnings=_load_warnings(analysis),
         )
-        if not tree.partial:
+        if not analysis.partial:
             self._references.put(key, reference)
             self._service.write_behind(lambda: self._store(code, path, reference))
         return reference
 
-    async def _tree(self, code: ReleaseCode, path: str) -> LoadedPackage:
-        from autodocs.docs.api import load_package
+    def _request(self, code: ReleaseCode, path: str, deadline: float) -> AnalysisRequest:
+        return AnalysisRequest(
+            package=f"{code.name} {code.version}",
+            tree_key=(code.name, code.fingerprint),
+            search_paths=code.search_paths,
+            top_names=code.top_names,
+            object_path=path,
+            deadline=deadline,
+            limits=self._limits,
+        )
 
-        tree_key = (code.name, code.fingerprint)
-        tree = self._trees.get(tree_key)
-        if tree is not None:
-            return tree
-        if tree_key in self._background and tree_key in self._partial_trees:
-            return self._partial_trees[tree_key]  # the complete load is running: answer from what was read
+    async def _analyse(self, code: ReleaseCode, path: str) -> Analysis:
+        """Describe ``path`` in the analysis worker (:mod:`autodocs.docs.analysis`)."""
         left = remaining(self._settings.request_timeout)
         # Reading stops at this point; listing a huge package's files and linking what was read
         # still follow, so the margin grows with the budget.
         deadline = time.monotonic() + max(0.25, left - max(_REPLY_MARGIN_S, left * 0.2))
-        async with self._load_slots:
-            tree = self._trees.get(tree_key)
-            if tree is not None:
-                return tree
-            tree = await asyncio.to_thread(
-                load_package, list(code.search_paths), code.top_names, focus=path, deadline=deadline
-            )
-        if tree.partial:
-            log.info("api.partial_load", package=code.name, version=code.version, skipped=len(tree.skipped))
-            self._partial_trees[tree_key] = tree
-            self._complete_in_background(code, tree_key)
-        else:
-            self._trees.put(tree_key, tree)
-        return tree
+        analysis = await self._workers.analyse(self._request(code, path, deadline))
+        if analysis.partial:
+            log.info("api.partial_load", package=code.name, version=code.version, skipped=len(analysis.skipped))
+            self._complete_in_background(code)
+        return analysis
 
-    def _complete_in_background(self, code: ReleaseCode, tree_key: tuple[str, str]) -> None:
+    def _complete_in_background(self, code: ReleaseCode) -> None:
         """Load the whole package without the call's deadline, so the next call gets it all."""
+        tree_key = (code.name, code.fingerprint)
         if tree_key in self._background:
             return
 
-        from autodocs.docs.api import load_package
-
         async def complete() -> None:
             try:
-                async with self._load_slots:
-                    tree = await asyncio.to_thread(
-                        load_package,
-                        list(code.search_paths),
-                        code.top_names,
-                        focus=code.top_names[0],
-                        deadline=time.monotonic() + _BACKGROUND_LOAD_S,
-                    )
-                if not tree.partial:
-                    self._trees.put(tree_key, tree)
+                deadline = time.monotonic() + _BACKGROUND_LOAD_S
+                await self._workers.complete(self._request(code, code.top_names[0], deadline))
             except AutoDocsError as exc:
                 log.warning("api.background_load_failed", package=code.name, error=exc.type_name)
             finally:
                 self._background.pop(tree_key, None)
-                self._partial_trees.pop(tree_key, None)
 
         self._background[tree_key] = asyncio.ensure_future(complete())
 
@@ -321,6 +305,7 @@ class ApiReferences:
         for task in list(self._background.values()):
             task.cancel()
         await asyncio.gather(*self._background.values(), return_exceptions=True)
+        await self._workers.aclose()
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -333,14 +318,15 @@ def _satisfies(specifiers: SpecifierSet, version: str) -> bool:
         return False
 
 
-def _load_warnings(tree: LoadedPackage) -> list[str]:
+def _load_warnings(analysis: Analysis) -> list[str]:
     warnings = []
-    if tree.partial:
+    if analysis.partial:
         warnings.append(
-            f"Only part of the package could be read before the deadline ({len(tree.skipped)} modules skipped); "
+            f"Only part of the package could be read before the deadline ({len(analysis.skipped)} modules skipped); "
             "the complete reference is being prepared: ask again in a minute."
         )
-    warnings += [f"Not read: {failure}" for failure in tree.failed[:10]]
+    warnings += analysis.warnings
+    warnings += [f"Not read: {failure}" for failure in analysis.failed[:10]]
     return warnings
 
 

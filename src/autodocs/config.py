@@ -156,6 +156,31 @@ class Settings(BaseSettings):
         le=4 * 1024**3,
         description="Largest wheel or sdist downloaded from the index for an API reference, bytes.",
     )
+    # -- API reference: bounds on reading code ---------------------------------------
+    max_archive_entries: int = Field(
+        default=50_000,
+        ge=10,
+        le=1_000_000,
+        description="Most files a wheel or sdist may list; checked in the zip's end record before its list is read.",
+    )
+    max_module_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        le=1024**3,
+        description="Largest Python module read for an API reference, bytes; larger ones are skipped with a warning.",
+    )
+    max_package_source_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        le=16 * 1024**3,
+        description="Most Python source read per package for an API reference, bytes; the rest is skipped.",
+    )
+    analysis_memory_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=64 * 1024 * 1024,
+        le=64 * 1024**3,
+        description="Address-space limit of the worker process that reads a package's code, bytes.",
+    )
     max_manifest_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024, description="Largest manifest file read, bytes."
     )

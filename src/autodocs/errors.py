@@ -17,7 +17,9 @@ The tree (leaves are what callers catch; every class says what the user should d
     ├── PackageNotFound               the index has no such project ("did you mean")
     ├── VersionNotFound               no release matches the specifier (nearest listed)
     ├── CodeUnavailable               no readable code for an API reference (not installed, no archive)
-    │   └── ArchiveTooLarge           the wheel/sdist is above MAX_WHEEL_BYTES; nothing was written
+    │   ├── ArchiveTooLarge           the wheel/sdist is above MAX_WHEEL_BYTES; nothing was written
+    │   │   └── TooManyArchiveEntries the archive lists more files than MAX_ARCHIVE_ENTRIES
+    │   └── AnalysisMemoryExceeded    reading the code needed more than ANALYSIS_MEMORY_BYTES
     ├── UpstreamError                 the package index failed us; usually retryable
     │   ├── UpstreamTimeout           no answer within the time limit
     │   ├── UpstreamUnavailable       5xx, refused or reset connections
@@ -41,6 +43,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AnalysisMemoryExceeded",
     "ArchiveTooLarge",
     "AutoDocsError",
     "CacheError",
@@ -62,6 +65,7 @@ __all__ = [
     "PathNotFound",
     "RateLimited",
     "ServerShuttingDown",
+    "TooManyArchiveEntries",
     "UnknownTool",
     "UpstreamError",
     "UpstreamResponseInvalid",
@@ -96,6 +100,10 @@ class AutoDocsError(Exception):
         self.suggestions = list(suggestions) if suggestions else list(self.default_suggestions)
         self.retryable = self.default_retryable if retryable is None else retryable
         self.details = {key: value for key, value in details.items() if value is not None}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole, suggestions and details included: errors cross from the analysis worker."""
+        return (_rebuild, (type(self), self.message, self.suggestions, self.retryable, self.details))
 
     @property
     def type_name(self) -> str:
@@ -181,6 +189,24 @@ class ArchiveTooLarge(CodeUnavailable):
     )
 
 
+class TooManyArchiveEntries(ArchiveTooLarge):
+    """Refused from the archive's end record, before its list of entries was read."""
+
+    default_suggestions = (
+        "Raise AUTODOCS_MAX_ARCHIVE_ENTRIES to allow archives with more files, or install the package "
+        "in the project's virtual environment so its code is read from disk.",
+    )
+
+
+class AnalysisMemoryExceeded(CodeUnavailable):
+    """The worker reading a package's code hit its memory limit; the server itself is unaffected."""
+
+    default_suggestions = (
+        "Raise AUTODOCS_ANALYSIS_MEMORY_BYTES to let one analysis use more memory, or ask for a "
+        "smaller part of the package with object_path.",
+    )
+
+
 class UpstreamError(AutoDocsError):
     default_retryable = True
     default_suggestions = ("The package index did not answer properly; try again in a moment.",)
@@ -242,6 +268,12 @@ class DatabaseBusy(CacheError):
 
 class InternalError(AutoDocsError):
     default_suggestions = ("This is a bug in AutoDocs; please report it with the server's log.",)
+
+
+def _rebuild(
+    cls: type[AutoDocsError], message: str, suggestions: list[str], retryable: bool, details: dict[str, Any]
+) -> AutoDocsError:
+    return cls(message, suggestions=suggestions, retryable=retryable, **details)
 
 
 def to_error_payload(exc: BaseException) -> dict[str, Any]:

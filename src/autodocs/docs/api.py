@@ -1,14 +1,8 @@
 """A package's API from its code, by static analysis (griffe): never imported, never executed.
 
-:func:`load_package` reads the package's modules with griffe (``allow_inspection=False``: a
-compiled module without ``.pyi`` stubs is skipped, not imported), in a worker thread, under a
-deadline. griffe loads a package in one call, which for a package of thousands of modules can
-outlast a tool call; :class:`_BoundedLoader` hooks its submodule loop so the modules that matter
-for the question come first (those on the asked-for object's path, then those the package's
-``__init__`` re-exports from, then public before private) and the rest are skipped — and named —
-once the deadline is near. The answer then says it is partial.
-
-:func:`describe` turns the loaded tree into :class:`~autodocs.docs.api_model.ApiObject` entries:
+Loading (relevance order, deadline, size caps) is :mod:`autodocs.docs.api_loader`'s
+:func:`load_package`, re-exported here. :func:`describe` turns the loaded tree into
+:class:`~autodocs.docs.api_model.ApiObject` entries:
 signatures as a call site sees them (``self``/``cls`` dropped; a class shows its ``__init__``),
 docstrings parsed as Google, NumPy or Sphinx style (griffe's auto-detection), and one level of
 members ordered public before private, documented before undocumented.
@@ -22,15 +16,13 @@ import enum
 import inspect
 import logging
 import re
-import sysconfig
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import griffe
 
 from autodocs.docs import api_model
+from autodocs.docs.api_loader import LOAD_ERRORS, LoadedPackage, load_package
 from autodocs.docs.api_model import ApiDocstring, ApiObject, ApiParameter, DocItem, ObjectKind, ParameterKind
 from autodocs.errors import CodeUnavailable, ObjectNotFound
 
@@ -42,8 +34,6 @@ logging.getLogger("griffe").setLevel(logging.ERROR)
 #: What asking griffe for a member, an alias's target or an MRO can raise on partial trees.
 _RESOLUTION_ERRORS = (ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError)
 _LOOKUP_ERRORS = (KeyError, *_RESOLUTION_ERRORS)
-#: What loading a module can raise; RecursionError: nesting past what Python's parser builds.
-_LOAD_ERRORS = (ModuleNotFoundError, ImportError, griffe.LoadingError, OSError, SyntaxError, ValueError, RecursionError)
 _MAX_VALUE_CHARS = 200
 _MAX_TEXT_CHARS = 4000
 _PARAMETER_KINDS: dict[str, ParameterKind] = {
@@ -53,115 +43,6 @@ _PARAMETER_KINDS: dict[str, ParameterKind] = {
     "keyword-only": "keyword-only",
     "variadic keyword": "var-keyword",
 }
-
-
-@dataclass
-class LoadedPackage:
-    """The griffe tree of one package's top-level modules, and what was left out."""
-
-    loader: _BoundedLoader
-    top_names: tuple[str, ...]
-    skipped: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    external_failed: set[str] = field(default_factory=set)
-
-    @property
-    def partial(self) -> bool:
-        return bool(self.skipped)
-
-    def get(self, path: str) -> griffe.Object | griffe.Alias:
-        member: griffe.Object | griffe.Alias = self.loader.modules_collection.get_member(path)
-        return member
-
-
-class _BoundedLoader(griffe.GriffeLoader):
-    """A griffe loader whose submodule loop orders modules by relevance and stops at a deadline."""
-
-    def __init__(self, *, deadline: float, focus: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.deadline = deadline
-        self.focus = focus
-        self.skipped: list[str] = []
-        self.unreadable: list[str] = []  # modules griffe could not parse (a 200,000-term expression)
-
-    def _load_submodules(self, module: griffe.Module) -> None:
-        wanted = _reexport_sources(module) | _prefixes(self.focus)
-
-        def priority(item: tuple[tuple[str, ...], Path]) -> tuple[bool, int, bool, tuple[str, ...]]:
-            parts = item[0]
-            dotted = ".".join((module.path, *parts))
-            private = any(part.startswith("_") for part in parts)
-            return (dotted not in wanted, len(parts), private, parts)
-
-        for subparts, subpath in sorted(self.finder.submodules(module), key=priority):
-            if time.monotonic() >= self.deadline:
-                self.skipped.append(".".join((module.path, *subparts)))
-                continue
-            try:
-                self._load_submodule(module, subparts, subpath)
-            except RecursionError:  # nesting past what Python's parser builds: skip it, keep the rest
-                self.unreadable.append(f"{'.'.join((module.path, *subparts))}: RecursionError: nested too deeply")
-
-
-def _prefixes(path: str) -> set[str]:
-    parts = path.split(".")
-    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
-
-
-def _reexport_sources(module: griffe.Module) -> set[str]:
-    """Modules the package's ``__init__`` imports names from (and their parents)."""
-    sources: set[str] = set()
-    for member in list(module.members.values()):
-        if isinstance(member, griffe.Alias):
-            target = member.target_path
-            if target.startswith(module.path + "."):
-                sources |= _prefixes(target.rsplit(".", 1)[0])
-    return sources
-
-
-def load_package(search_paths: list[Path], top_names: tuple[str, ...], *, focus: str, deadline: float) -> LoadedPackage:
-    """Load ``top_names`` from ``search_paths`` statically; blocking (run it in a thread)."""
-    loader = _BoundedLoader(
-        deadline=deadline,
-        focus=focus,
-        search_paths=[*(str(p) for p in search_paths), sysconfig.get_paths()["stdlib"]],
-        allow_inspection=False,
-        docstring_parser="auto",
-        store_source=False,
-    )
-    loaded = LoadedPackage(loader=loader, top_names=top_names)
-    found_any = False
-    pending = list(top_names)
-    for attempt in range(2):  # a top-level package re-exporting a sibling (attrs → attr) loads after it
-        retry = []
-        for name in pending:
-            try:
-                loader.load(name, submodules=True, try_relative_path=False, find_stubs_package=True)
-                found_any = True
-            except (griffe.AliasResolutionError, griffe.CyclicAliasError) as exc:
-                if attempt == 0 and len(pending) > 1:
-                    retry.append(name)
-                else:  # an extension tripped on an alias after the modules were read: keep them
-                    found_any = found_any or name in loader.modules_collection.members
-                    loaded.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
-            except _LOAD_ERRORS as exc:
-                loaded.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
-        pending = retry
-        if not pending:
-            break
-    if not found_any:
-        raise CodeUnavailable(
-            f"No readable Python code for {', '.join(top_names)} "
-            "(a compiled module without .pyi stubs cannot be read without importing it).",
-            details={"failed": loaded.failed[:10]},
-        )
-    try:
-        loader.resolve_aliases(implicit=False, external=False, max_iterations=3)
-    except Exception:  # alias resolution is best effort; unresolved ones show as aliases
-        loaded.failed.append("alias resolution stopped early")
-    loaded.skipped = loader.skipped
-    loaded.failed += loader.unreadable
-    return loaded
 
 
 def describe(loaded: LoadedPackage, object_path: str) -> tuple[ApiObject, list[tuple[ApiObject, tuple[int, ...]]]]:
@@ -693,7 +574,7 @@ def _load_external_bases(loaded: LoadedPackage, lineage: list[griffe.Class]) -> 
             try:
                 loaded.loader.load(top, submodules=True, try_relative_path=False)
                 progressed = True
-            except _LOAD_ERRORS:
+            except LOAD_ERRORS:
                 loaded.external_failed.add(top)
     return progressed
 

@@ -8,7 +8,9 @@ one is accepted, and every reference read from it says so).
 
 Unpacking keeps only what static analysis reads (``.py``, ``.pyi``, ``py.typed`` and the
 distribution's metadata), refuses absolute paths, ``..`` and links, and caps the unpacked
-total, so a hostile archive can neither escape the folder nor fill the disk. It goes into a
+total, so a hostile archive can neither escape the folder nor fill the disk. The number of
+entries is capped too (``MAX_ARCHIVE_ENTRIES``): a zip is refused from its end record before its
+list of entries is parsed (:mod:`autodocs.sources.zip_directory`), a tar stops at the cap. It goes into a
 temporary folder renamed into place at the end: the cache folder either holds a complete
 tree or nothing, and concurrent processes racing for the same release both end up with one.
 """
@@ -29,8 +31,9 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from autodocs.errors import ArchiveTooLarge, CodeUnavailable, UpstreamResponseInvalid
+from autodocs.errors import ArchiveTooLarge, CodeUnavailable, TooManyArchiveEntries, UpstreamResponseInvalid
 from autodocs.index.models import DistFile
+from autodocs.sources.zip_directory import read_zip_directory
 
 if TYPE_CHECKING:
     from autodocs.index.fetch import JsonFetcher
@@ -44,7 +47,6 @@ _KEPT_SUFFIXES = (".py", ".pyi")
 _KEPT_NAMES = ("py.typed", "METADATA", "PKG-INFO", "top_level.txt", "RECORD")
 #: Unpacked bytes allowed per archive byte (source compresses about 4-8x; this leaves room).
 _EXPANSION_LIMIT = 20
-_MAX_MEMBERS = 200_000
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
@@ -68,7 +70,7 @@ def choose_archive(files: tuple[DistFile, ...]) -> DistFile | None:
 
 
 async def fetch_release_code(
-    fetcher: JsonFetcher, files: tuple[DistFile, ...], destination: Path, *, max_bytes: int
+    fetcher: JsonFetcher, files: tuple[DistFile, ...], destination: Path, *, max_bytes: int, max_entries: int
 ) -> DistFile:
     """Download and unpack the best archive of a release into ``destination`` (see module docs)."""
     from autodocs.index.fetch import NotFound  # the fetcher's module, loaded by whoever built it
@@ -93,7 +95,7 @@ async def fetch_release_code(
             raise CodeUnavailable(
                 f"The package index lists {chosen.filename}, but its URL answered 404; nothing was downloaded."
             ) from None
-        await asyncio.to_thread(_verify_and_unpack, archive, chosen, workdir / "tree")
+        await asyncio.to_thread(_verify_and_unpack, archive, chosen, workdir / "tree", max_entries)
         await asyncio.to_thread(_move_into_place, workdir / "tree", destination)
     finally:
         await asyncio.to_thread(shutil.rmtree, workdir, True)
@@ -108,7 +110,7 @@ def _move_into_place(tree: Path, destination: Path) -> None:
             raise
 
 
-def _verify_and_unpack(archive: Path, chosen: DistFile, target: Path) -> None:
+def _verify_and_unpack(archive: Path, chosen: DistFile, target: Path, max_entries: int) -> None:
     if chosen.sha256:
         digest = hashlib.sha256()
         with archive.open("rb") as stream:
@@ -123,9 +125,9 @@ def _verify_and_unpack(archive: Path, chosen: DistFile, target: Path) -> None:
         (target / UNVERIFIED_MARKER).write_text(chosen.filename, encoding="utf-8")
     budget = max(archive.stat().st_size * _EXPANSION_LIMIT, 1 << 20)
     if chosen.filename.endswith(".whl") or chosen.filename.endswith(".zip"):
-        _unpack_zip(archive, target, budget, strip_first=chosen.filename.endswith(".zip"))
+        _unpack_zip(archive, target, budget, max_entries, strip_first=chosen.filename.endswith(".zip"))
     else:
-        _unpack_tar(archive, target, budget)
+        _unpack_tar(archive, target, budget, max_entries)
 
 
 def _kept(path: PurePosixPath) -> bool:
@@ -142,12 +144,22 @@ def _safe_relative(raw: str, strip_first: bool) -> PurePosixPath | None:
     return PurePosixPath(*parts) if parts else None
 
 
-def _unpack_zip(archive: Path, target: Path, budget: int, *, strip_first: bool) -> None:
+def _too_many(what: str, max_entries: int) -> TooManyArchiveEntries:
+    return TooManyArchiveEntries(f"{what}, above AUTODOCS_MAX_ARCHIVE_ENTRIES ({max_entries}); it was discarded.")
+
+
+def _unpack_zip(archive: Path, target: Path, budget: int, max_entries: int, *, strip_first: bool) -> None:
+    directory = read_zip_directory(archive)  # before zipfile, which parses every entry on open
+    if directory is None:
+        raise UpstreamResponseInvalid("The downloaded archive is not a valid zip file (no end record).")
+    if directory.could_hold_more_than(max_entries):
+        what = f"The archive lists {directory.entries} files in a {directory.size}-byte directory"
+        raise _too_many(what, max_entries)
     try:
         with zipfile.ZipFile(archive) as bundle:
             members = bundle.infolist()
-            if len(members) > _MAX_MEMBERS:
-                raise CodeUnavailable(f"The archive has {len(members)} files; more than AutoDocs reads.")
+            if len(members) > max_entries:
+                raise _too_many(f"The archive lists {len(members)} files", max_entries)
             written = 0
             for member in members:
                 if member.is_dir():
@@ -166,13 +178,13 @@ def _unpack_zip(archive: Path, target: Path, budget: int, *, strip_first: bool) 
         raise UpstreamResponseInvalid(f"The downloaded archive is not a valid zip file ({exc}).") from None
 
 
-def _unpack_tar(archive: Path, target: Path, budget: int) -> None:
+def _unpack_tar(archive: Path, target: Path, budget: int, max_entries: int) -> None:
     try:
         with tarfile.open(archive, "r:*") as bundle:
             written = 0
-            for count, member in enumerate(bundle):
-                if count > _MAX_MEMBERS:
-                    raise CodeUnavailable("The archive has more files than AutoDocs reads.")
+            for count, member in enumerate(bundle, start=1):  # tarfile reads one header per step
+                if count > max_entries:
+                    raise _too_many(f"The archive holds more than {max_entries} files", max_entries)
                 if not member.isfile():  # links, devices and folders are never created
                     continue
                 relative = _safe_relative(member.name, strip_first=True)
