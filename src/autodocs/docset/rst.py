@@ -10,6 +10,7 @@ parser still raises becomes a warning and the page's plain text.
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 from typing import Any
@@ -64,7 +65,7 @@ def read_rst(folder: DocsFolder, path: str, text: str) -> Page:
 
 
 def _copy_settings(context: ParseContext) -> Any:
-    settings = type(_SETTINGS)(defaults=dict(vars(_SETTINGS)))
+    settings = copy.copy(_SETTINGS)
     settings.warning_stream = io.StringIO()
     settings.autodocs_context = context
     return settings

@@ -27,7 +27,7 @@ from typing import Any, ClassVar, cast
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives, roles
 from docutils.parsers.rst.languages import en as rst_en
-from docutils.statemachine import StringList, string2lines
+from docutils.statemachine import string2lines
 from docutils.utils import Reporter
 
 from autodocs.docset.pages import TocTreeEntry
@@ -205,7 +205,7 @@ class VersionDirective(Directive):
         label = f"{self.labels.get(self.name, self.name)} {self.arguments[0]}"
         node = VersionNode(label=label)
         if len(self.arguments) > 1:
-            node += nodes.paragraph(self.arguments[1], self.arguments[1])
+            node += _inline_paragraph(self, self.arguments[1])
         if self.content:
             self.state.nested_parse(self.content, self.content_offset, node)
         return [node]
@@ -220,9 +220,15 @@ class SeeAlsoDirective(Directive):
         node = nodes.admonition()
         node += nodes.title("See also", "See also")
         if self.arguments:
-            node += nodes.paragraph(self.arguments[0], self.arguments[0])
+            node += _inline_paragraph(self, self.arguments[0])
         self.state.nested_parse(self.content, self.content_offset, node)
         return [node]
+
+
+def _inline_paragraph(directive: Directive, text: str) -> nodes.paragraph:
+    """``text`` (a directive's argument) with its inline markup and roles parsed, as a paragraph."""
+    children, _messages = directive.state.inline_text(text, directive.lineno)
+    return nodes.paragraph(text, "", *children)
 
 
 class IncludeDirective(Directive):
@@ -251,7 +257,7 @@ class IncludeDirective(Directive):
             context.warn(refusal)
             return []
         register_for("\n".join(lines))
-        self.state_machine.insert_input(StringList(string2lines("\n".join(lines), convert_whitespace=True)), read.path)
+        self.state_machine.insert_input(string2lines("\n".join(lines), convert_whitespace=True), read.path)
         return []
 
 

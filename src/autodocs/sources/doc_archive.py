@@ -33,6 +33,7 @@ import stat
 import tarfile
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -82,6 +83,20 @@ class UnpackedDocs:
     warnings: list[str] = field(default_factory=list)
 
 
+#: What reading a damaged or hostile archive can raise (zip: encrypted members are a RuntimeError).
+_DAMAGED = (
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    zlib.error,
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+)
+
+
 class _Stop(Exception):
     """A bound was reached: unpacking ends and keeps what it has (the message is the warning)."""
 
@@ -112,7 +127,7 @@ def unpack_docs(archive: Path, target: Path, limits: DocArchiveLimits | None = N
             result.warnings.append(str(stop))
         _drop_binary_pages(target, result.warnings)
         result.files = sorted(PurePosixPath(p.relative_to(target).as_posix()) for p in target.rglob("*") if p.is_file())
-    except OSError as exc:
+    except _DAMAGED as exc:
         result.warnings.append(f"The sdist could not be unpacked ({exc.__class__.__name__}: {exc}).")
     return result
 
@@ -184,7 +199,7 @@ def _members(
             while True:
                 try:
                     member = bundle.next()
-                except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+                except _DAMAGED as exc:
                     raise _Stop(f"The sdist is damaged ({exc.__class__.__name__}); only part of it was read.") from None
                 if member is None:
                     return
@@ -204,8 +219,8 @@ def _members(
                 if stream is not None:
                     with stream:
                         yield relative, stream
-    except tarfile.TarError as exc:
-        raise _Stop(f"The sdist is neither a tar nor a zip archive ({exc.__class__.__name__}).") from None
+    except _DAMAGED as exc:
+        raise _Stop(f"The sdist is damaged or not a tar or zip archive ({exc.__class__.__name__}).") from None
 
 
 def _zip_members(
@@ -229,7 +244,7 @@ def _zip_members(
                     continue
                 with bundle.open(info) as stream:
                     yield relative, stream
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as exc:
+    except _DAMAGED as exc:
         raise _Stop(f"The sdist is damaged ({exc.__class__.__name__}); only part of it was read.") from None
 
 
@@ -249,7 +264,7 @@ def _copy(source: IO[bytes], destination: Path, budget: _Budget) -> None:
                 if remaining < 0:
                     break
                 sink.write(block)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError) as exc:
+    except _DAMAGED as exc:
         destination.unlink(missing_ok=True)
         raise _Stop(f"The sdist is damaged ({exc.__class__.__name__}); only part of it was read.") from None
     if remaining < 0:
