@@ -139,3 +139,8 @@ def test_toctree_entries_are_recorded_not_shown(tmp_path: Path) -> None:
         ("api/*", "", True),
     ]
     assert "intro" not in page.text
+
+
+def test_output_only_directives_show_nothing(tmp_path: Path) -> None:
+    text = ".. index:: shortcuts\n\n.. highlight:: python\n\n.. graphviz::\n\n   digraph { a -> b }\n\nText.\n"
+    assert read_rst(DocsFolder(tmp_path), "docs/p.rst", text).text == "Text."

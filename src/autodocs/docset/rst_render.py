@@ -119,7 +119,7 @@ def _admonition_label(node: nodes.Element) -> str:
 
 
 def _quoted(label: str, body: str) -> str:
-    text = f"**{label}:** {body}" if label else body
+    text = f"**{label.rstrip(':')}:** {body}" if label else body
     return "\n".join(f"> {line}".rstrip() for line in text.splitlines())
 
 

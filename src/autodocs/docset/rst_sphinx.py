@@ -88,6 +88,13 @@ class ContentDirective(Directive):
         return [container]
 
 
+class NothingDirective(ContentDirective):
+    """Directives that only steer Sphinx's output (``index``, ``highlight``, diagrams…): nothing to read."""
+
+    def run(self) -> list[nodes.Node]:
+        return []
+
+
 class ObjectDirective(ContentDirective):
     """A hand-written Python-domain description (``.. function:: retry(n)``): signature as code."""
 
@@ -321,6 +328,23 @@ _CODE_DIRECTIVES = (
 )
 _AUTODOC = ("function", "class", "module", "method", "attribute", "data", "exception", "decorator", "property")
 _OBJECTS = (*_AUTODOC, "classmethod", "staticmethod", "decoratormethod", "type")
+_SILENT_DIRECTIVES = (
+    "index",
+    "highlight",
+    "tabularcolumns",
+    "sectionauthor",
+    "moduleauthor",
+    "codeauthor",
+    "default-domain",
+    "graphviz",
+    "digraph",
+    "graph",
+    "inheritance-diagram",
+    "mermaid",
+    "plantuml",
+    "uml",
+    "spelling:word-list",
+)
 _SPHINX_DIRECTIVES: dict[str, type[Directive]] = {
     "toctree": TocTreeDirective,
     **dict.fromkeys(_CODE_DIRECTIVES, CodeBlockDirective),
@@ -331,6 +355,7 @@ _SPHINX_DIRECTIVES: dict[str, type[Directive]] = {
     **{f"auto{kind}": AutodocDirective for kind in (*_AUTODOC, "newtypedata", "typeddict", "pydantic_model")},
     **{f"py:auto{kind}": AutodocDirective for kind in _AUTODOC},
     "autosummary": AutosummaryDirective,
+    **dict.fromkeys(_SILENT_DIRECTIVES, NothingDirective),
     **{name: ObjectDirective for kind in _OBJECTS for name in (kind, f"py:{kind}")},
     **dict.fromkeys(("module", "py:module", "currentmodule", "py:currentmodule"), ModuleDirective),
 }
