@@ -80,3 +80,12 @@ def test_pages_read_in_a_process_pool_equal_pages_read_in_process(tmp_path: Path
         pooled = build_docset(root, executor=pool)
     assert pooled == build_docset(root)
     assert len(pooled.pages) == 60
+
+
+def test_pages_past_the_cap_are_named_in_a_warning_not_read(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {f"docs/p{i:02}.md": f"# Page {i}\n" for i in range(30)}
+    root = tmp_path / "docs-set"
+    build_docset_from_sdist(make_sdist(tmp_path, files), root)
+    docset = build_docset(root, max_pages=10)
+    assert len(docset.pages) == 10
+    assert any("30 pages" in w for w in docset.warnings)

@@ -32,6 +32,9 @@ __all__ = ["DocSet", "build_docset", "build_docset_from_sdist"]
 Flavour = Literal["mkdocs", "sphinx", "plain"]
 _TOP_LEVEL = ("readme", "changes", "changelog", "history", "news")
 _BATCH_PAGES = 24
+#: Pages read per docs set (Django has about 600): past it, the rest is named in a warning, so a
+#: hostile sdist of 100,000 tiny pages costs seconds, not the minutes docutils would take.
+MAX_PAGES = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,7 @@ def build_docset_from_sdist(
     return DocSet(built.flavour, built.pages, built.toc, tuple(unpacked.warnings) + built.warnings)
 
 
-def build_docset(root: Path, *, executor: Executor | None = None) -> DocSet:
+def build_docset(root: Path, *, executor: Executor | None = None, max_pages: int = MAX_PAGES) -> DocSet:
     folder = DocsFolder(root)
     warnings: list[str] = []
     mkdocs = read_mkdocs(folder)
@@ -79,6 +82,9 @@ def build_docset(root: Path, *, executor: Executor | None = None) -> DocSet:
         flavour, docs_dir = "plain", ""
         files = [f for tree in DOC_TREES for f in folder.page_files(tree)]
     files = _top_level(folder, files) + files
+    if len(files) > max_pages:
+        warnings.append(f"The docs have {len(files)} pages; the first {max_pages} in path order were read.")
+        files = sorted(files, key=lambda f: default_order_key(f.path))[:max_pages]
     pages = _read_all(folder.root, folder.source_dir, docs_dir, files, executor)
     by_path = {page.path: page for page in pages}
     for page in pages:
