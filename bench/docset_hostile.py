@@ -44,6 +44,9 @@ def _tar_zeros(path: Path, size: int) -> None:
         def __init__(self) -> None:
             self.left = size
 
+        def readable(self) -> bool:
+            return True
+
         def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
             count = min(len(buffer), self.left)
             buffer[:count] = bytes(count)

@@ -156,3 +156,17 @@ def test_a_member_named_like_a_folder_file_clash_is_skipped(tmp_path: Path) -> N
     archive.write_bytes(buffer.getvalue())
     result = unpack_docs(archive, tmp_path / "out")
     assert _names(result.files) == {"docs/x.rst"}
+
+
+def test_files_named_by_markdown_includes_from_a_parent_folder_are_kept(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "docs/en/mkdocs.yml": "site_name: Demo\n",
+        "docs/en/docs/tutorial/first.md": (
+            "```Python\n{!../../../docs_src/first.py!}\n```\n\n{* ../../docs_src/second.py hl[1] *}\n"
+        ),
+        "docs_src/first.py": "print(1)\n",
+        "docs_src/second.py": "print(2)\n",
+        "docs_src/unused.py": "print(3)\n",
+    }
+    names = _names(unpack_docs(make_sdist(tmp_path, files), tmp_path / "out").files)
+    assert {"docs_src/first.py", "docs_src/second.py"} <= names and "docs_src/unused.py" not in names

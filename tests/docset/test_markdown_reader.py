@@ -93,3 +93,15 @@ def test_tables_are_kept_as_written(tmp_path: Path) -> None:
 def test_front_matter_title_wins(tmp_path: Path) -> None:
     page = read_markdown(DocsFolder(tmp_path), "docs/p.md", "---\ntitle: Retrying\n---\n\n# Other\n")
     assert page.title == "Retrying"
+
+
+def test_markdown_include_and_code_file_lines_read_from_the_folder_where_mkdocs_runs(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"docs_src/first_steps/tutorial001.py": "from fastapi import FastAPI\n"})
+    text = "```Python\n{!../../../docs_src/first_steps/tutorial001.py!}\n```\n\n"
+    text += "{* ../../docs_src/first_steps/tutorial001.py hl[1] *}\n"
+    page = read_markdown(folder, "docs/en/docs/tutorial/first-steps.md", text)
+    assert [b.text for b in page.sections[0].blocks] == [
+        "```Python\nfrom fastapi import FastAPI\n```",
+        "```python\nfrom fastapi import FastAPI\n```",
+    ]
+    assert page.warnings == ()

@@ -3,9 +3,11 @@
 ``pymdownx.snippets`` is itself a line preprocessor (it runs before the Markdown parser, inside
 code fences too), so expanding ``--8<-- "file"`` line by line is what it does, not a second parser:
 single lines, the block form between two ``--8<--`` lines, line ranges ``file.py:3:8`` and named
-sections (``--8<-- [start:name]`` … ``[end:name]``); ``;--8<--`` is an escaped line. Files are read
-through the confined ``DocsFolder`` (the project root, then the docs folder, then the page's own
-folder), nested snippets are bounded in depth and total size.
+sections (``--8<-- [start:name]`` … ``[end:name]``); ``;--8<--`` is an escaped line. The
+``markdown-include`` extension's ``{!path!}`` lines and FastAPI's ``{* path … *}`` code-file lines
+are expanded the same way (the latter as a fenced code block). Files are read
+through the confined ``DocsFolder`` (from the project root, the docs folder, then the page's folder
+and each of its parents, since mkdocs may run from any of them), nested snippets are bounded in depth and total size.
 
 mkdocstrings' ``::: package.object`` lines (and their indented YAML options) become an HTML comment
 ``<!-- autodocs-api package.object -->`` the Markdown reader turns into an API placeholder; lines
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from autodocs.docset.files import DocsFolder
+from autodocs.docset.rst_include import language_for
 
 __all__ = ["API_COMMENT", "Preprocessed", "preprocess_markdown"]
 
@@ -27,6 +31,8 @@ _SNIPPET_LINE = re.compile(
 )
 _SNIPPET_FENCE = re.compile(r"^\s*-{1,}8<-{1,}\s*$")
 _SNIPPET_SECTION = re.compile(r"-{1,}8<-{1,}\s*\[(?:start|end):[\w-]+\]")
+_MARKDOWN_INCLUDE = re.compile(r"^(?P<indent>\s*)\{!>?\s*(?P<spec>[^\s!]+)\s*!\}\s*$")
+_CODE_FILE = re.compile(r"^(?P<indent>\s*)\{\*\s*(?P<spec>[^\s*]+)[^}]*\*\}\s*$")
 _MKDOCSTRINGS = re.compile(r"^(?P<indent>\s*):::\s+(?P<path>[A-Za-z_][\w.]*)\s*$")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 MAX_SNIPPET_DEPTH = 4
@@ -64,8 +70,17 @@ def _expand_snippets(
         if _SNIPPET_FENCE.match(line):
             block = []
             continue
+        included = _MARKDOWN_INCLUDE.match(line)
+        code_file = _CODE_FILE.match(line)
         match = _SNIPPET_LINE.match(line)
-        if match is None:
+        if included is not None:
+            out.extend(_snippet(folder, path, included["spec"], included["indent"], docs_dir, warnings, depth, budget))
+        elif code_file is not None:
+            indent = code_file["indent"]
+            lines = _snippet(folder, path, code_file["spec"], indent, docs_dir, warnings, depth, budget)
+            fence = f"{indent}```{language_for(code_file['spec'])}"
+            out.extend([fence, *lines, f"{indent}```"] if lines else [])
+        elif match is None:
             if not _SNIPPET_SECTION.search(line):
                 out.append(line)
         elif match["escape"]:
@@ -90,8 +105,10 @@ def _snippet(
         return []
     name, section, start, end = _parse_spec(spec)
     read = None
-    for base in ("", docs_dir, path.rpartition("/")[0]):
-        read = folder.read(name, relative_to=f"{base}/_" if base else "_")
+    page_folder = PurePosixPath(path).parent
+    bases = dict.fromkeys(["", docs_dir, *(p.as_posix() for p in (page_folder, *page_folder.parents))])
+    for base in bases:
+        read = folder.read(name, relative_to=f"{base}/_" if base not in ("", ".") else "_")
         if read.text is not None:
             break
     if read is None or read.text is None:

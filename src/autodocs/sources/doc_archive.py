@@ -53,6 +53,8 @@ _INCLUDE_LINE = re.compile(
     r"""|;?-{1,}8<-{1,}\s+["'](?P<snippet>[^"'\n]+)["'])\s*$""",
     re.MULTILINE,
 )
+# markdown-include's `{!path!}` / `{!> path !}`, and `{* path … *}` (FastAPI's code-file include).
+_MARKDOWN_INCLUDE = re.compile(r"\{(?:!>?|\*)\s*(?P<path>[^\s!*}]+)")
 _SNIPPET_BLOCK = re.compile(
     r"^\s*-{1,}8<-{1,}\s*\n(?P<body>(?:(?!\s*-{1,}8<-).*\n){1,64}?)\s*-{1,}8<-{1,}\s*$", re.MULTILINE
 )
@@ -304,6 +306,7 @@ def _include_targets(page: Path, root: Path) -> Iterator[PurePosixPath]:
     names: list[str] = []
     for match in _INCLUDE_LINE.finditer(text):
         names.append((match["rst"] or match["myst"] or match["snippet"] or "").strip())
+    names.extend(match["path"] for match in _MARKDOWN_INCLUDE.finditer(text))
     for block in _SNIPPET_BLOCK.finditer(text):
         names.extend(line.strip() for line in block["body"].splitlines() if line.strip())
     here = PurePosixPath(page.relative_to(root).as_posix()).parent
@@ -311,11 +314,10 @@ def _include_targets(page: Path, root: Path) -> Iterator[PurePosixPath]:
         name = re.sub(r"(:-?\d*)+$", "", name)  # snippet line ranges: file.py:3:8
         if not name or "://" in name:
             continue
-        # Sphinx reads "/x" from the docs source folder; pymdownx snippets from the project root.
+        # Sphinx reads "/x" from the docs source folder; Markdown includes from where mkdocs runs
+        # (the config's folder: some ancestor of the page's), so every ancestor is a candidate base.
         bases = (
-            [PurePosixPath(), *(PurePosixPath(d) for d in DOC_TREES)]
-            if name.startswith("/")
-            else [here, PurePosixPath()]
+            [PurePosixPath(), *(PurePosixPath(d) for d in DOC_TREES)] if name.startswith("/") else [here, *here.parents]
         )
         for base in bases:
             candidate = _normalized(base / name.lstrip("/"))
