@@ -89,3 +89,16 @@ def test_pages_past_the_cap_are_named_in_a_warning_not_read(tmp_path: Path) -> N
     docset = build_docset(root, max_pages=10)
     assert len(docset.pages) == 10
     assert any("30 pages" in w for w in docset.warnings)
+
+
+def test_a_mkdocs_config_inside_a_docs_folder_reads_its_docs_dir_from_there(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "docs/en/mkdocs.yml": "site_name: Demo\nnav:\n  - Tutorial: tutorial/index.md\n  - index.md\n",
+        "docs/en/docs/index.md": "# Home\n",
+        "docs/en/docs/tutorial/index.md": "# Tutorial\n\n{* ../../docs_src/app.py *}\n",
+        "docs_src/app.py": "app = 1\n",
+    }
+    docset = build_docset_from_sdist(make_sdist(tmp_path, files), tmp_path / "docs-set")
+    assert docset.flavour == "mkdocs"
+    assert [p.path for p in docset.pages] == ["docs/en/docs/tutorial/index.md", "docs/en/docs/index.md"]
+    assert "app = 1" in docset.pages[0].text

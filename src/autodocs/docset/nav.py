@@ -23,6 +23,7 @@ from autodocs.docset.files import DocsFolder
 __all__ = ["MkDocsConfig", "NavItem", "SphinxConfig", "find_sphinx", "read_mkdocs"]
 
 _MAX_NAV_ITEMS = 10_000
+_MKDOCS_PLACES = ("mkdocs.yml", "mkdocs.yaml", "docs/mkdocs.yml", "docs/en/mkdocs.yml", "doc/mkdocs.yml")
 _SPHINX_PLACES = ("docs", "doc", "documentation", "docs/source", "doc/source", "docs/src", "documentation/source")
 
 
@@ -65,13 +66,17 @@ class SphinxConfig:
 
 
 def read_mkdocs(folder: DocsFolder) -> MkDocsConfig | None:
-    """The MkDocs configuration at the sdist's top, or None when there is none."""
-    for name in ("mkdocs.yml", "mkdocs.yaml"):
+    """The MkDocs configuration (at the sdist's top, or in a docs folder), or None when there is none.
+
+    ``docs_dir`` and the nav's paths are returned relative to the sdist, not to the config's folder.
+    """
+    for name in _MKDOCS_PLACES:
         read = folder.read(name, max_bytes=1 << 20)
         if read.text is not None:
             break
     else:
         return None
+    base = name.rpartition("/")[0]
     try:
         data = yaml.load(read.text, Loader=_PermissiveSafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -79,8 +84,11 @@ def read_mkdocs(folder: DocsFolder) -> MkDocsConfig | None:
             "docs", warnings=(f"{read.path} is not valid YAML ({exc.__class__.__name__}); default order",)
         )
     if not isinstance(data, dict):
-        return MkDocsConfig("docs", warnings=(f"{read.path} is not a mapping; default order",))
+        return MkDocsConfig(
+            f"{base}/docs" if base else "docs", warnings=(f"{read.path} is not a mapping; default order",)
+        )
     docs_dir = _clean_dir(data.get("docs_dir"), "docs")
+    docs_dir = f"{base}/{docs_dir}" if base else docs_dir
     raw_nav = data.get("nav", data.get("pages"))
     budget = [_MAX_NAV_ITEMS]
     nav = tuple(_nav_items(raw_nav, docs_dir, budget, 0)) if isinstance(raw_nav, list) else None
