@@ -152,10 +152,12 @@ def test_a_member_named_like_a_folder_file_clash_is_skipped(tmp_path: Path) -> N
     with tarfile.open(fileobj=buffer, mode="w:gz") as bundle:
         add_tar_file(bundle, f"{TOP}/docs/x.rst", b"file\n")
         add_tar_file(bundle, f"{TOP}/docs/x.rst/inner.rst", b"inner\n")
+        add_tar_file(bundle, f"{TOP}/docs/x.rst/deeper/inner.rst", b"inner\n")
+        add_tar_file(bundle, f"{TOP}/docs/y.rst", b"after\n")
     archive = tmp_path / "clash.tar.gz"
     archive.write_bytes(buffer.getvalue())
     result = unpack_docs(archive, tmp_path / "out")
-    assert _names(result.files) == {"docs/x.rst"}
+    assert _names(result.files) == {"docs/x.rst", "docs/y.rst"}
 
 
 def test_files_named_by_markdown_includes_from_a_parent_folder_are_kept(tmp_path: Path) -> None:

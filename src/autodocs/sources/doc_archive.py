@@ -234,6 +234,9 @@ def _zip_members(
                 budget.member(info.file_size)
                 if info.is_dir():
                     continue
+                if info.flag_bits & 0x1:
+                    _warn_once(warnings, "The sdist holds encrypted files; they were skipped.")
+                    continue
                 if stat.S_ISLNK(info.external_attr >> 16):
                     _warn_once(warnings, "The sdist holds links; they were skipped.")
                     continue
@@ -252,9 +255,10 @@ def _zip_members(
 
 def _copy(source: IO[bytes], destination: Path, budget: _Budget) -> None:
     """Copy at most ``max_file_bytes`` (a header can lie about a size), counting every byte."""
-    if destination.parent.exists() and not destination.parent.is_dir():
-        return
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # a file of the same name is where a folder would go: this member is skipped
     if destination.exists():
         return  # a duplicate member: the first one stays
     remaining = budget.limits.max_file_bytes
