@@ -102,3 +102,14 @@ def test_a_mkdocs_config_inside_a_docs_folder_reads_its_docs_dir_from_there(tmp_
     assert docset.flavour == "mkdocs"
     assert [p.path for p in docset.pages] == ["docs/en/docs/tutorial/index.md", "docs/en/docs/index.md"]
     assert "app = 1" in docset.pages[0].text
+
+
+def test_a_sphinx_project_with_myst_pages_orders_them_by_their_toctree(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "docs/conf.py": "source_suffix = {'.rst': 'restructuredtext', '.md': 'markdown'}\nmaster_doc = 'index'\n",
+        "docs/index.md": "# Home\n\n```{toctree}\nzeta\nalpha\n```\n",
+        "docs/alpha.rst": "Alpha\n=====\n",
+        "docs/zeta.md": "# Zeta\n",
+    }
+    docset = build_docset_from_sdist(make_sdist(tmp_path, files), tmp_path / "docs-set")
+    assert [p.path for p in docset.pages] == ["docs/index.md", "docs/zeta.md", "docs/alpha.rst"]

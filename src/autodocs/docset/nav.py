@@ -151,5 +151,5 @@ def _suffixes(text: str) -> tuple[str, ...]:
     match = re.search(r"^source_suffix\s*=\s*(.+?)$", text, re.MULTILINE)
     if match is None:
         return (".rst",)
-    found = tuple(s for s in re.findall(r"[\"'](\.[\w.]+)[\"']", match[1]) if s not in (".md", ".ipynb"))
+    found = tuple(s for s in re.findall(r"[\"'](\.[\w.]+)[\"']", match[1]) if s != ".ipynb")
     return found or (".rst",)
