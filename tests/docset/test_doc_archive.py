@@ -172,3 +172,10 @@ def test_files_named_by_markdown_includes_from_a_parent_folder_are_kept(tmp_path
     }
     names = _names(unpack_docs(make_sdist(tmp_path, files), tmp_path / "out").files)
     assert {"docs_src/first.py", "docs_src/second.py"} <= names and "docs_src/unused.py" not in names
+
+
+def test_kept_files_past_their_cap_are_not_written(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {f"docs/p{i}.rst": "x\n" for i in range(50)}
+    result = unpack_docs(make_sdist(tmp_path, files), tmp_path / "out", DocArchiveLimits(max_kept_files=20))
+    assert len(result.files) == 20
+    assert any("more than 20 docs files" in w for w in result.warnings)

@@ -34,7 +34,7 @@ _TOP_LEVEL = ("readme", "changes", "changelog", "history", "news")
 _BATCH_PAGES = 24
 #: Pages read per docs set (Django has about 600): past it, the rest is named in a warning, so a
 #: hostile sdist of 100,000 tiny pages costs seconds, not the minutes docutils would take.
-MAX_PAGES = 5_000
+MAX_PAGES = 2_000
 
 
 @dataclass(frozen=True, slots=True)

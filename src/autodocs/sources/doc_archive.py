@@ -13,9 +13,10 @@ What the caller can rely on, whatever the archive holds:
   segments, links, devices and folders named as files are never created; the sdist's one top
   folder (``name-version/``) is stripped;
 - time and memory stay bounded: the archive's own size (``max_sdist_bytes``), the number of entries
-  (``max_members``), the bytes unpacked (``expansion_limit`` × the archive's size, and
-  ``max_total_bytes``), the size of one file (``max_file_bytes``) and the bytes *scanned* — a tar
-  member that is skipped still costs its decompression, so skipped sizes count too;
+  (``max_members``) and of files kept (``max_kept_files``), the bytes unpacked (``expansion_limit``
+  × the archive's size, and ``max_total_bytes``), the size of one file (``max_file_bytes``) and the
+  bytes *scanned* — a tar member that is skipped still costs its decompression, so skipped sizes
+  count too;
 - a kept page that is binary (a NUL byte) is removed, one that is not valid UTF-8 is kept decoded
   with replacement characters; either is named in the warnings;
 - every problem is a warning in the result, never an exception: a truncated or hostile archive
@@ -68,6 +69,8 @@ class DocArchiveLimits:
     #: The sdist itself; proposed setting ``AUTODOCS_MAX_SDIST_BYTES`` beside ``MAX_WHEEL_BYTES``.
     max_sdist_bytes: int = 64 << 20
     max_members: int = 100_000
+    #: Files written; docs trees hold hundreds (Django about 600), so this bounds disk use, not reading.
+    max_kept_files: int = 10_000
     max_file_bytes: int = 4 << 20
     max_total_bytes: int = 256 << 20
     #: Unpacked (and scanned) bytes allowed per archive byte; text compresses about 4-8x.
@@ -123,6 +126,7 @@ def unpack_docs(archive: Path, target: Path, limits: DocArchiveLimits | None = N
         try:
             for relative, source in _members(archive, budget, result.warnings, names.add):
                 if _is_doc(relative):
+                    budget.keep()
                     _copy(source, target.joinpath(*relative.parts), budget)
             _keep_included(archive, target, names, budget, result.warnings)
         except _Stop as stop:
@@ -139,6 +143,7 @@ class _Budget:
         self.limits = limits
         self.allowed = min(limits.max_total_bytes, max(archive_size, 1 << 16) * limits.expansion_limit)
         self.written = 0
+        self.kept = 0
         self.scanned = 0
         self.members = 0
         self.deadline = time.monotonic() + limits.max_seconds
@@ -157,6 +162,11 @@ class _Budget:
             raise _Stop("The sdist expands to far more than its size (a bomb?); the rest was not read.")
         if time.monotonic() > self.deadline:
             raise _Stop(f"Unpacking the sdist took over {self.limits.max_seconds:g} s; the rest was not read.")
+
+    def keep(self) -> None:
+        self.kept += 1
+        if self.kept > self.limits.max_kept_files:
+            raise _Stop(f"The sdist has more than {self.limits.max_kept_files} docs files; the rest were not kept.")
 
     def write(self, count: int) -> None:
         self.written += count
@@ -294,6 +304,7 @@ def _keep_included(
         pending = []
         for relative, source in _members(archive, budget, warnings, lambda _name: None):
             if relative in wanted:
+                budget.keep()
                 destination = target.joinpath(*relative.parts)
                 _copy(source, destination, budget)
                 if destination.is_file():
