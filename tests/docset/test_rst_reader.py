@@ -144,3 +144,15 @@ def test_toctree_entries_are_recorded_not_shown(tmp_path: Path) -> None:
 def test_output_only_directives_show_nothing(tmp_path: Path) -> None:
     text = ".. index:: shortcuts\n\n.. highlight:: python\n\n.. graphviz::\n\n   digraph { a -> b }\n\nText.\n"
     assert read_rst(DocsFolder(tmp_path), "docs/p.rst", text).text == "Text."
+
+
+def test_ref_to_a_label_shows_the_section_title_the_scan_found(tmp_path: Path) -> None:
+    from autodocs.docset.labels import scan_labels
+
+    other = ".. _retry-policy:\n\nRetry policies\n--------------\n\n.. _top:\n\n=====\nTop\n=====\n"
+    labels = scan_labels([other])
+    assert labels == {"retry-policy": "Retry policies", "top": "Top"}
+    page = read_rst(
+        DocsFolder(tmp_path), "docs/p.rst", "See :ref:`retry-policy`, :ref:`unknown-label`.\n", labels=labels
+    )
+    assert page.text == "See Retry policies, unknown-label."

@@ -12,13 +12,14 @@ they are read in this process. Either way nothing raises: every problem is a war
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from autodocs.docset.files import PAGE_SUFFIXES, DocFile, DocsFolder
+from autodocs.docset.labels import scan_labels
 from autodocs.docset.markdown import read_markdown
 from autodocs.docset.nav import find_sphinx, read_mkdocs
 from autodocs.docset.order import default_order_key, default_toc, nav_toc, sphinx_toc
@@ -85,7 +86,8 @@ def build_docset(root: Path, *, executor: Executor | None = None, max_pages: int
     if len(files) > max_pages:
         warnings.append(f"The docs have {len(files)} pages; the first {max_pages} in path order were read.")
         files = sorted(files, key=lambda f: default_order_key(f.path))[:max_pages]
-    pages = _read_all(folder.root, folder.source_dir, docs_dir, files, executor)
+    labels = _labels(folder, files) if flavour != "mkdocs" else {}
+    pages = _read_all(folder.root, folder.source_dir, docs_dir, files, executor, labels)
     by_path = {page.path: page for page in pages}
     for page in pages:
         warnings.extend(page.warnings)
@@ -113,16 +115,27 @@ def _top_level(folder: DocsFolder, files: list[DocFile]) -> list[DocFile]:
     return sorted(wanted, key=lambda f: (_TOP_LEVEL.index(f.path.rsplit(".", 1)[0].lower()), f.path))
 
 
+def _labels(folder: DocsFolder, files: Sequence[DocFile]) -> dict[str, str]:
+    texts = (folder.read(f.path).text or "" for f in files if f.markup == "rst")
+    return scan_labels(texts)
+
+
 def _read_all(
-    root: Path, source_dir: str, docs_dir: str, files: Sequence[DocFile], executor: Executor | None
+    root: Path,
+    source_dir: str,
+    docs_dir: str,
+    files: Sequence[DocFile],
+    executor: Executor | None,
+    labels: Mapping[str, str],
 ) -> list[Page]:
     ordered = sorted(files, key=lambda f: default_order_key(f.path))
     if executor is None or len(ordered) <= _BATCH_PAGES:
-        return read_pages(str(root), source_dir, docs_dir, ordered)
+        return read_pages(str(root), source_dir, docs_dir, ordered, labels)
     batches = list(_batches(ordered))
+    arguments = [(str(root), source_dir, docs_dir, batch, labels) for batch in batches]
     pages: list[Page] = []
-    for batch in executor.map(read_pages, *zip(*((str(root), source_dir, docs_dir, b) for b in batches), strict=True)):
-        pages.extend(batch)
+    for batch_pages in executor.map(read_pages, *zip(*arguments, strict=True)):
+        pages.extend(batch_pages)
     return pages
 
 
@@ -131,7 +144,9 @@ def _batches(files: Sequence[DocFile]) -> Iterator[list[DocFile]]:
         yield list(files[start : start + _BATCH_PAGES])
 
 
-def read_pages(root: str, source_dir: str, docs_dir: str, files: Sequence[DocFile]) -> list[Page]:
+def read_pages(
+    root: str, source_dir: str, docs_dir: str, files: Sequence[DocFile], labels: Mapping[str, str] | None = None
+) -> list[Page]:
     """Read ``files`` (a worker process's batch): each page with its markup's reader."""
     folder = DocsFolder(Path(root), source_dir=source_dir)
     pages = []
@@ -142,5 +157,5 @@ def read_pages(root: str, source_dir: str, docs_dir: str, files: Sequence[DocFil
         elif file.markup == "md":
             pages.append(read_markdown(folder, file.path, read.text, docs_dir=docs_dir or "docs"))
         else:
-            pages.append(read_rst(folder, file.path, read.text))
+            pages.append(read_rst(folder, file.path, read.text, labels=labels))
     return pages

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import io
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from docutils.frontend import get_default_settings
@@ -43,9 +44,12 @@ _SETTINGS.tab_width = 8
 MAX_PAGE_CHARS = 2_000_000
 
 
-def read_rst(folder: DocsFolder, path: str, text: str) -> Page:
-    """The page at ``path`` (inside ``folder``) whose source is ``text``; never raises."""
-    context = ParseContext(folder, path)
+def read_rst(folder: DocsFolder, path: str, text: str, *, labels: Mapping[str, str] | None = None) -> Page:
+    """The page at ``path`` (inside ``folder``) whose source is ``text``; never raises.
+
+    ``labels`` (from ``labels.scan_labels`` over the docs set) turn ``:ref:`label``` into titles.
+    """
+    context = ParseContext(folder, path, labels=labels or {})
     collector = SectionCollector()
     try:
         if len(text) > MAX_PAGE_CHARS:

@@ -6,6 +6,7 @@ reader puts one ``ParseContext`` there as ``autodocs_context``, so directives ne
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ class ParseContext:
     warnings: list[str] = field(default_factory=list)
     toctree: list[TocTreeEntry] = field(default_factory=list)
     current_module: str = ""
+    #: Section labels of the whole docs set (``labels.scan_labels``): ``:ref:`label``` shows the title.
+    labels: Mapping[str, str] = field(default_factory=dict)
     #: Who included each included file (the latest time): the chain a new include would extend.
     included_by: dict[str, str] = field(default_factory=dict)
     includes: int = 0

@@ -311,6 +311,10 @@ def xref_role(
         display = display.lstrip("~")
         if kind in ("func", "meth") and not display.endswith(")"):
             display += "()"
+    if kind == "ref" and not (explicit and explicit[1]):
+        document = getattr(inliner, "document", None)
+        if document is not None:
+            display = context_of(document).labels.get(" ".join(display.lower().split()), display)
     if kind in ("ref", "doc", "term", "numref", "any", "download", "abbr", "dfn", "guilabel", "menuselection"):
         return [nodes.emphasis(rawtext, display)] if kind in ("term", "dfn") else [nodes.Text(display)], []
     return [nodes.literal(rawtext, display)], []
