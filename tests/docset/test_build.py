@@ -113,3 +113,17 @@ def test_a_sphinx_project_with_myst_pages_orders_them_by_their_toctree(tmp_path:
     }
     docset = build_docset_from_sdist(make_sdist(tmp_path, files), tmp_path / "docs-set")
     assert [p.path for p in docset.pages] == ["docs/index.md", "docs/zeta.md", "docs/alpha.rst"]
+
+
+def test_ref_and_doc_roles_show_the_titles_they_point_at_across_pages(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "docs/conf.py": "",
+        "docs/index.rst": "Home\n====\n\nSee :doc:`guide/retry`, :doc:`/guide/retry` and :ref:`backoff`.\n",
+        "docs/guide/retry.rst": (
+            "Retrying tasks\n==============\n\n.. _backoff:\n\nExponential backoff\n-------------------\n"
+        ),
+    }
+    docset = build_docset_from_sdist(make_sdist(tmp_path, files), tmp_path / "docs-set")
+    index = docset.page("docs/index.rst")
+    assert index is not None
+    assert index.sections[0].text == "See Retrying tasks, Retrying tasks and Exponential backoff."

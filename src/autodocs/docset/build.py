@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from autodocs.docset.files import PAGE_SUFFIXES, DocFile, DocsFolder
-from autodocs.docset.labels import scan_labels
+from autodocs.docset.labels import first_title, scan_labels
 from autodocs.docset.markdown import read_markdown
 from autodocs.docset.nav import find_sphinx, read_mkdocs
 from autodocs.docset.order import default_order_key, default_toc, nav_toc, sphinx_toc
@@ -28,7 +28,7 @@ from autodocs.docset.rst import read_rst
 from autodocs.docset.toc import TableOfContents
 from autodocs.sources.doc_archive import DOC_TREES, DocArchiveLimits, unpack_docs
 
-__all__ = ["DocSet", "build_docset", "build_docset_from_sdist"]
+__all__ = ["DocSet", "PageReferences", "build_docset", "build_docset_from_sdist", "read_pages"]
 
 Flavour = Literal["mkdocs", "sphinx", "plain"]
 _TOP_LEVEL = ("readme", "changes", "changelog", "history", "news")
@@ -86,8 +86,8 @@ def build_docset(root: Path, *, executor: Executor | None = None, max_pages: int
     if len(files) > max_pages:
         warnings.append(f"The docs have {len(files)} pages; the first {max_pages} in path order were read.")
         files = sorted(files, key=lambda f: default_order_key(f.path))[:max_pages]
-    labels = _labels(folder, files) if flavour != "mkdocs" else {}
-    pages = _read_all(folder.root, folder.source_dir, docs_dir, files, executor, labels)
+    references = _references(folder, files) if flavour != "mkdocs" else PageReferences({}, {})
+    pages = _read_all(folder.root, folder.source_dir, docs_dir, files, executor, references)
     by_path = {page.path: page for page in pages}
     for page in pages:
         warnings.extend(page.warnings)
@@ -115,9 +115,18 @@ def _top_level(folder: DocsFolder, files: list[DocFile]) -> list[DocFile]:
     return sorted(wanted, key=lambda f: (_TOP_LEVEL.index(f.path.rsplit(".", 1)[0].lower()), f.path))
 
 
-def _labels(folder: DocsFolder, files: Sequence[DocFile]) -> dict[str, str]:
-    texts = (folder.read(f.path).text or "" for f in files if f.markup == "rst")
-    return scan_labels(texts)
+@dataclass(frozen=True, slots=True)
+class PageReferences:
+    """What ``:ref:`` and ``:doc:`` show: section titles by label, page titles by path without suffix."""
+
+    labels: Mapping[str, str]
+    doc_titles: Mapping[str, str]
+
+
+def _references(folder: DocsFolder, files: Sequence[DocFile]) -> PageReferences:
+    texts = {f.path: folder.read(f.path).text or "" for f in files if f.markup == "rst"}
+    titles = {path.rsplit(".", 1)[0]: first_title(text) for path, text in texts.items()}
+    return PageReferences(scan_labels(texts.values()), {path: title for path, title in titles.items() if title})
 
 
 def _read_all(
@@ -126,13 +135,13 @@ def _read_all(
     docs_dir: str,
     files: Sequence[DocFile],
     executor: Executor | None,
-    labels: Mapping[str, str],
+    references: PageReferences,
 ) -> list[Page]:
     ordered = sorted(files, key=lambda f: default_order_key(f.path))
     if executor is None or len(ordered) <= _BATCH_PAGES:
-        return read_pages(str(root), source_dir, docs_dir, ordered, labels)
+        return read_pages(str(root), source_dir, docs_dir, ordered, references)
     batches = list(_batches(ordered))
-    arguments = [(str(root), source_dir, docs_dir, batch, labels) for batch in batches]
+    arguments = [(str(root), source_dir, docs_dir, batch, references) for batch in batches]
     pages: list[Page] = []
     for batch_pages in executor.map(read_pages, *zip(*arguments, strict=True)):
         pages.extend(batch_pages)
@@ -145,7 +154,7 @@ def _batches(files: Sequence[DocFile]) -> Iterator[list[DocFile]]:
 
 
 def read_pages(
-    root: str, source_dir: str, docs_dir: str, files: Sequence[DocFile], labels: Mapping[str, str] | None = None
+    root: str, source_dir: str, docs_dir: str, files: Sequence[DocFile], references: PageReferences | None = None
 ) -> list[Page]:
     """Read ``files`` (a worker process's batch): each page with its markup's reader."""
     folder = DocsFolder(Path(root), source_dir=source_dir)
@@ -157,5 +166,6 @@ def read_pages(
         elif file.markup == "md":
             pages.append(read_markdown(folder, file.path, read.text, docs_dir=docs_dir or "docs"))
         else:
-            pages.append(read_rst(folder, file.path, read.text, labels=labels))
+            labels, titles = (references.labels, references.doc_titles) if references else (None, None)
+            pages.append(read_rst(folder, file.path, read.text, labels=labels, doc_titles=titles))
     return pages

@@ -1,4 +1,4 @@
-"""Section labels of a reST docs set, so ``:ref:`label``` reads as the section's title.
+"""Section labels and page titles of a reST docs set, so ``:ref:`` and ``:doc:`` read as titles.
 
 Sphinx resolves ``:ref:`` after reading every page (its standard domain collects the labels from
 the parsed trees). Our pages are read in one pass, possibly in several processes, so the labels
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["scan_labels"]
+__all__ = ["first_title", "scan_labels"]
 
 _LABEL = re.compile(r"^\.\.\s+_([^:`\n][^:\n]*?|`[^`\n]+`):\s*$")
 _ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1{2,}\s*$")
@@ -40,6 +40,17 @@ def scan_labels(texts: Iterable[str]) -> dict[str, str]:
                     return labels
             pending = []
     return labels
+
+
+def first_title(text: str) -> str:
+    """The page's first section title (what ``:doc:`page``` shows), else ""."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines[:2000]):
+        if line.strip() and not line.startswith((" ", "\t", "..")):
+            title = _title_at(lines, index)
+            if title:
+                return title
+    return ""
 
 
 def _title_at(lines: list[str], index: int) -> str:

@@ -44,12 +44,20 @@ _SETTINGS.tab_width = 8
 MAX_PAGE_CHARS = 2_000_000
 
 
-def read_rst(folder: DocsFolder, path: str, text: str, *, labels: Mapping[str, str] | None = None) -> Page:
+def read_rst(
+    folder: DocsFolder,
+    path: str,
+    text: str,
+    *,
+    labels: Mapping[str, str] | None = None,
+    doc_titles: Mapping[str, str] | None = None,
+) -> Page:
     """The page at ``path`` (inside ``folder``) whose source is ``text``; never raises.
 
-    ``labels`` (from ``labels.scan_labels`` over the docs set) turn ``:ref:`label``` into titles.
+    ``labels`` and ``doc_titles`` (``docset.labels``, over the whole set) turn ``:ref:`` and
+    ``:doc:`` targets into the titles they point at.
     """
-    context = ParseContext(folder, path, labels=labels or {})
+    context = ParseContext(folder, path, labels=labels or {}, doc_titles=doc_titles or {}, source_dir=folder.source_dir)
     collector = SectionCollector()
     try:
         if len(text) > MAX_PAGE_CHARS:

@@ -30,6 +30,10 @@ class ParseContext:
     current_module: str = ""
     #: Section labels of the whole docs set (``labels.scan_labels``): ``:ref:`label``` shows the title.
     labels: Mapping[str, str] = field(default_factory=dict)
+    #: Page titles by path without suffix (``docs/topics/install``): ``:doc:`install``` shows the title.
+    doc_titles: Mapping[str, str] = field(default_factory=dict)
+    #: Sphinx's source folder, where ``:doc:`/x``` starts.
+    source_dir: str = ""
     #: Who included each included file (the latest time): the chain a new include would extend.
     included_by: dict[str, str] = field(default_factory=dict)
     includes: int = 0

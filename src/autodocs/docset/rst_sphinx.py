@@ -21,6 +21,7 @@ directives and roles and registered through docutils' public API (``register_dir
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any, ClassVar, cast
 
@@ -311,10 +312,15 @@ def xref_role(
         display = display.lstrip("~")
         if kind in ("func", "meth") and not display.endswith(")"):
             display += "()"
-    if kind == "ref" and not (explicit and explicit[1]):
-        document = getattr(inliner, "document", None)
-        if document is not None:
-            display = context_of(document).labels.get(" ".join(display.lower().split()), display)
+    document = getattr(inliner, "document", None)
+    if kind in ("ref", "doc") and not (explicit and explicit[1]) and document is not None:
+        context = context_of(document)
+        if kind == "ref":
+            display = context.labels.get(" ".join(display.lower().split()), display)
+        else:
+            base = context.source_dir if display.startswith("/") else posixpath.dirname(context.page_path)
+            key = posixpath.normpath(posixpath.join(base, display.lstrip("/")))
+            display = context.doc_titles.get(key, display)
     if kind in ("ref", "doc", "term", "numref", "any", "download", "abbr", "dfn", "guilabel", "menuselection"):
         return [nodes.emphasis(rawtext, display)] if kind in ("term", "dfn") else [nodes.Text(display)], []
     return [nodes.literal(rawtext, display)], []
