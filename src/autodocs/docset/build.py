@@ -66,6 +66,7 @@ def build_docset_from_sdist(
 
 
 def build_docset(root: Path, *, executor: Executor | None = None, max_pages: int = MAX_PAGES) -> DocSet:
+    """The docs set of the unpacked tree at ``root`` (see the module docstring); never raises."""
     folder = DocsFolder(root)
     warnings: list[str] = []
     mkdocs = read_mkdocs(folder)
