@@ -11,7 +11,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test,postgres]"
 
 echo "== ruff check"; "$VENV/bin/python" -m ruff check src tests bench scripts
 echo "== ruff format"; "$VENV/bin/python" -m ruff format --check src tests bench scripts
