@@ -24,6 +24,7 @@ from autodocs import __version__
 from autodocs.config import Settings, load_settings
 from autodocs.docs.model import DocsPage, compact
 from autodocs.errors import AutoDocsError, ConfigError, to_error_payload
+from autodocs.gc_tuning import tune_garbage_collector
 from autodocs.logs import configure_logging
 from autodocs.manifests import ScanResult
 from autodocs.service import AutoDocsService, ProjectContextResult, SearchResult
@@ -61,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "context": _context,
         "cache": _cache,
     }
+    tune_garbage_collector()
     try:
         return asyncio.run(_with_service(settings, args, handlers[args.command]))
     except KeyboardInterrupt:
@@ -129,9 +131,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.transport == "stdio":
         from autodocs.server import serve_stdio
 
+        tune_garbage_collector()
         return serve_stdio(settings)
     from autodocs.server.http import serve_http
 
+    tune_garbage_collector()
     overrides = {key: value for key, value in (("host", args.host), ("port", args.port)) if value is not None}
     try:
         return serve_http(settings.model_copy(update=overrides) if overrides else settings)
