@@ -21,6 +21,12 @@ pip_install() {
 pip_install --require-hashes -r requirements/test.txt
 # AutoDocs itself, editable, built by the locked setuptools: nothing unpinned is fetched.
 pip_install --no-deps --no-build-isolation -e .
+# A dependency added to pyproject.toml without regenerating the lock is missing here: say so now.
+if ! "$VENV/bin/python" -m pip check --disable-pip-version-check >/dev/null 2>&1; then
+    "$VENV/bin/python" -m pip check --disable-pip-version-check 2>/dev/null || true
+    echo "requirements/test.txt does not satisfy pyproject.toml: run bash scripts/update-lock.sh" >&2
+    exit 1
+fi
 
 echo "== ruff check"; "$VENV/bin/python" -m ruff check src tests bench scripts
 echo "== ruff format"; "$VENV/bin/python" -m ruff format --check src tests bench scripts
