@@ -30,6 +30,7 @@ from bench._common import REPO, fake_index_process
 import autodocs.docs.requirements as requirements_module
 import autodocs.resolve as resolve_module
 from autodocs.config import Settings
+from autodocs.gc_tuning import tune_garbage_collector
 from autodocs.logs import configure_logging
 from autodocs.service import AutoDocsService
 
@@ -121,4 +122,5 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
+    tune_garbage_collector()  # as the `autodocs` command does before it runs `context`
     raise SystemExit(asyncio.run(main()))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs everything a fresh machine needs, then runs
-# ruff (lint + format), mypy --strict and the test suite. Safe to run repeatedly.
+# ruff (lint + format), mypy --strict (src and tests) and the test suite. Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,12 +10,27 @@ VENV=${AUTODOCS_VENV:-.venv}
 if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# pip notes each configured local index that has no page for a name: noise here.
+pip_install() {
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@" \
+        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
+# Every package comes pinned with its hashes from requirements/test.txt (regenerated on purpose
+# by scripts/update-lock.sh), so a new release of ruff, mypy, pytest or anything else cannot
+# change a run; the venv's own pip is used as it came with this Python.
+pip_install --require-hashes -r requirements/test.txt
+# AutoDocs itself, editable, built by the locked setuptools: nothing unpinned is fetched.
+pip_install --no-deps --no-build-isolation -e .
+# A dependency added to pyproject.toml without regenerating the lock is missing here: say so now.
+if ! "$VENV/bin/python" -m pip check --disable-pip-version-check >/dev/null 2>&1; then
+    "$VENV/bin/python" -m pip check --disable-pip-version-check 2>/dev/null || true
+    echo "requirements/test.txt does not satisfy pyproject.toml: run bash scripts/update-lock.sh" >&2
+    exit 1
+fi
 
 echo "== ruff check"; "$VENV/bin/python" -m ruff check src tests bench scripts
 echo "== ruff format"; "$VENV/bin/python" -m ruff format --check src tests bench scripts
-echo "== mypy --strict"; "$VENV/bin/python" -m mypy src
+echo "== mypy --strict"; "$VENV/bin/python" -m mypy src tests
 # The cache tests start their own PostgreSQL server from the installed binaries.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -141,7 +141,7 @@ async def test_invalid_constraint_is_an_input_error(service: AutoDocsService, fa
 
 
 def _project_with(versions: dict[str, dict[str, Any]], latest: str) -> dict[str, Any]:
-    base = json.loads((DEFAULT_DATA_DIR / "projects/six.json").read_text())
+    base: dict[str, Any] = json.loads((DEFAULT_DATA_DIR / "projects/six.json").read_text())
     data = copy.deepcopy(base)
     data["info"]["name"] = "demo-pkg"
     data["info"]["version"] = latest

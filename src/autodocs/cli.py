@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from autodocs import __version__
 from autodocs.config import Settings, load_settings
 from autodocs.errors import ConfigError
+from autodocs.gc_tuning import tune_garbage_collector
 from autodocs.logs import configure_logging
 
 __all__ = ["main"]
@@ -44,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from autodocs.cli_commands import run_command
 
+    tune_garbage_collector()  # after the command's imports: they live as long as the process
     return run_command(settings, args)
 
 
@@ -109,9 +111,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.transport == "stdio":
         from autodocs.server import serve_stdio
 
+        tune_garbage_collector()
         return serve_stdio(settings)
     from autodocs.server.http import serve_http
 
+    tune_garbage_collector()
     overrides = {key: value for key, value in (("host", args.host), ("port", args.port)) if value is not None}
     try:
         return serve_http(settings.model_copy(update=overrides) if overrides else settings)

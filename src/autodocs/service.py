@@ -17,7 +17,6 @@ import contextlib
 import contextvars
 import difflib
 import functools
-import gc
 import json
 import time
 from collections import deque
@@ -194,7 +193,6 @@ class AutoDocsService:
         """
         from autodocs.index import IndexClient
 
-        _tune_garbage_collector()
         store = open_store(settings)
         await store.open()
         index = IndexClient(settings)
@@ -894,31 +892,6 @@ class _Lookup:
             read = self._states.get if self._batched else self._states.get_now
             self._state = await read(self._name)
         return self._state
-
-
-_collector_tuned = False
-#: Container allocations between two young collections (CPython's default is 700). Parsing one
-#: index answer allocates tens of thousands of dicts and lists that die together soon after;
-#: at 700 the collector ran about 60 times per cold 100-package context, for 30-40 ms.
-_YOUNG_GENERATION_THRESHOLD = 20_000
-
-
-def _tune_garbage_collector() -> None:
-    """Once per process, when the first service starts: hide the startup heap from the
-    collector, and collect the young generation less often.
-
-    What exists at start (imported modules and their tables) lives as long as the process,
-    yet every full collection walked it all: one full collection in a cold 100-package
-    context took 75-105 ms, 14 ms with it frozen (``gc.freeze``). With the young threshold
-    raised as well, collections cost 6-12 ms per such context instead of 50-70 ms
-    (``bench/cold_context.py``). What requests create is collected as usual, only later.
-    """
-    global _collector_tuned
-    if not _collector_tuned:
-        _collector_tuned = True
-        gc.freeze()
-        _, middle, old = gc.get_threshold()
-        gc.set_threshold(_YOUNG_GENERATION_THRESHOLD, middle, old)
 
 
 def _resolution_key(name: str, specifiers: SpecifierSet, releases: ReleaseList) -> tuple[str, str, float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,29 @@ def test_an_unsupported_cache_url_refuses_to_start(url: str) -> None:
 def test_a_pool_minimum_above_its_maximum_refuses_to_start() -> None:
     with pytest.raises(ConfigError, match=r"AUTODOCS_DB_POOL_MAX=5: .*at least AUTODOCS_DB_POOL_MIN \(6\)"):
         load_settings(db_pool_min=6, db_pool_max=5)
+
+
+def test_a_postgresql_url_without_the_postgres_extra_names_the_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(sys.modules, "autodocs.cache.postgres")
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if not installed: its import fails
+    with pytest.raises(ConfigError, match="PostgreSQL") as raised:
+        open_store(Settings(cache_url="postgresql://app@db.internal/autodocs"))
+    assert any("autodocs[postgres]" in suggestion for suggestion in raised.value.suggestions)
+
+
+def test_the_sqlite_path_never_imports_the_postgres_driver(tmp_path: Path) -> None:
+    script = (
+        "import sys, asyncio\n"
+        "import autodocs.cli, autodocs.service, autodocs.server, autodocs.server.http\n"
+        "from autodocs.config import Settings\n"
+        "from autodocs.service import AutoDocsService\n"
+        "async def start() -> None:\n"
+        f"    async with AutoDocsService.running(Settings(cache_dir={str(tmp_path)!r})):\n"
+        "        pass\n"
+        "asyncio.run(start())\n"
+        "print(sorted(name for name in sys.modules if name.startswith('psycopg')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

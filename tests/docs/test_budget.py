@@ -71,7 +71,7 @@ def test_cursor_round_trip() -> None:
     assert decode_cursor(encode_cursor(page.next_cursor)) == page.next_cursor
 
 
-section_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=3000)
+section_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=3000)
 
 
 @settings(max_examples=60, deadline=None)

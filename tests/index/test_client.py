@@ -43,6 +43,7 @@ async def test_5xx_is_retried_then_succeeds(fake_index: FakeIndex, tmp_path: Pat
     fake_index.set_fault(Fault.status(503), times=2)
     client = await client_for(fake_index, tmp_path)
     releases, latest = await client.fetch_project("six")
+    assert latest is not None
     assert releases.name == "six" and latest.version == releases.latest
     assert fake_index.request_count == 3
     await client.aclose()
@@ -108,6 +109,7 @@ async def test_json_with_a_byte_order_mark_or_in_utf16_is_read(
     fake_index.set_fault(Fault.body(200, json.dumps(page).encode(encoding)), times=1)
     client = await client_for(fake_index, tmp_path)
     releases, latest = await client.fetch_project("six")
+    assert latest is not None
     assert latest.version == "1.0" and [release.version for release in releases.releases] == ["1.0"]
     assert fake_index.request_count == 1
     await client.aclose()

@@ -85,10 +85,10 @@ async def test_credentials_go_only_to_the_host_they_were_configured_for(
 class _RecordingKeyring(KeyringBackend):
     """An in-process keyring holding one credential; it records what it was asked for."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self, service: str, username: str, password: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's base class is untyped
         self.stored = {service: (username, password)}
         self.asked: list[str] = []
 

@@ -89,12 +89,13 @@ def _sources(dep: Any) -> list[tuple[str, int | None]]:
 
 def _error_type(err: Any) -> str | None:
     payload = _field(err, "error")
-    if payload is not None:
-        return _field(payload, "type")
-    return _field(err, "type")
+    found = _field(err, "type") if payload is None else _field(payload, "type")
+    return None if found is None else str(found)
 
 
-def _match(case: str, key: tuple[str, str], expected: list[dict], actual: list[Any]) -> list[tuple[dict, Any]]:
+def _match(
+    case: str, key: tuple[str, str], expected: list[dict[str, Any]], actual: list[Any]
+) -> list[tuple[dict[str, Any], Any]]:
     """Pair expected and actual entries sharing (name, group); several only for per-marker entries."""
     assert len(actual) == len(expected), (
         f"[{case}] {key}: expected {len(expected)} entr{'y' if len(expected) == 1 else 'ies'} "
@@ -139,7 +140,7 @@ def test_corpus_case(case: str) -> None:
         f"[{case}] unexpected per-file errors: {[e for e in result.errors if _field(e, 'file') in unexpected]}"
     )
 
-    expected_by_key: dict[tuple[str, str], list[dict]] = {}
+    expected_by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for dep in key["dependencies"]:
         expected_by_key.setdefault((dep["name"], dep["group"]), []).append(dep)
     actual_by_key: dict[tuple[str, str], list[Any]] = {}

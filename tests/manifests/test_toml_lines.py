@@ -65,7 +65,7 @@ def test_unexpected_text_never_raises() -> None:
     assert lines.key_line("oops") is None
 
 
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x7f"), max_size=12)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x7f"), max_size=12)
 
 
 @settings(max_examples=150, deadline=None)

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -74,9 +75,9 @@ def test_first_tool_call_opens_the_service_and_answers(cli_env: dict[str, str]) 
         }
     )
     replies, modules = _serve_and_close(cli_env, INITIALIZE, INITIALIZED, call)
-    result = replies[1]["result"]
-    assert result.get("isError") is not True, result  # type: ignore[union-attr]
-    assert result["structuredContent"]["name"] == "requests"  # type: ignore[index]
+    result = cast(dict[str, Any], replies[1]["result"])
+    assert result.get("isError") is not True, result
+    assert result["structuredContent"]["name"] == "requests"
     assert "truststore" in modules  # the index client was opened by the call
 
 

@@ -23,8 +23,8 @@ def test_the_same_page_is_replies_once_and_replies_alike() -> None:
 def test_an_equal_but_different_page_object_is_replies_for_itself() -> None:
     shown = page(content="one")
     changed = shown.model_copy(update={"content": "two"})
-    assert ok_result(shown).structured_content["content"] == "one"  # type: ignore[index]
-    assert ok_result(changed).structured_content["content"] == "two"  # type: ignore[index]
+    assert ok_result(shown).structured_content["content"] == "one"
+    assert ok_result(changed).structured_content["content"] == "two"
 
 
 def test_the_memo_stays_bounded() -> None:
@@ -32,7 +32,7 @@ def test_the_memo_stays_bounded() -> None:
     for each in pages:
         ok_result(each)
     assert len(_replies) <= _REPLIES_KEPT
-    assert ok_result(pages[0]).structured_content["name"] == "p0"  # type: ignore[index]
+    assert ok_result(pages[0]).structured_content["name"] == "p0"
 
 
 def test_a_large_reply_is_not_kept() -> None:

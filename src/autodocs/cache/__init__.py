@@ -1,13 +1,14 @@
 """Cache stores behind one protocol: SQLite (embedded default) and PostgreSQL (shared).
 
-The PostgreSQL store (and its driver) is imported on first use (PEP 562): a server on the
-embedded store never loads it (``bench/startup.py``).
+The PostgreSQL store needs the ``postgres`` extra (psycopg and its pool): it is imported only
+when a ``postgresql://`` cache URL is opened, or when its names are first read from this
+package, so a SQLite-only install never imports psycopg.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from autodocs.cache.base import CacheEntry, CacheStats, DatabaseBusy, EntryPage, SearchEntry, SearchHit, Store
 from autodocs.cache.sqlite import SQLiteStore
@@ -31,22 +32,41 @@ __all__ = [
     "open_store",
 ]
 
-
-def open_store(settings: Settings) -> Store:
-    """The store named by ``AUTODOCS_CACHE_URL`` (not yet opened)."""
-    url = settings.effective_cache_url
-    if url.startswith("sqlite:///"):
-        return SQLiteStore(Path(url.removeprefix("sqlite:///")))
-    if url.startswith(("postgresql://", "postgres://")):
-        from autodocs.cache.postgres import PoolLimits, PostgresStore
-
-        return PostgresStore(url, PoolLimits.from_settings(settings))
-    raise ConfigError(f"Unsupported AUTODOCS_CACHE_URL scheme in {url.split(':', 1)[0]!r}.")
+_POSTGRES_NAMES = frozenset({"PoolLimits", "PostgresStore"})
+_POSTGRES_DRIVER = frozenset({"psycopg", "psycopg_pool", "psycopg_binary", "psycopg_c"})
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("PoolLimits", "PostgresStore"):
+def __getattr__(name: str) -> object:
+    """``PoolLimits`` and ``PostgresStore``, imported on first use (PEP 562)."""
+    if name in _POSTGRES_NAMES:
         from autodocs.cache import postgres
 
         return getattr(postgres, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def open_store(settings: Settings) -> Store:
+    """The store named by ``AUTODOCS_CACHE_URL`` (not yet opened).
+
+    Raises :class:`ConfigError` for an unknown scheme, and for a PostgreSQL URL when the
+    ``postgres`` extra is not installed.
+    """
+    url = settings.effective_cache_url
+    if url.startswith("sqlite:///"):
+        return SQLiteStore(Path(url.removeprefix("sqlite:///")))
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from autodocs.cache.postgres import PoolLimits, PostgresStore
+        except ImportError as exc:
+            # ``name`` is the missing module; None when psycopg itself failed to load (no libpq).
+            if exc.name is not None and exc.name.partition(".")[0] not in _POSTGRES_DRIVER:
+                raise
+            raise ConfigError(
+                f"AUTODOCS_CACHE_URL names a PostgreSQL cache, but its driver cannot be imported ({exc}).",
+                suggestions=[
+                    "Install the PostgreSQL extra: pip install 'autodocs[postgres]'",
+                    "Or leave AUTODOCS_CACHE_URL unset to use the embedded SQLite cache.",
+                ],
+            ) from exc
+        return PostgresStore(url, PoolLimits.from_settings(settings))
+    raise ConfigError(f"Unsupported AUTODOCS_CACHE_URL scheme in {url.split(':', 1)[0]!r}.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import signal
 from types import FrameType
 
@@ -28,18 +27,6 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def freeze_startup_heap() -> None:
-    """Move everything alive after start-up out of the garbage collector's sight.
-
-    The imported SDK, pydantic schemas and friends are hundreds of thousands of objects
-    that live as long as the process; without this, every full collection walks them all
-    and a request that happens to trigger one pays ~60 ms. Measured in bench/stdio_latency.py.
-    No collection first: it would find a few hundred objects of garbage (a few KB, frozen
-    with the rest) and cost 50-100 ms before ``initialize`` is answered (bench/startup.py).
-    """
-    gc.freeze()
-
-
 def serve_stdio(settings: Settings) -> int:
     """Serve MCP on stdin/stdout until the client closes its end; returns the exit code.
 
@@ -49,7 +36,6 @@ def serve_stdio(settings: Settings) -> int:
     parts = build_server(settings, open_service_on_first_call=True)
     # after the SDK's own logging setup, so ours wins
     configure_logging(settings.log_level, repeat_interval=settings.log_repeat_interval)
-    freeze_startup_heap()
     signal.signal(signal.SIGTERM, _terminate)  # on the SDK's transport (not a pipe): like Ctrl-C
     try:
         anyio.run(run_stdio, parts.server, parts.lifecycle, settings.shutdown_timeout, parts.read_ahead)

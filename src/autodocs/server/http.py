@@ -69,9 +69,6 @@ def serve_http(settings: Settings) -> int:
             effective=max_connections,
         )
     parts, app = build_http_app(settings, max_connections=max_connections)
-    from autodocs.server import freeze_startup_heap
-
-    freeze_startup_heap()
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
     # without it every keep-alive answer waits ~40 ms (Nagle meets the client's delayed ACK).
