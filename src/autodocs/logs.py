@@ -148,3 +148,5 @@ def configure_logging(level: str = "INFO", *, json_lines: bool | None = None, re
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if numeric <= logging.DEBUG else max(numeric, logging.WARNING))
+    # markdown-it logs every block rule it tries at DEBUG: thousands of lines per document.
+    logging.getLogger("markdown_it").setLevel(max(numeric, logging.INFO))

@@ -32,6 +32,7 @@ import email.utils
 import random
 import time
 import urllib.parse
+import urllib.request
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -60,6 +61,7 @@ from autodocs.index.breaker import CircuitBreaker, CircuitState
 from autodocs.index.files import LocalIndexTransport
 from autodocs.index.latency import LatencyTracker
 from autodocs.index.race import Progress, circuit_open, race, record_outcome
+from autodocs.index.resolver import HostResolver, ResolvedTransport
 from autodocs.index.slots import RequestSlots
 from autodocs.index.tls import certificate_failure, index_ssl_context
 
@@ -72,6 +74,13 @@ _T = TypeVar("_T")
 # Retries are logged by the fetch itself (one structured event each, attempts numbered across
 # the first attempt and stamina's), not by stamina's default warning-level hooks.
 stamina.instrumentation.set_on_retry_hooks([])
+
+
+def _environment_names_proxy() -> bool:
+    """Whether httpx would route requests through a proxy named by the environment (the
+    same reading as httpx's: ``urllib.request.getproxies``, the http, https and all schemes)."""
+    proxies = urllib.request.getproxies()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 class NotFound(Exception):
@@ -100,6 +109,14 @@ class JsonFetcher:
             max_keepalive_connections=settings.max_concurrent,
             keepalive_expiry=30.0,
         )
+        verify = index_ssl_context()  # the system's trust store, or SSL_CERT_FILE (index/tls.py)
+        #: Host names resolved once per host (index/resolver.py); None behind a proxy or a given transport.
+        self.resolver: HostResolver | None = None
+        if transport is None and not _environment_names_proxy():
+            # httpx honours HTTP(S)_PROXY and friends only with its own transports, so behind a
+            # proxy (which resolves names itself) those carry the requests.
+            resolved = ResolvedTransport(httpx.AsyncHTTPTransport(verify=verify, limits=limits))
+            self.resolver, transport = resolved.resolver, resolved
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.attempt_timeout, connect=min(settings.attempt_timeout, 10.0)),
             limits=limits,
@@ -107,7 +124,7 @@ class JsonFetcher:
             follow_redirects=True,
             max_redirects=5,
             auth=credentials if credentials.configured else None,
-            verify=index_ssl_context(),  # the system's trust store, or SSL_CERT_FILE (index/tls.py)
+            verify=verify,
             transport=transport,
             mounts={"file://": LocalIndexTransport()},  # file:// Simple indexes (index/files.py)
         )
