@@ -48,7 +48,7 @@ async def test_the_call_takes_over_the_read_ahead_with_one_index_request(
     started = service.read_ahead("requests", None)
     assert started is not None
     await asyncio.wait_for(started, 5)  # resolves once the index request is on its way
-    await asyncio.shield(service._read_ahead["requests", None])  # and now it is done
+    await asyncio.shield(service.read_aheads.pending("requests", None))  # and now it is done
     page = await service.get_package_docs("requests")  # its outcome: fetched for this call
     assert page.source == "index"
     assert fake_index.request_count == 1
@@ -90,7 +90,7 @@ async def test_nothing_is_read_ahead_for_what_memory_answers_or_the_call_will_re
 async def test_an_unclaimed_read_ahead_is_cached_then_dropped(
     service: AutoDocsService, fake_index: FakeIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("autodocs.service._READ_AHEAD_KEEP_S", 0.05)
+    monkeypatch.setattr("autodocs.usecases.readahead._READ_AHEAD_KEEP_S", 0.05)
     started = service.read_ahead("click", None)
     assert started is not None
     await asyncio.sleep(0.5)  # its call never came (say, it failed the SDK's validation)
@@ -102,7 +102,7 @@ async def test_an_unclaimed_read_ahead_is_cached_then_dropped(
 
 async def test_a_refresh_forgets_a_read_ahead(service: AutoDocsService, fake_index: FakeIndex) -> None:
     assert service.read_ahead("flask", None) is not None
-    await asyncio.wait_for(asyncio.shield(service._read_ahead["flask", None]), 5)  # done, not yet claimed
+    await asyncio.wait_for(asyncio.shield(service.read_aheads.pending("flask", None)), 5)  # done, not yet claimed
     await service.refresh("flask")
     await service.get_package_docs("flask")
     assert fake_index.count("/flask/") == 2  # the call after the refresh asked the index itself
@@ -114,7 +114,7 @@ async def test_shutdown_cancels_a_read_ahead_still_waiting(settings: Settings, f
         started = service.read_ahead("rich", None)
         assert started is not None
         await asyncio.wait_for(started, 5)
-        waiting = service._read_ahead["rich", None]
+        waiting = service.read_aheads.pending("rich", None)
         closing = asyncio.get_running_loop().time()
     assert asyncio.get_running_loop().time() - closing < 5  # not the hung request's 30 s timeout
     assert waiting.cancelled()  # nothing of it outlives the service (its store is closed)
@@ -127,7 +127,7 @@ async def test_a_cancelled_call_cancels_the_read_ahead_it_took_over(
     started = service.read_ahead("rich", None)
     assert started is not None
     await asyncio.wait_for(started, 5)
-    waiting = service._read_ahead["rich", None]
+    waiting = service.read_aheads.pending("rich", None)
     call = asyncio.ensure_future(service.get_package_docs("rich"))
     await asyncio.sleep(0.1)
     call.cancel()

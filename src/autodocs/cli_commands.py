@@ -29,9 +29,9 @@ from autodocs.cli_text import (
     show_search,
 )
 from autodocs.config import Settings
-from autodocs.doc_search import CLI_HINTS, search_cached_docs
 from autodocs.errors import ConfigError
 from autodocs.service import AutoDocsService
+from autodocs.usecases.search import CLI_HINTS, search_cached_docs
 
 __all__ = ["run_command"]
 

@@ -11,8 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from autodocs.cache import PostgresStore, SQLiteStore
-from autodocs.cache import sqlite as sqlite_module
+from autodocs.cache import PostgresStore, SQLiteStore, sqlite_schema
 from autodocs.docs.model import DocSection, PackageDocument
 from autodocs.errors import CacheError
 from tests.cache.builders import release_list
@@ -144,7 +143,7 @@ async def test_without_fts5_the_sqlite_cache_works_and_search_says_why_it_cannot
 ) -> None:
     path = tmp_path / "cache.db"
     [document, *_] = old_documents()
-    monkeypatch.setattr(sqlite_module, "_fts5_available", lambda: False)
+    monkeypatch.setattr(sqlite_schema, "fts5_available", lambda: False)
     store = SQLiteStore(path)
     await store.open()
     try:

@@ -6,6 +6,12 @@ The query is hostile input, so it never reaches a search engine's query language
 and operators included, only separates words), and each store builds its own query from
 those words, quoting every one. Both stores stem English (the porter tokenizer in SQLite
 FTS5, the ``english`` configuration in PostgreSQL), so "retries" finds "retry".
+
+Both stores search the same way: every word in a title or text first, else any word; hits are
+ranked by title/path over text 3 : 1, with the package's name and summary as a low-weighted
+"context", and neighbouring query words found side by side count. The index is written with
+each document (summary, sections) and API reference (its entries) in the same transaction, and
+removed with them by ``clear`` and ``prune``.
 """
 
 from __future__ import annotations

@@ -17,34 +17,25 @@ A file that is not a database, or fails ``PRAGMA quick_check``, is renamed to
 ``<file>.corrupt-<timestamp>`` with a warning and a fresh cache is built in its place;
 corruption found later, mid-request, is handled the same way and the call reports a miss.
 
-Search: ``search_entries`` holds one row per indexed section or API entry and an FTS5
-external-content table (``search_fts``, kept in step by triggers) indexes it; the rows of a
-document or API reference are replaced in the transaction that writes it. Opening a file of
-schema version 1 adds the new tables and back-fills the index from the stored documents, in
-one transaction (``BEGIN IMMEDIATE``: a second process opening the file waits, then finds the
-work done); :meth:`SQLiteStore.prune` also indexes documents an older AutoDocs sharing the
-file stored without index rows. Without FTS5 in this Python's SQLite the cache still works and
-search raises :class:`~autodocs.errors.CacheError`.
+The schema, its migrations and the full-text index (FTS5) are :mod:`autodocs.cache.sqlite_schema`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
-import itertools
 import json
 import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
 import structlog
 
+from autodocs.cache import sqlite_schema as schema
 from autodocs.cache.base import (
     TOUCH_INTERVAL_S,
     CachedState,
@@ -83,125 +74,7 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
-#: 1: documents and release lists; 2: API references and the search index.
-SCHEMA_VERSION = 2
-_TABLES = (
-    """CREATE TABLE IF NOT EXISTS documents (
-        name TEXT NOT NULL,
-        version TEXT NOT NULL,
-        body TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        last_used REAL NOT NULL,
-        PRIMARY KEY (name, version)
-    )""",
-    """CREATE TABLE IF NOT EXISTS release_lists (
-        name TEXT PRIMARY KEY,
-        body TEXT NOT NULL,
-        fetched_at REAL NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS api_references (
-        name TEXT NOT NULL,
-        version TEXT NOT NULL,
-        object_path TEXT NOT NULL,
-        body TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        last_used REAL NOT NULL,
-        PRIMARY KEY (name, version, object_path)
-    )""",
-    # One row per searchable unit. origin: '' for a document's own entries (summary, sections),
-    # else the object path of the API reference the entry belongs to; context: the package's
-    # name and summary (search.search_context). Rows are only ever inserted and deleted (the
-    # triggers below rely on it).
-    """CREATE TABLE IF NOT EXISTS search_entries (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL,
-        version TEXT NOT NULL,
-        origin TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        path TEXT NOT NULL,
-        text TEXT NOT NULL,
-        context TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS search_entries_by_owner ON search_entries (name, version, origin)",
-)
-#: The FTS5 index over search_entries (external content: the text is stored once, in the table).
-_FULL_TEXT = (
-    """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-        path, text, context, content = 'search_entries', content_rowid = 'id',
-        tokenize = 'porter unicode61 remove_diacritics 2'
-    )""",
-    """CREATE TRIGGER IF NOT EXISTS search_entries_indexed AFTER INSERT ON search_entries BEGIN
-        INSERT INTO search_fts (rowid, path, text, context) VALUES (new.id, new.path, new.text, new.context);
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS search_entries_unindexed AFTER DELETE ON search_entries BEGIN
-        INSERT INTO search_fts (search_fts, rowid, path, text, context)
-        VALUES ('delete', old.id, old.path, old.text, old.context);
-    END""",
-)
-#: The rows matching the FTS5 expression :required, best first by :ranked (see _fts5_passes),
-#: optionally only in the (name, version) pairs of the JSON array :scope. bm25 weighs the
-#: columns (path, text, context) 3 : 1 : 1 — a word in a title counts three times; bm25 is
-#: lower for better matches. The snippet is cut from the text column.
-_SEARCH = (
-    "SELECT e.name, e.version, e.kind, e.path, snippet(search_fts, 1, '«', '»', '…', 32),"
-    " bm25(search_fts, 3.0, 1.0, 1.0) AS relevance"
-    " FROM search_fts JOIN search_entries AS e ON e.id = search_fts.rowid"
-    " WHERE search_fts MATCH :ranked"
-    " AND search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :required)"
-    " AND (:scope IS NULL OR (e.name, e.version) IN"
-    " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:scope)))"
-    " ORDER BY relevance, e.id LIMIT :limit"
-)
-#: A version's API entries, by the owner index (never the full-text index).
-_API_ENTRIES = (
-    "SELECT path, text FROM search_entries WHERE name = ? AND version = ? AND origin <> '' AND kind = 'api' ORDER BY id"
-)
-#: Documents that prune drops: unused since the cutoff, or beyond the versions kept per package.
-_PRUNED_DOCUMENTS = (
-    "SELECT name, version FROM documents WHERE last_used < ? OR rowid IN (SELECT rowid FROM ("
-    " SELECT rowid, ROW_NUMBER() OVER (PARTITION BY name"
-    " ORDER BY last_used DESC, created_at DESC, version DESC) AS rank FROM documents"
-    ") WHERE rank > ?)"
-)
-#: What clear removes: every table's rows (of one name), the index last.
-_CLEAR_ALL = (
-    "DELETE FROM documents",
-    "DELETE FROM release_lists",
-    "DELETE FROM api_references",
-    "DELETE FROM search_entries",
-)
-_CLEAR_ONE = (
-    "DELETE FROM documents WHERE name = ?",
-    "DELETE FROM release_lists WHERE name = ?",
-    "DELETE FROM api_references WHERE name = ?",
-    "DELETE FROM search_entries WHERE name = ?",
-)
-#: Documents without index rows (stored before search existed, or by an older AutoDocs since).
-_UNINDEXED_DOCUMENTS = (
-    "SELECT name, version FROM documents AS d WHERE NOT EXISTS (SELECT 1 FROM search_entries AS e"
-    " WHERE e.name = d.name AND e.version = d.version AND e.origin = '') ORDER BY name, version"
-)
-#: Index rows whose document or API reference is gone.
-_ORPHANED_ENTRIES = (
-    "DELETE FROM search_entries WHERE origin = '' AND NOT EXISTS (SELECT 1 FROM documents AS d"
-    " WHERE d.name = search_entries.name AND d.version = search_entries.version)",
-    "DELETE FROM search_entries WHERE origin <> '' AND NOT EXISTS (SELECT 1 FROM api_references AS a"
-    " WHERE a.name = search_entries.name AND a.version = search_entries.version"
-    " AND a.object_path = search_entries.origin)",
-)
 _CORRUPTION = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
-#: One page of entries after a (name, sort key) position; a release list's sort key is '', before
-#: every version. Each branch pages its own table along its primary key; the outer query merges.
-#: The first page starts after ('', ''): names and versions are never empty.
-_LIST_PAGE = (
-    "SELECT name, sort_key, last_used FROM ("
-    " SELECT name, version AS sort_key, last_used FROM documents WHERE (name, version) > (?, ?)"
-    " ORDER BY name, version LIMIT ?)"
-    " UNION ALL SELECT name, sort_key, last_used FROM ("
-    " SELECT name, '' AS sort_key, fetched_at AS last_used FROM release_lists WHERE name > ?"
-    " ORDER BY name LIMIT ?)"
-    " ORDER BY name, sort_key LIMIT ?"
-)
 
 
 class SQLiteStore(DocumentCounter):
@@ -279,28 +152,7 @@ class SQLiteStore(DocumentCounter):
         self._migrate(connection)
 
     def _migrate(self, db: sqlite3.Connection) -> None:
-        """Create what is missing and bring a file of an older schema up to this one."""
-        with _transaction(db):
-            found = int(db.execute("PRAGMA user_version").fetchone()[0])
-            for statement in _TABLES:
-                db.execute(statement)
-            self._full_text = _fts5_available()
-            if self._full_text:
-                index_existed = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_fts'").fetchone()
-                for statement in _FULL_TEXT:
-                    db.execute(statement)
-                if index_existed is None:  # index what a process without FTS5 stored
-                    db.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
-            else:
-                log.warning("cache.full_text_unavailable", path=str(self.path), sqlite=sqlite3.sqlite_version)
-            if found < 2:
-                indexed = _index_unindexed_documents(db)
-                if indexed:
-                    log.info("cache.search_index_backfilled", path=str(self.path), documents=indexed)
-            if found < SCHEMA_VERSION:
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            elif found > SCHEMA_VERSION:
-                log.warning("cache.schema_newer_than_code", path=str(self.path), database=found, code=SCHEMA_VERSION)
+        self._full_text = schema.migrate(db, self.path)
 
     def _db(self) -> sqlite3.Connection:
         """This thread's connection, reopened when the file was replaced since it was made."""
@@ -402,14 +254,14 @@ class SQLiteStore(DocumentCounter):
 
         def write(db: sqlite3.Connection) -> None:
             now = self._clock()
-            with _transaction(db):
+            with schema.transaction(db):
                 db.execute(
                     "INSERT INTO documents (name, version, body, created_at, last_used) VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT (name, version) DO UPDATE SET body = excluded.body, last_used = excluded.last_used",
                     (document.name, document.version, body, now, now),
                 )
                 context = search_context(document.name, document.summary)
-                _replace_entries(db, document.name, document.version, "", context, rows)
+                schema.replace_entries(db, document.name, document.version, "", context, rows)
 
         await self._write(lambda: self._guarded(write, None))
 
@@ -478,7 +330,7 @@ class SQLiteStore(DocumentCounter):
 
         def write(db: sqlite3.Connection) -> None:
             now = self._clock()
-            with _transaction(db):
+            with schema.transaction(db):
                 db.execute(
                     "INSERT INTO api_references (name, version, object_path, body, created_at, last_used)"
                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name, version, object_path)"
@@ -490,7 +342,7 @@ class SQLiteStore(DocumentCounter):
                     (name, version),
                 ).fetchone()
                 context = search_context(name, None if row is None else row[0])
-                _replace_entries(db, name, version, object_path, context, rows)
+                schema.replace_entries(db, name, version, object_path, context, rows)
 
         await self._write(lambda: self._guarded(write, None))
 
@@ -510,9 +362,9 @@ class SQLiteStore(DocumentCounter):
         nothing: list[tuple[str, str, str, str, str, float]] = []
 
         def read(db: sqlite3.Connection) -> list[tuple[str, str, str, str, str, float]]:
-            for required, ranked in _fts5_passes(request.terms):
+            for required, ranked in schema.fts5_passes(request.terms):
                 parameters = {"required": required, "ranked": ranked, "scope": scope, "limit": request.limit}
-                rows = db.execute(_SEARCH, parameters).fetchall()
+                rows = db.execute(schema.SEARCH, parameters).fetchall()
                 if rows:
                     return [(str(n), str(v), str(k), str(p), str(s), float(r)) for n, v, k, p, s, r in rows]
             return nothing
@@ -532,7 +384,7 @@ class SQLiteStore(DocumentCounter):
 
     async def api_entries(self, name: str, version: str) -> list[SearchEntry]:
         def read(db: sqlite3.Connection) -> list[SearchEntry]:
-            rows = db.execute(_API_ENTRIES, (name, version)).fetchall()
+            rows = db.execute(schema.API_ENTRIES, (name, version)).fetchall()
             return [SearchEntry(kind="api", path=str(path), text=str(text)) for path, text in rows]
 
         return await self._read(lambda: self._guarded(read, []))
@@ -554,10 +406,10 @@ class SQLiteStore(DocumentCounter):
         return await self._read(lambda: self._guarded(read, []))
 
     async def clear(self, name: str | None = None) -> int:
-        statements, parameters = (_CLEAR_ALL, ()) if name is None else (_CLEAR_ONE, (name,))
+        statements, parameters = (schema.CLEAR_ALL, ()) if name is None else (schema.CLEAR_ONE, (name,))
 
         def delete(db: sqlite3.Connection) -> int:
-            with _transaction(db):
+            with schema.transaction(db):
                 counts = [db.execute(statement, parameters).rowcount for statement in statements]
             return sum(counts[:-1])  # entries, not index rows
 
@@ -567,16 +419,16 @@ class SQLiteStore(DocumentCounter):
         cutoff = self._clock() - unused_days * 86400.0
 
         def delete(db: sqlite3.Connection) -> int:
-            with _transaction(db):
-                doomed = db.execute(_PRUNED_DOCUMENTS, (cutoff, max_versions)).fetchall()
+            with schema.transaction(db):
+                doomed = db.execute(schema.PRUNED_DOCUMENTS, (cutoff, max_versions)).fetchall()
                 removed = db.executemany("DELETE FROM documents WHERE name = ? AND version = ?", doomed).rowcount
                 # An API reference goes with its version's document, or on its own when unused.
                 removed += db.executemany("DELETE FROM api_references WHERE name = ? AND version = ?", doomed).rowcount
                 removed += db.execute("DELETE FROM api_references WHERE last_used < ?", (cutoff,)).rowcount
                 removed += db.execute("DELETE FROM release_lists WHERE fetched_at < ?", (cutoff,)).rowcount
-                for statement in _ORPHANED_ENTRIES:
+                for statement in schema.ORPHANED_ENTRIES:
                     db.execute(statement)
-                _index_unindexed_documents(db)
+                schema.index_unindexed_documents(db)
             return int(removed)
 
         return await self._write(lambda: self._guarded(delete, 0))
@@ -586,7 +438,7 @@ class SQLiteStore(DocumentCounter):
         after_name, after_key = decode_cursor(cursor) if cursor is not None else ("", "")
 
         def read(db: sqlite3.Connection) -> list[tuple[str, str, float]]:
-            rows = db.execute(_LIST_PAGE, (after_name, after_key, size + 1, after_name, size + 1, size + 1))
+            rows = db.execute(schema.LIST_PAGE, (after_name, after_key, size + 1, after_name, size + 1, size + 1))
             return [(str(name), str(key), float(used)) for name, key, used in rows]
 
         return page_of(await self._read(lambda: self._guarded(read, [])), size, clamped)
@@ -627,92 +479,6 @@ class SQLiteStore(DocumentCounter):
             misses=self.misses,
             recovered_from_corruption=self.recovered,
         )
-
-
-@contextlib.contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction (the connection is in autocommit mode, so ``with db`` is not one).
-
-    ``BEGIN IMMEDIATE`` takes the write lock at once, so two processes never both read, then
-    both write, the same rows; another process waits for it up to the busy timeout.
-    """
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if db.in_transaction:
-            with contextlib.suppress(sqlite3.Error):  # the first error is the one to report
-                db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
-def _replace_entries(
-    db: sqlite3.Connection, name: str, version: str, origin: str, context: str, rows: list[tuple[str, str, str]]
-) -> None:
-    """Replace the index rows of one document (origin '') or one API reference."""
-    db.execute("DELETE FROM search_entries WHERE name = ? AND version = ? AND origin = ?", (name, version, origin))
-    db.executemany(
-        "INSERT INTO search_entries (name, version, origin, kind, path, text, context) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(name, version, origin, kind, path, text, context) for kind, path, text in rows],
-    )
-
-
-def _index_unindexed_documents(db: sqlite3.Connection) -> int:
-    """Index the stored documents that have no index rows; returns how many were indexed.
-
-    That is every document of a file from before search existed, and any that an older
-    AutoDocs sharing the file stored since. A body that no longer parses stays unindexed:
-    reading it is a miss, and the document fetched in its place is indexed when stored.
-    """
-    indexed = 0
-    for name, version in db.execute(_UNINDEXED_DOCUMENTS).fetchall():
-        row = db.execute("SELECT body FROM documents WHERE name = ? AND version = ?", (name, version)).fetchone()
-        try:
-            document = PackageDocument.model_validate_json(row[0])
-        except ValueError:
-            log.warning("cache.unreadable_entry", name=name, version=version)
-            continue
-        context = search_context(str(name), document.summary)
-        _replace_entries(db, str(name), str(version), "", context, indexed_rows(document_entries(document)))
-        indexed += 1
-    return indexed
-
-
-def _fts5_passes(terms: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(required, ranked) FTS5 expressions: first rows whose title or text has every word,
-    then (if none has them all) rows whose title or text has any.
-
-    Ranking is bm25 over every word and every pair of neighbouring words as a phrase, in all
-    three columns: "connection pooling" side by side counts more than the two words far apart,
-    and a package whose name or summary has the words lifts its sections. The context column
-    only ranks; a row is found by its own title or text. Each word and pair is a quoted string,
-    so nothing in it is read as FTS5 syntax (a column filter, NEAR, ``*``, ``-``, AND/OR/NOT);
-    words hold only letters and digits, and a quote would be doubled all the same.
-    """
-    words = [_fts5_string(term) for term in terms]
-    pairs = [_fts5_string(f"{first} {second}") for first, second in itertools.pairwise(terms)]
-    ranked = " OR ".join(words + pairs)
-    every = ("{path text} : (" + " AND ".join(words) + ")", ranked)
-    either = ("{path text} : (" + " OR ".join(words) + ")", ranked)
-    return [every, either] if len(words) > 1 else [every]
-
-
-def _fts5_string(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-@functools.cache
-def _fts5_available() -> bool:
-    """Whether this Python's SQLite has the FTS5 extension (nearly every build does)."""
-    probe = sqlite3.connect(":memory:")
-    try:
-        probe.execute("CREATE VIRTUAL TABLE probe USING fts5(text)")
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        probe.close()
-    return True
 
 
 def _file_size(path: Path) -> int:

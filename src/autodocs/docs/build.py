@@ -1,4 +1,15 @@
-"""Version metadata from the index → a :class:`PackageDocument` (done once per version)."""
+"""Version metadata from the index → a :class:`PackageDocument` (done once per version).
+
+In order: badge and shield images are removed first, in a step of their own
+(:mod:`autodocs.docs.badges`: markdown-it-py's block structure and inline parse for Markdown,
+``html.parser`` for HTML, explicit-markup blocks for reStructuredText); then the description is
+split into titled sections (:mod:`autodocs.docs.sections`, Markdown and reStructuredText), and
+:mod:`autodocs.docs.changelog` puts the release in front of a title under a release heading
+(``0.27.0 › Fixed``); the requirements are parsed (:mod:`autodocs.docs.requirements`: common
+shapes by regex, checked equal to ``packaging``; the rest by it). A document records the
+``DOCUMENT_BUILD`` that made it; the stores read an older one as a miss, so it is built again
+from fresh metadata.
+"""
 
 from __future__ import annotations
 

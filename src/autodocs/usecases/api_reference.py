@@ -20,6 +20,7 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,9 @@ import structlog
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from autodocs.cache import Store
 from autodocs.cache.base import SearchEntry
+from autodocs.config import Settings
 from autodocs.confine import Confinement
 from autodocs.deadline import remaining
 from autodocs.docs.analysis import Analysis, AnalysisRequest, AnalysisWorkers
@@ -36,14 +39,18 @@ from autodocs.docs.api_model import ApiObject, ApiReference
 from autodocs.docs.tokens import count_tokens
 from autodocs.errors import AutoDocsError, CacheError, CodeUnavailable, InvalidArgument
 from autodocs.index.names import normalize_package_name
+from autodocs.manifests import ScanResult
 from autodocs.memo import LruMap
 from autodocs.resolve import parse_constraint
 from autodocs.sources.archives import fetch_release_code, release_code_dir
 from autodocs.sources.code import ReleaseCode, archive_code, environment_code, stamp
 from autodocs.sources.environment import PythonEnvironment, find_environment, open_environment
+from autodocs.usecases.machinery.calls import CallLimits
+from autodocs.usecases.machinery.flight import SingleFlight
+from autodocs.usecases.machinery.writebehind import WriteBehind
 
-if TYPE_CHECKING:
-    from autodocs.service import AutoDocsService
+if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
+    from autodocs.index import IndexClient
 
 __all__ = ["ApiReferences", "parse_object_path"]
 
@@ -73,9 +80,31 @@ def parse_object_path(text: str | None) -> str | None:
 
 
 class ApiReferences:
-    def __init__(self, service: AutoDocsService) -> None:
-        self._service = service
-        self._settings = service.settings
+    """``scan`` reads a project (checking the allowed roots); ``resolve_version`` picks the exact
+    version a docs call with that constraint would document."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        index: IndexClient,
+        *,
+        allowed_roots: list[Path] | None,
+        calls: CallLimits,
+        flights: SingleFlight,
+        writes: WriteBehind,
+        scan: Callable[[str], Awaitable[ScanResult]],
+        resolve_version: Callable[[str, str | None], Awaitable[str]],
+    ) -> None:
+        self._settings = settings
+        self._cache = store
+        self._index = index
+        self._allowed_roots = allowed_roots
+        self._calls = calls
+        self._flights = flights
+        self._writes = writes
+        self._scan = scan
+        self._resolve_version = resolve_version
         self._references: LruMap[tuple[str, str, str, str], ApiReference] = LruMap(_MEMORY_REFERENCES)
         self._workers = AnalysisWorkers(self._settings.analysis_memory_bytes)
         self._limits = SourceLimits(self._settings.max_module_bytes, self._settings.max_package_source_bytes)
@@ -96,8 +125,8 @@ class ApiReferences:
     ) -> dict[str, Any]:
         name = normalize_package_name(package_name)
         wanted_path = parse_object_path(object_path)
-        budget = self._service.budget(max_tokens)
-        async with self._service.deadline(f"the API reference of {name}"):
+        budget = self._calls.budget(max_tokens)
+        async with self._calls.deadline(f"the API reference of {name}"):
             self._workers.warm_up()  # in parallel with finding (or downloading) the code
             code, warnings = await self._locate(name, project_path, version_constraint)
             path = self._absolute(code, wanted_path)
@@ -127,7 +156,7 @@ class ApiReferences:
         pin: str | None = None
         declared: str | None = None
         if project_path:
-            scan = await self._service.scan(project_path)  # checks allowed roots and that it is a folder
+            scan = await self._scan(project_path)  # checks allowed roots and that it is a folder
             project = Path(scan.project_path)
             for dependency in [*scan.dependencies, *scan.locked_only]:
                 if dependency.name == name:
@@ -158,7 +187,7 @@ class ApiReferences:
                 "this reference is read from the package index's archive of the matching version."
             )
         constraint = version_constraint or (f"=={pin}" if pin else declared)
-        version = await self._service.resolve_exact_version(name, constraint)
+        version = await self._resolve_version(name, constraint)
         code = await self._archive_code(name, version)
         return code, [*warnings, *code.warnings]
 
@@ -178,7 +207,7 @@ class ApiReferences:
                     f"AUTODOCS_PYTHON ({configured}) is not a Python environment: no site-packages folder found."
                 )
             return self._remember(key, environment), []
-        confinement = Confinement.of(self._service.allowed_roots)  # the project's: inside the roots only
+        confinement = Confinement.of(self._allowed_roots)  # the project's: inside the roots only
         environment, warnings = find_environment(project, None, confinement=confinement)
         return (self._remember(key, environment) if environment is not None else None), warnings
 
@@ -189,11 +218,11 @@ class ApiReferences:
     async def _archive_code(self, name: str, version: str) -> ReleaseCode:
         folder = release_code_dir(self._settings.cache_dir, name, version)
         if not await asyncio.to_thread(folder.is_dir):
-            files = await self._service.index.fetch_release_files(name, version)
-            await self._service.single_flight(
+            files = await self._index.fetch_release_files(name, version)
+            await self._flights.run(
                 ("code", name, version),
                 fetch_release_code,
-                self._service.index.fetcher,
+                self._index.fetcher,
                 files,
                 folder,
                 max_bytes=self._settings.max_wheel_bytes,
@@ -235,7 +264,7 @@ class ApiReferences:
         )
         if not analysis.partial:
             self._references.put(key, reference)
-            self._service.write_behind(lambda: self._store(code, path, reference))
+            self._writes.queue(lambda: self._store(code, path, reference))
         return reference
 
     def _request(self, code: ReleaseCode, path: str, deadline: float) -> AnalysisRequest:
@@ -280,7 +309,7 @@ class ApiReferences:
 
     async def _stored(self, code: ReleaseCode, path: str) -> ApiReference | None:
         try:
-            body = await self._service.store.get_api_reference(code.name, code.version, path)
+            body = await self._cache.get_api_reference(code.name, code.version, path)
         except CacheError as exc:
             log.warning("cache.read_failed", error=exc.type_name, message=exc.message)
             return None
@@ -299,7 +328,7 @@ class ApiReferences:
     async def _store(self, code: ReleaseCode, path: str, reference: ApiReference) -> None:
         body = json.dumps({"fingerprint": code.fingerprint, "reference": reference.model_dump(mode="json")})
         entries = [_search_entry(item) for item in (reference.object, *reference.members)]
-        await self._service.store.put_api_reference(code.name, code.version, path, body, entries)
+        await self._cache.put_api_reference(code.name, code.version, path, body, entries)
 
     async def aclose(self) -> None:
         for task in list(self._background.values()):

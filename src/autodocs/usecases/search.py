@@ -10,7 +10,7 @@ asked for but is not cached, with how to cache it. The words are matched by the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -21,10 +21,15 @@ from autodocs.index import normalize_package_name
 from autodocs.index.names import validate_version_string
 from autodocs.manifests import ScanResult
 
-if TYPE_CHECKING:
-    from autodocs.service import AutoDocsService
-
-__all__ = ["CLI_HINTS", "MAX_SEARCH_PACKAGES", "TOOL_HINTS", "SearchHints", "SearchResult", "search_cached_docs"]
+__all__ = [
+    "CLI_HINTS",
+    "MAX_SEARCH_PACKAGES",
+    "TOOL_HINTS",
+    "SearchHints",
+    "SearchResult",
+    "SearchScope",
+    "search_cached_docs",
+]
 
 #: Most entries ``packages`` may name (a project's dependency list is far shorter).
 MAX_SEARCH_PACKAGES = 500
@@ -56,6 +61,18 @@ CLI_HINTS = SearchHints(
 )
 
 
+class SearchScope(Protocol):
+    """What a search needs besides the query: the store, a project scan (which checks the
+    allowed roots), and a wait for the cache writes queued so far."""
+
+    @property
+    def store(self) -> Store: ...
+
+    async def scan(self, project_path: str) -> ScanResult: ...
+
+    async def flush_writes(self) -> None: ...
+
+
 class SearchResult(BaseModel):
     """What ``search_docs`` returns: the best matching sections and API entries, best first."""
 
@@ -76,7 +93,7 @@ class SearchResult(BaseModel):
 
 
 async def search_cached_docs(
-    service: AutoDocsService,
+    service: SearchScope,
     query: str,
     *,
     project_path: str | None = None,

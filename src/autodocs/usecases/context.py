@@ -1,0 +1,186 @@
+"""The context use cases: a package with its runtime dependencies, and a whole project.
+
+``get_docs_with_context`` gives the package half the budget or more and shares the rest
+between the runtime dependencies it lists (no extras; each at least ``MIN_TOKENS``);
+``project_context`` scans the project and fetches every dependency it can document (lock pins
+first). Dependencies are fetched concurrently; one that fails is a ``FailedPackage`` entry
+with the error's type, message and suggestions, never a failed call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+from pydantic import BaseModel, Field
+
+from autodocs.docs.model import DocsPage, PackageDocument
+from autodocs.docs.pages import MIN_TOKENS, PageRequest
+from autodocs.errors import AutoDocsError, to_error_payload
+from autodocs.index import normalize_package_name
+from autodocs.manifests import ScanResult, SkippedDependency, docs_requests
+from autodocs.usecases.docs import PackageDocs
+from autodocs.usecases.machinery.calls import CallLimits
+from autodocs.usecases.readahead import ReadAhead
+from autodocs.usecases.scan import ProjectScan
+
+__all__ = ["ContextResult", "Contexts", "FailedPackage", "ProgressHook", "ProjectContextResult"]
+
+log = structlog.get_logger(__name__)
+#: Called as each package of a multi-package call finishes: (name, succeeded, total).
+ProgressHook = Callable[[str, bool, int], Awaitable[None]]
+#: A dependency shown with context gets at least this many tokens.
+_MIN_TOKENS_PER_PACKAGE = MIN_TOKENS
+
+
+class FailedPackage(BaseModel):
+    name: str
+    error_type: str
+    message: str
+    retryable: bool
+    suggestions: list[str] = Field(default_factory=list)
+
+
+class ContextResult(BaseModel):
+    """A package's docs plus a shorter page for each of its runtime dependencies."""
+
+    package: DocsPage
+    succeeded: list[DocsPage] = Field(default_factory=list, description="Dependencies whose docs were fetched.")
+    failed: list[FailedPackage] = Field(default_factory=list, description="Dependencies that failed, and why.")
+    skipped_dependencies: list[str] = Field(
+        default_factory=list, description="Runtime dependencies beyond max_dependencies."
+    )
+    skipped: list[SkippedDependency] = Field(
+        default_factory=list, description="Runtime dependencies not documented here, each with the reason."
+    )
+    partial: bool = False
+    completion_rate: float = 1.0
+    tokens: int = 0
+
+
+class ProjectContextResult(BaseModel):
+    project_path: str
+    scan: ScanResult
+    succeeded: list[DocsPage] = Field(default_factory=list)
+    failed: list[FailedPackage] = Field(default_factory=list)
+    skipped: list[SkippedDependency] = Field(default_factory=list, description="Not documented, and why.")
+    partial: bool = False
+    completion_rate: float = 1.0
+
+
+class Contexts:
+    def __init__(self, docs: PackageDocs, scan: ProjectScan, *, calls: CallLimits, read_ahead: ReadAhead) -> None:
+        self._docs = docs
+        self._scan = scan
+        self._calls = calls
+        self._read_ahead = read_ahead
+
+    async def with_dependencies(
+        self,
+        package_name: str,
+        version_constraint: str | None = None,
+        *,
+        include_dependencies: bool = True,
+        max_dependencies: int | None = None,
+        max_tokens: int | None = None,
+        on_progress: ProgressHook | None = None,
+    ) -> ContextResult:
+        budget = self._calls.budget(max_tokens)
+        limit = self._calls.dependency_limit(max_dependencies)
+        name = normalize_package_name(package_name)
+        async with self._calls.deadline(f"docs for {name}"):
+            resolved = await self._read_ahead.resolved(name, version_constraint)
+        runtime = _runtime_requirements(resolved.document)
+        chosen = runtime[:limit] if include_dependencies else []
+        main_budget = budget if not chosen else max(budget // 2, budget - _MIN_TOKENS_PER_PACKAGE * len(chosen))
+        package = self._docs.page(
+            resolved.document,
+            PageRequest(
+                budget=main_budget,
+                constraint=version_constraint,
+                source=resolved.source,
+                latest=resolved.latest,
+                stale=resolved.stale,
+            ),
+        )
+        beyond = [name for name, _ in runtime[len(chosen) :]]
+        why = f"beyond max_dependencies ({limit})" if include_dependencies else "include_dependencies is false"
+        result = ContextResult(package=package, skipped_dependencies=beyond)
+        result.skipped = [SkippedDependency(name=name, reason=why) for name in beyond]
+        if chosen:
+            each = max(_MIN_TOKENS_PER_PACKAGE, (budget - package.tokens) // len(chosen))
+
+            async def one(dependency: str, spec: str | None) -> DocsPage | FailedPackage:
+                outcome = await self._page_or_failure(dependency, spec, each)
+                if on_progress is not None:
+                    await on_progress(dependency, not isinstance(outcome, FailedPackage), len(chosen))
+                return outcome
+
+            outcomes = await asyncio.gather(*(one(dep, spec) for dep, spec in chosen))
+            for outcome in outcomes:
+                if isinstance(outcome, FailedPackage):
+                    result.failed.append(outcome)
+                else:
+                    result.succeeded.append(outcome)
+        total = 1 + len(chosen)
+        result.partial = bool(result.failed)
+        result.completion_rate = round((total - len(result.failed)) / total, 4)
+        result.tokens = package.tokens + sum(page.tokens for page in result.succeeded)
+        return result
+
+    async def of_project(
+        self,
+        project_path: str,
+        *,
+        max_tokens: int | None = None,
+        on_progress: ProgressHook | None = None,
+    ) -> ProjectContextResult:
+        """Scan the project, then docs for every dependency (lock pins first), concurrently."""
+        scan = await self._scan.scan(project_path)
+        wanted = docs_requests(scan.dependencies)  # what cannot be documented is in scan.skipped
+        budget = self._calls.budget(max_tokens)
+        each = max(_MIN_TOKENS_PER_PACKAGE, budget // max(1, len(wanted)))
+
+        async def one(name: str, constraint: str | None) -> DocsPage | FailedPackage:
+            outcome = await self._page_or_failure(name, constraint, each)
+            if on_progress is not None:
+                await on_progress(name, not isinstance(outcome, FailedPackage), len(wanted))
+            return outcome
+
+        outcomes = await asyncio.gather(*(one(name, spec) for name, spec in wanted.items()))
+        result = ProjectContextResult(project_path=scan.project_path, scan=scan, skipped=scan.skipped)
+        for outcome in outcomes:
+            (result.failed if isinstance(outcome, FailedPackage) else result.succeeded).append(outcome)  # type: ignore[arg-type]
+        result.partial = bool(result.failed) or scan.partial
+        result.completion_rate = round(len(result.succeeded) / len(wanted), 4) if wanted else 1.0
+        return result
+
+    async def _page_or_failure(self, name: str, constraint: str | None, budget: int) -> DocsPage | FailedPackage:
+        try:
+            return await self._docs.get(name, constraint, max_tokens=budget)
+        except AutoDocsError as exc:
+            return _failure(name, exc)
+        except Exception as exc:  # one package's bug must not fail the batch
+            log.exception("service.package_failed", package=name)
+            return _failure(name, exc)
+
+
+def _runtime_requirements(document: PackageDocument) -> list[tuple[str, str | None]]:
+    """Requirements needed without extras, each name once, in the order the package lists them."""
+    seen: dict[str, str | None] = {}
+    for requirement in document.requirements:
+        if requirement.extra is None and requirement.name not in seen and requirement.name != document.name:
+            seen[requirement.name] = requirement.specifier or None
+    return list(seen.items())
+
+
+def _failure(name: str, exc: BaseException) -> FailedPackage:
+    error = to_error_payload(exc)["error"]
+    return FailedPackage(
+        name=name,
+        error_type=error["type"],
+        message=error["message"],
+        retryable=error["retryable"],
+        suggestions=error["suggestions"],
+    )

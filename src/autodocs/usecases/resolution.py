@@ -1,0 +1,294 @@
+"""Which version a docs call documents, and its document: memory, the store, else the index.
+
+A docs request goes: name check → version constraint → release list (cache when fresh, else
+the index) → exact version → document (cache, else built from the index's metadata and
+cached). Fast paths keep the cold path to one upstream request where possible:
+
+- an exact pin (``==X``) fetches that version's page directly (a version the index's fresh
+  listing lacks is ``VersionNotFound`` with the nearest it lists);
+- the project page that carries the release list also carries the latest version's metadata;
+- a cached list that allows no version is refreshed once before ``VersionNotFound``;
+- what the store holds of a package (its release list, the versions with a document) is read
+  once per call through :mod:`autodocs.cache.batch`, which gathers every package asked for in
+  the same turn of the event loop into one ``Store.cached_state`` read: a cold 100-package
+  context reads the store once, and a version the store does not list is a miss without a read;
+- concurrent identical fetches share one upstream call (:mod:`.machinery.flight`);
+- an index failure with an expired list in the store serves the stale list, marked ``stale``,
+  and with no list at all, the newest cached document the constraint allows.
+
+In-memory memos sit in front of the store. Documents are immutable per version, so they never
+serve anything the store would not; a version chosen from a list is remembered per (name,
+constraint, list) so a newer list chooses again.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+import structlog
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from autodocs import underway
+from autodocs.cache import Store
+from autodocs.cache.base import CachedState
+from autodocs.cache.batch import CachedStates
+from autodocs.config import Settings
+from autodocs.docs.build import build_document
+from autodocs.docs.model import PackageDocument
+from autodocs.docs.pages import count_costs
+from autodocs.errors import CacheError, PackageNotFound, UpstreamError, VersionNotFound
+from autodocs.index import ReleaseList, VersionMetadata
+from autodocs.index.models import VersionNotListed
+from autodocs.memo import LruMap
+from autodocs.resolve import ResolvedVersion, exact_pin, nearest_versions, parse_constraint, resolve_version
+from autodocs.usecases.machinery.calls import CallLimits
+from autodocs.usecases.machinery.flight import SingleFlight
+from autodocs.usecases.machinery.writebehind import WriteBehind
+
+if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
+    from autodocs.index import IndexClient
+
+__all__ = ["Resolution", "Resolved"]
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+_MEMORY_DOCUMENTS = 512
+_MEMORY_RELEASE_LISTS = 1024
+
+
+@dataclass(slots=True)
+class Resolved:
+    document: PackageDocument
+    source: Literal["cache", "index"]
+    latest: str | None
+    stale: bool
+
+
+class Resolution:
+    """The version and document a constraint picks, with the memos and counters behind them."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        index: IndexClient,
+        *,
+        calls: CallLimits,
+        flights: SingleFlight,
+        writes: WriteBehind,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._index = index
+        self._calls = calls
+        self._flights = flights
+        self._writes = writes
+        self.documents: LruMap[tuple[str, str], PackageDocument] = LruMap(_MEMORY_DOCUMENTS)
+        self.release_lists: LruMap[str, ReleaseList] = LruMap(_MEMORY_RELEASE_LISTS)
+        self.resolutions: LruMap[tuple[str, str, float], ResolvedVersion] = LruMap(_MEMORY_RELEASE_LISTS)
+        self.cached_states = CachedStates(store)  # cold calls that start together share one read
+        self.project_names: set[str] = set()  # names scanned projects depend on: suggestions
+        self.cache_hits = self.cache_misses = 0  # document lookups, from memory or the store
+
+    def forget(self, name: str | None) -> None:
+        """Drop what memory holds of ``name`` (None: of every package)."""
+        if name is None:
+            for memo in (self.documents, self.release_lists, self.resolutions):
+                memo.clear()
+            return
+        self.documents.discard_where(lambda key: key[0] == name)
+        self.release_lists.discard_where(lambda key: key == name)
+        self.resolutions.discard_where(lambda key: key[0] == name)
+
+    async def resolve_exact_version(self, name: str, constraint: str | None) -> str:
+        """The exact version a docs call with ``constraint`` would document (caches its docs too)."""
+        async with self._calls.deadline(f"resolving {name}"):
+            resolved = await self.resolve(name, constraint)
+        return resolved.document.version
+
+    def answered_from_memory(self, name: str, specifiers: SpecifierSet) -> bool:
+        pin = exact_pin(specifiers)
+        if pin is not None:
+            return (name, pin) in self.documents
+        releases = self.release_lists.get(name)
+        if releases is None or not self._fresh(releases):
+            return False
+        chosen = self.resolutions.get(_resolution_key(name, specifiers, releases))
+        return chosen is not None and (name, chosen.version) in self.documents
+
+    async def resolve(self, name: str, constraint: str | None, *, batched: bool = True) -> Resolved:
+        """The version ``constraint`` picks and its document. ``batched``: read what the store
+        holds of ``name`` with the other packages asked for in this turn (else at once)."""
+        specifiers = parse_constraint(constraint)
+        pin = exact_pin(specifiers)
+        lookup = _Lookup(self.cached_states, name, batched=batched)
+        if pin is not None:
+            cached = await self._cached_document(name, pin, lookup)
+            if cached is not None:
+                return Resolved(cached, "cache", None, False)
+            try:  # the index client falls down its sources; "not listed" is its own fresh answer
+                return Resolved(await self._store_document(await self._fetch_version(name, pin)), "index", None, False)
+            except VersionNotListed as exc:
+                self._remember_release_list(exc.releases)
+                raise VersionNotFound(
+                    exc.message, available_versions=nearest_versions(exc.releases, specifiers)
+                ) from None
+        started = time.time()
+        try:
+            releases, latest, stale = await self._release_list(name, lookup)
+            chosen = self._choose(name, specifiers, releases)
+        except VersionNotFound:  # a list cached before this call may predate the release: ask once more
+            if releases.fetched_at >= started or stale:
+                raise
+            releases, latest, stale = await self._release_list(name, lookup, refresh=True)
+            chosen = self._choose(name, specifiers, releases)
+        except UpstreamError:
+            fallback = await self._newest_cached(name, specifiers)
+            if fallback is None:
+                raise
+            log.warning("service.stale_document", package=name, version=fallback.version)
+            return Resolved(fallback, "cache", None, True)
+        cached = await self._cached_document(name, chosen.version, lookup)
+        if cached is not None:
+            return Resolved(cached, "cache", releases.latest, stale)
+        if latest is not None and latest.version == chosen.version:
+            return Resolved(await self._store_document(latest), "index", releases.latest, stale)
+        try:
+            metadata = await self._fetch_version(name, chosen.version)
+        except VersionNotListed as exc:  # the list named a release the index no longer lists
+            self._remember_release_list(exc.releases)
+            chosen = self._choose(name, specifiers, releases := exc.releases)
+            metadata = await self._fetch_version(name, chosen.version)
+        return Resolved(await self._store_document(metadata), "index", releases.latest, stale)
+
+    def _choose(self, name: str, specifiers: SpecifierSet, releases: ReleaseList) -> ResolvedVersion:
+        memo_key = _resolution_key(name, specifiers, releases)
+        chosen = self.resolutions.get(memo_key)
+        if chosen is None:
+            chosen = resolve_version(releases, specifiers)
+            self.resolutions.put(memo_key, chosen)
+        return chosen
+
+    async def _fetch_version(self, name: str, version: str) -> VersionMetadata:
+        try:
+            return await self._flights.run(("version", name, version), self._index.fetch_version, name, version)
+        except PackageNotFound as exc:
+            raise await self._with_candidates(name, exc) from None
+
+    async def _release_list(
+        self, name: str, lookup: _Lookup, *, refresh: bool = False
+    ) -> tuple[ReleaseList, VersionMetadata | None, bool]:
+        """The release list (fresh from cache, else the index) and the latest metadata if fetched."""
+        cached = self.release_lists.get(name) or (await lookup.state()).release_list
+        if cached is not None and self._fresh(cached) and not refresh:
+            self.release_lists.put(name, cached)
+            return cached, None, False
+        try:
+            releases, latest = await self._flights.run(("project", name), self._index.fetch_project, name)
+        except PackageNotFound as exc:
+            raise await self._with_candidates(name, exc) from None
+        except UpstreamError as exc:
+            if cached is None:
+                raise
+            log.warning("service.stale_release_list", package=name, error=exc.type_name)
+            return cached, None, True
+        self._remember_release_list(releases)
+        return releases, latest, False
+
+    def _remember_release_list(self, releases: ReleaseList) -> None:
+        self.release_lists.put(releases.name, releases)
+        self._writes.queue(functools.partial(self._store.put_release_list, releases))
+
+    def _fresh(self, releases: ReleaseList) -> bool:
+        """Whether a release list is young enough to choose a version from (RELEASE_LIST_TTL)."""
+        return time.time() - releases.fetched_at < self._settings.release_list_ttl
+
+    async def _newest_cached(self, name: str, specifiers: SpecifierSet) -> PackageDocument | None:
+        """When the index cannot be asked: the newest cached version the constraint allows."""
+        await self._writes.flush()  # what this process has just fetched counts too
+        allowed = []
+        for version in await self._store.cached_versions(name):
+            try:
+                parsed = Version(version)
+            except InvalidVersion:
+                continue
+            if specifiers.contains(parsed, prereleases=True):
+                allowed.append((parsed, version))
+        if not allowed:
+            return None
+        return await self._cached_document(name, max(allowed)[1])
+
+    async def _cached_document(self, name: str, version: str, lookup: _Lookup | None = None) -> PackageDocument | None:
+        """From memory, else the store; ``lookup`` tells when the store has none (no read then)."""
+        document = self.documents.get((name, version))
+        if document is not None:
+            self.cache_hits += 1
+            return document
+        if lookup is not None and version not in (await lookup.state()).versions:
+            self._store.record_miss()
+            self.cache_misses += 1
+            return None
+        underway.waiting()  # a read-ahead's message can go on: this read runs off the loop
+        document = await self._store_read(self._store.get_document(name, version))
+        if document is None:
+            self.cache_misses += 1
+            return None
+        self.cache_hits += 1
+        self.documents.put((name, version), document)
+        return document
+
+    async def _store_read(self, read: Awaitable[T]) -> T | None:
+        """A cache read that fails (database down, pool busy) is a miss: the index can still answer."""
+        try:
+            return await read
+        except CacheError as exc:
+            log.warning("cache.read_failed", error=exc.type_name, message=exc.message)
+            return None
+
+    async def _store_document(self, metadata: VersionMetadata) -> PackageDocument:
+        document = build_document(metadata, max_description_chars=self._settings.max_doc_size)
+        self.documents.put((document.name, document.version), document)
+        self._writes.queue(functools.partial(self._put_document, document))
+        return document
+
+    async def _put_document(self, document: PackageDocument) -> None:
+        count_costs(document)  # after the reply: pages cut later, here or by another process, need them
+        await self._store.put_document(document)
+
+    async def _with_candidates(self, name: str, error: PackageNotFound) -> PackageNotFound:
+        known = set(await self._store.known_names()) | self.project_names | set(self.release_lists.key_list())
+        known |= {document_name for document_name, _ in self.documents.key_list()}
+        candidates = difflib.get_close_matches(name, sorted(known), n=5, cutoff=0.6)
+        suggestions = [f"Did you mean: {', '.join(candidates)}?"] if candidates else []
+        suggestions += error.suggestions
+        return PackageNotFound(error.message, suggestions=suggestions, candidates=candidates)
+
+
+class _Lookup:
+    """One package's :class:`CachedState` for one call: read (batched) at most once, if needed."""
+
+    __slots__ = ("_batched", "_name", "_state", "_states")
+
+    def __init__(self, states: CachedStates, name: str, *, batched: bool = True) -> None:
+        self._states = states
+        self._name = name
+        self._batched = batched
+        self._state: CachedState | None = None
+
+    async def state(self) -> CachedState:
+        if self._state is None:
+            read = self._states.get if self._batched else self._states.get_now
+            self._state = await read(self._name)
+        return self._state
+
+
+def _resolution_key(name: str, specifiers: SpecifierSet, releases: ReleaseList) -> tuple[str, str, float]:
+    """The memo key of a version chosen from ``releases`` (a newer list chooses again)."""
+    return (name, str(specifiers), releases.fetched_at)
