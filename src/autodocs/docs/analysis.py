@@ -87,7 +87,7 @@ _held = _Held()
 def _start_worker(memory_bytes: int) -> None:
     """Initializer: limit this worker's address space; Ctrl-C is the server's to handle.
 
-    The garbage collector is tuned as in the server (``service._tune_garbage_collector``): the
+    The garbage collector is tuned as the server process is (:mod:`autodocs.gc_tuning`): the
     imported modules are frozen out of its sight, and young collections are rarer — griffe
     allocates a tree in bulk that lives on (pydantic reads in 0.38 s instead of 0.60 s).
     """
