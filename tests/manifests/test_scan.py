@@ -199,3 +199,29 @@ def test_hatch_toml_environments_are_read_like_tool_hatch_envs(tmp_path: Path) -
     assert result.files_read == ["hatch.toml"]
     found = {(d.name, d.group, d.specifier, d.source.line) for d in result.dependencies}
     assert found == {("pytest", "group:hatch-default", ">=8", 3), ("mkdocs", "group:hatch-docs", "", 7)}
+
+
+def test_a_workspace_glob_through_a_link_out_of_the_root_lists_nothing_there(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    outside = tmp_path / "outside"
+    (outside / "private-name").mkdir(parents=True)
+    (outside / "private-name" / "pyproject.toml").write_text('[project]\ndependencies = ["secret"]\n')
+    project.mkdir()
+    os.symlink(outside, project / "packages")
+    (project / "pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["packages/*", "packages/**"]\n')
+    result = scan_project(project, roots=[project])
+    assert not result.dependencies
+    assert "private-name" not in result.model_dump_json(), "a name inside the outside folder was listed"
+
+
+def test_workspace_globs_match_within_components_and_at_any_depth(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["libs/**", "apps/a?p-[0-9]"]\n')
+    for folder, dependency in (("libs/one", "attrs"), ("libs/deep/two", "click"), ("apps/app-1", "rich")):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "pyproject.toml").write_text(f'[project]\ndependencies = ["{dependency}"]\n')
+    (tmp_path / "apps" / "app-x").mkdir()
+    (tmp_path / "apps" / "app-x" / "pyproject.toml").write_text('[project]\ndependencies = ["not-matched"]\n')
+    (tmp_path / "libs" / ".hidden").mkdir()
+    (tmp_path / "libs" / ".hidden" / "pyproject.toml").write_text('[project]\ndependencies = ["hidden"]\n')
+    result = scan_project(tmp_path)
+    assert sorted(d.name for d in result.dependencies) == ["attrs", "click", "rich"]

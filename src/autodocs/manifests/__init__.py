@@ -13,7 +13,7 @@ import errno
 import fnmatch
 import functools
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -55,6 +55,9 @@ __all__ = [
 
 DEFAULT_MAX_MANIFEST_BYTES = 5 * 1024 * 1024
 
+#: Folder levels a workspace ``**`` descends, and the matches a glob keeps at most.
+_GLOB_DEPTH = 8
+_GLOB_MATCHES = 1000
 _TEXT_MANIFESTS: dict[str, Callable[..., ParsedFile]] = {
     "pyproject.toml": parse_pyproject,
     "hatch.toml": parse_hatch_toml,
@@ -236,11 +239,11 @@ def _workspace_members(root: Path, workspace: ParsedFile, scan: _Scan) -> Iterab
     """uv ``[tool.uv.workspace]`` members (globs relative to the root), confined to it."""
     excluded: set[Path] = set()
     for pattern in workspace.workspace_exclude:
-        excluded.update(_glob(root, pattern))
+        excluded.update(_glob(root, pattern, scan.read.listing))
     members: dict[Path, None] = {}
     for pattern in workspace.workspace_members:
         try:
-            matches = _glob(root, pattern)
+            matches = _glob(root, pattern, scan.read.listing)
         except ManifestError as exc:
             scan.result.errors.append(FileError(file="pyproject.toml", error=exc.to_dict()))
             continue
@@ -257,18 +260,44 @@ def _workspace_members(root: Path, workspace: ParsedFile, scan: _Scan) -> Iterab
     return members
 
 
-def _glob(root: Path, pattern: str) -> list[Path]:
+def _glob(root: Path, pattern: str, listing: Callable[[Path], list[str]]) -> list[Path]:
+    """The folders a workspace glob names, walked one component at a time through ``listing``
+    (the scan's confined reader): a folder that leads outside the root is never listed, so not
+    even the names in it leave the server. ``*``, ``?`` and ``[...]`` match within a component,
+    ``**`` any depth (at most :data:`_GLOB_DEPTH`); hidden names only match patterns that say so."""
     if pattern.startswith(("/", "\\")) or ".." in Path(pattern).parts or "\x00" in pattern:
         raise ManifestError(
             f"pyproject.toml: workspace member glob {pattern[:200]!r} must stay inside the project",
             file="pyproject.toml",
         )
-    try:
-        return sorted(root.glob(pattern))
-    except (ValueError, NotImplementedError, OSError) as exc:
-        raise ManifestError(
-            f"pyproject.toml: workspace member glob {pattern[:200]!r}: {exc}", file="pyproject.toml"
-        ) from None
+    found = [root]
+    for part in (p for p in PurePosixPath(pattern.replace("\\", "/")).parts if p not in ("", ".")):
+        following: list[Path] = []
+        for folder in found:
+            if part == "**":
+                following.extend(_folders_below(folder, listing, _GLOB_DEPTH))
+            elif any(char in part for char in "*?["):
+                hidden = part.startswith(".")
+                following.extend(
+                    folder / name
+                    for name in listing(folder)
+                    if fnmatch.fnmatchcase(name, part) and (hidden or not name.startswith("."))
+                )
+            else:
+                following.append(folder / part)
+        found = following[:_GLOB_MATCHES]
+    return sorted(dict.fromkeys(found))
+
+
+def _folders_below(folder: Path, listing: Callable[[Path], list[str]], depth: int) -> list[Path]:
+    """``folder`` and the folders under it, ``depth`` levels at most, listed through ``listing``."""
+    folders = [folder]
+    if depth > 0:
+        for name in listing(folder):
+            child = folder / name
+            if not name.startswith(".") and child.is_dir():
+                folders.extend(_folders_below(child, listing, depth - 1))
+    return folders[:_GLOB_MATCHES]
 
 
 def _check_project_path(project_path: str | Path) -> Path:
