@@ -80,8 +80,30 @@ class Settings(BaseSettings):
     )
     base_retry_delay: float = Field(default=1.0, ge=0, le=60, description="First retry delay, seconds.")
     max_retry_delay: float = Field(default=30.0, ge=0, le=600, description="Longest retry delay, seconds.")
+    # -- circuit breaker per index host (index/breaker.py) -----------------------------
     circuit_breaker_threshold: int = Field(
-        default=5, ge=1, le=1000, description="Consecutive failures that open the circuit."
+        default=5,
+        ge=1,
+        le=1000,
+        description=(
+            "Minimum calls to a host within the window before its failure rate may open the circuit "
+            "(a host failing every call opens it after this many)."
+        ),
+    )
+    circuit_breaker_failure_rate: float = Field(
+        default=50.0, gt=0, le=100, description="Percent of failed calls within the window that opens the circuit."
+    )
+    circuit_breaker_window: float = Field(
+        default=60.0, ge=1, le=3600, description="Seconds of recent calls the failure rate is measured over."
+    )
+    circuit_breaker_silence: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description=(
+            "Seconds every request of a call may go unanswered before that counts as a failure of the host "
+            "(a healthy index, even a slow one, answers well within it; at most ATTEMPT_TIMEOUT)."
+        ),
     )
     circuit_breaker_timeout: float = Field(
         default=60.0, gt=0, le=3600, description="Seconds an open circuit waits before probing."

@@ -21,7 +21,7 @@ The tree (leaves are what callers catch; every class says what the user should d
     ├── UpstreamError                 the package index failed us; usually retryable
     │   ├── UpstreamTimeout           no answer within the time limit
     │   ├── UpstreamUnavailable       5xx, refused or reset connections
-    │   │   └── CircuitOpen           the host failed too often; not asked until retry_after_s
+    │   │   └── CircuitOpen           the host failed too many recent calls; not asked until retry_after_s
     │   ├── RateLimited               429 from the index (retry_after_s when known)
     │   └── UpstreamResponseInvalid   body too large, truncated, or not the JSON we expect
     ├── ClientRateLimited             this client sent more than RATE_LIMIT_RPM calls a minute
@@ -194,7 +194,8 @@ class UpstreamUnavailable(UpstreamError):
 
 class CircuitOpen(UpstreamUnavailable):
     default_suggestions = (
-        "The package index kept failing, so AutoDocs pauses calls to it; try again after retry_after_s.",
+        "The package index failed too many of its recent calls, so AutoDocs pauses calls to it; "
+        "try again after retry_after_s.",
     )
 
 

@@ -160,7 +160,9 @@ def test_breaker_half_open_admits_a_limited_number_of_probes() -> None:
     changes: list[tuple[str, str]] = []
     breaker = CircuitBreaker(
         "h",
-        threshold=2,
+        minimum_calls=2,
+        failure_rate=50,
+        window=30,
         reset_timeout=10,
         half_open_probes=1,
         clock=lambda: now[0],

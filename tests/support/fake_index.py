@@ -137,7 +137,14 @@ _MIX_FAULTS: dict[str, Callable[[], Fault]] = {
 
 
 def mix_fault(key: str) -> Fault:
-    """The fault a ``--fault-mix`` key stands for: a status code ("429" adds Retry-After: 1) or a name."""
+    """The fault a ``--fault-mix`` key stands for: a status code ("429" adds Retry-After: 1), a
+    name, ``hang:SECONDS`` (silent that long, then the connection closes) or ``latency:SECONDS``."""
+    kind, _, seconds = key.partition(":")
+    if seconds:
+        timed = {"hang": Fault.hang_then_close, "latency": Fault.latency}
+        if kind not in timed:
+            raise ValueError(f"unknown timed fault-mix key {key!r}; use hang:SECONDS or latency:SECONDS")
+        return timed[kind](float(seconds))
     if key.isdigit():
         return Fault.status(int(key), retry_after="1" if key == "429" else None)
     if key not in _MIX_FAULTS:
@@ -163,6 +170,7 @@ class FakeIndex:
         self._synth: dict[tuple[str, str], bytes] = {}
         self._files: dict[str, bytes] = {}
         self._conns: set[socket.socket] = set()
+        self._hanging = 0
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -231,6 +239,15 @@ class FakeIndex:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    def go_down(self) -> None:
+        """Stop listening, so that connections are refused, and drop the open ones; the port is kept."""
+        self._port = self.port
+        self.stop()
+
+    def come_back(self) -> None:
+        """Listen again on the same port, after :meth:`go_down`."""
+        self.start()
+
     @property
     def port(self) -> int:
         if self._server is None:
@@ -242,6 +259,12 @@ class FakeIndex:
         return f"http://127.0.0.1:{self.port}/pypi"
 
     # -- counters and faults ----------------------------------------------------------------
+
+    @property
+    def hanging(self) -> int:
+        """Requests held unanswered right now (hang faults) whose client has not gone away."""
+        with self._lock:
+            return self._hanging
 
     @property
     def request_count(self) -> int:
@@ -421,7 +444,15 @@ class FakeIndex:
     def _hang(self, h: _Handler, seconds: float | None) -> None:
         """Keep the connection open without answering; drop it on stop, client close or timeout."""
         h.close_connection = True
-        sock = h.connection
+        with self._lock:
+            self._hanging += 1
+        try:
+            self._hang_until_gone(h.connection, seconds)
+        finally:
+            with self._lock:
+                self._hanging -= 1
+
+    def _hang_until_gone(self, sock: socket.socket, seconds: float | None) -> None:
         deadline = None if seconds is None else time.monotonic() + seconds
         while not self._stopping.is_set():
             wait = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
@@ -504,6 +535,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fault-mix", default=None, help='e.g. \'{"429": 0.2, "503": 0.1, "reset": 0.05}\'')
+    parser.add_argument(
+        "--outage", default=None, metavar="START:SECONDS", help="refuse connections from START s after READY, that long"
+    )
     args = parser.parse_args(argv)
 
     index = FakeIndex(args.data, latency_s=args.latency_ms / 1000.0, seed=args.seed, port=args.port)
@@ -519,6 +553,12 @@ def main(argv: list[str] | None = None) -> int:
         pass
     with index:
         print(f"READY {index.url}", flush=True)
+        if args.outage:
+            start, length = (float(part) for part in args.outage.split(":"))
+            for delay, action in ((start, index.go_down), (start + length, index.come_back)):
+                timer = threading.Timer(delay, action)
+                timer.daemon = True
+                timer.start()
         while not done.wait(0.2):
             pass
     return 0

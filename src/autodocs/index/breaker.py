@@ -1,27 +1,40 @@
-"""A circuit breaker per upstream host: stop calling a host that keeps failing.
+"""A circuit breaker per upstream host: stop calling a host that fails too often.
 
-CLOSED → OPEN after ``threshold`` consecutive failures; OPEN fails fast for ``reset_timeout``
-seconds; then HALF_OPEN lets ``half_open_probes`` requests through at a time — one success
-closes the circuit, one failure opens it again for another ``reset_timeout``.
+CLOSED → OPEN when, over the last ``window`` seconds, at least ``minimum_calls`` outcomes were
+recorded and at least ``failure_rate`` percent of them were failures (resilience4j's
+time-based sliding window, with its minimum number of calls). OPEN fails fast for
+``reset_timeout`` seconds; then HALF_OPEN lets ``half_open_probes`` requests through at a time:
+one success closes the circuit (with an empty window), one failure opens it again for another
+``reset_timeout``.
 
-"Consecutive" under concurrency: a failed attempt counts only if no attempt to the host has
-succeeded since it began. Ten requests in flight to a host that hangs on half of them time out
-together; while the other half keep succeeding the host is not down, and the circuit stays
-closed. A host that answers nothing opens it after ``threshold`` failures, as it should.
+A rate, not N in a row: a host that fails a fifth of its requests while answering the rest is
+degraded, not down, and callers are better served by retries than by a closed door; a host
+that fails every request still opens the circuit after ``minimum_calls`` of them. What counts
+as a failure is the caller's decision (:mod:`autodocs.index.fetch`: only the host's own
+failures); anything else is recorded as neutral and never enters the window.
 
-Hand-written because the maintained async breakers do not fit: purgatory's half-open state
-admits every request (no probe limit), it measures time with the wall clock, and it cannot say
-how long until the next probe, which our errors report as ``retry_after_s``; pybreaker does not
-count failures of async calls.
+The window is kept as ``_BUCKETS`` buckets of equal width (as resilience4j's per-second
+buckets), so its memory is bounded whatever the traffic; outcomes leave it a bucket at a time.
+
+Hand-written because the maintained async breakers do not fit: purgatory and pybreaker count
+consecutive failures (no rate, no window), purgatory's half-open state admits every request
+(no probe limit) and measures time with the wall clock, and neither can say how long until the
+next probe, which our errors report as ``retry_after_s``.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["CircuitBreaker", "CircuitState"]
+__all__ = ["CircuitBreaker", "CircuitState", "WindowCounts"]
+
+#: The window's resolution: outcomes age out in steps of ``window / _BUCKETS``.
+_BUCKETS = 10
 
 
 class CircuitState(StrEnum):
@@ -30,29 +43,43 @@ class CircuitState(StrEnum):
     HALF_OPEN = "half_open"
 
 
+@dataclass(frozen=True)
+class WindowCounts:
+    """Outcomes recorded in the sliding window: all of them, and the failures among them."""
+
+    calls: int
+    failures: int
+
+
 class CircuitBreaker:
     def __init__(
         self,
         name: str,
         *,
-        threshold: int,
+        minimum_calls: int,
+        failure_rate: float,
+        window: float,
         reset_timeout: float,
         half_open_probes: int = 1,
         clock: Callable[[], float] = time.monotonic,
         on_change: Callable[[str, CircuitState, CircuitState], None] | None = None,
     ) -> None:
         self.name = name
-        self._threshold = threshold
+        self._minimum_calls = minimum_calls
+        self._failure_rate = failure_rate
+        self._window = window
+        self._bucket_width = window / _BUCKETS
         self._reset_timeout = reset_timeout
         self._probes_allowed = half_open_probes
         self._clock = clock
         self._on_change = on_change
         self._state = CircuitState.CLOSED
-        self._failures = 0
+        self._buckets: deque[list[int]] = deque()  # [bucket number, calls, failures], oldest first
         self._opened_at = 0.0
         self._probes_in_flight = 0
-        self._last_success = float("-inf")
         self.times_opened = 0
+        #: The window when the circuit last opened (what the ``CircuitOpen`` message reports).
+        self.opened_on = WindowCounts(0, 0)
 
     @property
     def state(self) -> CircuitState:
@@ -60,9 +87,10 @@ class CircuitBreaker:
             self._move(CircuitState.HALF_OPEN)
         return self._state
 
-    @property
-    def consecutive_failures(self) -> int:
-        return self._failures
+    def window_counts(self) -> WindowCounts:
+        """The outcomes recorded within the last ``window`` seconds."""
+        self._expire(self._bucket_now())
+        return WindowCounts(sum(b[1] for b in self._buckets), sum(b[2] for b in self._buckets))
 
     def retry_after(self) -> float:
         """Seconds until a request may be let through again (0 when one may go now)."""
@@ -83,41 +111,55 @@ class CircuitBreaker:
             return True
         return False
 
-    def now(self) -> float:
-        """The breaker's clock: pass its value at an attempt's start to :meth:`record_failure`."""
-        return self._clock()
-
     def record_success(self) -> None:
-        self._last_success = self._clock()
-        self._failures = 0
         if self._state is CircuitState.HALF_OPEN:
-            self._probes_in_flight = max(0, self._probes_in_flight - 1)
             self._move(CircuitState.CLOSED)
+        elif self._state is CircuitState.CLOSED:
+            self._count(failed=False)
 
-    def record_failure(self, started_at: float | None = None) -> None:
-        """An attempt failed; it counts unless the host has answered since ``started_at``."""
-        if started_at is not None and self._last_success > started_at and self._state is CircuitState.CLOSED:
-            return
-        self._failures += 1
+    def record_failure(self) -> None:
+        """A failure of the host itself; opens the circuit once the window's rate reaches the limit."""
         if self._state is CircuitState.HALF_OPEN:
-            self._probes_in_flight = max(0, self._probes_in_flight - 1)
-            self._open()
-        elif self._state is CircuitState.CLOSED and self._failures >= self._threshold:
-            self._open()
+            self._open(WindowCounts(1, 1))
+        elif self._state is CircuitState.CLOSED:
+            self._count(failed=True)
+            counts = self.window_counts()
+            if counts.calls >= self._minimum_calls and counts.failures * 100 >= self._failure_rate * counts.calls:
+                self._open(counts)
 
     def record_neutral(self) -> None:
-        """An attempt that says nothing about the host's health (cancelled, rate-limited)."""
+        """An outcome that says nothing about the host's health (cancelled, rate-limited, our own
+        time limit): it stays out of the window, and frees a half-open probe."""
         if self._state is CircuitState.HALF_OPEN:
             self._probes_in_flight = max(0, self._probes_in_flight - 1)
 
-    def _open(self) -> None:
+    def _bucket_now(self) -> int:
+        return math.floor(self._clock() / self._bucket_width)
+
+    def _expire(self, bucket: int) -> None:
+        while self._buckets and self._buckets[0][0] <= bucket - _BUCKETS:
+            self._buckets.popleft()
+
+    def _count(self, *, failed: bool) -> None:
+        bucket = self._bucket_now()
+        self._expire(bucket)
+        if not self._buckets or self._buckets[-1][0] != bucket:
+            self._buckets.append([bucket, 0, 0])
+        last = self._buckets[-1]
+        last[1] += 1
+        last[2] += failed
+
+    def _open(self, counts: WindowCounts) -> None:
         self._opened_at = self._clock()
         self.times_opened += 1
+        self.opened_on = counts
         self._move(CircuitState.OPEN)
 
     def _move(self, new: CircuitState) -> None:
         old, self._state = self._state, new
         if new is not CircuitState.HALF_OPEN:
             self._probes_in_flight = 0
+        if new is not CircuitState.CLOSED:
+            self._buckets.clear()  # a closed circuit starts from an empty window
         if old is not new and self._on_change is not None:
             self._on_change(self.name, old, new)

@@ -4,11 +4,13 @@ What a caller can rely on, per :meth:`JsonFetcher.get_json` call:
 
 * **Deadline.** Nothing runs past the current tool call's deadline (:mod:`autodocs.deadline`):
   not an attempt, not a backoff wait, not a ``Retry-After``.
-* **Bounded concurrency.** At most ``MAX_CONCURRENT`` requests are in flight process-wide.
-* **Attempts.** Each attempt's limit follows the index's recent time to first byte
-  (:class:`~autodocs.index.latency.LatencyTracker`), so a hung connection costs about a second,
-  not the whole budget; an attempt still silent past a few times the recent p95 is *hedged*
-  (a second request races it; the loser is cancelled).
+* **Bounded concurrency.** At most ``MAX_CONCURRENT`` requests are in flight process-wide
+  (:mod:`autodocs.index.slots`; hedges and retries are admitted before new calls' requests).
+* **Attempts.** Each attempt is a race (:mod:`autodocs.index.race`): a request silent past the
+  hedge delay is *hedged* (another races it; the first answer wins, the rest are cancelled at
+  once), and a request silent past a limit that follows the index's recent time to first byte
+  (:class:`~autodocs.index.latency.LatencyTracker`) is given up and replaced, so a hung
+  connection costs a fraction of a second, not the whole budget.
 * **Retries** by stamina, by error kind: connection errors, resets, timeouts and 5xx are retried
   with exponential backoff and full jitter (``BASE_RETRY_DELAY`` .. ``MAX_RETRY_DELAY``, at most
   ``MAX_RETRY_ATTEMPTS`` retries); 429 and 503 wait for their ``Retry-After`` (capped at
@@ -16,7 +18,9 @@ What a caller can rely on, per :meth:`JsonFetcher.get_json` call:
   stamina because it is async-native, bounds attempts and total time, and its hook may return
   the wait — which is how ``Retry-After`` and full jitter are expressed.
 * **Circuit breaker** per host (:mod:`autodocs.index.breaker`): while open, calls fail at once
-  with :class:`~autodocs.errors.CircuitOpen` and ``retry_after_s``.
+  with :class:`~autodocs.errors.CircuitOpen` and ``retry_after_s``. Only the host's own failures
+  count (:func:`~autodocs.index.race.record_outcome`): refused or reset connections, 5xx, and
+  silence past ``CIRCUIT_BREAKER_SILENCE``; never our own limits, a lost hedge or a deadline.
 * **Caps.** Bodies are streamed and abandoned past ``MAX_UPSTREAM_BYTES``.
 * Failures are :mod:`autodocs.errors` classes; URLs in messages have credentials masked.
 """
@@ -55,15 +59,14 @@ from autodocs.errors import (
 )
 from autodocs.index.breaker import CircuitBreaker, CircuitState
 from autodocs.index.latency import LatencyTracker
+from autodocs.index.race import Progress, circuit_open, race, record_outcome
+from autodocs.index.slots import RequestSlots
 from autodocs.index.transport import IndexTransport
 
 __all__ = ["JsonFetcher", "NotFound"]
 
 log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
-
-#: A hedge timer firing later than this means the event loop is overloaded, not the index slow.
-_MAX_LOOP_LAG_S = 0.05
 
 
 # Retries are logged by the fetch itself (one structured event each, attempts numbered across
@@ -85,9 +88,11 @@ class NotFound(Exception):
 class JsonFetcher:
     def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._settings = settings
-        self._semaphore = asyncio.Semaphore(settings.max_concurrent)
+        self._slots = RequestSlots(settings.max_concurrent)
         self._breakers: dict[str, CircuitBreaker] = {}
-        self.latency = LatencyTracker(settings.attempt_timeout)
+        #: Silence no healthy index reaches: past it, a call's requests count against the host.
+        self._host_silence = min(settings.circuit_breaker_silence, settings.attempt_timeout)
+        self.latency = LatencyTracker(self._host_silence)
         self.requests_sent = 0
         self.hedges_sent = 0
         self.retries = 0
@@ -123,7 +128,9 @@ class JsonFetcher:
         if breaker is None:
             breaker = CircuitBreaker(
                 host,
-                threshold=self._settings.circuit_breaker_threshold,
+                minimum_calls=self._settings.circuit_breaker_threshold,
+                failure_rate=self._settings.circuit_breaker_failure_rate,
+                window=self._settings.circuit_breaker_window,
                 reset_timeout=self._settings.circuit_breaker_timeout,
                 on_change=_log_circuit_change,
             )
@@ -132,7 +139,7 @@ class JsonFetcher:
 
     async def get_json(self, url: str) -> dict[str, Any]:
         shown = mask_url(url)
-        return await self._with_retries(url, shown, lambda retries: self._hedged(url, shown, retries))
+        return await self._with_retries(url, lambda breaker, retries: self._race(breaker, url, shown, retries))
 
     async def download(self, url: str, destination: Path, *, max_bytes: int) -> int:
         """Stream ``url`` into the file ``destination`` (created or truncated); returns its size.
@@ -144,13 +151,14 @@ class JsonFetcher:
         shown = mask_url(url)
         try:
             return await self._with_retries(
-                url, shown, lambda retries: self._download_once(url, shown, destination, max_bytes, retries)
+                url,
+                lambda breaker, retries: self._download_once(breaker, url, shown, destination, max_bytes, retries),
             )
         except BaseException:
             await asyncio.to_thread(destination.unlink, missing_ok=True)
             raise
 
-    async def _with_retries(self, url: str, shown: str, attempt_once: Callable[[int], Awaitable[_T]]) -> _T:
+    async def _with_retries(self, url: str, attempt_once: Callable[[CircuitBreaker, int], Awaitable[_T]]) -> _T:
         settings = self._settings
         breaker = self._breaker(urllib.parse.urlsplit(url).hostname or "")  # a tenth of httpx.URL's cost
         retries_done = 0
@@ -191,7 +199,7 @@ class JsonFetcher:
         # CPU (measured on 2 cores) before the request can go out, and most requests succeed at
         # once. A failure worth retrying hands the rest over to it, after the first wait.
         try:
-            return await self._attempt(breaker, attempt_once, 0)
+            return await attempt_once(breaker, 0)
         except Exception as exc:
             wait = wait_before_retry(exc)
             if wait is False:
@@ -204,101 +212,48 @@ class JsonFetcher:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._attempt(breaker, attempt_once, attempt.num)
+                return await attempt_once(breaker, attempt.num)
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
-    async def _attempt(
-        self, breaker: CircuitBreaker, attempt_once: Callable[[int], Awaitable[_T]], retries_before: int
-    ) -> _T:
-        """One attempt through the host's circuit breaker, its outcome recorded there."""
-        if not breaker.allow():
-            wait = breaker.retry_after()
-            raise CircuitOpen(
-                f"The package index at {breaker.name} failed {self._settings.circuit_breaker_threshold} times "
-                f"in a row; AutoDocs is not calling it for {wait:.0f} s.",
-                retry_after_s=round(wait, 1),
-            )
-        started_at = breaker.now()
-        try:
-            result = await attempt_once(retries_before)
-        except (asyncio.CancelledError, RateLimited):
-            breaker.record_neutral()  # says nothing about the host's health
-            raise
-        except UpstreamError as exc:
-            if exc.retryable:
-                breaker.record_failure(started_at)
-            else:
-                breaker.record_success()  # a definite answer (too large, 401): the host works
-            raise
-        except BaseException:
-            breaker.record_success()  # 404 and other definite answers: the host works
-            raise
-        breaker.record_success()
-        return result
-
     def _silence_limit(self, retries_before: int, left: float) -> float:
-        """How long an attempt may hear nothing: the observed limit, doubled per retry, within
-        ``ATTEMPT_TIMEOUT`` and the call's deadline."""
-        limit = min(self.latency.attempt_timeout() * 2.0**retries_before, self._settings.attempt_timeout)
+        """How long a download may hear nothing: the observed limit, doubled per retry, within
+        the host's silence limit and the call's deadline."""
+        limit = min(self.latency.attempt_timeout() * 2.0**retries_before, self._host_silence)
         return max(0.05, min(limit, left))
 
-    async def _hedged(self, url: str, shown: str, retries_before: int) -> dict[str, Any]:
-        """One attempt; if it is silent past the hedge delay, race a second request against it.
+    async def _race(self, breaker: CircuitBreaker, url: str, shown: str, retries_before: int) -> dict[str, Any]:
+        """One attempt: requests raced until one answers (:mod:`autodocs.index.race`).
 
-        Each retry doubles the attempt's silence limit (up to ``ATTEMPT_TIMEOUT``): an index that
-        is slow but healthy — slower than anything seen so far — still gets to answer.
+        Each retry doubles the limit at which a silent request is given up (up to the host's
+        silence limit): an index that is slow but healthy — slower than anything seen so far —
+        still gets to answer.
         """
-        left = remaining(self._settings.request_timeout)
-        silence_limit = self._silence_limit(retries_before, left)
-        hedge_after = self.latency.hedge_delay()
-        loop = asyncio.get_running_loop()
-        on_the_wire: asyncio.Future[None] = loop.create_future()
-        first = asyncio.ensure_future(self._send(url, shown, silence_limit, on_the_wire))
-        racers = {first}
-        try:
-            # The hedge clock starts when the request is sent, not while it waits for a slot:
-            # a busy process must not mistake its own queue for a silent index.
-            either: set[asyncio.Future[Any]] = {first, on_the_wire}
-            try:
-                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                on_the_wire.cancel()
-            if hedge_after is not None and hedge_after < left:
-                on_wire_at = loop.time()
-                done, _ = await asyncio.wait(racers, timeout=hedge_after)
-                # Woken late: the event loop is busy, so the answer may be sitting unread in a
-                # socket. The bottleneck is this process, and a hedge would only add load.
-                lagging = loop.time() - on_wire_at - hedge_after > _MAX_LOOP_LAG_S
-                if not done and not lagging:
-                    self.hedges_sent += 1
-                    racers.add(asyncio.ensure_future(self._send(url, shown, silence_limit)))
-            if len(racers) == 1 and first.done():
-                return first.result()  # answered before any hedge (the common case): no more waiting
-            failure: BaseException | None = None
-            while racers:
-                done, racers = await asyncio.wait(racers, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    error = task.exception()
-                    if error is None:
-                        return task.result()
-                    if not _is_transient(error):
-                        raise error
-                    failure = failure or error
-            assert failure is not None
-            raise failure
-        finally:
-            pending = [task for task in racers if not task.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+
+        def give_up_after() -> float:
+            return min(self.latency.attempt_timeout() * 2.0**retries_before, self._host_silence)
+
+        def hedged() -> None:
+            self.hedges_sent += 1
+
+        return await race(
+            lambda limit, follow_up, progress: self._send(url, shown, limit, follow_up, progress),
+            breaker=breaker,
+            latency=self.latency,
+            host_silence=self._host_silence,
+            give_up_after=give_up_after,
+            left=remaining(self._settings.request_timeout),
+            follow_up=retries_before > 0,
+            shown=shown,
+            window=self._settings.circuit_breaker_window,
+            on_hedge=hedged,
+        )
 
     async def _send(
-        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Future[None] | None = None
+        self, url: str, shown: str, silence_limit: float, follow_up: bool, progress: Progress
     ) -> dict[str, Any]:
         """One HTTP request; ``silence_limit`` is how long the index may send nothing."""
         try:
-            result = await self._send_once(url, shown, silence_limit, on_the_wire)
+            result = await self._send_once(url, shown, silence_limit, follow_up, progress)
         except BaseException as exc:
             self.outcomes[_outcome(exc)] += 1
             raise
@@ -306,19 +261,19 @@ class JsonFetcher:
         return result
 
     async def _send_once(
-        self, url: str, shown: str, silence_limit: float, on_the_wire: asyncio.Future[None] | None
+        self, url: str, shown: str, silence_limit: float, follow_up: bool, progress: Progress
     ) -> dict[str, Any]:
         limits = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
         headers_seen = False
         underway.waiting()  # about to send, or to queue for a slot: either way, waiting now
-        async with self._semaphore:
-            if on_the_wire is not None and not on_the_wire.done():
-                on_the_wire.set_result(None)
+        async with self._slots.slot(follow_up=follow_up, relieve=progress.relieve) as slot:
+            progress.sent(slot)
             self.requests_sent += 1
             started = time.monotonic()
             try:
                 async with self._http.stream("GET", url, timeout=limits) as response:
                     headers_seen = True
+                    progress.headers()
                     self.latency.observe(time.monotonic() - started)
                     _raise_for_status(response, shown)
                     body = await self._read_capped(response, shown)
@@ -342,7 +297,7 @@ class JsonFetcher:
                 ) from None
         # The slot is free: let a waiting request go out before this one's CPU work (parsing,
         # building the document) runs, or a burst of answers serializes the next requests.
-        if self._semaphore.locked():  # someone is waiting for a slot
+        if self._slots.has_waiters():
             await asyncio.sleep(0)
         data = _parse_json(body)
         if data is _NOT_JSON:
@@ -351,11 +306,15 @@ class JsonFetcher:
             raise UpstreamResponseInvalid(f"The package index's answer for {shown} is not a JSON object.")
         return data
 
-    async def _download_once(self, url: str, shown: str, destination: Path, max_bytes: int, retries_before: int) -> int:
+    async def _download_once(
+        self, breaker: CircuitBreaker, url: str, shown: str, destination: Path, max_bytes: int, retries_before: int
+    ) -> int:
         left = remaining(self._settings.request_timeout)
         silence_limit = self._silence_limit(retries_before, left)
+        if not breaker.allow():
+            raise circuit_open(breaker, self._settings.circuit_breaker_window)
         try:
-            async with self._semaphore:
+            async with self._slots.slot(follow_up=retries_before > 0):
                 self.requests_sent += 1
                 try:
                     async with self._http.stream(
@@ -378,8 +337,13 @@ class JsonFetcher:
                     raise UpstreamUnavailable(f"The download of {shown} failed: {type(exc).__name__}.") from None
         except BaseException as exc:
             self.outcomes[_outcome(exc)] += 1
+            if isinstance(exc, UpstreamTimeout) and silence_limit >= self._host_silence:
+                breaker.record_failure()  # silent past what a healthy index ever is
+            else:
+                record_outcome(breaker, exc)
             raise
         self.outcomes["ok"] += 1
+        record_outcome(breaker, None)
         return size
 
     async def _read_capped(self, response: httpx.Response, shown: str) -> bytes:
@@ -431,10 +395,6 @@ def _outcome(error: BaseException) -> str:
     if isinstance(error, asyncio.CancelledError):
         return "cancelled"
     return "error"
-
-
-def _is_transient(error: BaseException) -> bool:
-    return isinstance(error, UpstreamError) and error.retryable and not isinstance(error, RateLimited)
 
 
 def _has_credentials(url: str) -> bool:

@@ -1,28 +1,35 @@
 """What the index's answers have taken lately → how long to wait before hedging or giving up.
 
-A single attempt's time limit must be much shorter than a tool call's deadline, or one hung
+A single request's time limit must be much shorter than a tool call's deadline, or one hung
 connection eats the whole budget; but a fixed short limit would cut off a slow yet healthy
-index. So limits follow the observed time to first byte: hedge (send a second, parallel
-request) past a few times the recent p95, give up on an attempt past several times the p99 —
-within floors and the configured ``ATTEMPT_TIMEOUT`` ceiling. Until enough answers have been
-seen, defaults apply that are short enough not to let hung connections hold every slot (a
-healthy index answers in well under a second) and long enough for a slow first answer.
+index. So limits follow the observed time to first byte: hedge (send another, parallel
+request) past a few times the recent p95, give up on a request past several times the p99 —
+within floors and the ``ceiling`` (the host's silence limit). Giving up on a request by these
+limits is AutoDocs' own decision, never counted against the host.
+
+Before enough answers have been seen there is no measure of "slow", so speed comes from
+hedging and patience from not giving up: a silent first request is hedged after
+``INITIAL_HEDGE_DELAY_S`` and is itself kept up to the ceiling (a 3 s index answers the first
+request; a hung one is relieved by the hedge).
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-__all__ = ["LatencyTracker"]
+__all__ = ["INITIAL_HEDGE_DELAY_S", "LatencyTracker"]
 
 _WINDOW = 256
 _MIN_SAMPLES = 8
-#: Before there are samples: give up on a silent attempt after this long.
-_INITIAL_TIMEOUT_S = 2.0
+#: Before there are samples: hedge a silent request after this long. One second because an
+#: index in good health answers a JSON page in a small fraction of it (so a hedge this late
+#: doubles the load of very few requests), while a hung first request is relieved early enough
+#: for a 10 s deadline to hold several more tries.
+INITIAL_HEDGE_DELAY_S = 1.0
 
 
 class LatencyTracker:
-    def __init__(self, ceiling: float, *, hedge_floor: float = 0.2, timeout_floor: float = 1.0) -> None:
+    def __init__(self, ceiling: float, *, hedge_floor: float = 0.2, timeout_floor: float = 0.5) -> None:
         self._ceiling = ceiling
         self._hedge_floor = min(hedge_floor, ceiling)
         self._timeout_floor = min(timeout_floor, ceiling)
@@ -34,27 +41,31 @@ class LatencyTracker:
         self._ordered = None
 
     def _quantile(self, fraction: float) -> float | None:
+        """The sample at ``fraction``; with fewer than ``_MIN_SAMPLES``, the slowest (too few to
+        estimate a tail, but the first answers must shorten the limits at once: requests sent
+        before any answer would otherwise hold every slot up to the ceiling); None without any."""
         if len(self._samples) < _MIN_SAMPLES:
-            return None
+            return max(self._samples, default=None)
         ordered = self._ordered
         if ordered is None:  # each request asks twice (hedge delay, attempt limit): sort once
             ordered = self._ordered = sorted(self._samples)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
-    def hedge_delay(self) -> float | None:
-        """Send a second request if the first has not answered after this long; None: do not hedge.
+    @property
+    def measured(self) -> bool:
+        """Whether an answer has been seen, so that the limits follow observed latency."""
+        return bool(self._samples)
 
-        No hedging before enough answers have been seen: without a measure of "normal" a hedge
-        is a guess that doubles the load; the attempt limit and retries cover that time.
-        """
+    def hedge_delay(self) -> float:
+        """Send another request if those out have not answered after this long."""
         p95 = self._quantile(0.95)
         if p95 is None:
-            return None
+            return min(INITIAL_HEDGE_DELAY_S, self._ceiling / 2)
         return min(max(3 * p95, self._hedge_floor), self._ceiling / 2)
 
     def attempt_timeout(self) -> float:
-        """Give up on one attempt when no byte has come for this long."""
+        """Give up on one request when no byte has come for this long (the ceiling until measured)."""
         p99 = self._quantile(0.99)
         if p99 is None:
-            return min(_INITIAL_TIMEOUT_S, self._ceiling)
+            return self._ceiling
         return min(max(6 * p99, self._timeout_floor), self._ceiling)
