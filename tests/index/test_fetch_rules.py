@@ -5,7 +5,9 @@ about retries, and time limits of a fraction of a second."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any, ClassVar
 import pytest
 import structlog
 
+from autodocs.deadline import deadline_scope
 from autodocs.errors import (
     ArchiveTooLarge,
     CircuitOpen,
@@ -80,6 +83,20 @@ def chunked_server() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=2.0)
+
+
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """A port whose connections never complete: its one-place accept queue is already full."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    filler = socket.create_connection(server.getsockname())
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        filler.close()
+        server.close()
 
 
 # -- answers that are not 200 ------------------------------------------------------------------
@@ -186,10 +203,11 @@ async def test_a_streamed_body_over_the_cap_is_abandoned(
     fake_index: FakeIndex, tmp_path: Path, chunked_server: str
 ) -> None:
     fetcher = fetcher_for(fake_index, tmp_path, max_upstream_bytes=CAP)
+    url = f"{chunked_server}/{CAP + 1}"
     with pytest.raises(UpstreamResponseInvalid) as caught:
-        await fetcher.get_json(f"{chunked_server}/{CAP + 1}")
+        await fetcher.get_json(url)
     await fetcher.aclose()
-    assert f"larger than {CAP} bytes" in caught.value.message
+    assert caught.value.message == f"The package index's answer for {url} is larger than {CAP} bytes; it was not read."
 
 
 async def test_a_streamed_body_at_the_cap_is_read_whole(
@@ -258,8 +276,10 @@ async def test_a_streamed_download_over_max_bytes_is_stopped_and_nothing_kept(
     fetcher: JsonFetcher, tmp_path: Path, chunked_server: str
 ) -> None:
     target = tmp_path / "big.json"
-    with pytest.raises(ArchiveTooLarge):
-        await fetcher.download(f"{chunked_server}/{CAP + 1}", target, max_bytes=CAP)
+    url = f"{chunked_server}/{CAP + 1}"
+    with pytest.raises(ArchiveTooLarge) as caught:
+        await fetcher.download(url, target, max_bytes=CAP)
+    assert caught.value.message == f"{url} is larger than {CAP} bytes; the download was stopped and nothing was kept."
     assert not target.exists()
 
 
@@ -295,7 +315,7 @@ async def test_a_refused_download_is_unavailable(fetcher: JsonFetcher, tmp_path:
     closed.server_close()
     with pytest.raises(UpstreamUnavailable) as caught:
         await fetcher.download(f"http://127.0.0.1:{port}/f.whl", tmp_path / "f", max_bytes=10)
-    assert caught.value.message.startswith(f"The download of http://127.0.0.1:{port}/f.whl failed: ")
+    assert caught.value.message == f"The download of http://127.0.0.1:{port}/f.whl failed: ConnectError."
     assert fetcher.outcomes == {"unavailable": 1}
 
 
@@ -304,18 +324,25 @@ async def test_a_download_silent_past_the_host_limit_counts_against_the_host(
 ) -> None:
     url = fake_index.add_file("hung-1.0.tar.gz", b"abc")
     fake_index.set_fault(Fault.hang(), path_contains="/files/")
-    fetcher = fetcher_for(fake_index, tmp_path, circuit_breaker_silence=0.2, circuit_breaker_threshold=1)
+    fetcher = fetcher_for(
+        fake_index, tmp_path, circuit_breaker_silence=0.2, circuit_breaker_threshold=1, attempt_timeout=30.0
+    )
+    started = time.monotonic()
     with pytest.raises(UpstreamTimeout) as caught:
         await fetcher.download(url, tmp_path / "hung", max_bytes=10)
+    elapsed = time.monotonic() - started
     await fetcher.aclose()
     assert caught.value.message == f"The download of {url} stalled for 0.2 s."
+    assert elapsed < 3.0, "the silence limit, not ATTEMPT_TIMEOUT (30 s)"
     assert fetcher.outcomes == {"timeout": 1}
     assert fetcher.breaker_states() == {"127.0.0.1": "open"}
 
 
 async def test_a_download_given_up_by_the_observed_limit_is_neutral(fake_index: FakeIndex, tmp_path: Path) -> None:
     url = fake_index.add_file("hung-1.0.tar.gz", b"abc")
-    fetcher = fetcher_for(fake_index, tmp_path, circuit_breaker_silence=5.0, circuit_breaker_threshold=1)
+    fetcher = fetcher_for(
+        fake_index, tmp_path, circuit_breaker_silence=5.0, circuit_breaker_threshold=1, circuit_breaker_failure_rate=10
+    )
     for _ in range(8):  # fast answers: the observed limit falls to its floor, 0.5 s
         await fetcher.get_json(f"{fake_index.url}/six/json")
     fake_index.set_fault(Fault.hang(), path_contains="/files/")
@@ -357,3 +384,105 @@ def test_any_proxy_variable_names_a_proxy(monkeypatch: pytest.MonkeyPatch, varia
     assert not _environment_names_proxy()
     monkeypatch.setenv(variable, "http://127.0.0.1:9")
     assert _environment_names_proxy()
+
+
+# -- more downloads ----------------------------------------------------------------------------
+
+
+async def test_each_download_is_counted_by_outcome(fake_index: FakeIndex, fetcher: JsonFetcher, tmp_path: Path) -> None:
+    url = fake_index.add_file("pkg-1.0.tar.gz", b"abc")
+    missing = f"http://127.0.0.1:{fake_index.port}/files/none.whl"
+    for index in range(2):
+        await fetcher.download(url, tmp_path / f"pkg{index}", max_bytes=10)
+        with pytest.raises(NotFound):
+            await fetcher.download(missing, tmp_path / f"none{index}", max_bytes=10)
+    assert fetcher.outcomes == {"ok": 2, "not_found": 2}
+
+
+async def test_a_download_answering_5xx_names_its_url_and_counts_against_the_host(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    url = fake_index.add_file("pkg-1.0.tar.gz", b"abc")
+    fake_index.set_fault(Fault.status(500), path_contains="/files/")
+    fetcher = fetcher_for(fake_index, tmp_path, circuit_breaker_threshold=1)
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await fetcher.download(url, tmp_path / "pkg", max_bytes=10)
+    await fetcher.aclose()
+    assert caught.value.message == f"The package index answered 500 for {url}."
+    assert fetcher.breaker_states() == {"127.0.0.1": "open"}
+
+
+async def test_a_download_answering_404_shows_the_host_works(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fetcher = fetcher_for(fake_index, tmp_path, circuit_breaker_threshold=1)
+    with pytest.raises(NotFound):
+        await fetcher.download(f"http://127.0.0.1:{fake_index.port}/files/none.whl", tmp_path / "n", max_bytes=10)
+    await fetcher.aclose()
+    assert fetcher.breaker_states() == {"127.0.0.1": "closed"}
+
+
+async def test_a_download_declared_too_large_is_refused_before_its_body_comes(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    fake_index.set_fault(Fault.body(200, b"", {"Content-Length": "999999"}), path_contains="/files/")
+    fetcher = fetcher_for(fake_index, tmp_path, circuit_breaker_silence=5.0)
+    started = time.monotonic()
+    with pytest.raises(ArchiveTooLarge):
+        await fetcher.download(f"http://127.0.0.1:{fake_index.port}/files/big.whl", tmp_path / "big", max_bytes=1000)
+    await fetcher.aclose()
+    assert time.monotonic() - started < 2.5, "refused on its Content-Length, not after waiting for the body"
+
+
+async def test_an_answer_declared_too_large_is_refused_before_its_body_comes(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    fake_index.set_fault(Fault.body(200, b"", {"Content-Length": str(CAP + 1)}))
+    fetcher = fetcher_for(fake_index, tmp_path, max_upstream_bytes=CAP, circuit_breaker_silence=5.0)
+    started = time.monotonic()
+    with pytest.raises(UpstreamResponseInvalid) as caught:
+        await fetcher.get_json(f"{fake_index.url}/six/json")
+    await fetcher.aclose()
+    assert "larger than" in caught.value.message
+    assert time.monotonic() - started < 2.5, "refused on its Content-Length, not after waiting for the body"
+
+
+async def test_each_download_retry_doubles_the_silence_limit(fake_index: FakeIndex, tmp_path: Path) -> None:
+    url = fake_index.add_file("hung-1.0.tar.gz", b"abc")
+    fetcher = fetcher_for(fake_index, tmp_path, circuit_breaker_silence=5.0, max_retry_attempts=1)
+    for _ in range(8):  # fast answers: the observed limit falls to its floor, 0.5 s
+        await fetcher.get_json(f"{fake_index.url}/six/json")
+    fake_index.set_fault(Fault.hang(), path_contains="/files/")
+    with pytest.raises(UpstreamTimeout) as caught:
+        await fetcher.download(url, tmp_path / "hung", max_bytes=10)
+    await fetcher.aclose()
+    assert caught.value.message == f"The download of {url} stalled for 1.0 s."
+
+
+async def test_a_download_whose_connection_never_completes_gives_up_at_the_silence_limit(
+    fake_index: FakeIndex, tmp_path: Path, black_hole: str
+) -> None:
+    fetcher = fetcher_for(fake_index, tmp_path, circuit_breaker_silence=0.3, attempt_timeout=30.0)
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout):
+        await fetcher.download(f"{black_hole}/f.whl", tmp_path / "f", max_bytes=10)
+    await fetcher.aclose()
+    assert time.monotonic() - started < 3.0
+
+
+async def test_a_hedge_that_lost_counts_as_cancelled(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fetcher = fetcher_for(fake_index, tmp_path)
+    for _ in range(8):  # fast answers: hedge after 0.2 s, the floor
+        await fetcher.get_json(f"{fake_index.url}/six/json")
+    for _ in range(2):
+        fake_index.set_fault(Fault.hang(), times=1)
+        await fetcher.get_json(f"{fake_index.url}/six/json")
+    await fetcher.aclose()
+    assert fetcher.hedges_sent == 2
+    assert fetcher.outcomes == {"ok": 10, "cancelled": 2}
+
+
+async def test_a_call_ending_at_its_deadline_names_the_url(fake_index: FakeIndex, fetcher: JsonFetcher) -> None:
+    fake_index.set_fault(Fault.hang())
+    url = f"{fake_index.url}/six/json"
+    with deadline_scope(0.3), pytest.raises(UpstreamTimeout) as caught:
+        await fetcher.get_json(url)
+    assert caught.value.message == f"The package index did not answer {url} within the call's deadline."

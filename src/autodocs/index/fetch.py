@@ -318,7 +318,9 @@ class JsonFetcher:
                 self.requests_sent += 1
                 try:
                     async with self._http.stream(
-                        "GET", url, timeout=httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
+                        "GET",  # pragma: no mutate: httpx upper-cases the method ("get" is the same request)
+                        url,
+                        timeout=httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0)),
                     ) as response:
                         _raise_for_status(response, shown)
                         declared = response.headers.get("content-length")
