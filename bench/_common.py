@@ -14,11 +14,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @contextlib.contextmanager
-def fake_index_process(latency_ms: float = 0, fault_mix: str | None = None, seed: int = 0) -> Iterator[str]:
-    """Start ``tests.support.fake_index`` in its own process (so its CPU does not skew timings)."""
+def fake_index_process(
+    latency_ms: float = 0, fault_mix: str | None = None, seed: int = 0, outage: str | None = None
+) -> Iterator[str]:
+    """Start ``tests.support.fake_index`` in its own process (so its CPU does not skew timings);
+    ``outage`` is ``START:SECONDS`` after it is ready, when it refuses connections."""
     command = [sys.executable, "-m", "tests.support.fake_index", "--latency-ms", str(latency_ms), "--seed", str(seed)]
     if fault_mix:
         command += ["--fault-mix", fault_mix]
+    if outage:
+        command += ["--outage", outage]
     process = subprocess.Popen(
         command, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ}
     )

@@ -51,7 +51,7 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000 if ordered else 0.0
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     status_line = await reader.readline()
     status = int(status_line.split()[1])
     length = 0
@@ -79,7 +79,7 @@ async def run_load(port: int, request: bytes, *, connections: int, total: int) -
                 started = time.perf_counter()
                 writer.write(request)
                 await writer.drain()
-                status, body = await _read_response(reader)
+                status, body = await read_response(reader)
                 if status != 200 or b'"isError":true' in body:
                     result.errors += 1
                 result.latencies.append(time.perf_counter() - started)

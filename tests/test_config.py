@@ -43,3 +43,30 @@ def test_mask_url_hides_passwords_and_tokens() -> None:
     assert mask_url("https://u:p@h.example/pypi") == "https://u:***@h.example/pypi"
     assert mask_url("https://tok@h.example:8443/x") == "https://***@h.example:8443/x"
     assert mask_url("https://h.example/x") == "https://h.example/x"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("AUTODOCS_CIRCUIT_BREAKER_FAILURE_RATE", "0", "> 0 and <= 100"),
+        ("AUTODOCS_CIRCUIT_BREAKER_FAILURE_RATE", "101", "> 0 and <= 100"),
+        ("AUTODOCS_CIRCUIT_BREAKER_WINDOW", "0.5", ">= 1 and <= 3600"),
+        ("AUTODOCS_CIRCUIT_BREAKER_SILENCE", "0", "> 0 and <= 600"),
+        ("AUTODOCS_CIRCUIT_BREAKER_THRESHOLD", "0", ">= 1 and <= 1000"),
+    ],
+)
+def test_circuit_breaker_settings_are_validated(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert variable in caught.value.message and expected in caught.value.message
+
+
+def test_the_circuit_breaker_threshold_variable_still_sets_the_minimum_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTODOCS_CIRCUIT_BREAKER_THRESHOLD", "7")
+    settings = load_settings()
+    assert settings.circuit_breaker_threshold == 7
+    assert (settings.circuit_breaker_failure_rate, settings.circuit_breaker_window) == (50.0, 60.0)
+    assert settings.circuit_breaker_silence == 5.0

@@ -227,3 +227,35 @@ async def test_calls_succeed_again_within_the_open_time_after_the_index_returns(
                 assert time.monotonic() - back_at < 0.5 + 0.5, "within the open time (and a probe) of its return"
                 await asyncio.sleep(0.05)
         await index_client.aclose()
+
+
+async def test_after_a_host_error_the_race_does_not_wait_on_a_silent_request(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    index_client = client(fake_index, tmp_path)
+    await warm_latency(index_client)
+    fake_index.reset()
+    fake_index.set_fault(Fault.hang(), times=1)
+    fake_index.set_fault(Fault.status(503), times=1)  # the hedge's answer
+    assert await timed_fetch(index_client, "six", 10.0) < 1.5, "retried after the 503, not after 5 s of silence"
+    assert fake_index.request_count == 3
+    await index_client.aclose()
+
+
+async def test_a_project_context_with_half_the_requests_hanging_completes_97_percent(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    from autodocs.service import AutoDocsService
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.txt").write_text("\n".join(NAMES[:40]) + "\n")
+    fake_index.set_fault(Fault.hang(), probability=0.5)
+    settings = make_settings(fake_index, tmp_path / "cache", request_timeout=4.0)
+    started = time.monotonic()
+    async with AutoDocsService.running(settings) as service:
+        result = await service.project_context(str(project))
+        circuit = service.index.fetcher.breaker_states()
+    assert len(result.succeeded) >= 39, [failed.error_type for failed in result.failed]
+    assert time.monotonic() - started < 2 * 4.0
+    assert circuit == {"127.0.0.1": "closed"}

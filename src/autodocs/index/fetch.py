@@ -101,7 +101,7 @@ class JsonFetcher:
         if not _has_credentials(settings.pypi_url) and (Path.home() / ".netrc").is_file():
             auth = httpx.NetRCAuth(None)
         limits = httpx.Limits(
-            max_connections=settings.max_concurrent * 2,  # room for hedges racing hung requests
+            max_connections=settings.max_concurrent * 2,  # the slots and as many patience slots (index/slots.py)
             max_keepalive_connections=settings.max_concurrent,
             keepalive_expiry=30.0,
         )
@@ -122,6 +122,10 @@ class JsonFetcher:
 
     def breaker_states(self) -> dict[str, str]:
         return {host: breaker.state.value for host, breaker in self._breakers.items()}
+
+    def circuit_openings(self) -> dict[str, int]:
+        """How many times each host's circuit has opened."""
+        return {host: breaker.times_opened for host, breaker in self._breakers.items()}
 
     def _breaker(self, host: str) -> CircuitBreaker:
         breaker = self._breakers.get(host)

@@ -7,10 +7,11 @@ request) past a few times the recent p95, give up on a request past several time
 within floors and the ``ceiling`` (the host's silence limit). Giving up on a request by these
 limits is AutoDocs' own decision, never counted against the host.
 
-Before enough answers have been seen there is no measure of "slow", so speed comes from
-hedging and patience from not giving up: a silent first request is hedged after
+Before any answer has been seen there is no measure of "slow", so speed comes from hedging
+and patience from not giving up: a silent first request is hedged after
 ``INITIAL_HEDGE_DELAY_S`` and is itself kept up to the ceiling (a 3 s index answers the first
-request; a hung one is relieved by the hedge).
+request; a hung one is relieved by the hedge). From the first answer on, the limits follow
+the answers (the slowest of them, until there are enough for a tail).
 """
 
 from __future__ import annotations

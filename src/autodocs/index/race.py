@@ -18,8 +18,9 @@ delay, not the deadline. What a caller can rely on:
   the breaker); its slot is freed and another request takes its place at once, so retries
   overlap with the hedges instead of queuing after them.
 * **The first answer wins**; every other request is cancelled at once, freeing its slot.
-* **A host error** (5xx, reset, a body cut short) stops further hedges; the race ends with it
-  when no other request is still out (the retry policy then backs off).
+* **A host error** (5xx, reset, a body cut short) stops further hedges, and the first request
+  is no longer kept past the observed limit; the race ends with the error when no other
+  request is still out (the retry policy then backs off).
 * **Silence past the host's limit** (``CIRCUIT_BREAKER_SILENCE``): when no request of the race
   has heard a byte that long after the first went out, the host has failed. That is recorded
   once on its breaker and the race ends with :class:`~autodocs.errors.UpstreamTimeout`.
@@ -53,6 +54,8 @@ _REQUESTS = 10
 MAX_LOOP_LAG_S = 0.05
 #: While latency is unmeasured, re-read the hedge delay this often (the first answers set it).
 _UNMEASURED_POLL_S = 0.25
+#: A time this close is reached: asyncio fires timers up to its clock's resolution early.
+_SLACK = 0.001
 
 
 class Progress:
@@ -167,7 +170,7 @@ async def race(
     launch(hedge=False)
     try:
         while True:
-            now = loop.time()
+            now = loop.time() + _SLACK
             for request in [r for r in racing if r.task.done()]:
                 racing.remove(request)
                 error = request.task.exception()
@@ -194,8 +197,8 @@ async def race(
             limit = give_up_after()
             for request in list(racing):
                 sent_at = request.progress.sent_at
-                if sent_at is None or request.progress.answering or request.patient:
-                    continue
+                if sent_at is None or request.progress.answering or (request.patient and host_error is None):
+                    continue  # after a host error, a retry with backoff beats waiting on silence
                 if now - sent_at >= limit:
                     request.task.cancel()
                     racing.remove(request)
@@ -214,8 +217,8 @@ async def race(
                 delay = latency.hedge_delay()
                 newest = max(racing, key=lambda r: r.progress.sent_at or 0.0, default=None)
                 due = now
-                if newest is not None:
-                    due = (newest.progress.sent_at or now) + delay * (2 if newest.postponed else 1)
+                if newest is not None and newest.progress.sent_at is not None:
+                    due = newest.progress.sent_at + delay * (2 if newest.postponed else 1)
                 if now < due:
                     wake_at.append(due)
                 elif newest is not None and lagging and not newest.postponed:
@@ -224,6 +227,8 @@ async def race(
                 elif breaker.allow():  # in a half-open circuit, the probe goes alone
                     launch(hedge=True)
                     continue
+                elif not racing:
+                    raise circuit_open(breaker, window)  # opened since this race began
                 if not latency.measured:
                     wake_at.append(now + _UNMEASURED_POLL_S)
             woken = loop.create_future()

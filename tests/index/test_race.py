@@ -1,0 +1,148 @@
+"""The race's timing rules on the event loop's own clock, fast-forwarded (looptime): exact timelines.
+
+The race takes every time from the running loop (``loop.time()``, ``asyncio.wait``), so a
+looptime loop injects the clock: sleeps take no real time and every figure below is exact.
+The index is a script of per-request answer times (``None``: silent until given up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import looptime
+import pytest
+
+from autodocs.errors import UpstreamTimeout
+from autodocs.index.breaker import CircuitBreaker, WindowCounts
+from autodocs.index.latency import LatencyTracker
+from autodocs.index.race import Progress, race
+from autodocs.index.slots import RequestSlots
+
+_T = TypeVar("_T")
+
+
+def in_loop_time(main: Coroutine[Any, Any, _T]) -> _T:
+    loop = looptime.new_event_loop(start=0.0)
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        loop.close()
+
+
+class ScriptedIndex:
+    def __init__(self, answers: list[float | None], slots: int = 10) -> None:
+        self.answers = answers
+        self.slots = RequestSlots(slots)
+        self.sent_at: list[float] = []
+
+    async def send(self, limit: float, follow_up: bool, progress: Progress) -> float:
+        answer_in = self.answers.pop(0) if self.answers else None
+        loop = asyncio.get_running_loop()
+        async with self.slots.slot(follow_up=follow_up, relieve=progress.relieve) as slot:
+            progress.sent(slot)
+            self.sent_at.append(round(loop.time(), 6))
+            if answer_in is None or answer_in > limit:
+                await asyncio.sleep(limit)
+                raise UpstreamTimeout("silent")
+            await asyncio.sleep(answer_in)
+            progress.headers()
+            return round(loop.time(), 6)
+
+
+async def run_race(
+    index: ScriptedIndex,
+    *,
+    samples: tuple[float, ...] = (),
+    host_silence: float = 5.0,
+    left: float = 10.0,
+    breaker: CircuitBreaker | None = None,
+) -> float:
+    tracker = LatencyTracker(host_silence)
+    for sample in samples:
+        tracker.observe(sample)
+    return await race(
+        index.send,
+        breaker=breaker or quiet_breaker(),
+        latency=tracker,
+        host_silence=host_silence,
+        give_up_after=tracker.attempt_timeout,
+        left=left,
+        follow_up=False,
+        shown="u",
+        window=60,
+        on_hedge=lambda: None,
+    )
+
+
+def quiet_breaker() -> CircuitBreaker:
+    """A breaker that records but never opens (its minimum is out of reach)."""
+    return CircuitBreaker("h", minimum_calls=1000, failure_rate=50, window=600, reset_timeout=60)
+
+
+FAST = (0.02,) * 20  # a measured index answering in 20 ms: hedge after 0.2 s, give hedges up after 0.5 s
+
+
+def test_before_any_answer_a_silent_request_is_hedged_after_one_second() -> None:
+    index = ScriptedIndex([None, 0.0])
+    assert in_loop_time(run_race(index)) == 1.0
+    assert index.sent_at == [0.0, 1.0]
+
+
+def test_once_measured_the_hedge_waits_three_times_the_p95() -> None:
+    index = ScriptedIndex([None, 0.0])
+    assert in_loop_time(run_race(index, samples=(0.1,) * 20)) == pytest.approx(0.3)
+
+
+def test_hedges_and_replacements_overlap_so_six_tries_fit_in_under_three_seconds() -> None:
+    index = ScriptedIndex([None] * 5 + [0.0])
+    assert in_loop_time(run_race(index, samples=FAST)) == pytest.approx(2.2)
+    assert index.sent_at == pytest.approx([0.0, 0.2, 0.7, 1.2, 1.7, 2.2])
+
+
+def test_the_first_request_is_kept_for_an_index_that_turned_slow() -> None:
+    breaker = quiet_breaker()
+    index = ScriptedIndex([3.0])  # then every hedge is silent
+    assert in_loop_time(run_race(index, samples=FAST, breaker=breaker)) == 3.0
+    assert breaker.window_counts() == WindowCounts(calls=1, failures=0), "hedges given up are neutral"
+
+
+def test_a_race_silent_past_the_host_limit_is_one_failure_of_the_host() -> None:
+    breaker = quiet_breaker()
+    index = ScriptedIndex([])
+
+    async def main() -> float:
+        with pytest.raises(UpstreamTimeout):
+            await run_race(index, samples=FAST, breaker=breaker)
+        return asyncio.get_running_loop().time()
+
+    assert in_loop_time(main()) == pytest.approx(5.0)
+    assert breaker.window_counts() == WindowCounts(calls=1, failures=1)
+    assert len(index.sent_at) == 10, "the requests of one race are capped"
+
+
+def test_the_calls_deadline_ends_the_race_without_counting() -> None:
+    breaker = quiet_breaker()
+
+    async def main() -> float:
+        with pytest.raises(UpstreamTimeout):
+            await run_race(ScriptedIndex([]), left=2.0, breaker=breaker)
+        return asyncio.get_running_loop().time()
+
+    assert in_loop_time(main()) == pytest.approx(2.0)
+    assert breaker.window_counts() == WindowCounts(0, 0)
+
+
+def test_with_every_slot_held_by_a_silent_request_the_hedge_takes_it() -> None:
+    index = ScriptedIndex([None, 0.0], slots=1)
+    assert in_loop_time(run_race(index, samples=FAST)) == pytest.approx(0.2)
+
+
+def test_the_first_answers_set_the_limits_before_there_are_enough_for_a_tail() -> None:
+    tracker = LatencyTracker(5.0)
+    assert (tracker.hedge_delay(), tracker.attempt_timeout()) == (1.0, 5.0), "before any answer"
+    for seconds in (0.02, 0.03, 0.25):
+        tracker.observe(seconds)
+    assert tracker.hedge_delay() == pytest.approx(0.75), "three times the slowest answer so far"
+    assert tracker.attempt_timeout() == pytest.approx(1.5), "six times the slowest answer so far"
