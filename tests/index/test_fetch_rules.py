@@ -4,11 +4,12 @@ about retries, and time limits of a fraction of a second."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -233,6 +234,16 @@ async def test_each_circuit_change_is_logged_with_its_host(fake_index: FakeIndex
         {"event": "index.circuit", "host": "127.0.0.1", "old": "closed", "new": "open", "log_level": "warning"}
     ]
     assert fetcher.breaker_states() == {"127.0.0.1": "open"}
+
+
+async def test_circuit_openings_counts_each_hosts_openings(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.status(500))
+    fetcher = fetcher_for(fake_index, tmp_path, circuit_breaker_threshold=1)
+    assert fetcher.circuit_openings() == {}
+    with pytest.raises(UpstreamUnavailable):
+        await fetcher.get_json(f"{fake_index.url}/six/json")
+    await fetcher.aclose()
+    assert fetcher.circuit_openings() == {"127.0.0.1": 1}
 
 
 async def test_an_open_circuit_fails_at_once_without_a_request(fake_index: FakeIndex, tmp_path: Path) -> None:
@@ -486,3 +497,67 @@ async def test_a_call_ending_at_its_deadline_names_the_url(fake_index: FakeIndex
     with deadline_scope(0.3), pytest.raises(UpstreamTimeout) as caught:
         await fetcher.get_json(url)
     assert caught.value.message == f"The package index did not answer {url} within the call's deadline."
+
+
+# -- admission order under a full slot table (MAX_CONCURRENT = 1) -------------------------------
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+async def test_a_download_retry_goes_before_calls_waiting_with_their_first_request(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    retried = fake_index.add_file("retried-1.0.tar.gz", b"r")
+    slow = fake_index.add_file("slow-1.0.tar.gz", b"s")
+    new = fake_index.add_file("new-1.0.tar.gz", b"n")
+    fake_index.set_fault(Fault.status(502, retry_after="1"), path_contains="retried", times=1)
+    fake_index.set_fault(Fault.latency(0.8), path_contains="slow")
+    fetcher = fetcher_for(fake_index, tmp_path, max_concurrent=1, max_retry_attempts=1, max_retry_delay=0.3)
+    retrying = asyncio.create_task(fetcher.download(retried, tmp_path / "r", max_bytes=10))
+    await until(lambda: fake_index.count("retried") == 1)  # failed; retries 0.3 s later
+    holding = asyncio.create_task(fetcher.download(slow, tmp_path / "s", max_bytes=10))
+    await until(lambda: fake_index.count("slow") == 1)  # holds the one slot for 0.8 s
+    waiting = asyncio.create_task(fetcher.download(new, tmp_path / "n", max_bytes=10))
+    await asyncio.gather(retrying, holding, waiting)
+    await fetcher.aclose()
+    files = [path.rsplit("/", 1)[-1].split("-")[0] for _, path in fake_index.requests]
+    assert files == ["retried", "slow", "retried", "new"]
+
+
+async def test_a_downloads_first_request_waits_behind_earlier_first_requests(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    slow = fake_index.add_file("slow-1.0.tar.gz", b"s")
+    later = fake_index.add_file("later-1.0.tar.gz", b"l")
+    fake_index.set_fault(Fault.latency(0.8), path_contains="slow")
+    fetcher = fetcher_for(fake_index, tmp_path, max_concurrent=1)
+    holding = asyncio.create_task(fetcher.download(slow, tmp_path / "s", max_bytes=10))
+    await until(lambda: fake_index.count("slow") == 1)  # holds the one slot for 0.8 s
+    earlier = asyncio.create_task(fetcher.get_json(f"{fake_index.url}/six/json"))
+    await asyncio.sleep(0.05)
+    downloading = asyncio.create_task(fetcher.download(later, tmp_path / "l", max_bytes=10))
+    await asyncio.gather(holding, earlier, downloading)
+    await fetcher.aclose()
+    assert [path for _, path in fake_index.requests][1:] == ["/pypi/six/json", "/files/later-1.0.tar.gz"]
+
+
+async def test_a_download_through_a_proxy_that_never_connects_gives_up_at_the_silence_limit(
+    fake_index: FakeIndex, tmp_path: Path, black_hole: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx's own transport (a proxy is named) bounds the connection by the connect limit alone."""
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", black_hole)
+    url = fake_index.add_file("pkg-1.0.tar.gz", b"abc")
+    fetcher = fetcher_for(fake_index, tmp_path, circuit_breaker_silence=0.3, attempt_timeout=30.0)
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout):
+        await fetcher.download(url, tmp_path / "pkg", max_bytes=10)
+    await fetcher.aclose()
+    assert time.monotonic() - started < 3.0
