@@ -7,7 +7,8 @@ otherwise. Equivalent mutants come in two kinds, both explained in docs/mutation
 * ``marked``: lines marked ``# pragma: no mutate`` (mutmut generates no mutant there);
 * ``listed``: survivors on lines that also carry killable mutants, listed in the table
   "Equivalent survivors" of docs/mutation.md by module, function and mutated line (the ``+``
-  line of ``mutmut show``), so that the listing survives renumbering.
+  line of ``mutmut show``, or ``(removed) LINE`` for a removed line), so that the listing
+  survives renumbering.
 
 Score: (killed + timeout) / (total - skipped - listed). Exit status 1 when a module scores under
 the goal or an unlisted mutant survived.
@@ -54,8 +55,13 @@ def listed_equivalents() -> set[tuple[str, str, str]]:
 
 
 def mutated_lines(mutant: str) -> set[str]:
+    """The ``+`` lines of the mutant's diff; for a mutant that only removes lines, each removed
+    line as ``(removed) LINE``."""
     diff = subprocess.run([str(MUTMUT), "show", mutant], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return {line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")}
+    lines = diff.splitlines()
+    added = {line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++")}
+    removed = {line[1:].strip() for line in lines if line.startswith("-") and not line.startswith("---")}
+    return added or {f"(removed) {line}" for line in removed}
 
 
 def statuses_by_module(modules: list[str]) -> dict[str, Counter[str]]:
