@@ -20,6 +20,7 @@ import pytest
 import structlog
 
 import autodocs
+from autodocs.config import Settings
 from autodocs.deadline import deadline_scope
 from autodocs.errors import (
     ArchiveTooLarge,
@@ -613,3 +614,20 @@ async def test_backoff_waits_are_full_jitter_up_to_base_doubled_per_retry(
         await fetcher.get_json(f"{fake_index.url}/six/json")
     await fetcher.aclose()
     assert [entry["wait_s"] for entry in logs if entry["event"] == "index.retry_scheduled"] == expected
+
+
+async def test_a_refused_connection_suggests_checking_the_index_url(tmp_path: Path) -> None:
+    closed = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    index_url = f"http://127.0.0.1:{closed.server_port}/pypi"
+    closed.server_close()
+    fetcher = JsonFetcher(
+        Settings(cache_dir=tmp_path / "cache", pypi_url=index_url, max_retry_attempts=0, request_timeout=10.0)
+    )
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await fetcher.get_json(f"{index_url}/six/json")
+    await fetcher.aclose()
+    assert caught.value.message == f"Connection to the package index failed for {index_url}/six/json: ConnectError."
+    assert caught.value.suggestions == [
+        f"Check that AUTODOCS_PYPI_URL ({index_url}) is reachable from here.",
+        "If it is, the index is having trouble: try again in a moment.",
+    ]
