@@ -608,12 +608,14 @@ async def test_backoff_waits_are_full_jitter_up_to_base_doubled_per_retry(
     fake_index.set_fault(Fault.status(500), times=3)
     fetcher = fetcher_for(fake_index, tmp_path, max_retry_attempts=3, base_retry_delay=0.01, max_retry_delay=0.03)
     draws = random.Random(18)
-    expected = [round(draws.uniform(0, min(0.03, 0.01 * 2**retry)), 3) for retry in range(3)]
+    raw = [draws.uniform(0, min(0.03, 0.01 * 2**retry)) for retry in range(3)]
     random.seed(18)
     with structlog.testing.capture_logs() as logs:
         await fetcher.get_json(f"{fake_index.url}/six/json")
     await fetcher.aclose()
-    assert [entry["wait_s"] for entry in logs if entry["event"] == "index.retry_scheduled"] == expected
+    retries = [entry for entry in logs if entry["event"] == "index.retry_scheduled"]
+    assert [entry["wait_s"] for entry in retries] == [round(wait, 3) for wait in raw]
+    assert [entry["waited_s"] for entry in retries] == [round(sum(raw[:count]), 3) for count in range(3)]
 
 
 async def test_a_refused_connection_suggests_checking_the_index_url(tmp_path: Path) -> None:
