@@ -3,32 +3,45 @@
 The service sets it once per call (``REQUEST_TIMEOUT``); the index client reads it so that
 retries, backoff waits and single attempts never run past it. A context variable, so each
 concurrent call (each asyncio task) sees its own.
+
+The scope is a small class rather than a ``@contextmanager`` generator: mutation testing
+(scripts/mutation.sh) cannot mutate decorated functions, and this is a rule worth testing.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
+from types import TracebackType
 
 __all__ = ["deadline_scope", "remaining"]
 
 _DEADLINE: ContextVar[float | None] = ContextVar("autodocs_deadline", default=None)
 
 
-@contextmanager
-def deadline_scope(seconds: float) -> Iterator[float]:
+class _DeadlineScope:
+    _token: Token[float | None]  # set on entry, used once on exit
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+
+    def __enter__(self) -> float:
+        outer = _DEADLINE.get()
+        deadline = time.monotonic() + self._seconds
+        if outer is not None:
+            deadline = min(deadline, outer)
+        self._token = _DEADLINE.set(deadline)
+        return deadline
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        _DEADLINE.reset(self._token)
+
+
+def deadline_scope(seconds: float) -> _DeadlineScope:
     """Within this block the deadline is ``seconds`` from now (or an earlier one already set)."""
-    outer = _DEADLINE.get()
-    deadline = time.monotonic() + seconds
-    if outer is not None:
-        deadline = min(deadline, outer)
-    token = _DEADLINE.set(deadline)
-    try:
-        yield deadline
-    finally:
-        _DEADLINE.reset(token)
+    return _DeadlineScope(seconds)
 
 
 def remaining(default: float) -> float:

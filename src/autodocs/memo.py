@@ -43,7 +43,7 @@ class LruMap(Generic[K, V]):
         self._items[key] = value
         self._items.move_to_end(key)
         while len(self._items) > self._capacity:
-            self._items.popitem(last=False)
+            self._items.popitem(last=False)  # pragma: no mutate: last=None is falsy, the same as last=False
 
     def discard_where(self, predicate: Callable[[K], bool]) -> None:
         for key in [key for key in self._items if predicate(key)]:

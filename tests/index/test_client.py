@@ -249,3 +249,47 @@ async def test_a_proxy_named_by_the_environment_carries_the_requests(
     assert releases.name == "six"
     assert _ForwardProxy.seen == ["http://index.invalid/pypi/six/json"]
     assert fake_index.request_count == 1
+
+
+async def test_an_answer_that_stalls_after_its_headers_is_sent_again_at_once(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    fake_index.set_fault(Fault.slow_drip(16, 30.0), times=1)  # headers and 16 bytes, then silence
+    client = await client_for(fake_index, tmp_path, circuit_breaker_silence=0.5)
+    started = time.monotonic()
+    try:
+        releases, _ = await client.fetch_project("six")
+    finally:
+        await client.aclose()
+    assert releases.name == "six"
+    assert time.monotonic() - started < 3.0, "waited for the deadline instead of asking again"
+    assert fake_index.request_count == 2
+
+
+class _RedirectLoop(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", self.path + "x")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+async def test_a_redirect_loop_is_an_invalid_answer_not_an_internal_error(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RedirectLoop)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/pypi"
+        client = IndexClient(Settings(cache_dir=tmp_path, pypi_url=url, request_timeout=5.0))
+        try:
+            with pytest.raises(UpstreamResponseInvalid, match="redirected") as caught:
+                await client.fetch_project("six")
+        finally:
+            await client.aclose()
+        assert caught.value.retryable is False
+    finally:
+        server.shutdown()
+        server.server_close()

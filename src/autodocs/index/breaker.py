@@ -67,7 +67,7 @@ class CircuitBreaker:
         self.name = name
         self._minimum_calls = minimum_calls
         self._failure_rate = failure_rate
-        self._window = window
+        self._window = window  # pragma: no mutate: never read (the bucket width is computed from window)
         self._bucket_width = window / _BUCKETS
         self._reset_timeout = reset_timeout
         self._probes_allowed = half_open_probes
@@ -75,14 +75,18 @@ class CircuitBreaker:
         self._on_change = on_change
         self._state = CircuitState.CLOSED
         self._buckets: deque[list[int]] = deque()  # [bucket number, calls, failures], oldest first
-        self._opened_at = 0.0
-        self._probes_in_flight = 0
+        self._opened_at = 0.0  # pragma: no mutate: read only when OPEN, and opening sets it
+        self._probes_in_flight = 0  # pragma: no mutate: HALF_OPEN comes only after OPEN, which zeroes it
         self.times_opened = 0
         #: The window when the circuit last opened (what the ``CircuitOpen`` message reports).
         self.opened_on = WindowCounts(0, 0)
 
     @property
     def state(self) -> CircuitState:
+        return self._state_now()
+
+    def _state_now(self) -> CircuitState:
+        # Apart from the property because mutation testing (scripts/mutation.sh) skips decorated functions.
         if self._state is CircuitState.OPEN and self._clock() - self._opened_at >= self._reset_timeout:
             self._move(CircuitState.HALF_OPEN)
         return self._state
@@ -157,7 +161,7 @@ class CircuitBreaker:
 
     def _move(self, new: CircuitState) -> None:
         old, self._state = self._state, new
-        if new is not CircuitState.HALF_OPEN:
+        if new is not CircuitState.HALF_OPEN:  # pragma: no mutate: probes count only in HALF_OPEN, entered from OPEN
             self._probes_in_flight = 0
         if new is not CircuitState.CLOSED:
             self._buckets.clear()  # a closed circuit starts from an empty window

@@ -335,6 +335,8 @@ class JsonFetcher:
                         response.headers.get("content-range"),
                         body,
                     )
+            except httpx.TooManyRedirects:
+                raise _too_many_redirects(shown) from None
             except httpx.TimeoutException:
                 raise UpstreamTimeout(
                     f"The package index did not answer {shown} within {silence_limit:.1f} s."
@@ -372,10 +374,14 @@ class JsonFetcher:
             async with self._slots.slot(follow_up=retries_before > 0):
                 self.requests_sent += 1
                 try:
-                    timeout = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
                     own = urllib.parse.urlsplit(url).hostname in self._index_hosts  # else: no credentials at all
                     auth = httpx.USE_CLIENT_DEFAULT if own else None
-                    async with self._http.stream("GET", url, timeout=timeout, auth=auth) as response:
+                    async with self._http.stream(
+                        "GET",  # pragma: no mutate: httpx upper-cases the method ("get" is the same request)
+                        url,
+                        timeout=httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0)),
+                        auth=auth,
+                    ) as response:
                         _raise_for_status(response, shown)
                         declared = response.headers.get("content-length")
                         if declared and declared.isdigit() and int(declared) > max_bytes:
@@ -387,6 +393,8 @@ class JsonFetcher:
                                 if size > max_bytes:
                                     raise _download_too_large(shown, max_bytes)
                                 sink.write(chunk)  # chunks are small; the page cache absorbs them
+                except httpx.TooManyRedirects:
+                    raise _too_many_redirects(shown) from None
                 except httpx.TimeoutException:
                     raise UpstreamTimeout(f"The download of {shown} stalled for {silence_limit:.1f} s.") from None
                 except httpx.TransportError as exc:
@@ -471,6 +479,14 @@ def _parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _too_many_redirects(shown: str) -> AutoDocsError:
+    return UpstreamResponseInvalid(
+        f"The package index redirected {shown} more than 5 times; it was not followed further.",
+        retryable=False,
+        suggestions=["Check the index URL (AUTODOCS_INDEX_URL): a proxy or login page may be redirecting in a loop."],
+    )
 
 
 def _too_large(shown: str, limit: int) -> AutoDocsError:

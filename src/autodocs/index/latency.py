@@ -35,7 +35,8 @@ class LatencyTracker:
         self._hedge_floor = min(hedge_floor, ceiling)
         self._timeout_floor = min(timeout_floor, ceiling)
         self._samples: deque[float] = deque(maxlen=_WINDOW)
-        self._ordered: list[float] | None = None  # the samples sorted, until the next one comes
+        # The samples sorted, until the next one comes. Not mutated: observe() resets it before any read.
+        self._ordered: list[float] | None = None  # pragma: no mutate
 
     def observe(self, seconds: float) -> None:
         self._samples.append(seconds)
@@ -45,12 +46,13 @@ class LatencyTracker:
         """The sample at ``fraction``; with fewer than ``_MIN_SAMPLES``, the slowest (too few to
         estimate a tail, but the first answers must shorten the limits at once: requests sent
         before any answer would otherwise hold every slot up to the ceiling); None without any."""
-        if len(self._samples) < _MIN_SAMPLES:
+        if len(self._samples) < _MIN_SAMPLES:  # pragma: no mutate: at 8 samples, p95 and p99 are the slowest too
             return max(self._samples, default=None)
-        ordered = self._ordered
+        ordered = self._ordered  # pragma: no mutate: without the cached sort, the same sort is redone
         if ordered is None:  # each request asks twice (hedge delay, attempt limit): sort once
             ordered = self._ordered = sorted(self._samples)
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+        rank = int(fraction * len(ordered))
+        return ordered[min(len(ordered) - 1, rank)]  # pragma: no mutate: rank < len for fractions below 1
 
     @property
     def measured(self) -> bool:

@@ -212,7 +212,9 @@ async def race(
                 slot = request.progress.slot
                 if request.patient and hedge_sent and slot is not None and not slot.wait_patiently():
                     request.patient = False
-            can_hedge = host_error is None and not heard and launched < _REQUESTS and len(racing) < _RACING
+            # An answer that stalled after its headers leaves nothing racing: send another at once.
+            stalled = heard and not racing
+            can_hedge = host_error is None and (stalled or not heard) and launched < _REQUESTS and len(racing) < _RACING
             if can_hedge and all(r.progress.sent_at is not None for r in racing):
                 delay = latency.hedge_delay()
                 newest = max(racing, key=lambda r: r.progress.sent_at or 0.0, default=None)

@@ -49,5 +49,5 @@ class RateLimiter:
             self.rejected += 1
             wait = (1.0 - tokens) / self._refill_per_second
         while len(self._buckets) > self._max_clients:
-            self._buckets.popitem(last=False)
+            self._buckets.popitem(last=False)  # pragma: no mutate: last=None is falsy, the same as last=False
         return wait
