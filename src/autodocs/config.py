@@ -13,10 +13,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from autodocs.errors import ConfigError
+from autodocs.index_environment import environment_indexes
 
 __all__ = ["DEFAULT_INDEX_URL", "MIN_AUTH_TOKEN_LENGTH", "Settings", "load_settings", "mask_url"]
 
@@ -80,6 +89,13 @@ class Settings(BaseSettings):
     extra_index_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="More indexes (comma-separated), asked after INDEX_URL in order; the first with a package wins.",
+    )
+    index_origin: str = Field(
+        default="AUTODOCS_INDEX_URL",
+        description=(
+            "Where INDEX_URL and EXTRA_INDEX_URLS came from (never read from a variable): AUTODOCS_INDEX_URL, else "
+            "PIP_INDEX_URL/UV_INDEX_URL and their extras, pip's configuration files, else the default index."
+        ),
     )
     allow_file_indexes: bool = Field(
         default=False,
@@ -232,6 +248,38 @@ class Settings(BaseSettings):
         default=10.0, ge=0, le=3600, description="Seconds an identical error is logged once, then with its count."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _indexes_from_environment(cls, data: Any) -> Any:
+        """Without AUTODOCS_INDEX_URL, the indexes pip or uv would use here (``index_environment.py``)."""
+        if not isinstance(data, dict):
+            return data
+        data = {
+            key: value for key, value in data.items() if key.lower() not in ("index_origin", "autodocs_index_origin")
+        }
+        if any(key.upper() in (*_INDEX_URL_VARIABLES, "PYPI_URL") for key in data):
+            data["index_origin"] = next((v for v in _INDEX_URL_VARIABLES if v in os.environ), _INDEX_URL_VARIABLES[0])
+            return data
+        found = environment_indexes()
+        index = found.index or (DEFAULT_INDEX_URL, "the default index")
+        ordered = [*found.before, index, *found.after]
+        extras = data.get("extra_index_urls", [])
+        if isinstance(extras, str):
+            extras = [item.strip() for item in extras.split(",") if item.strip()]
+        if isinstance(extras, list):
+            ordered += [(str(url), "AUTODOCS_EXTRA_INDEX_URLS") for url in extras]
+        urls: list[str] = []
+        origins: list[str] = []
+        for url, origin in ordered:
+            if url.rstrip("/") in urls:
+                continue
+            urls.append(url.rstrip("/"))
+            if origin not in origins:
+                origins.append(origin)
+        data["pypi_url"], data["extra_index_urls"] = urls[0], urls[1:]
+        data["index_origin"] = ", then ".join(origins)
+        return data
+
     @field_validator("allowed_origins", "allowed_hosts", "allowed_roots", "extra_index_urls", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
@@ -282,6 +330,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def explicit_index(self) -> bool:
+        """Whether the operator named the index with AUTODOCS_INDEX_URL (it then wins over a project's own)."""
+        return self.index_origin in _INDEX_URL_VARIABLES
+
+    @property
     def effective_cache_url(self) -> str:
         return self.cache_url or f"sqlite:///{self.cache_dir / 'cache.db'}"
 
@@ -289,6 +342,8 @@ class Settings(BaseSettings):
         """Effective settings as ``{AUTODOCS_NAME: value}`` with secrets masked."""
         shown: dict[str, Any] = {}
         for name in type(self).model_fields:
+            if name == "index_origin":
+                continue
             value = getattr(self, name)
             if name in ("pypi_url", "cache_url") and isinstance(value, str):
                 value = mask_url(value)
@@ -301,6 +356,7 @@ class Settings(BaseSettings):
             variable = "AUTODOCS_INDEX_URL" if name == "pypi_url" else f"AUTODOCS_{name.upper()}"
             shown[variable] = str(value) if isinstance(value, Path) else value
         shown["AUTODOCS_CACHE_URL"] = mask_url(self.effective_cache_url)
+        shown["index source"] = self.index_origin  # names variables and files, never a URL
         return shown
 
 

@@ -35,8 +35,11 @@ def check_file_indexes(settings: Settings) -> None:
     local = [url for url in (settings.pypi_url, *settings.extra_index_urls) if url.startswith("file:")]
     if local and not settings.allow_file_indexes:
         raise ConfigError(
-            f"The index {local[0]} is a local folder, which HTTP mode reads only when the operator allows it.",
-            suggestions=["Set AUTODOCS_ALLOW_FILE_INDEXES=true to serve it, or use an http(s) index."],
+            f"The index {local[0]} (from {settings.index_origin}) is a local folder, which HTTP mode reads only "
+            "when the operator allows it.",
+            suggestions=[
+                "Set AUTODOCS_ALLOW_FILE_INDEXES=true to serve it, or set AUTODOCS_INDEX_URL to an http(s) index."
+            ],
         )
 
 
