@@ -9,6 +9,7 @@ had and what is allowed, so a misconfigured process refuses to start with a clea
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -25,7 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from autodocs.errors import ConfigError
-from autodocs.index_environment import environment_indexes
+from autodocs.index_environment import settings_indexes
 
 __all__ = ["DEFAULT_INDEX_URL", "MIN_AUTH_TOKEN_LENGTH", "Settings", "load_settings", "mask_url"]
 
@@ -95,6 +96,14 @@ class Settings(BaseSettings):
         description=(
             "Where INDEX_URL and EXTRA_INDEX_URLS came from (never read from a variable): AUTODOCS_INDEX_URL, else "
             "PIP_INDEX_URL/UV_INDEX_URL and their extras, pip's configuration files, else the default index."
+        ),
+    )
+    allowed_project_indexes: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "HTTP mode: indexes a project's own files may name (comma-separated URL prefixes, hosts, host:port or "
+            "*.domain); default none: a project's indexes are ignored. Loopback, private and credentialed hosts "
+            "must be listed by exact host or URL. stdio uses a project's indexes always."
         ),
     )
     allow_file_indexes: bool = Field(
@@ -260,27 +269,18 @@ class Settings(BaseSettings):
         if any(key.upper() in (*_INDEX_URL_VARIABLES, "PYPI_URL") for key in data):
             data["index_origin"] = next((v for v in _INDEX_URL_VARIABLES if v in os.environ), _INDEX_URL_VARIABLES[0])
             return data
-        found = environment_indexes()
-        index = found.index or (DEFAULT_INDEX_URL, "the default index")
-        ordered = [*found.before, index, *found.after]
-        extras = data.get("extra_index_urls", [])
-        if isinstance(extras, str):
-            extras = [item.strip() for item in extras.split(",") if item.strip()]
-        if isinstance(extras, list):
-            ordered += [(str(url), "AUTODOCS_EXTRA_INDEX_URLS") for url in extras]
-        urls: list[str] = []
-        origins: list[str] = []
-        for url, origin in ordered:
-            if url.rstrip("/") in urls:
-                continue
-            urls.append(url.rstrip("/"))
-            if origin not in origins:
-                origins.append(origin)
+        urls, data["index_origin"] = settings_indexes(DEFAULT_INDEX_URL, data.get("extra_index_urls", []))
         data["pypi_url"], data["extra_index_urls"] = urls[0], urls[1:]
-        data["index_origin"] = ", then ".join(origins)
         return data
 
-    @field_validator("allowed_origins", "allowed_hosts", "allowed_roots", "extra_index_urls", mode="before")
+    @field_validator(
+        "allowed_origins",
+        "allowed_hosts",
+        "allowed_roots",
+        "extra_index_urls",
+        "allowed_project_indexes",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -308,6 +308,20 @@ class Settings(BaseSettings):
     @classmethod
     def _check_extra_index_urls(cls, value: list[str]) -> list[str]:
         return [_index_url(url) for url in value]
+
+    @field_validator("allowed_project_indexes")
+    @classmethod
+    def _check_allowed_project_indexes(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if "://" in entry:
+                parts = urlsplit(entry)
+                if parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None:
+                    raise ValueError(
+                        f"{mask_url(entry)!r}: a URL prefix must be http(s)://host[/path], without credentials"
+                    )
+            elif not re.fullmatch(r"(\*\.)?[A-Za-z0-9_.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?", entry):
+                raise ValueError(f"{entry!r}: expected a URL prefix, a host, host:port or *.domain")
+        return [entry.rstrip("/") for entry in value]
 
     @field_validator("cache_url")
     @classmethod
@@ -402,7 +416,9 @@ def load_settings(**overrides: Any) -> Settings:
             info = Settings.model_fields.get(field)
             allowed = _allowed_range(info.metadata) if info is not None else ""
             given = error.get("input")
-            if field in ("cache_url", "pypi_url", "extra_index_urls") and isinstance(given, str | list):
+            if field in ("cache_url", "pypi_url", "extra_index_urls", "allowed_project_indexes") and isinstance(
+                given, str | list
+            ):
                 given = mask_url(given) if isinstance(given, str) else [mask_url(str(url)) for url in given]
             elif field == "auth_token":
                 secret = given.get_secret_value() if isinstance(given, SecretStr) else str(given)

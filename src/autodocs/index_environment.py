@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["SYSTEM_PIP_CONFIG", "EnvironmentIndexes", "environment_indexes", "pip_config_files"]
+__all__ = ["SYSTEM_PIP_CONFIG", "EnvironmentIndexes", "environment_indexes", "pip_config_files", "settings_indexes"]
 
 #: The global file pip reads on Linux and macOS after those of ``$XDG_CONFIG_DIRS``.
 SYSTEM_PIP_CONFIG = (Path("/etc/pip.conf"),)
@@ -73,6 +73,27 @@ def environment_indexes(
         if uv_index:  # uv asks its extra indexes before its default one
             return EnvironmentIndexes(uv_index[0], before=uv_extras)
     return EnvironmentIndexes(file_index, before=uv_extras, after=pip_extras)
+
+
+def settings_indexes(default_url: str, autodocs_extras: object) -> tuple[list[str], str]:
+    """The settings' index list when no AUTODOCS_INDEX_URL is set, and where it came from:
+    the environment's (else ``default_url``), then ``AUTODOCS_EXTRA_INDEX_URLS`` (a comma-separated
+    string or a list), each URL once; the origin names variables and files, never a URL."""
+    found = environment_indexes()
+    ordered = [*found.before, found.index or (default_url, "the default index"), *found.after]
+    if isinstance(autodocs_extras, str):
+        autodocs_extras = [item.strip() for item in autodocs_extras.split(",") if item.strip()]
+    if isinstance(autodocs_extras, list):
+        ordered += [(str(url), "AUTODOCS_EXTRA_INDEX_URLS") for url in autodocs_extras]
+    urls: list[str] = []
+    origins: list[str] = []
+    for url, origin in ordered:
+        if url.rstrip("/") in urls:
+            continue
+        urls.append(url.rstrip("/"))
+        if origin not in origins:
+            origins.append(origin)
+    return urls, ", then ".join(origins)
 
 
 def _found(value: str, origin: str, *, named: bool = False) -> tuple[Found, ...]:
