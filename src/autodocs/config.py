@@ -91,11 +91,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="More indexes (comma-separated), asked after INDEX_URL in order; the first with a package wins.",
     )
-    index_origin: str = Field(
-        default="AUTODOCS_INDEX_URL",
+    index_origins: list[str] = Field(
+        default_factory=list,
         description=(
-            "Where INDEX_URL and EXTRA_INDEX_URLS came from (never read from a variable): AUTODOCS_INDEX_URL, else "
-            "PIP_INDEX_URL/UV_INDEX_URL and their extras, pip's configuration files, else the default index."
+            "Where INDEX_URL and each of EXTRA_INDEX_URLS came from, in their order (set by the settings, never "
+            "read from a variable): AUTODOCS_INDEX_URL, else PIP_INDEX_URL/UV_INDEX_URL and their extras, pip's "
+            "configuration files, else the default index; then AUTODOCS_EXTRA_INDEX_URLS."
         ),
     )
     allowed_project_indexes: Annotated[list[str], NoDecode] = Field(
@@ -264,13 +265,16 @@ class Settings(BaseSettings):
         if not isinstance(data, dict):
             return data
         data = {
-            key: value for key, value in data.items() if key.lower() not in ("index_origin", "autodocs_index_origin")
+            key: value for key, value in data.items() if key.lower() not in ("index_origins", "autodocs_index_origins")
         }
         if any(key.upper() in (*_INDEX_URL_VARIABLES, "PYPI_URL") for key in data):
-            data["index_origin"] = next((v for v in _INDEX_URL_VARIABLES if v in os.environ), _INDEX_URL_VARIABLES[0])
+            data["index_origins"] = [
+                next((v for v in _INDEX_URL_VARIABLES if v in os.environ), _INDEX_URL_VARIABLES[0])
+            ]
             return data
-        urls, data["index_origin"] = settings_indexes(DEFAULT_INDEX_URL, data.get("extra_index_urls", []))
-        data["pypi_url"], data["extra_index_urls"] = urls[0], urls[1:]
+        found = settings_indexes(DEFAULT_INDEX_URL, data.get("extra_index_urls", []))
+        data["pypi_url"], data["extra_index_urls"] = found[0][0], [url for url, _ in found[1:]]
+        data["index_origins"] = [origin for _, origin in found]
         return data
 
     @field_validator(
@@ -349,6 +353,11 @@ class Settings(BaseSettings):
         return self.index_origin in _INDEX_URL_VARIABLES
 
     @property
+    def index_origin(self) -> str:
+        """Where the indexes came from, as a person reads it: each origin once, in order."""
+        return ", then ".join(dict.fromkeys(self.index_origins or [_INDEX_URL_VARIABLES[0]]))
+
+    @property
     def effective_cache_url(self) -> str:
         return self.cache_url or f"sqlite:///{self.cache_dir / 'cache.db'}"
 
@@ -356,7 +365,7 @@ class Settings(BaseSettings):
         """Effective settings as ``{AUTODOCS_NAME: value}`` with secrets masked."""
         shown: dict[str, Any] = {}
         for name in type(self).model_fields:
-            if name == "index_origin":
+            if name == "index_origins":
                 continue
             value = getattr(self, name)
             if name in ("pypi_url", "cache_url") and isinstance(value, str):

@@ -75,25 +75,20 @@ def environment_indexes(
     return EnvironmentIndexes(file_index, before=uv_extras, after=pip_extras)
 
 
-def settings_indexes(default_url: str, autodocs_extras: object) -> tuple[list[str], str]:
-    """The settings' index list when no AUTODOCS_INDEX_URL is set, and where it came from:
+def settings_indexes(default_url: str, autodocs_extras: object) -> list[Found]:
+    """The settings' index list when no AUTODOCS_INDEX_URL is set, each URL with where it came from:
     the environment's (else ``default_url``), then ``AUTODOCS_EXTRA_INDEX_URLS`` (a comma-separated
-    string or a list), each URL once; the origin names variables and files, never a URL."""
+    string or a list), each URL once."""
     found = environment_indexes()
     ordered = [*found.before, found.index or (default_url, "the default index"), *found.after]
     if isinstance(autodocs_extras, str):
         autodocs_extras = [item.strip() for item in autodocs_extras.split(",") if item.strip()]
     if isinstance(autodocs_extras, list):
-        ordered += [(str(url), "AUTODOCS_EXTRA_INDEX_URLS") for url in autodocs_extras]
-    urls: list[str] = []
-    origins: list[str] = []
+        ordered += [(str(url).rstrip("/"), "AUTODOCS_EXTRA_INDEX_URLS") for url in autodocs_extras]
+    kept: dict[str, str] = {}
     for url, origin in ordered:
-        if url.rstrip("/") in urls:
-            continue
-        urls.append(url.rstrip("/"))
-        if origin not in origins:
-            origins.append(origin)
-    return urls, ", then ".join(origins)
+        kept.setdefault(url.rstrip("/"), origin)
+    return list(kept.items())
 
 
 def _found(value: str, origin: str, *, named: bool = False) -> tuple[Found, ...]:
