@@ -169,3 +169,21 @@ def test_requirements_index_option_in_an_included_file_is_found_and_a_bad_url_is
     result = _scan(tmp_path, requirements__txt="-r base.txt\nrequests\n")
     assert [(index.url, index.source.file) for index in result.indexes] == [("https://c.example.test/s", "base.txt")]
     assert any("not an http(s) URL" in error.error["message"] for error in result.errors)
+
+
+def test_pylock_records_each_packages_index(tmp_path: Path) -> None:
+    lock = """lock-version = "1.0"
+created-by = "a-tool"
+
+[[packages]]
+name = "httpx"
+version = "0.27.0"
+index = "https://corp.example.test/simple"
+
+[[packages.wheels]]
+url = "https://files.example.test/httpx-0.27.0-py3-none-any.whl"
+hashes = { sha256 = "0000000000000000000000000000000000000000000000000000000000000000" }
+"""
+    result = _scan(tmp_path, pyproject__toml='[project]\ndependencies = ["httpx"]\n', pylock__toml=lock)
+    assert not result.errors
+    assert _by_name(result)["httpx"] == "https://corp.example.test/simple"
