@@ -33,6 +33,16 @@ _ON_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _ON_CI else "default"))
 
 
+@pytest.fixture(autouse=True)
+def _no_machine_index_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This machine's pip configuration names extra indexes; settings built without
+    AUTODOCS_INDEX_URL must never read it (nor the PIP_*/UV_* variables) in a test."""
+    for variable in list(os.environ):
+        if variable.startswith(("PIP_", "UV_")):
+            monkeypatch.delenv(variable)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+
+
 @pytest.fixture(scope="session")
 def fake_index_server() -> Iterator[FakeIndex]:
     with FakeIndex() as index:

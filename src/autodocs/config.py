@@ -9,14 +9,24 @@ had and what is allowed, so a misconfigured process refuses to start with a clea
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from autodocs.errors import ConfigError
+from autodocs.index_environment import settings_indexes
 
 __all__ = ["DEFAULT_INDEX_URL", "MIN_AUTH_TOKEN_LENGTH", "Settings", "load_settings", "mask_url"]
 
@@ -80,6 +90,22 @@ class Settings(BaseSettings):
     extra_index_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="More indexes (comma-separated), asked after INDEX_URL in order; the first with a package wins.",
+    )
+    index_origins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Where INDEX_URL and each of EXTRA_INDEX_URLS came from, in their order (set by the settings, never "
+            "read from a variable): AUTODOCS_INDEX_URL, else PIP_INDEX_URL/UV_INDEX_URL and their extras, pip's "
+            "configuration files, else the default index; then AUTODOCS_EXTRA_INDEX_URLS."
+        ),
+    )
+    allowed_project_indexes: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "HTTP mode: indexes a project's own files may name (comma-separated URL prefixes, hosts, host:port or "
+            "*.domain); default none: a project's indexes are ignored. Loopback, private and credentialed hosts "
+            "must be listed by exact host or URL. stdio uses a project's indexes always."
+        ),
     )
     allow_file_indexes: bool = Field(
         default=False,
@@ -232,7 +258,33 @@ class Settings(BaseSettings):
         default=10.0, ge=0, le=3600, description="Seconds an identical error is logged once, then with its count."
     )
 
-    @field_validator("allowed_origins", "allowed_hosts", "allowed_roots", "extra_index_urls", mode="before")
+    @model_validator(mode="before")
+    @classmethod
+    def _indexes_from_environment(cls, data: Any) -> Any:
+        """Without AUTODOCS_INDEX_URL, the indexes pip or uv would use here (``index_environment.py``)."""
+        if not isinstance(data, dict):
+            return data
+        data = {
+            key: value for key, value in data.items() if key.lower() not in ("index_origins", "autodocs_index_origins")
+        }
+        if any(key.upper() in (*_INDEX_URL_VARIABLES, "PYPI_URL") for key in data):
+            data["index_origins"] = [
+                next((v for v in _INDEX_URL_VARIABLES if v in os.environ), _INDEX_URL_VARIABLES[0])
+            ]
+            return data
+        found = settings_indexes(DEFAULT_INDEX_URL, data.get("extra_index_urls", []))
+        data["pypi_url"], data["extra_index_urls"] = found[0][0], [url for url, _ in found[1:]]
+        data["index_origins"] = [origin for _, origin in found]
+        return data
+
+    @field_validator(
+        "allowed_origins",
+        "allowed_hosts",
+        "allowed_roots",
+        "extra_index_urls",
+        "allowed_project_indexes",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -261,6 +313,20 @@ class Settings(BaseSettings):
     def _check_extra_index_urls(cls, value: list[str]) -> list[str]:
         return [_index_url(url) for url in value]
 
+    @field_validator("allowed_project_indexes")
+    @classmethod
+    def _check_allowed_project_indexes(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if "://" in entry:
+                parts = urlsplit(entry)
+                if parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None:
+                    raise ValueError(
+                        f"{mask_url(entry)!r}: a URL prefix must be http(s)://host[/path], without credentials"
+                    )
+            elif not re.fullmatch(r"(\*\.)?[A-Za-z0-9_.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?", entry):
+                raise ValueError(f"{entry!r}: expected a URL prefix, a host, host:port or *.domain")
+        return [entry.rstrip("/") for entry in value]
+
     @field_validator("cache_url")
     @classmethod
     def _check_cache_url(cls, value: str | None) -> str | None:
@@ -282,6 +348,16 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def explicit_index(self) -> bool:
+        """Whether the operator named the index with AUTODOCS_INDEX_URL (it then wins over a project's own)."""
+        return self.index_origin in _INDEX_URL_VARIABLES
+
+    @property
+    def index_origin(self) -> str:
+        """Where the indexes came from, as a person reads it: each origin once, in order."""
+        return ", then ".join(dict.fromkeys(self.index_origins or [_INDEX_URL_VARIABLES[0]]))
+
+    @property
     def effective_cache_url(self) -> str:
         return self.cache_url or f"sqlite:///{self.cache_dir / 'cache.db'}"
 
@@ -289,6 +365,8 @@ class Settings(BaseSettings):
         """Effective settings as ``{AUTODOCS_NAME: value}`` with secrets masked."""
         shown: dict[str, Any] = {}
         for name in type(self).model_fields:
+            if name == "index_origins":
+                continue
             value = getattr(self, name)
             if name in ("pypi_url", "cache_url") and isinstance(value, str):
                 value = mask_url(value)
@@ -301,6 +379,7 @@ class Settings(BaseSettings):
             variable = "AUTODOCS_INDEX_URL" if name == "pypi_url" else f"AUTODOCS_{name.upper()}"
             shown[variable] = str(value) if isinstance(value, Path) else value
         shown["AUTODOCS_CACHE_URL"] = mask_url(self.effective_cache_url)
+        shown["index source"] = self.index_origin  # names variables and files, never a URL
         return shown
 
 
@@ -346,7 +425,9 @@ def load_settings(**overrides: Any) -> Settings:
             info = Settings.model_fields.get(field)
             allowed = _allowed_range(info.metadata) if info is not None else ""
             given = error.get("input")
-            if field in ("cache_url", "pypi_url", "extra_index_urls") and isinstance(given, str | list):
+            if field in ("cache_url", "pypi_url", "extra_index_urls", "allowed_project_indexes") and isinstance(
+                given, str | list
+            ):
                 given = mask_url(given) if isinstance(given, str) else [mask_url(str(url)) for url in given]
             elif field == "auth_token":
                 secret = given.get_secret_value() if isinstance(given, SecretStr) else str(given)

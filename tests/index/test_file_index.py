@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from autodocs.config import Settings
+from autodocs.config import Settings, load_settings
+from autodocs.errors import ConfigError
 from autodocs.index import IndexClient
+from autodocs.index.files import check_file_indexes
 from tests.conftest import autodocs_command
 from tests.support.dists import FixtureProject, fixture_projects, sha256
 
@@ -77,3 +80,47 @@ def test_http_mode_serves_a_file_index_only_when_the_operator_allows(tmp_path: P
     assert listening is allowed, "".join(lines)
     if not allowed:
         assert "AUTODOCS_ALLOW_FILE_INDEXES" in "".join(lines)
+
+
+def _pip_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **variables: str) -> None:
+    for variable in list(os.environ):
+        if variable.startswith(("AUTODOCS_", "PIP_", "UV_")):
+            monkeypatch.delenv(variable)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AUTODOCS_CACHE_DIR", str(tmp_path / "cache"))
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_http_mode_leaves_out_an_extra_file_index_from_pip_configuration(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _pip_environment(
+        monkeypatch,
+        tmp_path,
+        PIP_INDEX_URL="https://mirror.example.test/simple",
+        PIP_EXTRA_INDEX_URL="file:///srv/wheels https://extra.example.test/simple",
+    )
+    served = check_file_indexes(load_settings())
+    assert served.pypi_url == "https://mirror.example.test/simple"
+    assert served.extra_index_urls == ["https://extra.example.test/simple"]
+    assert served.index_origins == ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"]
+    allowed = load_settings(allow_file_indexes=True)
+    assert check_file_indexes(allowed).extra_index_urls == ["file:///srv/wheels", "https://extra.example.test/simple"]
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"PIP_INDEX_URL": "file:///srv/simple"},
+        {"PIP_INDEX_URL": "https://mirror.example.test/simple", "AUTODOCS_EXTRA_INDEX_URLS": "file:///srv/simple"},
+    ],
+)
+def test_http_mode_refuses_a_file_index_as_the_index_or_named_by_an_autodocs_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variables: dict[str, str]
+) -> None:
+    _pip_environment(monkeypatch, tmp_path, **variables)
+    with pytest.raises(ConfigError, match="is a local folder") as refused:
+        check_file_indexes(load_settings())
+    assert "AUTODOCS_ALLOW_FILE_INDEXES" in refused.value.suggestions[0]

@@ -7,7 +7,8 @@ a wheel's METADATA is read without reading the wheel. Only GET exists.
 
 Who may use one: in stdio mode the user's own process reads the user's own files, so always;
 in HTTP mode a client could otherwise aim the server at the host's disk, so only where the
-operator set ``AUTODOCS_ALLOW_FILE_INDEXES`` (:func:`check_file_indexes`).
+operator set ``AUTODOCS_ALLOW_FILE_INDEXES`` (:func:`check_file_indexes`; an extra one from pip's
+configuration is left out with a warning instead).
 """
 
 from __future__ import annotations
@@ -20,24 +21,54 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import httpx
+import structlog
 
 from autodocs.config import Settings
 from autodocs.errors import ConfigError
 
 __all__ = ["LocalIndexTransport", "check_file_indexes"]
 
+log = structlog.get_logger(__name__)
+
 _CHUNK = 256 * 1024
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
-def check_file_indexes(settings: Settings) -> None:
-    """HTTP mode: refuse to start with a ``file://`` index the operator did not allow."""
-    local = [url for url in (settings.pypi_url, *settings.extra_index_urls) if url.startswith("file:")]
-    if local and not settings.allow_file_indexes:
-        raise ConfigError(
-            f"The index {local[0]} is a local folder, which HTTP mode reads only when the operator allows it.",
-            suggestions=["Set AUTODOCS_ALLOW_FILE_INDEXES=true to serve it, or use an http(s) index."],
-        )
+def check_file_indexes(settings: Settings) -> Settings:
+    """HTTP mode: the settings to serve with, ``file://`` indexes the operator did not allow left out.
+
+    A local folder named by ``AUTODOCS_INDEX_URL``/``AUTODOCS_EXTRA_INDEX_URLS``, or as the index
+    itself, refuses the start (:class:`ConfigError`): the operator chose it for this server. An
+    extra one that came with pip's configuration (a wheel folder for installs, say) is left out
+    with a warning: this machine's pip set-up is no reason for a docs server not to start."""
+    if settings.allow_file_indexes:
+        return settings
+    urls = [settings.pypi_url, *settings.extra_index_urls]
+    origins = settings.index_origins or [settings.index_origin]
+    origins += [origins[-1]] * (len(urls) - len(origins))
+    kept: list[tuple[str, str]] = []
+    for position, (url, origin) in enumerate(zip(urls, origins, strict=True)):
+        if not url.startswith("file:"):
+            kept.append((url, origin))
+        elif position == 0 or origin.startswith("AUTODOCS_"):
+            raise ConfigError(
+                f"The index {url} (from {origin}) is a local folder, which HTTP mode reads only when the "
+                "operator allows it.",
+                suggestions=[
+                    "Set AUTODOCS_ALLOW_FILE_INDEXES=true to serve it, or set AUTODOCS_INDEX_URL to an http(s) index."
+                ],
+            )
+        else:
+            log.warning("index.file_index_skipped", index=url, origin=origin, reason="HTTP mode", setting=_ALLOW)
+    if len(kept) == len(urls):
+        return settings
+    extras = kept[1:]
+    return settings.model_copy(
+        update={"extra_index_urls": [url for url, _ in extras], "index_origins": [origin for _, origin in kept]}
+    )
+
+
+_ALLOW = "AUTODOCS_ALLOW_FILE_INDEXES"
 
 
 class LocalIndexTransport(httpx.AsyncBaseTransport):

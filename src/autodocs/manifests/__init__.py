@@ -28,6 +28,7 @@ from autodocs.errors import (
     PathNotFound,
 )
 from autodocs.manifests.base import (
+    DeclaredIndex,
     Dependency,
     FileError,
     ParsedFile,
@@ -36,6 +37,7 @@ from autodocs.manifests.base import (
     SourceLocation,
 )
 from autodocs.manifests.documentable import docs_requests, skipped_dependencies
+from autodocs.manifests.indexes import declared_index
 from autodocs.manifests.locks import LockedPackage, is_lock_file, parse_lock, project_environment
 from autodocs.manifests.pipfile import parse_pipfile
 from autodocs.manifests.pyproject import parse_hatch_toml, parse_pyproject
@@ -44,6 +46,7 @@ from autodocs.manifests.setuptools import parse_setup_cfg, parse_setup_py
 
 __all__ = [
     "DEFAULT_MAX_MANIFEST_BYTES",
+    "DeclaredIndex",
     "Dependency",
     "FileError",
     "ScanResult",
@@ -97,6 +100,7 @@ class _Scan:
         self.root = root
         self.read = reader
         self.result = ScanResult(project_path=str(root))
+        self.lock_files: dict[LockedPackage, str] = {}
 
     def directory(self, folder: Path) -> ParsedFile:
         """Scan one project folder's manifests; returns what its pyproject.toml said."""
@@ -128,6 +132,7 @@ class _Scan:
             return None
         self.result.files_read.append(relative)
         self.result.dependencies.extend(parsed.dependencies)
+        self.result.indexes.extend(parsed.indexes)
         for problem in parsed.problems:
             self.result.errors.append(
                 FileError(file=str(problem.details.get("file", relative)), error=problem.to_dict())
@@ -151,6 +156,7 @@ class _Scan:
             self.result.files_read.append(relative)
             self.result.lock_files.append(relative)
             locked.extend((relative, package) for package in packages)
+        self.lock_files = {package: file for file, package in locked}
         versions: dict[str, list[LockedPackage]] = {}
         for _, package in locked:
             versions.setdefault(package.name, []).append(package)
@@ -167,6 +173,7 @@ class _Scan:
                 dependency.pinned_version = _for_environment(allowed, environment)
             elif allowed:
                 dependency.pinned_version = allowed[0].version
+            dependency.index = self.lock_index(allowed, dependency.pinned_version) or dependency.index
         seen: set[tuple[str, str]] = set()
         for file, package in locked:
             if package.name in direct or (package.name, package.version) in seen:
@@ -177,10 +184,25 @@ class _Scan:
                     name=package.name,
                     group="locked",
                     pinned_version=package.version,
+                    index=self.lock_index([package], package.version),
                     source=SourceLocation(file=file, line=package.line),
                     sources=[SourceLocation(file=file, line=package.line)],
                 )
             )
+
+    def lock_index(self, packages: list[LockedPackage], version: str | None) -> str | None:
+        """The index the lock records for ``version``, its URL without credentials; each index a lock
+        names is listed once in ``indexes`` (as ``explicit``: only for the packages locked to it)."""
+        package = next((p for p in packages if p.version == version and p.index), None)
+        if package is None or package.index is None:
+            return None
+        try:
+            index = declared_index(package.index, role="explicit", file=self.lock_files[package], line=package.line)
+        except ManifestError:
+            return None
+        if all(known.url != index.url for known in self.result.indexes):
+            self.result.indexes.append(index)
+        return index.url
 
 
 def _allowed(candidates: list[LockedPackage], specifier: str) -> list[LockedPackage]:

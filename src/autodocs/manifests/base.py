@@ -17,7 +17,7 @@ import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from packaging.markers import InvalidMarker, Marker
@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 from autodocs.errors import ManifestError
 
 __all__ = [
+    "DeclaredIndex",
     "Dependency",
     "FileError",
     "LineFinder",
@@ -78,10 +79,35 @@ class Dependency(BaseModel):
         "(a uv.lock forked by Python version).",
     )
     url: str | None = Field(default=None, description="Direct reference (URL, VCS, path), if any.")
+    index: str | None = Field(
+        default=None,
+        description="The index the project locks or pins it to (a lock's registry, a uv source or Poetry source "
+        "naming an index), credentials removed: it is fetched only from there.",
+    )
     source: SourceLocation = Field(description="Where the entry was first found.")
     sources: list[SourceLocation] = Field(
         default_factory=list, description="Every place the same entry is declared (source first)."
     )
+
+
+IndexRole = Literal["primary", "default", "supplemental", "explicit"]
+
+
+class DeclaredIndex(BaseModel):
+    """A package index the project's own files name. Read only: the scanner sends no request."""
+
+    url: str = Field(
+        description="Its URL, with any user name and password taken out (a project file's credentials are never used)."
+    )
+    name: str | None = Field(default=None, description="Its name, where the tool names indexes (uv, Poetry).")
+    role: IndexRole = Field(
+        description="primary: asked before the default index (uv's [[tool.uv.index]]); default: the project's "
+        "default index, in place of the server's (uv default = true, pip --index-url, Poetry primary sources); "
+        "supplemental: asked after it (pip --extra-index-url, Poetry supplemental); explicit: only for the "
+        "packages pinned or locked to it (uv explicit = true, Poetry explicit, a lock's registry)."
+    )
+    source: SourceLocation = Field(description="Where it is declared.")
+    had_credentials: bool = Field(default=False, description="The file wrote credentials into the URL (not kept).")
 
 
 class SkippedDependency(BaseModel):
@@ -104,6 +130,9 @@ class ScanResult(BaseModel):
         default_factory=list, description="Packages a lock file pins that no manifest names (transitive)."
     )
     lock_files: list[str] = Field(default_factory=list, description="Lock files whose pins were applied.")
+    indexes: list[DeclaredIndex] = Field(
+        default_factory=list, description="Package indexes the project's files and locks name, as declared."
+    )
     skipped: list[SkippedDependency] = Field(
         default_factory=list,
         description="Dependencies that cannot be documented (a git, path or URL reference with no version), and why.",
@@ -120,9 +149,11 @@ class ParsedFile:
     problems: list[ManifestError] = field(default_factory=list)
     workspace_members: list[str] = field(default_factory=list)  # uv workspace globs
     workspace_exclude: list[str] = field(default_factory=list)
+    indexes: list[DeclaredIndex] = field(default_factory=list)
 
     def extend(self, other: ParsedFile) -> None:
         self.dependencies.extend(other.dependencies)
+        self.indexes.extend(other.indexes)
         self.problems.extend(other.problems)
         self.workspace_members.extend(other.workspace_members)
         self.workspace_exclude.extend(other.workspace_exclude)

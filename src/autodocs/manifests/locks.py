@@ -54,6 +54,9 @@ class LockedPackage:
     #: uv's ``resolution-markers``: the environments this version is locked for when the lock
     #: forks the package by Python version (or platform); empty when it is locked for all.
     markers: tuple[str, ...] = ()
+    #: The index the lock records the package came from (uv's ``source.registry``, Poetry's
+    #: ``[package.source]`` url of a legacy source, pylock's ``index``); None: not recorded.
+    index: str | None = None
 
     def applies_to(self, environment: dict[str, str]) -> bool:
         """Whether this version is the one locked for ``environment`` (marker variables)."""
@@ -129,7 +132,7 @@ def parse_lock(text: str, *, file: str) -> list[LockedPackage]:
         version = package.get("version")
         if not isinstance(version, str) or _is_local(package):
             continue
-        locked = _locked(package["name"], version, line, _resolution_markers(package))
+        locked = _locked(package["name"], version, line, _resolution_markers(package), _registry(package))
         if locked is not None:
             found.append(locked)
     return found
@@ -146,6 +149,18 @@ def _resolution_markers(package: dict[str, Any]) -> tuple[str, ...]:
     if not isinstance(markers, list):
         return ()
     return tuple(marker for marker in markers if isinstance(marker, str))
+
+
+def _registry(package: dict[str, Any]) -> str | None:
+    """The index a uv.lock or poetry.lock entry was resolved from, when the lock records one."""
+    source = package.get("source")
+    if not isinstance(source, dict):
+        return None
+    if isinstance(source.get("registry"), str):  # uv: source = { registry = "https://…/simple" }
+        return str(source["registry"])
+    if source.get("type") == "legacy" and isinstance(source.get("url"), str):  # poetry: a named source
+        return str(source["url"])
+    return None
 
 
 def _is_local(package: dict[str, Any]) -> bool:
@@ -189,14 +204,22 @@ def _pylock(data: dict[str, Any], text: str, file: str) -> list[LockedPackage]:
     for package in lock.packages:
         line = lines.find(f'name = "{package.name}"', quoted=False)
         if package.version is not None and package.directory is None:
-            found.append(LockedPackage(name=str(package.name), version=str(package.version), line=line))
+            found.append(
+                LockedPackage(name=str(package.name), version=str(package.version), line=line, index=package.index)
+            )
     return found
 
 
-def _locked(name: str, version: str, line: int | None, markers: tuple[str, ...] = ()) -> LockedPackage | None:
+def _locked(
+    name: str, version: str, line: int | None, markers: tuple[str, ...] = (), index: str | None = None
+) -> LockedPackage | None:
     try:
         return LockedPackage(
-            name=canonicalize_name(name, validate=True), version=str(Version(version)), line=line, markers=markers
+            name=canonicalize_name(name, validate=True),
+            version=str(Version(version)),
+            line=line,
+            markers=markers,
+            index=index,
         )
     except (InvalidVersion, ValueError):
         return None  # not something the index could serve at that version

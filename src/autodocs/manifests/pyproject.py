@@ -7,7 +7,8 @@
   ``[tool.hatch.envs.<env>]`` dependencies and extra-dependencies (``group:hatch-<env>``), and
   the same ``[envs.<env>]`` tables of a ``hatch.toml`` (:func:`parse_hatch_toml`);
   uv ``[tool.uv] dev-dependencies`` (``group:dev``), ``[tool.uv.sources]`` (git, path, url and
-  workspace sources become the entry's ``url``) and ``[tool.uv.workspace]`` member globs.
+  workspace sources become the entry's ``url``) and ``[tool.uv.workspace]`` member globs;
+* the package indexes uv and Poetry name, and the packages pinned to one (``indexes.py``).
 
 tomllib gives no line numbers, so each entry's line is looked up within the table or
 array that holds it (:class:`~autodocs.manifests.toml_lines.TomlLines`).
@@ -30,6 +31,7 @@ from autodocs.manifests.base import (
     load_toml,
     parse_requirement_list,
 )
+from autodocs.manifests.indexes import apply_index_pins, pyproject_indexes
 from autodocs.manifests.poetry import parse_poetry
 from autodocs.manifests.toml_lines import StringLines, TomlLines
 
@@ -72,6 +74,10 @@ def parse_pyproject(text: str, *, file: str) -> ParsedFile:
         parsed.extend(_hatch(tool.get("hatch"), file, lines))
         parsed.extend(_uv(tool.get("uv"), file, lines))
         _apply_uv_sources(parsed, tool.get("uv"))
+        indexes = pyproject_indexes(data, file=file, text=text)
+        apply_index_pins(parsed.dependencies, indexes, file=file)
+        parsed.indexes.extend(indexes.indexes)
+        parsed.problems.extend(indexes.problems)
     return parsed
 
 

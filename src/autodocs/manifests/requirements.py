@@ -5,7 +5,8 @@ code but has had no release since 2022 and lags pip's syntax, so the format, lin
 and small, is read here: comments, line continuations, ``-r``/``-c`` includes (relative
 to the including file, cycle-safe, confined to the project root), ``-e`` and direct
 references (archive URLs named by their file name), ``--hash`` and other per-line
-options, ``${ENV}`` references (left as written) and index options (ignored). Each
+options, ``${ENV}`` references (left as written) and the index options ``-i``/``--index-url``
+(the project's default index) and ``--extra-index-url`` (asked after it), recorded, never used here. Each
 requirement string is parsed by ``packaging``.
 """
 
@@ -17,16 +18,19 @@ from pathlib import Path
 
 from autodocs.errors import ManifestError
 from autodocs.manifests.base import (
+    IndexRole,
     ParsedFile,
     dependency_from_requirement,
     editable_dependency,
     entry_error,
 )
+from autodocs.manifests.indexes import declared_index
 
 __all__ = ["group_for_requirements_file", "parse_requirements"]
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^-\s]))(\S+)")
+_INDEX_OPTION = re.compile(r"^(-i|--index-url|--extra-index-url)(?:\s*=\s*|\s+|(?<=-i)(?=[^-\s]))(\S+)")
 _EDITABLE = re.compile(r"^(-e|--editable)(?:\s*=\s*|\s+)(\S+)")
 _PER_LINE_OPTION = re.compile(r"\s--(hash|config-settings|global-option|install-option)(?:=|\s+)\S+")
 
@@ -121,8 +125,13 @@ def _parse_line(
         if dependency is not None:
             parsed.dependencies.append(dependency)
         return
+    index = _INDEX_OPTION.match(line)
+    if index:
+        role: IndexRole = "supplemental" if index.group(1) == "--extra-index-url" else "default"
+        parsed.indexes.append(declared_index(index.group(2), role=role, file=relative, line=line_number))
+        return
     if line.startswith("-"):
-        return  # index and global options do not name dependencies
+        return  # other options do not name dependencies
     requirement = _PER_LINE_OPTION.sub("", line).strip()
     head = requirement.split(" @ ")[0].split(";")[0]
     if "://" in head or head.startswith((".", "/", "~")) or head.endswith((".whl", ".tar.gz", ".zip")):

@@ -58,8 +58,8 @@ _LISTEN_QUEUE = 2048
 def serve_http(settings: Settings) -> int:
     """Run the HTTP server until a signal; returns the exit code."""
     check_bind(settings)
-    check_file_indexes(settings)
     configure_logging(settings.log_level, json_lines=True, repeat_interval=settings.log_repeat_interval)
+    settings = check_file_indexes(settings)
     max_connections = raise_open_file_limit(settings.http_max_connections)
     if max_connections < settings.http_max_connections:
         log.warning(
