@@ -257,17 +257,42 @@ class _Lines:
                 return dropped + len(exc.partial)
 
 
-class _Replies:
-    """Where ``stdio_server()`` writes each reply line; ``flush`` waits for the pipe to take it."""
+class _Replies(asyncio.Protocol):
+    """Where ``stdio_server()`` writes each reply line: our end of the pipe to the client.
 
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self._writer = writer
+    ``flush`` waits while the pipe is full and fails once the client has gone, as a stream
+    writer's ``drain`` does (the SDK's writer then ends the session). A protocol of our own
+    rather than ``asyncio.StreamWriter``, which needs asyncio's undocumented ``FlowControlMixin``.
+    """
+
+    def __init__(self) -> None:
+        self._transport: asyncio.WriteTransport | None = None
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self._lost = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        self._transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._writable.set()  # a waiting flush wakes up to fail
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
 
     async def write(self, text: str) -> None:
-        self._writer.write(text.encode("utf-8"))
+        if self._transport is not None and not self._lost:
+            self._transport.write(text.encode("utf-8"))
 
     async def flush(self) -> None:
-        await self._writer.drain()
+        await self._writable.wait()
+        if self._lost:
+            raise ConnectionResetError("the client closed the pipe")
 
 
 @contextlib.asynccontextmanager
@@ -281,12 +306,11 @@ async def _claimed_pipes() -> AsyncIterator[tuple[_Lines, _Replies]]:
         read_transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(os.dup(stdin_wire), "rb", buffering=0)
         )
-        write_transport, protocol = await loop.connect_write_pipe(
-            asyncio.streams.FlowControlMixin, os.fdopen(os.dup(stdout_wire), "wb", buffering=0)
+        write_transport, replies = await loop.connect_write_pipe(
+            _Replies, os.fdopen(os.dup(stdout_wire), "wb", buffering=0)
         )
-        writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
         try:
-            yield _Lines(reader, read_transport), _Replies(writer)
+            yield _Lines(reader, read_transport), replies
         finally:
             read_transport.close()
             write_transport.close()
