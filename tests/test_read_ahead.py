@@ -17,8 +17,6 @@ from mcp.client.stdio import stdio_client
 
 from autodocs.config import Settings
 from autodocs.errors import PackageNotFound
-from autodocs.server.stdio import _until
-from autodocs.server.tools import build_server
 from autodocs.service import AutoDocsService
 from tests.support.fake_index import FakeIndex, Fault
 from tests.support.tool_results import tool_error
@@ -134,42 +132,6 @@ async def test_a_cancelled_call_cancels_the_read_ahead_it_took_over(
     await asyncio.gather(call, return_exceptions=True)
     await asyncio.sleep(0)
     assert waiting.cancelled()
-
-
-async def test_the_transport_hook_reads_ahead_only_for_a_plain_docs_call(
-    settings: Settings, service: AutoDocsService, fake_index: FakeIndex
-) -> None:
-    parts = build_server(settings)
-    parts.holder.service = service
-    ignored = [
-        "not json at all get_package_docs\n",
-        json.dumps({"jsonrpc": "2.0", "method": "tools/call", "params": {"name": "get_package_docs"}}) + "\n",
-        call_line("get_package_docs", {"package_name": "requests", "cursor": "abc"}),
-        call_line("get_package_docs", {"package_name": 42}),
-        call_line("get_package_docs", {"package_name": "requests", "version_constraint": 2}),
-        call_line("search_docs", {"query": "get_package_docs"}),
-        call_line("get_package_docs", {"package_name": "requests", "query": "x" * 5000}),
-        call_line("get_package_docs", {"package_name": "requests", "max_tokens": 10}),  # the call refuses it
-        call_line("get_package_docs", {"package_name": "requests", "max_tokens": "lots"}),
-        call_line("get_package_docs_with_context", {"package_name": "requests", "max_dependencies": 500}),
-    ]
-    for line in ignored:
-        assert parts.read_ahead(line) is None, line
-    assert fake_index.request_count == 0
-    started = parts.read_ahead(call_line("get_package_docs_with_context", {"package_name": "requests"}))
-    assert started is not None
-    await asyncio.wait_for(started, 5)
-    await requests_arrived(fake_index, 1)
-    parts.lifecycle.start_draining()
-    assert parts.read_ahead(call_line("get_package_docs", {"package_name": "httpx"})) is None
-
-
-async def test_a_held_message_goes_on_after_the_hold_limit() -> None:
-    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    started = asyncio.get_running_loop().time()
-    await _until(never, 0.02)
-    assert 0.015 < asyncio.get_running_loop().time() - started < 1
-    assert never.done()
 
 
 async def test_over_stdio_a_cold_call_asks_the_index_once(cli_env: dict[str, str], fake_index: FakeIndex) -> None:

@@ -2,16 +2,21 @@
 
 :func:`load_package` reads the package's modules with griffe (``allow_inspection=False``: a
 compiled module without ``.pyi`` stubs is skipped, not imported). griffe loads a package in one
-call, which for a package of thousands of modules can outlast a tool call; :class:`_BoundedLoader`
-hooks its submodule loop so the modules that matter for the question come first (those on the
+call, which for a package of thousands of modules can outlast a tool call. Through griffe's
+public API only: the loader's ``finder`` (a public property) is our :class:`_RelevanceFinder`,
+whose ``submodules()`` lists the modules that matter for the question first (those on the
 asked-for object's path, then those the package's ``__init__`` re-exports from, then public
-before private) and the rest are skipped — and named — once the deadline is near. The answer
-then says it is partial.
+before private) and decides each one as griffe's loop reaches it (griffe loads each submodule
+before it takes the next), so the rest are skipped — and named — once the deadline is near. The
+answer then says it is partial. ``tests/docs/test_api_loader.py`` fails loudly if a griffe
+release stops iterating that list one module at a time.
 
 Memory grows with the source griffe reads (a 5 MB module of one huge table took over 1 GB), and
 anyone can publish such a package, so the same loop also skips a module larger than
 ``SourceLimits.module_bytes`` and stops reading a package once ``SourceLimits.package_bytes`` of
-source were read. Those skips are lasting (a later, longer load would skip them again), so they
+source were read; and a module griffe cannot parse (nested past what Python's parser builds:
+RecursionError, which griffe lets through and which ends its whole load) is named, left out,
+and the package loaded again without it. Those skips are lasting (a later, longer load would skip them again), so they
 are warnings, not a partial answer. The hard bound on memory is the worker process the analysis
 runs in (:mod:`autodocs.docs.analysis`).
 """
@@ -20,7 +25,9 @@ from __future__ import annotations
 
 import sysconfig
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,8 @@ __all__ = ["LOAD_ERRORS", "LoadedPackage", "SourceLimits", "load_package"]
 _RAISE_CAPS = "Raise AUTODOCS_MAX_MODULE_BYTES (or AUTODOCS_MAX_PACKAGE_SOURCE_BYTES) to read larger modules."
 #: What loading a module can raise; RecursionError: nesting past what Python's parser builds.
 LOAD_ERRORS = (ModuleNotFoundError, ImportError, griffe.LoadingError, OSError, SyntaxError, ValueError, RecursionError)
+#: How many unparseable modules one load may leave out (each costs a new load of the package).
+_MAX_UNREADABLE = 5
 
 
 class _TooLarge(griffe.LoadingError):
@@ -79,10 +88,13 @@ class LoadedPackage:
 
 
 class _BoundedLoader(griffe.GriffeLoader):
-    """A griffe loader whose submodule loop orders modules by relevance and stops at a deadline."""
+    """A griffe loader reading submodules by relevance, within the deadline and size caps."""
 
-    def __init__(self, *, deadline: float, focus: str, limits: SourceLimits, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, *, deadline: float, focus: str, limits: SourceLimits, search_paths: list[str], **kwargs: Any
+    ) -> None:
+        super().__init__(search_paths=search_paths, **kwargs)
+        self.search_paths = search_paths
         self.deadline = deadline
         self.focus = focus
         self.limits = limits
@@ -92,8 +104,14 @@ class _BoundedLoader(griffe.GriffeLoader):
         self.over_budget: list[str] = []
         self.unreadable: list[str] = []  # modules griffe could not parse (a 200,000-term expression)
 
+    @cached_property
+    def finder(self) -> griffe.ModuleFinder:
+        """griffe's module finder, listing submodules in our order and deciding each in turn."""
+        return _RelevanceFinder(self)
+
     def load(self, objspec: str | Path | None = None, /, **kwargs: Any) -> griffe.Object | griffe.Alias:
-        """griffe's ``load``, refusing (:class:`_TooLarge`) a top-level module over the caps."""
+        """griffe's ``load``, refusing (:class:`_TooLarge`) a top-level module over the caps, and
+        loading again without a submodule whose parse hit RecursionError."""
         if isinstance(objspec, str):
             top = objspec.split(".", 1)[0]
             _, package = self.finder.find_spec(
@@ -101,12 +119,26 @@ class _BoundedLoader(griffe.GriffeLoader):
             )
             if isinstance(package, griffe.Package):
                 for path in (package.path, package.stubs):
-                    if path is not None and not self._admit(top, path):
+                    if path is not None and not self.admit(top, path):
                         raise _TooLarge(f"{top} is over a source size cap")
-        loaded: griffe.Object | griffe.Alias = super().load(objspec, **kwargs)
-        return loaded
+        finder = self.finder
+        assert isinstance(finder, _RelevanceFinder)
+        for _ in range(_MAX_UNREADABLE):
+            records = self._records()
+            finder.reading = None
+            try:
+                loaded: griffe.Object | griffe.Alias = super().load(objspec, **kwargs)
+                return loaded
+            except RecursionError:  # nesting past what Python's parser builds: leave it out, keep the rest
+                culprit = finder.reading
+                if culprit is None:
+                    raise
+                self._restore(records)
+                finder.excluded.add(culprit)
+                self.unreadable.append(f"{culprit}: RecursionError: nested too deeply")
+        raise RecursionError(f"more than {_MAX_UNREADABLE} modules of {objspec} nested too deeply")
 
-    def _admit(self, dotted: str, path: Path) -> bool:
+    def admit(self, dotted: str, path: Path) -> bool:
         """Whether the size caps let ``path`` be read; records what they refuse."""
         try:
             size = path.stat().st_size
@@ -121,25 +153,70 @@ class _BoundedLoader(griffe.GriffeLoader):
         self.read_bytes += size
         return True
 
-    def _load_submodules(self, module: griffe.Module) -> None:
-        wanted = _reexport_sources(module) | _prefixes(self.focus)
+    def _records(self) -> tuple[int, int, int, int]:
+        return self.read_bytes, len(self.skipped), len(self.too_large), len(self.over_budget)
 
-        def priority(item: tuple[tuple[str, ...], Path]) -> tuple[bool, int, bool, tuple[str, ...]]:
+    def _restore(self, records: tuple[int, int, int, int]) -> None:
+        """Forget what a failed load recorded: the next one reads and records it again."""
+        self.read_bytes = records[0]
+        del self.skipped[records[1] :], self.too_large[records[2] :], self.over_budget[records[3] :]
+
+
+class _RelevanceFinder(griffe.ModuleFinder):
+    """griffe's finder, with ``submodules()`` in relevance order and decided one at a time."""
+
+    def __init__(self, loader: _BoundedLoader) -> None:
+        super().__init__(search_paths=loader.search_paths)
+        self.loader = loader
+        self.excluded: set[str] = set()  # modules whose parse hit RecursionError
+        self.reading: str | None = None  # the submodule griffe is loading now
+
+    def submodules(self, module: griffe.Module) -> list[griffe.NamePartsAndPathType]:
+        wanted = _reexport_sources(module) | _prefixes(self.loader.focus)
+
+        def priority(item: griffe.NamePartsAndPathType) -> tuple[bool, int, bool, tuple[str, ...]]:
             parts = item[0]
             dotted = ".".join((module.path, *parts))
             private = any(part.startswith("_") for part in parts)
             return (dotted not in wanted, len(parts), private, parts)
 
-        for subparts, subpath in sorted(self.finder.submodules(module), key=priority):
-            dotted = ".".join((module.path, *subparts))
-            if time.monotonic() >= self.deadline:
-                self.skipped.append(dotted)
-                continue
-            if self._admit(dotted, subpath):
-                try:
-                    self._load_submodule(module, subparts, subpath)
-                except RecursionError:  # nesting past what Python's parser builds: skip it, keep the rest
-                    self.unreadable.append(f"{dotted}: RecursionError: nested too deeply")
+        def decide(item: griffe.NamePartsAndPathType) -> bool:
+            dotted = ".".join((module.path, *item[0]))
+            if dotted in self.excluded:
+                return False
+            if time.monotonic() >= self.loader.deadline:
+                self.loader.skipped.append(dotted)
+                return False
+            if not self.loader.admit(dotted, item[1]):
+                return False
+            self.reading = dotted
+            return True
+
+        return _DecidedInTurn(sorted(super().submodules(module), key=priority), decide, self._finished)
+
+    def _finished(self) -> None:
+        self.reading = None
+
+
+class _DecidedInTurn(list[griffe.NamePartsAndPathType]):
+    """A list griffe iterates, each item decided (kept or left out) as the iteration reaches it:
+    griffe loads each submodule before it takes the next, so a deadline is checked between them."""
+
+    def __init__(
+        self,
+        items: Iterable[griffe.NamePartsAndPathType],
+        keep: Callable[[griffe.NamePartsAndPathType], bool],
+        finished: Callable[[], None],
+    ) -> None:
+        super().__init__(items)
+        self._keep = keep
+        self._finished = finished
+
+    def __iter__(self) -> Iterator[griffe.NamePartsAndPathType]:
+        for item in super().__iter__():
+            if self._keep(item):
+                yield item
+        self._finished()
 
 
 def _prefixes(path: str) -> set[str]:

@@ -38,7 +38,7 @@ def serve_stdio(settings: Settings) -> int:
     configure_logging(settings.log_level, repeat_interval=settings.log_repeat_interval)
     signal.signal(signal.SIGTERM, _terminate)  # on the SDK's transport (not a pipe): like Ctrl-C
     try:
-        anyio.run(run_stdio, parts.server, parts.lifecycle, settings.shutdown_timeout, parts.read_ahead)
+        anyio.run(run_stdio, parts.server, parts.lifecycle, settings.shutdown_timeout)
     except KeyboardInterrupt:
         return 0
     except BaseExceptionGroup as group:

@@ -21,10 +21,11 @@ its queued cache writes and closes the store. A second signal stops at once.
 When the input ends (the client closed stdin), the requests already read are answered before
 the session ends, the calls in flight within ``AUTODOCS_SHUTDOWN_TIMEOUT``.
 
-Read-ahead: each message is shown to ``on_message`` before the SDK sees it. For a docs call it
-starts the call's work at once and returns a future; the message is held back until that
-future resolves (the work waits on the index or the store), for at most
-``_READ_AHEAD_HOLD_S``, so the SDK parses and dispatches the message while the index answers.
+Running the SDK's session over these streams needs the low-level server behind ``MCPServer``,
+which only :mod:`autodocs.server.sdk_adapter` reaches; without it we fall back to the SDK's
+``run_stdio_async()``. Replies go through the SDK's own writer task. (A read-ahead of docs
+calls and direct writes of replies by the sending task were measured and dropped: neither
+moved the cold or warm figure of ``bench/stdio_latency.py`` by more than noise.)
 
 Malformed messages are answered as the HTTP transport answers them (the SDK's stdio transport
 drops them in silence, and a client waiting on that id would wait forever): a line that is not
@@ -60,6 +61,7 @@ from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, jso
 from pydantic import ValidationError
 
 from autodocs.server.lifecycle import Lifecycle
+from autodocs.server.sdk_adapter import SessionRunner, session_runner
 
 __all__ = ["run_stdio"]
 
@@ -69,36 +71,20 @@ log = structlog.get_logger(__name__)
 #: that sends more in one line (by bug or on purpose) has that line dropped, not buffered forever.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
-
-#: Told each message before the SDK reads it; may return a future to wait for first (read-ahead).
-_OnMessage = Callable[[str], "asyncio.Future[None] | None"]
-#: The longest a message is held back for its read-ahead to get its index request underway.
-#: It takes about 1 ms; a store read on the reader thread or a busy index can take longer, and
-#: then the message goes on (the read-ahead still runs).
-_READ_AHEAD_HOLD_S = 0.005
-
 #: After the calls in flight are done, how long to look again for a request read just before
 #: the signal whose call had not started yet (the SDK dispatches it a few loop turns later).
 _SETTLE_S = 0.05
 
 
-async def run_stdio(
-    server: MCPServer[Any],
-    lifecycle: Lifecycle,
-    drain_timeout: float,
-    on_message: _OnMessage | None = None,
-) -> None:
+async def run_stdio(server: MCPServer[Any], lifecycle: Lifecycle, drain_timeout: float) -> None:
     """Serve ``server`` on this process's stdin and stdout until the client closes stdin, or a
-    signal has drained the calls in flight (see the module docstring).
-
-    ``on_message`` is told each message as it is read, before the SDK parses it (read-ahead).
-    """
-    lowlevel = getattr(server, "_lowlevel_server", None)  # the SDK's own run_stdio_async uses it
-    if lowlevel is None:
+    signal has drained the calls in flight (see the module docstring)."""
+    run_session = session_runner(server)
+    if run_session is None:
         await server.run_stdio_async()
         return
     if not (_watchable(0) and _watchable(1)):
-        await _run_threaded(lowlevel, lifecycle, drain_timeout, on_message)
+        await _run_threaded(run_session, lifecycle, drain_timeout)
         return
     loop = asyncio.get_running_loop()
     async with _claimed_pipes() as (stdin, stdout):
@@ -114,11 +100,10 @@ async def run_stdio(
         for signum in _SIGNALS:
             loop.add_signal_handler(signum, on_signal, signum)
         try:
-            lines = _AnsweredBeforeEnd(stdin, lifecycle, drain_timeout, on_message)
+            lines = _AnsweredBeforeEnd(stdin, lifecycle, drain_timeout)
             async with stdio_server(stdin=cast(Any, lines), stdout=cast(Any, stdout)) as (read, write):
-                direct = _DirectWrites(write, stdout)
-                lines.answer = direct.send
-                await lowlevel.run(read, cast(Any, direct), lowlevel.create_initialization_options())
+                lines.answer = write.send
+                await run_session(read, write)
         finally:
             for signum in _SIGNALS:
                 loop.remove_signal_handler(signum)
@@ -127,17 +112,15 @@ async def run_stdio(
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-async def _run_threaded(
-    lowlevel: Any, lifecycle: Lifecycle, drain_timeout: float, on_message: _OnMessage | None
-) -> None:
+async def _run_threaded(run_session: SessionRunner, lifecycle: Lifecycle, drain_timeout: float) -> None:
     """A terminal or a file on stdin: the SDK's threaded transport, with our end of input."""
     stdin_wire, restore_stdin = _claim(0, lambda: os.open(os.devnull, os.O_RDONLY))
     try:
         text = io.TextIOWrapper(os.fdopen(stdin_wire, "rb", closefd=False), encoding="utf-8", errors="replace")
-        lines = _AnsweredBeforeEnd(anyio.wrap_file(text), lifecycle, drain_timeout, on_message)
+        lines = _AnsweredBeforeEnd(anyio.wrap_file(text), lifecycle, drain_timeout)
         async with stdio_server(stdin=cast(Any, lines)) as (read, write):
             lines.answer = write.send
-            await lowlevel.run(read, write, lowlevel.create_initialization_options())
+            await run_session(read, write)
     finally:
         restore_stdin()
 
@@ -149,16 +132,14 @@ class _AnsweredBeforeEnd:
     before (a client that writes its requests and closes stdin, ``autodocs serve < file``)
     could lose its answer. The calls in flight get ``AUTODOCS_SHUTDOWN_TIMEOUT``, as on SIGTERM.
 
-    Each line is shown to ``on_message`` first; what it does (or raises) never stops the input.
     A malformed line is answered through ``answer`` (the session's write stream, set once it
     exists) and not handed on; see the module docstring.
     """
 
-    def __init__(self, lines: Any, lifecycle: Lifecycle, within: float, on_message: _OnMessage | None = None) -> None:
+    def __init__(self, lines: Any, lifecycle: Lifecycle, within: float) -> None:
         self._lines = lines.__aiter__()
         self._lifecycle = lifecycle
         self._within = within
-        self._on_message = on_message
         self.answer: Callable[[SessionMessage], Awaitable[None]] | None = None
 
     def __aiter__(self) -> _AnsweredBeforeEnd:
@@ -176,19 +157,10 @@ class _AnsweredBeforeEnd:
                 continue
             refusal = malformed_message_reply(line)
             if refusal is None:
-                break
+                return line
             log.info("stdio.malformed_message", code=refusal.error.code, id=refusal.id)
             if self.answer is not None:
                 await self.answer(SessionMessage(refusal))
-        if self._on_message is not None:
-            try:
-                started = self._on_message(line)
-            except Exception:
-                log.exception("stdio.read_ahead_failed")
-            else:
-                if started is not None:
-                    await _until(started, _READ_AHEAD_HOLD_S)
-        return line
 
 
 def malformed_message_reply(line: str) -> JSONRPCError | None:
@@ -215,22 +187,6 @@ def malformed_message_reply(line: str) -> JSONRPCError | None:
         "(jsonrpc '2.0', a string method, an id that is a string or an integer).",
     )
     return JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
-
-
-async def _until(started: asyncio.Future[None], at_most: float) -> None:
-    """Wait for ``started`` (ours to resolve), no longer than ``at_most`` seconds."""
-    if started.done():
-        return
-    timer = asyncio.get_running_loop().call_later(at_most, _resolve, started)
-    try:
-        await started
-    finally:
-        timer.cancel()
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 async def _finish_calls(lifecycle: Lifecycle, within: float) -> None:
@@ -301,62 +257,42 @@ class _Lines:
                 return dropped + len(exc.partial)
 
 
-class _Replies:
-    """Where ``stdio_server()`` writes each reply line; ``flush`` waits for the pipe to take it."""
+class _Replies(asyncio.Protocol):
+    """Where ``stdio_server()`` writes each reply line: our end of the pipe to the client.
 
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self._writer = writer
-
-    async def write(self, text: str) -> None:
-        self._writer.write(text.encode("utf-8"))
-
-    async def flush(self) -> None:
-        await self._writer.drain()
-
-
-class _DirectWrites:
-    """The SDK's write stream, with each message written to the pipe by the task that sends it.
-
-    ``stdio_server()`` passes every reply through a memory stream to its writer task: the
-    sender yields once and the writer wakes once, two event-loop turns per reply (about 0.1 ms
-    of a cold call on 2 cores). Here a message is serialized exactly as that writer does it and
-    written at once; the event loop's pipe transport keeps each line whole. Once the pipe fails
-    (the client stopped reading), messages go to the SDK's writer, which meets the same error
-    and ends the session as it always has.
+    ``flush`` waits while the pipe is full and fails once the client has gone, as a stream
+    writer's ``drain`` does (the SDK's writer then ends the session). A protocol of our own
+    rather than ``asyncio.StreamWriter``, which needs asyncio's undocumented ``FlowControlMixin``.
     """
 
-    def __init__(self, inner: Any, replies: _Replies) -> None:
-        self._inner = inner
-        self._replies = replies
-        self._closed = False
-        self._broken = False
+    def __init__(self) -> None:
+        self._transport: asyncio.WriteTransport | None = None
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self._lost = False
 
-    async def send(self, message: SessionMessage) -> None:
-        if self._closed:
-            raise anyio.ClosedResourceError
-        if not self._broken:
-            line = message.message.model_dump_json(by_alias=True, exclude_unset=True) + "\n"
-            try:
-                await self._replies.write(line)
-                await self._replies.flush()
-                return
-            except OSError:  # ConnectionResetError, BrokenPipeError: see the class docstring
-                self._broken = True
-        await self._inner.send(message)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        self._transport = transport
 
-    def close(self) -> None:
-        self._closed = True
-        self._inner.close()
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._writable.set()  # a waiting flush wakes up to fail
 
-    async def aclose(self) -> None:
-        self._closed = True
-        await self._inner.aclose()
+    def pause_writing(self) -> None:
+        self._writable.clear()
 
-    async def __aenter__(self) -> _DirectWrites:
-        return self
+    def resume_writing(self) -> None:
+        self._writable.set()
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
+    async def write(self, text: str) -> None:
+        if self._transport is not None and not self._lost:
+            self._transport.write(text.encode("utf-8"))
+
+    async def flush(self) -> None:
+        await self._writable.wait()
+        if self._lost:
+            raise ConnectionResetError("the client closed the pipe")
 
 
 @contextlib.asynccontextmanager
@@ -370,12 +306,11 @@ async def _claimed_pipes() -> AsyncIterator[tuple[_Lines, _Replies]]:
         read_transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(os.dup(stdin_wire), "rb", buffering=0)
         )
-        write_transport, protocol = await loop.connect_write_pipe(
-            asyncio.streams.FlowControlMixin, os.fdopen(os.dup(stdout_wire), "wb", buffering=0)
+        write_transport, replies = await loop.connect_write_pipe(
+            _Replies, os.fdopen(os.dup(stdout_wire), "wb", buffering=0)
         )
-        writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
         try:
-            yield _Lines(reader, read_transport), _Replies(writer)
+            yield _Lines(reader, read_transport), replies
         finally:
             read_transport.close()
             write_transport.close()

@@ -11,7 +11,6 @@ the client never sees a traceback. Numeric ranges are part of the input schemas
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import structlog
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
@@ -78,12 +78,6 @@ MaxTokens = Annotated[
 current_client: ContextVar[str] = ContextVar("autodocs_client", default="stdio")
 
 
-#: Tools whose calls the transport may announce to the service before dispatching them.
-_READ_AHEAD_TOOLS = frozenset({"get_package_docs", "get_package_docs_with_context"})
-#: Longer messages are left alone: a docs call's request is a few hundred characters.
-_READ_AHEAD_MAX_CHARS = 4096
-
-
 @dataclass
 class ServerParts:
     """The MCP server and what the transports around it need to reach."""
@@ -92,42 +86,6 @@ class ServerParts:
     lifecycle: Lifecycle
     metrics: Metrics
     holder: ServiceSlot
-
-    def read_ahead(self, message: str) -> asyncio.Future[None] | None:
-        """Told each message as the transport reads it: a docs call starts resolving its
-        package now (:meth:`AutoDocsService.read_ahead`). Returns what the transport waits
-        for before handing the message on: that resolution waiting on I/O (None: nothing
-        started).
-
-        A look, not a parse the SDK relies on: anything unexpected (not JSON, another
-        method, arguments of the wrong type, a cursor) is simply left to the SDK and the tool.
-        """
-        if self.holder.service is None and '"notifications/initialized"' in message:
-            self.holder.warm_up()  # the handshake is done: open the service before the first call
-        if len(message) > _READ_AHEAD_MAX_CHARS or "get_package_docs" not in message:
-            return None
-        service = self.holder.service
-        if service is None or self.lifecycle.draining:
-            return None
-        try:
-            request = json.loads(message)
-        except ValueError:
-            return None
-        if not isinstance(request, dict) or request.get("method") != "tools/call" or "id" not in request:
-            return None
-        params = request.get("params")
-        if not isinstance(params, dict) or params.get("name") not in _READ_AHEAD_TOOLS:
-            return None
-        arguments = params.get("arguments")
-        if not isinstance(arguments, dict) or arguments.get("cursor"):
-            return None
-        name, constraint = arguments.get("package_name"), arguments.get("version_constraint")
-        max_tokens, max_dependencies = arguments.get("max_tokens"), arguments.get("max_dependencies")
-        if not isinstance(name, str) or not (constraint is None or isinstance(constraint, str)):
-            return None
-        if not all(value is None or type(value) is int for value in (max_tokens, max_dependencies)):
-            return None
-        return service.read_ahead(name, constraint, max_tokens=max_tokens, max_dependencies=max_dependencies)
 
 
 class _Calls:
@@ -216,6 +174,8 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
     )
+    if open_service_on_first_call:
+        server.middleware.append(_warm_up_when_initialized(holder))
 
     def service() -> AutoDocsService:
         if holder.service is None:  # only between shutdown and exit
@@ -405,3 +365,15 @@ def _progress_reporter(ctx: Context | None) -> ProgressHook | None:
             log.debug("tool.progress_not_sent", error=type(exc).__name__)
 
     return report
+
+
+def _warm_up_when_initialized(holder: ServiceSlot) -> ServerMiddleware[Any]:
+    """A server middleware: the client's ``notifications/initialized`` starts opening the service
+    in the background (:meth:`ServiceSlot.warm_up`), so the first tool call finds it open."""
+
+    async def warm_up(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method == "notifications/initialized":
+            holder.warm_up()
+        return await call_next(ctx)
+
+    return warm_up
