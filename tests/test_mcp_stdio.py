@@ -95,6 +95,28 @@ async def test_errors_are_structured(
             assert not again.is_error
 
 
+async def test_a_cold_call_asks_the_index_once(cli_env: dict[str, str], fake_index: FakeIndex) -> None:
+    with anyio.fail_after(60):
+        async with stdio_client(server_params(cli_env)) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            for name, constraint in (("requests", "==2.31.0"), ("httpx", "<0.28"), ("click", None)):
+                before = fake_index.request_count
+                result = await session.call_tool(
+                    "get_package_docs", {"package_name": name, "version_constraint": constraint}
+                )
+                assert not result.is_error, result
+                assert result.structured_content["source"] == "index"
+                expected = 2 if constraint == "<0.28" else 1  # the project page, then the version's
+                assert fake_index.request_count - before == expected
+            before = fake_index.request_count
+            missing = await session.call_tool("get_package_docs", {"package_name": "no-such-package-here"})
+            assert missing.is_error
+            assert tool_error(missing)["type"] == "PackageNotFound"
+            assert fake_index.request_count - before == 1
+            bad = await session.call_tool("get_package_docs", {"package_name": "requests; rm -rf /"})
+            assert tool_error(bad)["type"] == "InvalidPackageName"
+
+
 async def test_scan_of_a_missing_path_is_a_structured_error(cli_env: dict[str, str]) -> None:
     with anyio.fail_after(60):
         async with stdio_client(server_params(cli_env)) as (read, write), ClientSession(read, write) as session:

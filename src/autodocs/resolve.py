@@ -36,7 +36,7 @@ class ResolvedVersion:
 def parse_constraint(constraint: str | None) -> SpecifierSet:
     """Parse a user's version constraint; raise :class:`InvalidVersionSpec` with an example.
 
-    Memoized (10-20 us a parse, twice per docs call with the read-ahead): the same set is
+    Memoized (10-20 us a parse): the same set is
     returned for the same text, so callers must not change it.
     """
     text = (constraint or "").strip()

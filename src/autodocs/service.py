@@ -32,7 +32,6 @@ from autodocs.usecases.docs import PackageDocs
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.flight import SingleFlight
 from autodocs.usecases.machinery.writebehind import WriteBehind
-from autodocs.usecases.readahead import ReadAhead
 from autodocs.usecases.resolution import Resolution
 from autodocs.usecases.scan import ProjectScan
 from autodocs.usecases.search import SearchResult, search_cached_docs
@@ -65,10 +64,9 @@ class AutoDocsService:
         flights = SingleFlight()
         self.resolution = Resolution(settings, store, index, calls=calls, flights=flights, writes=self.writes)
         self.cached_states = self.resolution.cached_states  # cold calls that start together share one read
-        self.read_aheads = ReadAhead(self.resolution, calls)
         self.projects = ProjectScan(settings, self.allowed_roots, self.resolution.project_names)
-        self.docs = PackageDocs(store, calls=calls, read_ahead=self.read_aheads)
-        self.contexts = Contexts(self.docs, self.projects, calls=calls, read_ahead=self.read_aheads)
+        self.docs = PackageDocs(store, calls=calls, resolution=self.resolution)
+        self.contexts = Contexts(self.docs, self.projects, calls=calls, resolution=self.resolution)
         self.api = ApiReferences(
             settings,
             store,
@@ -109,7 +107,6 @@ class AutoDocsService:
             # Shielded: whatever ended the session (a client that stopped reading cancels
             # everything under the MCP session), the queued cache writes land and the store closes.
             with anyio.CancelScope(shield=True):
-                await service.read_aheads.stop()
                 await service.api.aclose()
                 await service.writes.flush_before_close(settings.shutdown_timeout)
                 await index.aclose()
@@ -227,23 +224,7 @@ class AutoDocsService:
     async def refresh(self, package_name: str | None = None) -> RefreshResult:
         return await self.cache.refresh(package_name)
 
-    def read_ahead(
-        self,
-        package_name: str,
-        version_constraint: str | None,
-        *,
-        max_tokens: int | None = None,
-        max_dependencies: int | None = None,
-    ) -> asyncio.Future[None] | None:
-        """Start resolving a docs call's package while the call is still being dispatched
-        (:mod:`autodocs.usecases.readahead`). Never raises."""
-        return self.read_aheads.start(
-            package_name, version_constraint, max_tokens=max_tokens, max_dependencies=max_dependencies
-        )
-
-    def _forget(self, name: str | None, read_ahead: bool) -> None:
+    def _forget(self, name: str | None) -> None:
         """Drop what memory holds of ``name`` (None: of every package) after the store dropped it."""
         self.resolution.forget(name)
         self.docs.forget(name)
-        if read_ahead:
-            self.read_aheads.forget(name)

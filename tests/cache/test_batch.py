@@ -60,15 +60,3 @@ async def test_callers_waiting_when_the_reader_is_cancelled_get_an_answer(sqlite
     reader.cancel()
     answers = await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
     assert answers == [CachedState(), CachedState()], "shutdown answers 'nothing cached', never hangs"
-
-
-async def test_a_read_now_answers_without_waiting_for_a_batch(sqlite_store: SQLiteStore) -> None:
-    states = CachedStates(sqlite_store)
-    read = asyncio.ensure_future(states.get_now("alpha"))
-    await asyncio.sleep(0)  # a batched read needs at least one more turn; this one is done
-    assert read.done()
-    assert read.result() == CachedState(release_list(name="alpha", fetched_at=5.0), frozenset({"1.0"}))
-    assert await states.get_now("beta") == CachedState()
-    assert states.batches == 0
-    await sqlite_store.close()
-    assert await asyncio.wait_for(states.get_now("alpha"), timeout=5) == CachedState()  # unreadable: nothing

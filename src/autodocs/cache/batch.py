@@ -48,12 +48,6 @@ class CachedStates:
         # Shielded: a caller that gives up must not cancel the read the others wait for.
         return await asyncio.shield(future)
 
-    async def get_now(self, name: str) -> CachedState:
-        """One name's state, read at once instead of with the next batch: for a caller that
-        knows nobody else asks in this turn (the stdio read-ahead, one message at a time), so
-        the turns of the event loop a batch waits for would only delay its index request."""
-        return (await self._read([name])).get(name, _NOTHING)
-
     async def _read(self, names: list[str]) -> dict[str, CachedState]:
         """The store's answer; ``{}`` (nothing cached) with a warning when it cannot give one."""
         try:

@@ -42,7 +42,7 @@ import httpx
 import stamina
 import structlog
 
-from autodocs import __version__, underway
+from autodocs import __version__
 from autodocs.config import Settings, mask_url
 from autodocs.deadline import remaining
 from autodocs.errors import (
@@ -316,7 +316,6 @@ class JsonFetcher:
     ) -> _T:
         limits = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
         headers_seen = False
-        underway.waiting()  # about to send, or to queue for a slot: either way, waiting now
         async with self._slots.slot(follow_up=follow_up, relieve=progress.relieve) as slot:
             progress.sent(slot)
             self.requests_sent += 1

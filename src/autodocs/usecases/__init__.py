@@ -1,7 +1,7 @@
 """The use cases the transports call, one module each, behind :class:`autodocs.service.AutoDocsService`.
 
 - :mod:`.docs`: one package's docs page (``get_package_docs``); :mod:`.resolution` finds the
-  version and its document, :mod:`.readahead` starts that before a stdio call is dispatched;
+  version and its document;
 - :mod:`.context`: a package with its dependencies, and a whole project's dependencies;
 - :mod:`.api_reference`: a package's API read from its code;
 - :mod:`.search`: full-text search over the cached docs;

@@ -35,7 +35,7 @@ class RefreshResult(BaseModel):
 
 
 class CacheAdmin:
-    """``forget(name, read_ahead=...)`` drops what memory holds of ``name`` (None: of all)."""
+    """``forget(name)`` drops what memory holds of ``name`` (None: of all)."""
 
     def __init__(
         self,
@@ -44,7 +44,7 @@ class CacheAdmin:
         *,
         writes: WriteBehind,
         lookups: Callable[[], tuple[int, int]],
-        forget: Callable[[str | None, bool], None],
+        forget: Callable[[str | None], None],
     ) -> None:
         self._settings = settings
         self._store = store
@@ -69,7 +69,7 @@ class CacheAdmin:
             max_versions=self._settings.max_versions, unused_days=self._settings.cleanup_days
         )
         if removed:
-            self._forget(None, False)
+            self._forget(None)
         return PruneResult(
             removed_entries=removed,
             max_versions=self._settings.max_versions,
@@ -86,12 +86,12 @@ class CacheAdmin:
         if package_name is None:
             await self._writes.flush()
             removed = await self._store.clear()
-            self._forget(None, True)
+            self._forget(None)
             return RefreshResult(scope="all", removed_entries=removed, message="The whole cache was cleared.")
         name = normalize_package_name(package_name)
         await self._writes.flush()
         removed = await self._store.clear(name)
-        self._forget(name, True)
+        self._forget(name)
         return RefreshResult(
             scope=name,
             removed_entries=removed,

@@ -22,7 +22,7 @@ from autodocs.index import normalize_package_name
 from autodocs.manifests import ScanResult, SkippedDependency, docs_requests
 from autodocs.usecases.docs import PackageDocs
 from autodocs.usecases.machinery.calls import CallLimits
-from autodocs.usecases.readahead import ReadAhead
+from autodocs.usecases.resolution import Resolution
 from autodocs.usecases.scan import ProjectScan
 
 __all__ = ["ContextResult", "Contexts", "FailedPackage", "ProgressHook", "ProjectContextResult"]
@@ -70,11 +70,11 @@ class ProjectContextResult(BaseModel):
 
 
 class Contexts:
-    def __init__(self, docs: PackageDocs, scan: ProjectScan, *, calls: CallLimits, read_ahead: ReadAhead) -> None:
+    def __init__(self, docs: PackageDocs, scan: ProjectScan, *, calls: CallLimits, resolution: Resolution) -> None:
         self._docs = docs
         self._scan = scan
         self._calls = calls
-        self._read_ahead = read_ahead
+        self._resolution = resolution
 
     async def with_dependencies(
         self,
@@ -90,7 +90,7 @@ class Contexts:
         limit = self._calls.dependency_limit(max_dependencies)
         name = normalize_package_name(package_name)
         async with self._calls.deadline(f"docs for {name}"):
-            resolved = await self._read_ahead.resolved(name, version_constraint)
+            resolved = await self._resolution.resolve(name, version_constraint)
         runtime = _runtime_requirements(resolved.document)
         chosen = runtime[:limit] if include_dependencies else []
         main_budget = budget if not chosen else max(budget // 2, budget - _MIN_TOKENS_PER_PACKAGE * len(chosen))

@@ -2,10 +2,10 @@
 
 The name is normalized (:mod:`autodocs.index.names`: PEP 508 check, PEP 503 form — bad names
 never reach a URL), the constraint parsed, and the version and document found
-(:mod:`.resolution`, or the read-ahead started for this call) under the ``REQUEST_TIMEOUT``
-deadline. The page is cut to the token budget (:mod:`autodocs.docs.pages`); with a query, the
-best entries of this version's cached API reference are listed next to the sections. Pages are
-pure functions of (document, request), so they are remembered in memory too.
+(:mod:`.resolution`) under the ``REQUEST_TIMEOUT`` deadline. The page is cut to the token
+budget (:mod:`autodocs.docs.pages`); with a query, the best entries of this version's cached
+API reference are listed next to the sections. Pages are pure functions of (document,
+request), so they are remembered in memory too.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from autodocs.errors import AutoDocsError, InvalidArgument
 from autodocs.index import normalize_package_name
 from autodocs.memo import LruMap
 from autodocs.usecases.machinery.calls import CallLimits
-from autodocs.usecases.readahead import ReadAhead
+from autodocs.usecases.resolution import Resolution
 
 __all__ = ["PackageDocs"]
 
@@ -33,10 +33,10 @@ _MAX_API_MATCHES = 3
 
 
 class PackageDocs:
-    def __init__(self, store: Store, *, calls: CallLimits, read_ahead: ReadAhead) -> None:
+    def __init__(self, store: Store, *, calls: CallLimits, resolution: Resolution) -> None:
         self._store = store
         self._calls = calls
-        self._read_ahead = read_ahead
+        self._resolution = resolution
         self._pages: LruMap[tuple[str, str, PageRequest], DocsPage] = LruMap(_MEMORY_PAGES)
 
     async def get(
@@ -59,7 +59,7 @@ class PackageDocs:
                 raise InvalidArgument(f"That cursor belongs to {start.name!r}, not {name!r}.")
             version_constraint, query, wanted = f"=={start.version}", start.query, start.sections
         async with self._calls.deadline(f"docs for {name}"):
-            resolved = await self._read_ahead.resolved(name, version_constraint)
+            resolved = await self._resolution.resolve(name, version_constraint)
         matches = await self._api_matches(name, resolved.document.version, query) if query and not start else []
         reserve = count_tokens(json.dumps([m.model_dump() for m in matches])) + 8 if matches else 0
         if budget - reserve < MIN_TOKENS:

@@ -34,7 +34,6 @@ import structlog
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from autodocs import underway
 from autodocs.cache import Store
 from autodocs.cache.base import CachedState
 from autodocs.cache.batch import CachedStates
@@ -113,22 +112,11 @@ class Resolution:
             resolved = await self.resolve(name, constraint)
         return resolved.document.version
 
-    def answered_from_memory(self, name: str, specifiers: SpecifierSet) -> bool:
-        pin = exact_pin(specifiers)
-        if pin is not None:
-            return (name, pin) in self.documents
-        releases = self.release_lists.get(name)
-        if releases is None or not self._fresh(releases):
-            return False
-        chosen = self.resolutions.get(_resolution_key(name, specifiers, releases))
-        return chosen is not None and (name, chosen.version) in self.documents
-
-    async def resolve(self, name: str, constraint: str | None, *, batched: bool = True) -> Resolved:
-        """The version ``constraint`` picks and its document. ``batched``: read what the store
-        holds of ``name`` with the other packages asked for in this turn (else at once)."""
+    async def resolve(self, name: str, constraint: str | None) -> Resolved:
+        """The version ``constraint`` picks and its document."""
         specifiers = parse_constraint(constraint)
         pin = exact_pin(specifiers)
-        lookup = _Lookup(self.cached_states, name, batched=batched)
+        lookup = _Lookup(self.cached_states, name)
         if pin is not None:
             cached = await self._cached_document(name, pin, lookup)
             if cached is not None:
@@ -235,7 +223,6 @@ class Resolution:
             self._store.record_miss()
             self.cache_misses += 1
             return None
-        underway.waiting()  # a read-ahead's message can go on: this read runs off the loop
         document = await self._store_read(self._store.get_document(name, version))
         if document is None:
             self.cache_misses += 1
@@ -274,18 +261,16 @@ class Resolution:
 class _Lookup:
     """One package's :class:`CachedState` for one call: read (batched) at most once, if needed."""
 
-    __slots__ = ("_batched", "_name", "_state", "_states")
+    __slots__ = ("_name", "_state", "_states")
 
-    def __init__(self, states: CachedStates, name: str, *, batched: bool = True) -> None:
+    def __init__(self, states: CachedStates, name: str) -> None:
         self._states = states
         self._name = name
-        self._batched = batched
         self._state: CachedState | None = None
 
     async def state(self) -> CachedState:
         if self._state is None:
-            read = self._states.get if self._batched else self._states.get_now
-            self._state = await read(self._name)
+            self._state = await self._states.get(self._name)
         return self._state
 
 

@@ -3,7 +3,6 @@
 Each caller waits on a future of its own, which the shared call settles as it ends: one
 event-loop turn, where awaiting a shielded task takes two. A caller that is cancelled stops
 waiting; the call goes on for the others (a cancelled caller never cancels it for the rest).
-A joiner tells the read-ahead that its call now waits on I/O (:func:`autodocs.underway.waiting`).
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-
-from autodocs import underway
 
 __all__ = ["SingleFlight"]
 
@@ -33,8 +30,6 @@ class SingleFlight:
             call = functools.partial(function, **kwargs) if kwargs else function
             flight = self._inflight[key] = _Flight()
             flight.task = asyncio.ensure_future(self._fly(key, flight, call, args))
-        else:
-            underway.waiting()  # joining a request already on its way
         waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         flight.waiters.append(waiter)
         return await waiter
