@@ -83,6 +83,7 @@ async def _docs(service: AutoDocsService, args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         sections=args.sections,
         cursor=args.cursor,
+        project_path=args.project,
     )
     if args.json:
         return print_json(page)

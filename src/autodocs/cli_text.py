@@ -167,6 +167,10 @@ def show_scan(result: ScanResult) -> None:
 def show_page(page: DocsPage, console: Console | None = None) -> None:
     console = console or output()
     console.print(f"[bold]{escape(page.name)} {escape(page.version)}[/bold]  (source: {page.source})")
+    if page.index:
+        console.print(f"from the package index {escape(page.index)}", highlight=False)
+    for note in page.index_notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
     if page.summary:
         console.print(escape(page.summary))
     for warning in page.warnings:

@@ -134,6 +134,13 @@ class ApiReference(BaseModel):
         default=False, description="True when members were shortened to signature and summary to fit."
     )
     served_from: Literal["cache", "built"] = "built"
+    index: str | None = Field(
+        default=None,
+        description="With project_path, code read from the package index: that index (credentials masked).",
+    )
+    index_notes: list[str] = Field(
+        default_factory=list, description="With project_path: the project's indexes not used, and why."
+    )
 
     def compact(self) -> dict[str, Any]:
         compacted: dict[str, Any] = _drop_empty(self.model_dump(mode="json"))

@@ -177,6 +177,13 @@ class DocsPage(BaseModel):
         description="With a query: matching entries of this version's API reference, when one is cached.",
     )
     warnings: list[str] = Field(default_factory=list)
+    index: str | None = Field(
+        default=None,
+        description="With project_path: the package index this release comes from (credentials masked).",
+    )
+    index_notes: list[str] = Field(
+        default_factory=list, description="With project_path: the project's indexes not used, and why."
+    )
 
 
 def compact(value: Any) -> Any:

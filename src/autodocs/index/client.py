@@ -10,7 +10,7 @@ Names and versions are validated here, before a URL exists (:mod:`autodocs.index
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import httpx
@@ -21,6 +21,7 @@ from autodocs.index.capabilities import IndexCapabilities, IndexEndpoints
 from autodocs.index.fetch import JsonFetcher
 from autodocs.index.models import DistFile, ReleaseList, VersionMetadata
 from autodocs.index.names import normalize_package_name, validate_version_string
+from autodocs.index.slots import RequestSlots
 from autodocs.index.source import IndexSource, VersionNotListed
 from autodocs.memo import LruMap
 
@@ -34,10 +35,35 @@ _REMEMBERED_PACKAGES = 4096
 class IndexClient:
     """Release lists, version metadata and release files, from the first index that has the package."""
 
-    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.fetcher = JsonFetcher(settings, transport=transport)
-        self.sources = [IndexSource(url, self.fetcher) for url in (settings.pypi_url, *settings.extra_index_urls)]
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        indexes: Sequence[str] | None = None,
+        credential_urls: Sequence[str] = (),
+        slots: RequestSlots | None = None,
+    ) -> None:
+        """``indexes``: asked in this order (default: the settings' own); ``credential_urls``: more
+        of the operator's credentials, as URL user information (``index/env_credentials.py``);
+        ``slots``: the process's request slots, shared by every client (``index/pool.py``)."""
+        urls = tuple(indexes) if indexes is not None else (settings.pypi_url, *settings.extra_index_urls)
+        self.fetcher = JsonFetcher(
+            settings, transport=transport, index_urls=urls, credential_urls=credential_urls, slots=slots
+        )
+        self.sources = [IndexSource(url, self.fetcher) for url in urls]
         self._home: LruMap[str, IndexSource] = LruMap(_REMEMBERED_PACKAGES)
+
+    @property
+    def index_urls(self) -> tuple[str, ...]:
+        """The indexes asked, in order, without credentials."""
+        return tuple(source.endpoints.configured for source in self.sources)
+
+    def index_of(self, name: str) -> str:
+        """The index (URL without credentials) that serves ``name``: the one remembered for it, else
+        the first (which answered, or will be asked first)."""
+        home = self._home.get(normalize_package_name(name))
+        return (home or self.sources[0]).endpoints.configured
 
     @property
     def endpoints(self) -> IndexEndpoints:

@@ -100,6 +100,11 @@ class DeclaredIndex(BaseModel):
         description="Its URL, with any user name and password taken out (a project file's credentials are never used)."
     )
     name: str | None = Field(default=None, description="Its name, where the tool names indexes (uv, Poetry).")
+    tool: Literal["uv", "poetry"] | None = Field(
+        default=None,
+        description="The tool whose table names it: its name selects that tool's credential variables "
+        "(UV_INDEX_<NAME>_USERNAME, POETRY_HTTP_BASIC_<NAME>_USERNAME), which the operator sets.",
+    )
     role: IndexRole = Field(
         description="primary: asked before the default index (uv's [[tool.uv.index]]); default: the project's "
         "default index, in place of the server's (uv default = true, pip --index-url, Poetry primary sources); "

@@ -20,9 +20,8 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from packaging.specifiers import SpecifierSet
@@ -39,7 +38,6 @@ from autodocs.docs.api_model import ApiObject, ApiReference
 from autodocs.docs.tokens import count_tokens
 from autodocs.errors import AutoDocsError, CacheError, CodeUnavailable, InvalidArgument
 from autodocs.index.names import normalize_package_name
-from autodocs.manifests import ScanResult
 from autodocs.memo import LruMap
 from autodocs.resolve import parse_constraint
 from autodocs.sources.archives import fetch_release_code, release_code_dir
@@ -47,6 +45,7 @@ from autodocs.sources.code import ReleaseCode, archive_code, environment_code, s
 from autodocs.sources.environment import PythonEnvironment, find_environment, open_environment
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.flight import SingleFlight
+from autodocs.usecases.machinery.project_indexes import ProjectIndexes, served_by
 from autodocs.usecases.machinery.writebehind import WriteBehind
 
 if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
@@ -79,6 +78,12 @@ def parse_object_path(text: str | None) -> str | None:
     return text
 
 
+class ResolveVersion(Protocol):
+    """The exact version a docs call with ``constraint`` documents, from ``index``."""
+
+    async def __call__(self, name: str, constraint: str | None, *, index: IndexClient | None = None) -> str: ...
+
+
 class ApiReferences:
     """``scan`` reads a project (checking the allowed roots); ``resolve_version`` picks the exact
     version a docs call with that constraint would document."""
@@ -87,23 +92,21 @@ class ApiReferences:
         self,
         settings: Settings,
         store: Store,
-        index: IndexClient,
         *,
         allowed_roots: list[Path] | None,
         calls: CallLimits,
         flights: SingleFlight,
         writes: WriteBehind,
-        scan: Callable[[str], Awaitable[ScanResult]],
-        resolve_version: Callable[[str, str | None], Awaitable[str]],
+        projects: ProjectIndexes,
+        resolve_version: ResolveVersion,
     ) -> None:
         self._settings = settings
         self._cache = store
-        self._index = index
         self._allowed_roots = allowed_roots
         self._calls = calls
         self._flights = flights
         self._writes = writes
-        self._scan = scan
+        self._projects = projects
         self._resolve_version = resolve_version
         self._references: LruMap[tuple[str, str, str, str], ApiReference] = LruMap(_MEMORY_REFERENCES)
         self._workers = AnalysisWorkers(self._settings.analysis_memory_bytes)
@@ -128,7 +131,7 @@ class ApiReferences:
         budget = self._calls.budget(max_tokens)
         async with self._calls.deadline(f"the API reference of {name}"):
             self._workers.warm_up()  # in parallel with finding (or downloading) the code
-            code, warnings = await self._locate(name, project_path, version_constraint)
+            code, warnings, origin = await self._locate(name, project_path, version_constraint)
             path = self._absolute(code, wanted_path)
             try:
                 reference = await self._reference(code, path)
@@ -139,29 +142,30 @@ class ApiReferences:
         reply_key = (code.name, code.version, path, code.fingerprint, budget, tuple(warnings))
         reply = self._replies.get(reply_key)
         if reply is not None:
-            return {**reply, "served_from": "cache"}
+            return {**reply, "served_from": "cache", **origin}
         reference = reference.model_copy(update={"warnings": [*warnings, *reference.warnings]})
         reply = fit_reference(reference, budget)
         if not reference.partial:
             self._replies.put(reply_key, reply)
-        return reply
+        return {**reply, **origin}
 
     # -- where the code is ---------------------------------------------------------------
 
     async def _locate(
         self, name: str, project_path: str | None, version_constraint: str | None
-    ) -> tuple[ReleaseCode, list[str]]:
+    ) -> tuple[ReleaseCode, list[str], dict[str, Any]]:
+        """The code, warnings, and with a project its ``index_notes`` (and ``index``, when the code
+        comes from the index)."""
         warnings: list[str] = []
         project: Path | None = None
         pin: str | None = None
-        declared: str | None = None
-        if project_path:
-            scan = await self._scan(project_path)  # checks allowed roots and that it is a folder
-            project = Path(scan.project_path)
-            for dependency in [*scan.dependencies, *scan.locked_only]:
+        plan = await self._projects.plan(project_path) if project_path else None  # checks the roots
+        origin: dict[str, Any] = {"index_notes": plan.notes} if plan and plan.notes else {}
+        if plan is not None:
+            project = Path(plan.scan.project_path)
+            for dependency in [*plan.scan.dependencies, *plan.scan.locked_only]:
                 if dependency.name == name:
                     pin = pin or dependency.pinned_version
-                    declared = declared or dependency.specifier or None
         specifiers = parse_constraint(version_constraint)
         environment, skipped = await asyncio.to_thread(self._environment, project)
         warnings += skipped
@@ -181,15 +185,18 @@ class ApiReferences:
                     snapshots=self._settings.cache_dir / "snapshots",
                     max_wheel_bytes=self._settings.max_wheel_bytes,
                 )
-                return code, list(dict.fromkeys([*warnings, *code.warnings]))
+                return code, list(dict.fromkeys([*warnings, *code.warnings])), origin
             warnings.append(
                 f"The environment has {name} {installed.version}, which does not match {version_constraint}; "
                 "this reference is read from the package index's archive of the matching version."
             )
-        constraint = version_constraint or (f"=={pin}" if pin else declared)
-        version = await self._resolve_version(name, constraint)
-        code = await self._archive_code(name, version)
-        return code, [*warnings, *code.warnings]
+        constraint = plan.constraint(name, version_constraint) if plan else version_constraint
+        async with self._projects.client(plan, name) as index:  # the project's index for this package
+            version = await self._resolve_version(name, constraint, index=index)
+            code = await self._archive_code(name, version, index)
+        if plan is not None:
+            origin["index"] = served_by(index, name)
+        return code, [*warnings, *code.warnings], origin
 
     def _environment(self, project: Path | None) -> tuple[PythonEnvironment | None, list[str]]:
         """The environment to read and what of it was skipped (outside the allowed roots), reused
@@ -215,14 +222,15 @@ class ApiReferences:
         self._environments.put(key, (stamp(environment), environment))
         return environment
 
-    async def _archive_code(self, name: str, version: str) -> ReleaseCode:
+    async def _archive_code(self, name: str, version: str, index: IndexClient) -> ReleaseCode:
+        """The release's code from ``index``, downloaded once into the code cache."""
         folder = release_code_dir(self._settings.cache_dir, name, version)
         if not await asyncio.to_thread(folder.is_dir):
-            files = await self._index.fetch_release_files(name, version)
+            files = await index.fetch_release_files(name, version)
             await self._flights.run(
-                ("code", name, version),
+                ("code", " ".join(index.index_urls), name, version),
                 fetch_release_code,
-                self._index.fetcher,
+                index.fetcher,
                 files,
                 folder,
                 max_bytes=self._settings.max_wheel_bytes,

@@ -11,6 +11,7 @@ request), so they are remembered in memory too.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from autodocs.cache import Store
 from autodocs.cache.search import clip_snippet
@@ -23,7 +24,11 @@ from autodocs.errors import AutoDocsError, InvalidArgument
 from autodocs.index import normalize_package_name
 from autodocs.memo import LruMap
 from autodocs.usecases.machinery.calls import CallLimits
+from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
 from autodocs.usecases.resolution import Resolution
+
+if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
+    from autodocs.index import IndexClient
 
 __all__ = ["PackageDocs"]
 
@@ -33,11 +38,12 @@ _MAX_API_MATCHES = 3
 
 
 class PackageDocs:
-    def __init__(self, store: Store, *, calls: CallLimits, resolution: Resolution) -> None:
+    def __init__(self, store: Store, *, calls: CallLimits, resolution: Resolution, projects: ProjectIndexes) -> None:
         self._store = store
         self._calls = calls
         self._resolution = resolution
-        self._pages: LruMap[tuple[str, str, PageRequest], DocsPage] = LruMap(_MEMORY_PAGES)
+        self._projects = projects
+        self._pages: LruMap[tuple[str, str, str, PageRequest], DocsPage] = LruMap(_MEMORY_PAGES)
 
     async def get(
         self,
@@ -48,7 +54,11 @@ class PackageDocs:
         max_tokens: int | None = None,
         sections: list[str] | None = None,
         cursor: str | None = None,
+        project: str | ProjectPlan | None = None,
     ) -> DocsPage:
+        """``project`` (a project folder, or its plan already made): use that project's indexes and,
+        without a constraint, its lock pin (:mod:`.machinery.project_indexes`); the reply then names
+        the index that served it (and, for a folder, the project's indexes left out)."""
         name = normalize_package_name(package_name)
         budget = self._calls.budget(max_tokens)
         wanted = tuple(s for s in (sections or []) if s.strip())
@@ -59,7 +69,11 @@ class PackageDocs:
                 raise InvalidArgument(f"That cursor belongs to {start.name!r}, not {name!r}.")
             version_constraint, query, wanted = f"=={start.version}", start.query, start.sections
         async with self._calls.deadline(f"docs for {name}"):
-            resolved = await self._resolution.resolve(name, version_constraint)
+            plan = await self._projects.plan(project) if isinstance(project, str) else project
+            if plan is not None and start is None:
+                version_constraint = plan.constraint(name, version_constraint)
+            async with self._projects.client(plan, name) as index:
+                resolved = await self._resolution.resolve(name, version_constraint, index=index)
         matches = await self._api_matches(name, resolved.document.version, query) if query and not start else []
         reserve = count_tokens(json.dumps([m.model_dump() for m in matches])) + 8 if matches else 0
         if budget - reserve < MIN_TOKENS:
@@ -74,11 +88,15 @@ class PackageDocs:
             latest=resolved.latest,
             stale=resolved.stale,
         )
-        page = self.page(resolved.document, request)
+        page = self.page(resolved.document, request, index)
+        if plan is not None:
+            notes = plan.notes if isinstance(project, str) else []
+            page = page.model_copy(update={"index": served_by(index, name), "index_notes": notes})
         return page.model_copy(update={"api_matches": matches}) if matches else page
 
-    def page(self, document: PackageDocument, request: PageRequest) -> DocsPage:
-        key = (document.name, document.version, request)
+    def page(self, document: PackageDocument, request: PageRequest, index: IndexClient) -> DocsPage:
+        """The page of ``document`` (from ``index``) for ``request``, remembered in memory."""
+        key = (" ".join(index.index_urls), document.name, document.version, request)
         page = self._pages.get(key)
         if page is None:
             page = make_page(document, request)
@@ -90,7 +108,7 @@ class PackageDocs:
         if name is None:
             self._pages.clear()
         else:
-            self._pages.discard_where(lambda key: key[0] == name)
+            self._pages.discard_where(lambda key: key[1] == name)
 
     async def _api_matches(self, name: str, version: str, query: str) -> list[ApiMatch]:
         """The best entries of this version's cached API reference for the query (none if not

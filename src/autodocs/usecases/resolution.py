@@ -106,23 +106,28 @@ class Resolution:
         self.release_lists.discard_where(lambda key: key == name)
         self.resolutions.discard_where(lambda key: key[0] == name)
 
-    async def resolve_exact_version(self, name: str, constraint: str | None) -> str:
+    async def resolve_exact_version(
+        self, name: str, constraint: str | None, *, index: IndexClient | None = None
+    ) -> str:
         """The exact version a docs call with ``constraint`` would document (caches its docs too)."""
         async with self._calls.deadline(f"resolving {name}"):
-            resolved = await self.resolve(name, constraint)
+            resolved = await self.resolve(name, constraint, index=index)
         return resolved.document.version
 
-    async def resolve(self, name: str, constraint: str | None) -> Resolved:
-        """The version ``constraint`` picks and its document."""
+    async def resolve(self, name: str, constraint: str | None, *, index: IndexClient | None = None) -> Resolved:
+        """The version ``constraint`` picks and its document, from ``index`` (default: the server's
+        own indexes; a project's comes from :mod:`autodocs.usecases.project_indexes`). Every memo
+        and store read below is made through ``lookup``, which carries that client."""
         specifiers = parse_constraint(constraint)
         pin = exact_pin(specifiers)
-        lookup = _Lookup(self.cached_states, name)
+        lookup = _Lookup(self.cached_states, name, index or self._index)
         if pin is not None:
             cached = await self._cached_document(name, pin, lookup)
             if cached is not None:
                 return Resolved(cached, "cache", None, False)
             try:  # the index client falls down its sources; "not listed" is its own fresh answer
-                return Resolved(await self._store_document(await self._fetch_version(name, pin)), "index", None, False)
+                metadata = await self._fetch_version(name, pin, lookup.index)
+                return Resolved(await self._store_document(metadata), "index", None, False)
             except VersionNotListed as exc:
                 self._remember_release_list(exc.releases)
                 raise VersionNotFound(
@@ -149,11 +154,11 @@ class Resolution:
         if latest is not None and latest.version == chosen.version:
             return Resolved(await self._store_document(latest), "index", releases.latest, stale)
         try:
-            metadata = await self._fetch_version(name, chosen.version)
+            metadata = await self._fetch_version(name, chosen.version, lookup.index)
         except VersionNotListed as exc:  # the list named a release the index no longer lists
             self._remember_release_list(exc.releases)
             chosen = self._choose(name, specifiers, releases := exc.releases)
-            metadata = await self._fetch_version(name, chosen.version)
+            metadata = await self._fetch_version(name, chosen.version, lookup.index)
         return Resolved(await self._store_document(metadata), "index", releases.latest, stale)
 
     def _choose(self, name: str, specifiers: SpecifierSet, releases: ReleaseList) -> ResolvedVersion:
@@ -164,9 +169,10 @@ class Resolution:
             self.resolutions.put(memo_key, chosen)
         return chosen
 
-    async def _fetch_version(self, name: str, version: str) -> VersionMetadata:
-        try:
-            return await self._flights.run(("version", name, version), self._index.fetch_version, name, version)
+    async def _fetch_version(self, name: str, version: str, index: IndexClient) -> VersionMetadata:
+        try:  # the indexes are part of the key: two indexes' "foo 1.0" are two fetches
+            key = ("version", _indexes_key(index), name, version)
+            return await self._flights.run(key, index.fetch_version, name, version)
         except PackageNotFound as exc:
             raise await self._with_candidates(name, exc) from None
 
@@ -179,7 +185,9 @@ class Resolution:
             self.release_lists.put(name, cached)
             return cached, None, False
         try:
-            releases, latest = await self._flights.run(("project", name), self._index.fetch_project, name)
+            index = lookup.index
+            key = ("project", _indexes_key(index), name)
+            releases, latest = await self._flights.run(key, index.fetch_project, name)
         except PackageNotFound as exc:
             raise await self._with_candidates(name, exc) from None
         except UpstreamError as exc:
@@ -259,13 +267,15 @@ class Resolution:
 
 
 class _Lookup:
-    """One package's :class:`CachedState` for one call: read (batched) at most once, if needed."""
+    """One package's :class:`CachedState` for one call: read (batched) at most once, if needed.
+    ``index``: the client that serves the call; what is read or remembered is that index's."""
 
-    __slots__ = ("_name", "_state", "_states")
+    __slots__ = ("_name", "_state", "_states", "index")
 
-    def __init__(self, states: CachedStates, name: str) -> None:
+    def __init__(self, states: CachedStates, name: str, index: IndexClient) -> None:
         self._states = states
         self._name = name
+        self.index = index
         self._state: CachedState | None = None
 
     async def state(self) -> CachedState:
@@ -277,3 +287,8 @@ class _Lookup:
 def _resolution_key(name: str, specifiers: SpecifierSet, releases: ReleaseList) -> tuple[str, str, float]:
     """The memo key of a version chosen from ``releases`` (a newer list chooses again)."""
     return (name, str(specifiers), releases.fetched_at)
+
+
+def _indexes_key(index: IndexClient) -> str:
+    """The indexes a client asks, as one string: the index part of an in-flight fetch's key."""
+    return " ".join(index.index_urls)
