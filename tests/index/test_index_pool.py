@@ -101,3 +101,21 @@ async def test_a_service_closes_its_plan_clients_on_shutdown(settings: Settings,
             await client.fetch_project("tinylib")
         assert indexes[2].open_connections == 1
     assert service.index_clients.closed == 1 and await wait_until_closed(indexes[2]) == 0
+
+
+async def test_clients_leased_at_once_beyond_capacity_all_serve_their_calls_then_close(
+    settings: Settings, indexes: list[FakeIndex]
+) -> None:
+    clients = IndexClients(settings, slots=RequestSlots(4), capacity=1)
+
+    async def call(index: FakeIndex) -> str:
+        async with clients.lease((index.simple_url,)) as client:
+            await asyncio.sleep(0)  # the others lease (and evict) meanwhile
+            releases, _ = await client.fetch_project("tinylib")
+            return releases.latest
+
+    assert await call(indexes[0]) == "1.0.0"  # kept: the next lease must close it, which awaits
+    assert list(await asyncio.gather(call(indexes[1]), call(indexes[2]))) == ["1.0.0"] * 2
+    assert (len(clients), clients.closed) == (1, 2)
+    await clients.aclose()
+    assert [await wait_until_closed(index) for index in indexes] == [0, 0, 0]

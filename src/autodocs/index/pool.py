@@ -78,13 +78,12 @@ class IndexClients:
         spec = ClientSpec(indexes, credentials)
         entry = self._entries.get(spec)
         if entry is None:
-            entry = _Entry(self._build(spec))
+            entry = self._entries[spec] = _Entry(self._build(spec))
             self.built += 1
-            self._entries[spec] = entry
-            await self._evict_beyond_capacity()
         self._entries.move_to_end(spec)
-        entry.users += 1
+        entry.users += 1  # before any await: a concurrent eviction must see it in use
         try:
+            await self._evict_beyond_capacity()
             yield entry.client
         finally:
             entry.users -= 1
