@@ -83,9 +83,7 @@ class AutoDocsService:
             settings, self.projects.scan, index, self.index_clients, transport=transport
         )
         self.docs = PackageDocs(store, calls=calls, resolution=self.resolution, projects=self.project_indexes)
-        self.contexts = Contexts(
-            self.docs, self.projects, calls=calls, resolution=self.resolution, projects=self.project_indexes
-        )
+        self.contexts = Contexts(self.docs, calls=calls, resolution=self.resolution, projects=self.project_indexes)
         self.api = ApiReferences(
             settings,
             store,

@@ -1,8 +1,9 @@
 """The package-index client: which index is asked for a package, and in what order.
 
-``AUTODOCS_INDEX_URL`` first, then each of ``AUTODOCS_EXTRA_INDEX_URLS``: the first index that
-has the package wins (uv's default, which keeps a package name taken on a second index from
-shadowing the first's), and is remembered for that package. Each index is an
+``AUTODOCS_INDEX_URL`` first, then each of ``AUTODOCS_EXTRA_INDEX_URLS`` (or a project plan's
+indexes, for a client of :mod:`autodocs.index.pool`): the first index that has the package wins
+(uv's default, which keeps a package name taken on a second index from shadowing the first's),
+and is remembered for that package. Each index is an
 :class:`~autodocs.index.source.IndexSource` (its sources and capabilities); all share one
 :class:`~autodocs.index.fetch.JsonFetcher` (one connection pool, one policy, one trust).
 Names and versions are validated here, before a URL exists (:mod:`autodocs.index.names`).

@@ -5,7 +5,8 @@ Order of sources (the first that has the package wins):
 1. the environment ``AUTODOCS_PYTHON`` names, else the project's ``.venv/`` or ``venv/`` —
    read from disk (:mod:`autodocs.sources.environment`); its version is the distribution's own;
    a lock pin that differs is reported as a warning;
-2. the exact version's wheel (or sdist) from the package index, downloaded once into
+2. the exact version's wheel (or sdist) from the package index (with a project, the index its
+   plan gives the package: :mod:`.machinery.project_indexes`), downloaded once into
    ``CACHE_DIR/code`` (:mod:`autodocs.sources.archives`).
 
 A complete reference is cached in the store per (name, version, object path) with a
@@ -85,8 +86,9 @@ class ResolveVersion(Protocol):
 
 
 class ApiReferences:
-    """``scan`` reads a project (checking the allowed roots); ``resolve_version`` picks the exact
-    version a docs call with that constraint would document."""
+    """``projects`` scans a project (checking the allowed roots) and lends the index client that
+    serves a package of it; ``resolve_version`` picks the exact version a docs call with that
+    constraint would document, from that client."""
 
     def __init__(
         self,

@@ -24,7 +24,6 @@ from autodocs.usecases.docs import PackageDocs
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
 from autodocs.usecases.resolution import Resolution
-from autodocs.usecases.scan import ProjectScan
 
 __all__ = ["ContextResult", "Contexts", "FailedPackage", "ProgressHook", "ProjectContextResult"]
 
@@ -76,16 +75,9 @@ class ProjectContextResult(BaseModel):
 
 class Contexts:
     def __init__(
-        self,
-        docs: PackageDocs,
-        scan: ProjectScan,
-        *,
-        calls: CallLimits,
-        resolution: Resolution,
-        projects: ProjectIndexes,
+        self, docs: PackageDocs, *, calls: CallLimits, resolution: Resolution, projects: ProjectIndexes
     ) -> None:
         self._docs = docs
-        self._scan = scan
         self._calls = calls
         self._resolution = resolution
         self._projects = projects
