@@ -16,7 +16,7 @@ import structlog
 from pydantic import BaseModel, Field
 
 from autodocs.docs.model import DocsPage, PackageDocument
-from autodocs.docs.pages import MIN_TOKENS, PageRequest
+from autodocs.docs.pages import MIN_TOKENS
 from autodocs.errors import AutoDocsError, to_error_payload
 from autodocs.index import normalize_package_name
 from autodocs.manifests import ScanResult, SkippedDependency, docs_requests
@@ -91,19 +91,11 @@ class Contexts:
         name = normalize_package_name(package_name)
         async with self._calls.deadline(f"docs for {name}"):
             resolved = await self._resolution.resolve(name, version_constraint)
+            lookup = await self._docs.lookup_docset(name, resolved.document.version)
         runtime = _runtime_requirements(resolved.document)
         chosen = runtime[:limit] if include_dependencies else []
         main_budget = budget if not chosen else max(budget // 2, budget - _MIN_TOKENS_PER_PACKAGE * len(chosen))
-        package = self._docs.page(
-            resolved.document,
-            PageRequest(
-                budget=main_budget,
-                constraint=version_constraint,
-                source=resolved.source,
-                latest=resolved.latest,
-                stale=resolved.stale,
-            ),
-        )
+        package = self._docs.first_page(resolved, main_budget, version_constraint, lookup)
         beyond = [name for name, _ in runtime[len(chosen) :]]
         why = f"beyond max_dependencies ({limit})" if include_dependencies else "include_dependencies is false"
         result = ContextResult(package=package, skipped_dependencies=beyond)
@@ -158,7 +150,7 @@ class Contexts:
 
     async def _page_or_failure(self, name: str, constraint: str | None, budget: int) -> DocsPage | FailedPackage:
         try:
-            return await self._docs.get(name, constraint, max_tokens=budget)
+            return await self._docs.get(name, constraint, max_tokens=budget, with_docset=False)
         except AutoDocsError as exc:
             return _failure(name, exc)
         except Exception as exc:  # one package's bug must not fail the batch

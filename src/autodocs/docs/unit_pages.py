@@ -1,0 +1,349 @@
+"""One budgeted page of a release's README, docs pages and API entries, ranked together.
+
+The units (:mod:`autodocs.docs.units`) go in a reading sequence: with a query, by relevance
+(:func:`autodocs.docs.ranking.placed_scores`: titles weigh more, release notes less), the
+README's unmatched sections after the matches; with named sections, those (a docs page by its
+path, a heading of it as ``path#Heading``, or a README heading). A page takes whole units from
+the sequence while they fit; the first unit left, when larger than a whole page, is cut between
+its blocks — never inside a code block, unless that one block is larger than a whole page: then
+it is cut between lines, its fence closed on this page and opened again on the next. The cursor
+(:mod:`autodocs.docs.unit_cursor`) records what was delivered.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from autodocs.docs.budget import SECTION_OVERHEAD_TOKENS, fitting_prefix, render_section
+from autodocs.docs.model import DocsPage, PackageDocument, reply_json, reply_payload
+from autodocs.docs.pages import HOW_TO_GET_MORE, MAX_OMITTED_LISTED, PageRequest, header_page, usable_budget
+from autodocs.docs.ranking import placed_scores
+from autodocs.docs.tokens import count_json_tokens, count_tokens
+from autodocs.docs.unit_cursor import UnitCursor, encode_unit_cursor
+from autodocs.docs.units import Unit
+
+__all__ = ["UnitCosts", "UnitPageRequest", "make_unit_page", "unit_sequence"]
+
+#: Names suggested for a section name that matches nothing.
+_SUGGESTED = 10
+_MAX_AVAILABLE_LISTED = 100
+_SHOWN_LEVEL = 2
+_PAGE_ATTEMPTS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPageRequest:
+    header: PageRequest  # budget, constraint, source, latest, stale (query and wanted are here too)
+    counts: tuple[int, int, int]
+    start: UnitCursor | None = None
+    warnings: tuple[str, ...] = ()  # besides the header's: what building the docs set noted
+
+
+def unit_sequence(units: Sequence[Unit], query: str | None, wanted: tuple[str, ...]) -> tuple[list[int], list[str]]:
+    """Indices of ``units`` in the order pages take them, and the wanted names that match none."""
+    missing: list[str] = []
+    if wanted:
+        candidates: list[int] = []
+        for name in wanted:
+            found = match_name(units, name)
+            if not found:
+                missing.append(name)
+            candidates.extend(index for index in found if index not in candidates)
+    else:
+        candidates = list(range(len(units)))
+    if not query:
+        return candidates, missing
+    scores = placed_scores(query, [(unit.title, unit.above, unit.content) for unit in units])
+    if not wanted:  # unmatched docs pages and API entries are reached through the TOC and the API tool
+        candidates = [i for i in candidates if scores[i] > 0 or units[i].origin == "readme"]
+    return sorted(candidates, key=lambda index: -scores[index]), missing
+
+
+def match_name(units: Sequence[Unit], name: str) -> list[int]:
+    """The units ``name`` stands for: a docs page (``docs/usage.rst``, suffix optional), one of
+    its headings with what is under it (``docs/usage.rst#Retrying``), else a README heading
+    (title or anchor, else a title containing it), else a docs heading of that title."""
+    text = name.strip()
+    path, _, heading = text.partition("#")
+    on_page = [i for i, unit in enumerate(units) if unit.origin == "docs" and _same_page(unit.page, path.strip())]
+    if on_page:
+        if not heading.strip():
+            return on_page
+        wanted = heading.strip().casefold()
+        for index in on_page:
+            titles = [title.casefold() for title in units[index].heading_path]
+            if wanted in titles:
+                prefix = units[index].heading_path[: titles.index(wanted) + 1]
+                return [i for i in on_page if units[i].heading_path[: len(prefix)] == prefix]
+        return []
+    wanted = text.casefold()
+    readme = [i for i, unit in enumerate(units) if unit.origin == "readme"]
+    exact = [i for i in readme if units[i].title.casefold() == wanted or units[i].anchor == wanted]
+    if exact:
+        return exact
+    containing = [i for i in readme if wanted and wanted in units[i].title.casefold()]
+    if containing:
+        return containing
+    return [i for i, unit in enumerate(units) if unit.origin == "docs" and unit.title.casefold() == wanted]
+
+
+def _same_page(page: str, path: str) -> bool:
+    return bool(path) and (page == path or page.rsplit(".", 1)[0] == path)
+
+
+def nearest_names(units: Sequence[Unit], missing: Sequence[str]) -> list[str]:
+    """Names close to the ``missing`` ones (page paths, ``path#Heading``, README titles); without
+    any, the pages and README titles there are."""
+    names: dict[str, None] = {}
+    for unit in units:
+        if unit.origin == "docs":
+            names.setdefault(unit.page, None)
+            names.setdefault(f"{unit.page}#{unit.title}", None)
+        elif unit.origin == "readme":
+            names.setdefault(unit.title, None)
+    known = list(names)
+    near: dict[str, None] = {}
+    for name in missing:
+        for candidate in difflib.get_close_matches(name, known, n=_SUGGESTED, cutoff=0.5):
+            near.setdefault(candidate, None)
+    if near:
+        return list(near)[:_MAX_AVAILABLE_LISTED]
+    return [name for name in known if "#" not in name][:_MAX_AVAILABLE_LISTED]
+
+
+@dataclass(slots=True)
+class _Taken:
+    index: int
+    text: str
+    continued: bool
+    complete: bool
+
+
+@dataclass(slots=True)
+class _Cut:
+    taken: list[_Taken]
+    delivered: set[int]
+    partial: tuple[int, int, int] | None
+
+
+class UnitCosts:
+    """What each unit costs on a page: its rendered Markdown, its title and its reference; counted
+    when first needed and kept as long as the caller keeps this object for the same units."""
+
+    def __init__(self, units: Sequence[Unit]) -> None:
+        self._units = units
+        self._whole: dict[int, int] = {}
+        self._fixed: dict[int, int] = {}
+
+    def fixed(self, index: int) -> int:
+        cost = self._fixed.get(index)
+        if cost is None:
+            unit = self._units[index]
+            ref = reply_payload(unit.ref())
+            cost = count_tokens(unit.shown_title) + count_tokens(str(ref)) + SECTION_OVERHEAD_TOKENS + 2
+            self._fixed[index] = cost
+        return cost
+
+    def piece(self, index: int, text: str, *, continued: bool, complete: bool) -> int:
+        shown = self._units[index].shown_title
+        rendered = render_section(shown, _SHOWN_LEVEL, text, continued=continued, complete=complete)
+        return count_json_tokens(rendered) + self.fixed(index)
+
+    def whole(self, index: int) -> int:
+        cost = self._whole.get(index)
+        if cost is None:
+            cost = self.piece(index, self._units[index].content, continued=False, complete=True)
+            self._whole[index] = cost
+        return cost
+
+
+def _paginate(
+    units: Sequence[Unit], sequence: Sequence[int], room: int, start: UnitCursor | None, costs: UnitCosts
+) -> _Cut:
+    delivered = set(start.delivered) if start else set()
+    partial = start.partial if start else None
+    if partial is not None and (partial[0] >= len(units) or partial[1] >= len(units[partial[0]].blocks)):
+        partial = None
+    taken: list[_Taken] = []
+    used = 0
+    if partial is not None:
+        piece, partial = _cut(units, partial, room, costs)
+        taken.append(piece)
+        used += costs.piece(piece.index, piece.text, continued=piece.continued, complete=piece.complete)
+        if partial is None:
+            delivered.add(piece.index)
+    else:
+        first = next((index for index in sequence if index not in delivered), None)
+        if first is not None and costs.whole(first) > room:
+            piece, partial = _cut(units, (first, 0, 0), room, costs)
+            taken.append(piece)
+            used += costs.piece(piece.index, piece.text, continued=False, complete=piece.complete)
+            if partial is None:
+                delivered.add(first)
+    if partial is None:
+        for index in sequence:
+            if index in delivered:
+                continue
+            cost = costs.whole(index)
+            if used + cost <= room:
+                taken.append(_Taken(index, units[index].content, False, True))
+                delivered.add(index)
+                used += cost
+    return _Cut(taken, delivered, partial)
+
+
+def _cut(
+    units: Sequence[Unit], at: tuple[int, int, int], room: int, costs: UnitCosts
+) -> tuple[_Taken, tuple[int, int, int] | None]:
+    """The part of unit ``at[0]`` from block ``at[1]`` (``at[2]`` characters in) that fits ``room``:
+    whole blocks while they fit, else the first block cut between lines; and where the rest starts."""
+    index, block, offset = at
+    unit = units[index]
+    continued = block > 0 or offset > 0
+    parts: list[str] = []
+    if offset > 0:
+        parts.append(_block_rest(unit, block, offset))
+        block += 1
+    else:
+        while block < len(unit.blocks):
+            trial = "\n\n".join([*parts, unit.blocks[block]])
+            complete = block == len(unit.blocks) - 1
+            if costs.piece(index, trial, continued=continued, complete=complete) > room:
+                break
+            parts.append(unit.blocks[block])
+            block += 1
+        if not parts:  # one block larger than the whole page
+            return _cut_block(unit, index, block, 0, room, costs, continued)
+    if offset > 0 and costs.piece(index, parts[0], continued=True, complete=block >= len(unit.blocks)) > room:
+        return _cut_block(unit, index, block - 1, offset, room, costs, continued)
+    rest = (index, block, 0) if block < len(unit.blocks) else None
+    return _Taken(index, "\n\n".join(parts), continued, rest is None), rest
+
+
+def _cut_block(
+    unit: Unit, index: int, block: int, offset: int, room: int, costs: UnitCosts, continued: bool
+) -> tuple[_Taken, tuple[int, int, int] | None]:
+    opening, body, closing = _fenced(unit, block)
+    fences = (opening + "\n" + closing + "\n") if unit.code[block] else ""
+    overhead = costs.piece(index, fences, continued=continued, complete=False)
+    fit = fitting_prefix(body[offset:], max(room - overhead, 1))
+    end = offset + len(fit)
+    text = f"{opening}\n{fit.rstrip(chr(10))}\n{closing}" if unit.code[block] else fit
+    if end < len(body):
+        return _Taken(index, text, continued, False), (index, block, end)
+    rest = (index, block + 1, 0) if block + 1 < len(unit.blocks) else None
+    return _Taken(index, text, continued, rest is None), rest
+
+
+def _block_rest(unit: Unit, block: int, offset: int) -> str:
+    opening, body, closing = _fenced(unit, block)
+    rest = body[offset:]
+    return f"{opening}\n{rest.rstrip(chr(10))}\n{closing}" if unit.code[block] else rest
+
+
+def _fenced(unit: Unit, block: int) -> tuple[str, str, str]:
+    """A code block as (opening fence line, body, closing fence); a text block as ("", text, "")."""
+    text = unit.blocks[block]
+    if not unit.code[block]:
+        return "", text, ""
+    lines = text.split("\n")
+    opening = lines[0]
+    fence = opening.strip()[:3]
+    if len(lines) > 1 and lines[-1].strip().startswith(fence):
+        return opening, "\n".join(lines[1:-1]), lines[-1]
+    marks = opening.strip()
+    return opening, "\n".join(lines[1:]), marks[: len(marks) - len(marks.lstrip(marks[0]))]
+
+
+def make_unit_page(
+    document: PackageDocument, units: Sequence[Unit], request: UnitPageRequest, costs: UnitCosts | None = None
+) -> DocsPage:
+    """The page of ``units`` ``request`` asks for, its reply within the budget as sent."""
+    header = request.header
+    query = request.start.query if request.start else header.query
+    wanted = request.start.sections if request.start else header.wanted
+    sequence, missing = unit_sequence(units, query, wanted)
+    costs = costs or UnitCosts(units)
+    base = header_page(document, header)
+    base.warnings.extend(request.warnings)
+    if missing:
+        base.missing_sections = list(missing)
+        base.available_sections = nearest_names(units, missing)
+    usable = usable_budget(header.budget)
+    room = usable - count_tokens(reply_json(base))
+    left = [index for index in sequence if request.start is None or index not in request.start.delivered]
+    partial = request.start.partial if request.start else None
+    if partial is not None or sum(costs.whole(index) for index in left) > room:
+        room -= _listing_reserve(document, request, len(units), len(left))
+    page = base
+    for _ in range(_PAGE_ATTEMPTS):
+        cut = _paginate(units, sequence, max(room, 1), request.start, costs)
+        page = _assemble(document, units, request, base, sequence, cut, query, wanted)
+        over = count_tokens(reply_json(page)) - usable
+        if over <= 0 or room <= 1:
+            break
+        room -= over + 4
+    page.tokens = 0
+    page.tokens = count_tokens(reply_json(page)) + 2
+    return page
+
+
+def _listing_reserve(document: PackageDocument, request: UnitPageRequest, units: int, left: int) -> int:
+    """A first guess at what a cut page adds: the how-to, its cursor and a few omitted titles
+    (:func:`make_unit_page` checks the page it gets against the budget)."""
+    start = request.start
+    every = frozenset(range(units))
+    probe = UnitCursor(
+        document.name,
+        document.version,
+        start.query if start else request.header.query,
+        start.sections if start else request.header.wanted,
+        request.counts,
+        every,
+        (units, 99, 99_999),
+    )
+    listed = min(left, 10)
+    return count_tokens(HOW_TO_GET_MORE) + count_tokens(encode_unit_cursor(probe)) + 24 + 12 * listed
+
+
+def _assemble(
+    document: PackageDocument,
+    units: Sequence[Unit],
+    request: UnitPageRequest,
+    base: DocsPage,
+    sequence: Sequence[int],
+    cut: _Cut,
+    query: str | None,
+    wanted: tuple[str, ...],
+) -> DocsPage:
+    remaining = [index for index in sequence if index not in cut.delivered]
+    omitted = [index for index in remaining if cut.partial is None or index != cut.partial[0]]
+    next_cursor = None
+    if remaining:
+        counts = request.start.counts if request.start else request.counts
+        cursor = UnitCursor(
+            document.name, document.version, query, wanted, counts, frozenset(cut.delivered), cut.partial
+        )
+        next_cursor = encode_unit_cursor(cursor)
+    rendered = []
+    for piece in cut.taken:
+        shown = units[piece.index].shown_title
+        rendered.append(
+            render_section(shown, _SHOWN_LEVEL, piece.text, continued=piece.continued, complete=piece.complete)
+        )
+    used = sum(len(text) for text in rendered)
+    listed = min(len(omitted), MAX_OMITTED_LISTED, max(5, used // 240))
+    return base.model_copy(
+        update={
+            "content": "\n\n".join(rendered),
+            "sections": [units[piece.index].shown_title for piece in cut.taken],
+            "section_refs": [units[piece.index].ref() for piece in cut.taken],
+            "truncated": next_cursor is not None,
+            "omitted_sections": [units[index].shown_title for index in omitted[:listed]],
+            "omitted_count": len(omitted),
+            "next_cursor": next_cursor,
+            "how_to_get_more": HOW_TO_GET_MORE if next_cursor else None,
+        }
+    )
