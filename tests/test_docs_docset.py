@@ -52,6 +52,20 @@ def fences_balanced(content: str) -> bool:
     return all(len(re.findall(r"^```", part, re.MULTILINE)) % 2 == 0 for part in content.split("\n\n## "))
 
 
+def code_lines_fenced(content: str, needle: str) -> bool:
+    """Whether every line holding ``needle`` sits inside a fenced code block of its section."""
+    for part in content.split("\n\n## "):
+        open_fence = False
+        for line in part.split("\n"):
+            if line.startswith("```"):
+                open_fence = not open_fence
+            elif needle in line and not open_fence:
+                return False
+        if open_fence:
+            return False
+    return True
+
+
 # -- no query: the overview and the table of contents --------------------------------------------
 
 
@@ -156,9 +170,11 @@ async def test_the_cursor_pages_through_the_same_ranked_list_once(docs_service: 
     assert not whole.truncated
     page = await docs_service.get_package_docs(SPHINX_NAME, query=query, max_tokens=500)
     seen: list[str] = []
+    contents: list[str] = []
     pages = 0
     while True:
         pages += 1
+        contents.append(page.content)
         assert within(page, 500), count_tokens(reply_json(page))
         assert fences_balanced(page.content), page.content
         assert len(page.sections) == len(page.section_refs)
@@ -172,6 +188,9 @@ async def test_the_cursor_pages_through_the_same_ranked_list_once(docs_service: 
     assert seen[0] == whole.sections[0], "the best section first"
     assert sorted(set(seen)) == sorted(whole.sections), "every section of the ranked list, nothing else"
     assert len(seen) - len(whole.sections) < pages, "only a section cut at the end of a page comes again"
+    blocks = re.findall(r"^```python\n.*?^```$", whole.content, re.MULTILINE | re.DOTALL)
+    small = [block for block in blocks if "app.send(" not in block]  # the long example is larger than a page
+    assert small and all(any(block in content for content in contents) for block in small), "code blocks whole"
 
 
 async def test_a_code_block_larger_than_a_page_is_the_only_one_cut_and_keeps_its_fences(
@@ -185,7 +204,7 @@ async def test_a_code_block_larger_than_a_page_is_the_only_one_cut_and_keeps_its
         parts.append(page.content)
         assert len(parts) < 10
     assert len(parts) > 1
-    assert all(fences_balanced(part) for part in parts)
+    assert all(code_lines_fenced(part, "app.send(") for part in parts)
     joined = "\n".join(parts)
     assert all(f"app.send(task_{n}, countdown={n})" in joined for n in range(60))
 
