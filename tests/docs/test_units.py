@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from autodocs.docs.budget import Cursor, encode_cursor
 from autodocs.docs.model import PackageDocument
 from autodocs.docs.overview import fit_toc, hosted_docs_url
-from autodocs.docs.ranking import placed_scores
+from autodocs.docs.placed_ranking import placed_scores
 from autodocs.docs.tokens import count_json_tokens
 from autodocs.docs.unit_cursor import UnitCursor, decode_unit_cursor, encode_unit_cursor
 from autodocs.docs.units import split_blocks

@@ -41,7 +41,19 @@ from collections.abc import Sequence
 
 from autodocs.docs.model import DocSection
 
-__all__ = ["best_matches", "placed_scores", "query_terms", "section_scores", "stem"]
+__all__ = [
+    "K1",
+    "RELEASE_NOTES_WEIGHT",
+    "TITLE_WEIGHT",
+    "B",
+    "about_changes",
+    "best_matches",
+    "query_terms",
+    "release_notes_titles",
+    "section_scores",
+    "stem",
+    "text_stems",
+]
 
 #: One word: an upper-case run (``HTTP`` in ``HTTPServer``, ``SORT`` in ``OPT_SORT_KEYS``),
 #: a capitalised or lower-case word, each with the digits that follow (``base64``), or a
@@ -223,42 +235,10 @@ def section_scores(query: str, sections: Sequence[DocSection]) -> list[float]:
     if not terms or not count:
         return [0.0] * count
     titles = [section.title for section in sections]
+    contents = [section.content for section in sections]
     in_titles = _term_counts(terms, titles)
     notes = _release_notes_titles(titles) if _CHANGE_TERMS.isdisjoint(terms) else [False] * count
     above, notes = _inherit([section.level for section in sections], in_titles, notes)
-    return _bm25f(terms, in_titles, above, [section.content for section in sections], notes)
-
-
-def placed_scores(query: str, entries: Sequence[tuple[str, Sequence[str], str]]) -> list[float]:
-    """BM25 relevance of each (title, titles above it, content) to ``query``, ranked together.
-
-    For sections that come from several documents at once (a release's README, its docs pages,
-    its API entries): each names the titles it sits under itself (a docs page's title and the
-    headings of its heading path) instead of inheriting them from its neighbours. They count as
-    in :func:`section_scores`: the own title three times, the titles above once, and release
-    notes (titled so, or under such a title, e.g. every section of a "Changelog" page) a fifth.
-    """
-    terms = query_terms(query)
-    count = len(entries)
-    if not terms or not count:
-        return [0.0] * count
-    titles = [title for title, _, _ in entries]
-    in_titles = _term_counts(terms, titles)
-    above = _term_counts(terms, ["\n".join(over) for _, over, _ in entries])
-    notes = [False] * count
-    if _CHANGE_TERMS.isdisjoint(terms):
-        notes = _release_notes_titles(["\n".join((*over, title)) for title, over, _ in entries])
-    return _bm25f(terms, in_titles, above, [content for _, _, content in entries], notes)
-
-
-def _bm25f(
-    terms: dict[str, float],
-    in_titles: Sequence[dict[str, int]],
-    above: Sequence[dict[str, int]],
-    contents: Sequence[str],
-    notes: Sequence[bool],
-) -> list[float]:
-    count = len(contents)
     average = (sum(map(len, contents)) / count) or 1.0
     # BM25F: each field's count is weighted (content by its length, titles not: they are
     # short), and only their sum saturates, so a long section keeps its title's weight.
@@ -429,3 +409,29 @@ def _synonym_table(groups: Sequence[tuple[str, ...]]) -> dict[str, tuple[str, ..
 _SYNONYMS = _synonym_table(_SYNONYM_GROUPS)
 _FRAMING_STEMS = frozenset(stem(word) for word in _FRAMING.split())
 _CHANGE_TERMS = frozenset(stem(word) for word in _ABOUT_CHANGES.split())
+
+
+# -- for other rankers over the same words (autodocs.docs.placed_ranking) ---------------------
+
+K1, B, TITLE_WEIGHT, RELEASE_NOTES_WEIGHT = _K1, _B, _TITLE_WEIGHT, _RELEASE_NOTES_WEIGHT
+release_notes_titles = _release_notes_titles
+
+
+def about_changes(terms: dict[str, float]) -> bool:
+    """Whether a question with these stems asks about changes (release notes are then not discounted)."""
+    return not _CHANGE_TERMS.isdisjoint(terms)
+
+
+def text_stems(text: str, *, skip_links: bool = False) -> Counter[str]:
+    """How often each stem occurs in ``text``: words cut as :func:`query_terms` cuts them, web
+    addresses left out when ``skip_links``."""
+    if skip_links:
+        spans = _link_spans(text)
+        if spans:
+            kept, position = [], 0
+            for start, end in spans:
+                kept.append(text[position:start])
+                position = end
+            kept.append(text[position:])
+            text = " ".join(kept)
+    return Counter(stem(word) for word in _words(text))

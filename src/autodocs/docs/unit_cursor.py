@@ -2,7 +2,9 @@
 
 Like :class:`autodocs.docs.budget.Cursor` (tag 2), with the tag 3 and the number of units of
 each origin the first page ranked (README, docs, API): a later page rebuilds the same list even
-when the docs set was still being built then, or more API entries were cached since.
+when the docs set was still being built then, or more API entries were cached since. The units
+delivered are written as runs of indices (``[[start, end], ...]``), not a bit mask: a docs set has
+thousands of units, and a query delivers a few dozen of them, scattered.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ class UnitCursor:
 
 
 def encode_unit_cursor(cursor: UnitCursor) -> str:
-    mask = sum(1 << index for index in cursor.delivered)
     raw = json.dumps(
         [
             _TAG,
@@ -45,7 +46,7 @@ def encode_unit_cursor(cursor: UnitCursor) -> str:
             cursor.query,
             list(cursor.sections),
             list(cursor.counts),
-            format(mask, "x"),
+            _runs(cursor.delivered),
             list(cursor.partial) if cursor.partial else None,
         ],
         separators=(",", ":"),
@@ -62,7 +63,7 @@ def decode_unit_cursor(text: str) -> UnitCursor | None:
         data = json.loads(base64.urlsafe_b64decode((text + "=" * (-len(text) % 4)).encode()))
         if isinstance(data, list) and data and data[0] == _README_TAG:
             return None
-        tag, name, version, query, sections, counts, mask_hex, partial = data
+        tag, name, version, query, sections, counts, runs, partial = data
         if tag != _TAG or not isinstance(name, str) or not isinstance(version, str):
             raise ValueError
         if query is not None and not isinstance(query, str):
@@ -71,10 +72,11 @@ def decode_unit_cursor(text: str) -> UnitCursor | None:
             raise ValueError
         if not _naturals(counts, 3) or (partial is not None and not _naturals(partial, 3)):
             raise ValueError
-        mask = int(mask_hex, 16)
-        if mask < 0:
+        if not isinstance(runs, list) or not all(_naturals(run, 2) and run[0] < run[1] for run in runs):
             raise ValueError
-        delivered = frozenset(index for index in range(mask.bit_length()) if mask >> index & 1)
+        if sum(end - start for start, end in runs) > sum(counts):
+            raise ValueError
+        delivered = frozenset(index for start, end in runs for index in range(start, end))
         return UnitCursor(
             name,
             version,
@@ -97,3 +99,13 @@ def _naturals(value: object, length: int) -> bool:
         and len(value) == length
         and all(isinstance(item, int) and not isinstance(item, bool) and item >= 0 for item in value)
     )
+
+
+def _runs(indices: frozenset[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for index in sorted(indices):
+        if runs and runs[-1][1] == index:
+            runs[-1][1] = index + 1
+        else:
+            runs.append([index, index + 1])
+    return runs

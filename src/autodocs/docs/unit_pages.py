@@ -19,18 +19,26 @@ from dataclasses import dataclass
 from autodocs.docs.budget import SECTION_OVERHEAD_TOKENS, fitting_prefix, render_section
 from autodocs.docs.model import DocsPage, PackageDocument, reply_json, reply_payload
 from autodocs.docs.pages import HOW_TO_GET_MORE, MAX_OMITTED_LISTED, PageRequest, header_page, usable_budget
-from autodocs.docs.ranking import placed_scores
+from autodocs.docs.placed_ranking import PlacedIndex
 from autodocs.docs.tokens import count_json_tokens, count_tokens
 from autodocs.docs.unit_cursor import UnitCursor, encode_unit_cursor
 from autodocs.docs.units import Unit
 
-__all__ = ["UnitCosts", "UnitPageRequest", "make_unit_page", "unit_sequence"]
+__all__ = ["UnitPageRequest", "UnitSet", "make_unit_page", "unit_sequence"]
 
 #: Names suggested for a section name that matches nothing.
 _SUGGESTED = 10
 _MAX_AVAILABLE_LISTED = 100
 _SHOWN_LEVEL = 2
-_PAGE_ATTEMPTS = 6
+_PAGE_ATTEMPTS = 5
+#: A page within this many tokens (or a 40th) of its budget is not tried again for a fuller one.
+_CLOSE_ENOUGH = 24
+#: Sections in a row that do not fit after which a page stops looking for smaller ones to fill it.
+_MAX_MISSES = 64
+#: What writing the count into the reply's ``"tokens": 0`` adds to it (up to seven digits).
+_TOKENS_FIELD = 4
+#: A page names one omitted section per this many characters of content (5 at least, 50 at most).
+_CHARS_PER_LISTED_TITLE = 240
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +49,9 @@ class UnitPageRequest:
     warnings: tuple[str, ...] = ()  # besides the header's: what building the docs set noted
 
 
-def unit_sequence(units: Sequence[Unit], query: str | None, wanted: tuple[str, ...]) -> tuple[list[int], list[str]]:
-    """Indices of ``units`` in the order pages take them, and the wanted names that match none."""
+def unit_sequence(unit_set: UnitSet, query: str | None, wanted: tuple[str, ...]) -> tuple[list[int], list[str]]:
+    """Indices of the units in the order pages take them, and the wanted names that match none."""
+    units = unit_set.units
     missing: list[str] = []
     if wanted:
         candidates: list[int] = []
@@ -55,7 +64,7 @@ def unit_sequence(units: Sequence[Unit], query: str | None, wanted: tuple[str, .
         candidates = list(range(len(units)))
     if not query:
         return candidates, missing
-    scores = placed_scores(query, [(unit.title, unit.above, unit.content) for unit in units])
+    scores = unit_set.index.scores(query)
     if not wanted:  # unmatched docs pages and API entries are reached through the TOC and the API tool
         candidates = [i for i in candidates if scores[i] > 0 or units[i].origin == "readme"]
     return sorted(candidates, key=lambda index: -scores[index]), missing
@@ -128,39 +137,57 @@ class _Cut:
     partial: tuple[int, int, int] | None
 
 
-class UnitCosts:
-    """What each unit costs on a page: its rendered Markdown, its title and its reference; counted
-    when first needed and kept as long as the caller keeps this object for the same units."""
+class UnitSet:
+    """The units one page is cut from, with what is worth keeping between pages of them: each
+    unit's cost on a page (its rendered Markdown, its title and its reference, counted when first
+    needed) and their ranking index (built at the first query)."""
 
     def __init__(self, units: Sequence[Unit]) -> None:
-        self._units = units
+        self.units = units
         self._whole: dict[int, int] = {}
         self._fixed: dict[int, int] = {}
+        self._index: PlacedIndex | None = None
+
+    @property
+    def indexed(self) -> bool:
+        return self._index is not None
+
+    def build_index(self) -> None:
+        """Count the units' words for ranking (done by the first query otherwise); thread-safe enough:
+        two builds at once make the same index, and the last one is kept."""
+        if self._index is None:
+            self._index = PlacedIndex([(unit.title, unit.above, unit.content) for unit in self.units])
+
+    @property
+    def index(self) -> PlacedIndex:
+        self.build_index()
+        assert self._index is not None
+        return self._index
 
     def fixed(self, index: int) -> int:
         cost = self._fixed.get(index)
         if cost is None:
-            unit = self._units[index]
+            unit = self.units[index]
             ref = reply_payload(unit.ref())
             cost = count_tokens(unit.shown_title) + count_tokens(str(ref)) + SECTION_OVERHEAD_TOKENS + 2
             self._fixed[index] = cost
         return cost
 
     def piece(self, index: int, text: str, *, continued: bool, complete: bool) -> int:
-        shown = self._units[index].shown_title
+        shown = self.units[index].shown_title
         rendered = render_section(shown, _SHOWN_LEVEL, text, continued=continued, complete=complete)
         return count_json_tokens(rendered) + self.fixed(index)
 
     def whole(self, index: int) -> int:
         cost = self._whole.get(index)
         if cost is None:
-            cost = self.piece(index, self._units[index].content, continued=False, complete=True)
+            cost = self.piece(index, self.units[index].content, continued=False, complete=True)
             self._whole[index] = cost
         return cost
 
 
 def _paginate(
-    units: Sequence[Unit], sequence: Sequence[int], room: int, start: UnitCursor | None, costs: UnitCosts
+    units: Sequence[Unit], sequence: Sequence[int], room: int, start: UnitCursor | None, costs: UnitSet
 ) -> _Cut:
     delivered = set(start.delivered) if start else set()
     partial = start.partial if start else None
@@ -183,6 +210,7 @@ def _paginate(
             if partial is None:
                 delivered.add(first)
     if partial is None:
+        misses = 0
         for index in sequence:
             if index in delivered:
                 continue
@@ -191,11 +219,16 @@ def _paginate(
                 taken.append(_Taken(index, units[index].content, False, True))
                 delivered.add(index)
                 used += cost
+                misses = 0
+            else:
+                misses += 1
+                if misses > _MAX_MISSES:  # the rest ranks lower still: later pages take it
+                    break
     return _Cut(taken, delivered, partial)
 
 
 def _cut(
-    units: Sequence[Unit], at: tuple[int, int, int], room: int, costs: UnitCosts
+    units: Sequence[Unit], at: tuple[int, int, int], room: int, costs: UnitSet
 ) -> tuple[_Taken, tuple[int, int, int] | None]:
     """The part of unit ``at[0]`` from block ``at[1]`` (``at[2]`` characters in) that fits ``room``:
     whole blocks while they fit, else the first block cut between lines; and where the rest starts."""
@@ -223,7 +256,7 @@ def _cut(
 
 
 def _cut_block(
-    unit: Unit, index: int, block: int, offset: int, room: int, costs: UnitCosts, continued: bool
+    unit: Unit, index: int, block: int, offset: int, room: int, costs: UnitSet, continued: bool
 ) -> tuple[_Taken, tuple[int, int, int] | None]:
     opening, body, closing = _fenced(unit, block)
     fences = (opening + "\n" + closing + "\n") if unit.code[block] else ""
@@ -257,15 +290,13 @@ def _fenced(unit: Unit, block: int) -> tuple[str, str, str]:
     return opening, "\n".join(lines[1:]), marks[: len(marks) - len(marks.lstrip(marks[0]))]
 
 
-def make_unit_page(
-    document: PackageDocument, units: Sequence[Unit], request: UnitPageRequest, costs: UnitCosts | None = None
-) -> DocsPage:
-    """The page of ``units`` ``request`` asks for, its reply within the budget as sent."""
+def make_unit_page(document: PackageDocument, unit_set: UnitSet, request: UnitPageRequest) -> DocsPage:
+    """The page of ``unit_set`` ``request`` asks for, its reply within the budget as sent."""
     header = request.header
     query = request.start.query if request.start else header.query
     wanted = request.start.sections if request.start else header.wanted
-    sequence, missing = unit_sequence(units, query, wanted)
-    costs = costs or UnitCosts(units)
+    sequence, missing = unit_sequence(unit_set, query, wanted)
+    costs, units = unit_set, unit_set.units
     base = header_page(document, header)
     base.warnings.extend(request.warnings)
     if missing:
@@ -275,37 +306,57 @@ def make_unit_page(
     room = usable - count_tokens(reply_json(base))
     left = [index for index in sequence if request.start is None or index not in request.start.delivered]
     partial = request.start.partial if request.start else None
-    if partial is not None or sum(costs.whole(index) for index in left) > room:
-        room -= _listing_reserve(document, request, len(units), len(left))
-    page = base
+    if partial is not None or not _all_fit(costs, left, room):
+        room -= _listing_reserve(document, request, unit_set, left, room)
+    # The room for sections is a guess until a page is counted as sent; each count corrects it
+    # (both ways), and the fullest page that fits is kept.
+    best: tuple[int, DocsPage, int] | None = None
+    page, tokens, tried = base, 0, set()
     for _ in range(_PAGE_ATTEMPTS):
-        cut = _paginate(units, sequence, max(room, 1), request.start, costs)
+        room = max(room, 1)
+        tried.add(room)
+        cut = _paginate(units, sequence, room, request.start, costs)
         page = _assemble(document, units, request, base, sequence, cut, query, wanted)
-        over = count_tokens(reply_json(page)) - usable
-        if over <= 0 or room <= 1:
+        tokens = count_tokens(reply_json(page))
+        if tokens <= usable and (best is None or len(page.content) > best[0]):
+            best = (len(page.content), page, tokens)
+        slack = usable - tokens
+        if 0 <= slack <= max(_CLOSE_ENOUGH, usable // 40) or room + slack in tried or (slack < 0 and room <= 1):
             break
-        room -= over + 4
-    page.tokens = 0
-    page.tokens = count_tokens(reply_json(page)) + 2
+        room += slack if slack > 0 else slack - 4
+    if best is not None:
+        _, page, tokens = best
+    page.tokens = tokens + _TOKENS_FIELD
     return page
 
 
-def _listing_reserve(document: PackageDocument, request: UnitPageRequest, units: int, left: int) -> int:
-    """A first guess at what a cut page adds: the how-to, its cursor and a few omitted titles
-    (:func:`make_unit_page` checks the page it gets against the budget)."""
+def _all_fit(costs: UnitSet, indices: Sequence[int], room: int) -> bool:
+    used = 0
+    for index in indices:
+        used += costs.whole(index)
+        if used > room:
+            return False
+    return True
+
+
+def _listing_reserve(
+    document: PackageDocument, request: UnitPageRequest, unit_set: UnitSet, left: Sequence[int], room: int
+) -> int:
+    """A first guess at what a cut page adds: the how-to, its cursor and the omitted titles it
+    lists (:func:`make_unit_page` checks the page it gets against the budget)."""
     start = request.start
-    every = frozenset(range(units))
     probe = UnitCursor(
         document.name,
         document.version,
         start.query if start else request.header.query,
         start.sections if start else request.header.wanted,
         request.counts,
-        every,
-        (units, 99, 99_999),
+        frozenset(range(0, 2 * min(len(left), 16), 2)),
+        (len(unit_set.units), 99, 99_999),
     )
-    listed = min(left, 10)
-    return count_tokens(HOW_TO_GET_MORE) + count_tokens(encode_unit_cursor(probe)) + 24 + 12 * listed
+    listed = min(len(left), MAX_OMITTED_LISTED, max(5, room * 4 // _CHARS_PER_LISTED_TITLE))
+    titles = sum(count_tokens(unit_set.units[index].shown_title) + 2 for index in left[:listed])
+    return count_tokens(HOW_TO_GET_MORE) + count_tokens(encode_unit_cursor(probe)) + 24 + titles
 
 
 def _assemble(
@@ -334,7 +385,7 @@ def _assemble(
             render_section(shown, _SHOWN_LEVEL, piece.text, continued=piece.continued, complete=piece.complete)
         )
     used = sum(len(text) for text in rendered)
-    listed = min(len(omitted), MAX_OMITTED_LISTED, max(5, used // 240))
+    listed = min(len(omitted), MAX_OMITTED_LISTED, max(5, used // _CHARS_PER_LISTED_TITLE))
     return base.model_copy(
         update={
             "content": "\n\n".join(rendered),

@@ -34,7 +34,7 @@ from autodocs.docs.pages import MIN_TOKENS, PageRequest, make_page
 from autodocs.docs.ranking import best_matches
 from autodocs.docs.tokens import count_tokens
 from autodocs.docs.unit_cursor import UnitCursor, decode_unit_cursor
-from autodocs.docs.unit_pages import UnitCosts, UnitPageRequest, make_unit_page
+from autodocs.docs.unit_pages import UnitPageRequest, UnitSet, make_unit_page
 from autodocs.docs.units import Unit, api_units, docs_units, readme_units
 from autodocs.docset.build import DocSet
 from autodocs.errors import AutoDocsError, InvalidArgument
@@ -70,8 +70,8 @@ class PackageDocs:
         self._unit_pages: LruMap[tuple[str, str, int, int, UnitPageRequest], tuple[DocSet | None, DocsPage]] = LruMap(
             _MEMORY_PAGES
         )
-        self._costs: LruMap[tuple[str, str, int, int, tuple[int, int, int]], tuple[DocSet | None, UnitCosts]] = LruMap(
-            _MEMORY_UNITS
+        self._unit_sets: LruMap[tuple[str, str, int, int, tuple[int, int, int]], tuple[DocSet | None, UnitSet]] = (
+            LruMap(_MEMORY_UNITS)
         )
         self._units: LruMap[tuple[str, str], tuple[DocSet | None, int, list[Unit], list[Unit], list[Unit]]] = LruMap(
             _MEMORY_UNITS
@@ -153,12 +153,12 @@ class PackageDocs:
             self._pages.clear()
             self._unit_pages.clear()
             self._units.clear()
-            self._costs.clear()
+            self._unit_sets.clear()
         else:
             self._pages.discard_where(lambda key: key[0] == name)
             self._unit_pages.discard_where(lambda key: key[0] == name)
             self._units.discard_where(lambda key: key[0] == name)
-            self._costs.discard_where(lambda key: key[0] == name)
+            self._unit_sets.discard_where(lambda key: key[0] == name)
 
     async def lookup_docset(self, name: str, version: str) -> DocsetLookup | None:
         """The release's docs set, waiting for a build under way at most until the call's deadline
@@ -210,12 +210,14 @@ class PackageDocs:
         kept = self._unit_pages.get(key)
         if kept is not None and kept[0] is docset:
             return kept[1]
-        costs_key = (document.name, document.version, id(docset), len(entries), counts)
-        costs = self._costs.get(costs_key)
-        if costs is None or costs[0] is not docset:
-            costs = (docset, UnitCosts(units))
-            self._costs.put(costs_key, costs)
-        page = make_unit_page(document, units, request, costs[1])
+        set_key = (document.name, document.version, id(docset), len(entries), counts)
+        kept_set = self._unit_sets.get(set_key)
+        if kept_set is None or kept_set[0] is not docset:
+            kept_set = (docset, UnitSet(units))
+            self._unit_sets.put(set_key, kept_set)
+        if query and not kept_set[1].indexed:  # one pass over the text (about 1 s for Django's docs): off the loop
+            await asyncio.to_thread(kept_set[1].build_index)
+        page = make_unit_page(document, kept_set[1], request)
         self._unit_pages.put(key, (docset, page))
         return page
 
