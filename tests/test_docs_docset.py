@@ -99,6 +99,15 @@ async def test_a_mkdocs_release_lists_its_nav_in_order(docs_service: AutoDocsSer
                          "- Reference (`docs/api.md`)"]  # fmt: skip
 
 
+async def test_a_query_on_a_mkdocs_release_finds_the_admonition_in_its_tutorial_page(
+    docs_service: AutoDocsService,
+) -> None:
+    page = await docs_service.get_package_docs(MKDOCS_NAME, query="are retries bounded")
+    best = page.section_refs[0]
+    assert (best.origin, best.page, best.heading_path) == ("docs", "docs/tutorial/first.md", ["First steps"])
+    assert "> **Read this:** Retries are bounded." in page.content
+
+
 async def test_context_gives_the_package_its_table_of_contents(docs_service: AutoDocsService) -> None:
     result = await docs_service.get_docs_with_context(SPHINX_NAME)
     assert result.package.docs_toc and "docs/userguide/tasks.rst" in result.package.docs_toc

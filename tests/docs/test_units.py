@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,7 +14,8 @@ from autodocs.docs.overview import fit_toc, hosted_docs_url
 from autodocs.docs.placed_ranking import placed_scores
 from autodocs.docs.tokens import count_json_tokens
 from autodocs.docs.unit_cursor import UnitCursor, decode_unit_cursor, encode_unit_cursor
-from autodocs.docs.units import split_blocks
+from autodocs.docs.unit_pages import UnitSet, nearest_names, unit_sequence
+from autodocs.docs.units import Unit, split_blocks
 from autodocs.docset.toc import TableOfContents, TocEntry
 from autodocs.errors import InvalidArgument
 
@@ -95,3 +98,17 @@ def test_a_table_of_contents_is_cut_to_its_room_and_counts_what_it_left_out() ->
     assert 0 < count_json_tokens(text) <= 120 and text.endswith("- …")
     assert left_out == 80 - (len(text.splitlines()) - 1)
     assert fit_toc(toc, 100_000) == (toc.render(max_entries=80), 0)
+
+
+def test_many_long_unknown_section_names_on_a_large_set_cost_bounded_time() -> None:
+    units = [
+        Unit("docs", f"Heading {n}", (f"Page {n // 10}",), (f"Text {n}.",), (False,), page=f"docs/p{n // 10}.rst",
+             heading_path=(f"Page {n // 10}", f"Heading {n}"))
+        for n in range(3000)
+    ]  # fmt: skip
+    names = tuple(f"docs/p{n}.rs" + "x" * 5000 for n in range(1000))
+    started = time.perf_counter()
+    sequence, missing = unit_sequence(UnitSet(units), None, names)
+    suggestions = nearest_names(units, missing)
+    assert sequence == [] and len(missing) == 1000 and len(suggestions) <= 100
+    assert time.perf_counter() - started < 5.0

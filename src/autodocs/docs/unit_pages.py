@@ -26,8 +26,10 @@ from autodocs.docs.units import Unit
 
 __all__ = ["UnitPageRequest", "UnitSet", "make_unit_page", "unit_sequence"]
 
-#: Names suggested for a section name that matches nothing.
+#: Names suggested for a section name that matches nothing, for the first few such names.
 _SUGGESTED = 10
+_SUGGESTED_FOR = 5
+_SUGGESTED_NAME_CHARS = 200
 _MAX_AVAILABLE_LISTED = 100
 _SHOWN_LEVEL = 2
 _PAGE_ATTEMPTS = 5
@@ -56,7 +58,7 @@ def unit_sequence(unit_set: UnitSet, query: str | None, wanted: tuple[str, ...])
     if wanted:
         candidates: list[int] = []
         for name in wanted:
-            found = match_name(units, name)
+            found = match_name(unit_set, name)
             if not found:
                 missing.append(name)
             candidates.extend(index for index in found if index not in candidates)
@@ -70,16 +72,17 @@ def unit_sequence(unit_set: UnitSet, query: str | None, wanted: tuple[str, ...])
     return sorted(candidates, key=lambda index: -scores[index]), missing
 
 
-def match_name(units: Sequence[Unit], name: str) -> list[int]:
+def match_name(unit_set: UnitSet, name: str) -> list[int]:
     """The units ``name`` stands for: a docs page (``docs/usage.rst``, suffix optional), one of
     its headings with what is under it (``docs/usage.rst#Retrying``), else a README heading
     (title or anchor, else a title containing it), else a docs heading of that title."""
+    units, names = unit_set.units, unit_set.names
     text = name.strip()
     path, _, heading = text.partition("#")
-    on_page = [i for i, unit in enumerate(units) if unit.origin == "docs" and _same_page(unit.page, path.strip())]
+    on_page = names.pages.get(path.strip(), [])
     if on_page:
         if not heading.strip():
-            return on_page
+            return list(on_page)
         wanted = heading.strip().casefold()
         for index in on_page:
             titles = [title.casefold() for title in units[index].heading_path]
@@ -88,18 +91,39 @@ def match_name(units: Sequence[Unit], name: str) -> list[int]:
                 return [i for i in on_page if units[i].heading_path[: len(prefix)] == prefix]
         return []
     wanted = text.casefold()
-    readme = [i for i, unit in enumerate(units) if unit.origin == "readme"]
-    exact = [i for i in readme if units[i].title.casefold() == wanted or units[i].anchor == wanted]
+    exact = names.readme.get(wanted)
     if exact:
-        return exact
-    containing = [i for i in readme if wanted and wanted in units[i].title.casefold()]
+        return list(exact)
+    containing = [i for title, found in names.readme.items() if wanted and wanted in title for i in found]
     if containing:
-        return containing
-    return [i for i, unit in enumerate(units) if unit.origin == "docs" and unit.title.casefold() == wanted]
+        return sorted(set(containing))
+    return list(names.docs_titles.get(wanted, []))
 
 
-def _same_page(page: str, path: str) -> bool:
-    return bool(path) and (page == path or page.rsplit(".", 1)[0] == path)
+@dataclass(slots=True)
+class _Names:
+    """What section names look units up by: page paths (with and without suffix), README titles
+    and anchors, docs heading titles (case-folded)."""
+
+    pages: dict[str, list[int]]
+    readme: dict[str, list[int]]
+    docs_titles: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, units: Sequence[Unit]) -> _Names:
+        pages: dict[str, list[int]] = {}
+        readme: dict[str, list[int]] = {}
+        docs_titles: dict[str, list[int]] = {}
+        for index, unit in enumerate(units):
+            if unit.origin == "docs":
+                for key in dict.fromkeys((unit.page, unit.page.rsplit(".", 1)[0])):
+                    pages.setdefault(key, []).append(index)
+                docs_titles.setdefault(unit.title.casefold(), []).append(index)
+            elif unit.origin == "readme":
+                for key in dict.fromkeys((unit.title.casefold(), unit.anchor)):
+                    if key:
+                        readme.setdefault(key, []).append(index)
+        return cls(pages, readme, docs_titles)
 
 
 def nearest_names(units: Sequence[Unit], missing: Sequence[str]) -> list[str]:
@@ -114,8 +138,8 @@ def nearest_names(units: Sequence[Unit], missing: Sequence[str]) -> list[str]:
             names.setdefault(unit.title, None)
     known = list(names)
     near: dict[str, None] = {}
-    for name in missing:
-        for candidate in difflib.get_close_matches(name, known, n=_SUGGESTED, cutoff=0.5):
+    for name in missing[:_SUGGESTED_FOR]:  # difflib costs names x length: bounded for hostile lists
+        for candidate in difflib.get_close_matches(name[:_SUGGESTED_NAME_CHARS], known, n=_SUGGESTED, cutoff=0.5):
             near.setdefault(candidate, None)
     if near:
         return list(near)[:_MAX_AVAILABLE_LISTED]
@@ -147,6 +171,13 @@ class UnitSet:
         self._whole: dict[int, int] = {}
         self._fixed: dict[int, int] = {}
         self._index: PlacedIndex | None = None
+        self._names: _Names | None = None
+
+    @property
+    def names(self) -> _Names:
+        if self._names is None:
+            self._names = _Names.of(self.units)
+        return self._names
 
     @property
     def indexed(self) -> bool:
