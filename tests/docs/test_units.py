@@ -14,7 +14,8 @@ from autodocs.docs.overview import fit_toc, hosted_docs_url
 from autodocs.docs.placed_ranking import placed_scores
 from autodocs.docs.tokens import count_json_tokens
 from autodocs.docs.unit_cursor import UnitCursor, decode_unit_cursor, encode_unit_cursor
-from autodocs.docs.unit_pages import UnitSet, nearest_names, unit_sequence
+from autodocs.docs.unit_names import nearest_names
+from autodocs.docs.unit_pages import UnitSet, unit_sequence
 from autodocs.docs.units import Unit, split_blocks
 from autodocs.docset.toc import TableOfContents, TocEntry
 from autodocs.errors import InvalidArgument

@@ -12,7 +12,6 @@ it is cut between lines, its fence closed on this page and opened again on the n
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,15 +21,11 @@ from autodocs.docs.pages import HOW_TO_GET_MORE, MAX_OMITTED_LISTED, PageRequest
 from autodocs.docs.placed_ranking import PlacedIndex
 from autodocs.docs.tokens import count_json_tokens, count_tokens
 from autodocs.docs.unit_cursor import UnitCursor, encode_unit_cursor
+from autodocs.docs.unit_names import SectionNames, match_name, nearest_names
 from autodocs.docs.units import Unit
 
 __all__ = ["UnitPageRequest", "UnitSet", "make_unit_page", "unit_sequence"]
 
-#: Names suggested for a section name that matches nothing, for the first few such names.
-_SUGGESTED = 10
-_SUGGESTED_FOR = 5
-_SUGGESTED_NAME_CHARS = 200
-_MAX_AVAILABLE_LISTED = 100
 _SHOWN_LEVEL = 2
 _PAGE_ATTEMPTS = 5
 #: A page within this many tokens (or a 40th) of its budget is not tried again for a fuller one.
@@ -58,7 +53,7 @@ def unit_sequence(unit_set: UnitSet, query: str | None, wanted: tuple[str, ...])
     if wanted:
         candidates: list[int] = []
         for name in wanted:
-            found = match_name(unit_set, name)
+            found = match_name(units, unit_set.names, name)
             if not found:
                 missing.append(name)
             candidates.extend(index for index in found if index not in candidates)
@@ -70,80 +65,6 @@ def unit_sequence(unit_set: UnitSet, query: str | None, wanted: tuple[str, ...])
     if not wanted:  # unmatched docs pages and API entries are reached through the TOC and the API tool
         candidates = [i for i in candidates if scores[i] > 0 or units[i].origin == "readme"]
     return sorted(candidates, key=lambda index: -scores[index]), missing
-
-
-def match_name(unit_set: UnitSet, name: str) -> list[int]:
-    """The units ``name`` stands for: a docs page (``docs/usage.rst``, suffix optional), one of
-    its headings with what is under it (``docs/usage.rst#Retrying``), else a README heading
-    (title or anchor, else a title containing it), else a docs heading of that title."""
-    units, names = unit_set.units, unit_set.names
-    text = name.strip()
-    path, _, heading = text.partition("#")
-    on_page = names.pages.get(path.strip(), [])
-    if on_page:
-        if not heading.strip():
-            return list(on_page)
-        wanted = heading.strip().casefold()
-        for index in on_page:
-            titles = [title.casefold() for title in units[index].heading_path]
-            if wanted in titles:
-                prefix = units[index].heading_path[: titles.index(wanted) + 1]
-                return [i for i in on_page if units[i].heading_path[: len(prefix)] == prefix]
-        return []
-    wanted = text.casefold()
-    exact = names.readme.get(wanted)
-    if exact:
-        return list(exact)
-    containing = [i for title, found in names.readme.items() if wanted and wanted in title for i in found]
-    if containing:
-        return sorted(set(containing))
-    return list(names.docs_titles.get(wanted, []))
-
-
-@dataclass(slots=True)
-class _Names:
-    """What section names look units up by: page paths (with and without suffix), README titles
-    and anchors, docs heading titles (case-folded)."""
-
-    pages: dict[str, list[int]]
-    readme: dict[str, list[int]]
-    docs_titles: dict[str, list[int]]
-
-    @classmethod
-    def of(cls, units: Sequence[Unit]) -> _Names:
-        pages: dict[str, list[int]] = {}
-        readme: dict[str, list[int]] = {}
-        docs_titles: dict[str, list[int]] = {}
-        for index, unit in enumerate(units):
-            if unit.origin == "docs":
-                for key in dict.fromkeys((unit.page, unit.page.rsplit(".", 1)[0])):
-                    pages.setdefault(key, []).append(index)
-                docs_titles.setdefault(unit.title.casefold(), []).append(index)
-            elif unit.origin == "readme":
-                for key in dict.fromkeys((unit.title.casefold(), unit.anchor)):
-                    if key:
-                        readme.setdefault(key, []).append(index)
-        return cls(pages, readme, docs_titles)
-
-
-def nearest_names(units: Sequence[Unit], missing: Sequence[str]) -> list[str]:
-    """Names close to the ``missing`` ones (page paths, ``path#Heading``, README titles); without
-    any, the pages and README titles there are."""
-    names: dict[str, None] = {}
-    for unit in units:
-        if unit.origin == "docs":
-            names.setdefault(unit.page, None)
-            names.setdefault(f"{unit.page}#{unit.title}", None)
-        elif unit.origin == "readme":
-            names.setdefault(unit.title, None)
-    known = list(names)
-    near: dict[str, None] = {}
-    for name in missing[:_SUGGESTED_FOR]:  # difflib costs names x length: bounded for hostile lists
-        for candidate in difflib.get_close_matches(name[:_SUGGESTED_NAME_CHARS], known, n=_SUGGESTED, cutoff=0.5):
-            near.setdefault(candidate, None)
-    if near:
-        return list(near)[:_MAX_AVAILABLE_LISTED]
-    return [name for name in known if "#" not in name][:_MAX_AVAILABLE_LISTED]
 
 
 @dataclass(slots=True)
@@ -171,12 +92,12 @@ class UnitSet:
         self._whole: dict[int, int] = {}
         self._fixed: dict[int, int] = {}
         self._index: PlacedIndex | None = None
-        self._names: _Names | None = None
+        self._names: SectionNames | None = None
 
     @property
-    def names(self) -> _Names:
+    def names(self) -> SectionNames:
         if self._names is None:
-            self._names = _Names.of(self.units)
+            self._names = SectionNames.of(self.units)
         return self._names
 
     @property
