@@ -91,6 +91,13 @@ async def test_a_small_budget_lists_part_of_the_table_and_says_how_much_is_left(
     assert within(page, 450)
 
 
+async def test_the_smallest_budget_keeps_the_first_page_within_it(docs_service: AutoDocsService) -> None:
+    for budget in (400, 420, 500):
+        page = await docs_service.get_package_docs(SPHINX_NAME, max_tokens=budget)
+        assert within(page, budget), (budget, count_tokens(reply_json(page)))
+        assert page.docs_toc or page.docs_toc_omitted
+
+
 async def test_a_mkdocs_release_lists_its_nav_in_order(docs_service: AutoDocsService) -> None:
     page = await docs_service.get_package_docs(MKDOCS_NAME)
     assert page.docs_toc is not None

@@ -105,16 +105,17 @@ def toc_page(
         {"warnings": list(warnings)} if warnings else {}
     )
     refs = 0
-    shown = readme_page(budget)
     for _ in range(3):
-        page = readme_page(max(MIN_TOKENS, budget - extra - refs))
-        shown = _with_fields(page, fields, warnings)
+        shown = _with_fields(readme_page(max(MIN_TOKENS, budget - extra - refs)), fields, warnings)
         tokens = count_tokens(reply_json(shown))
-        if tokens <= budget or budget - extra - refs <= MIN_TOKENS:
-            shown.tokens = tokens
-            return shown
+        if tokens <= budget:
+            break
         refs += tokens - budget + 8
-    shown.tokens = count_tokens(reply_json(shown))
+    if tokens > budget and toc_text:  # the smallest budgets: the table goes, its count stays
+        total = left_out + len(toc_text.splitlines()) - toc_text.endswith("- …")
+        shown = shown.model_copy(update={"docs_toc": None, "docs_toc_omitted": total})
+        tokens = count_tokens(reply_json(shown))
+    shown.tokens = tokens
     return shown
 
 
