@@ -28,6 +28,7 @@ __all__ = [
     "count_section_costs",
     "decode_cursor",
     "encode_cursor",
+    "fitting_prefix",
     "paginate",
     "render_page",
     "render_section",
@@ -168,7 +169,7 @@ def paginate(
         rest = section.content[offset:]
         overhead = section_cost(section, "", continued=offset > 0, complete=False)
         whole = section_cost(section, rest, continued=offset > 0, complete=True)
-        piece = rest if used + whole <= budget else _fitting_prefix(rest, max(budget - used - overhead, 1))
+        piece = rest if used + whole <= budget else fitting_prefix(rest, max(budget - used - overhead, 1))
         complete = len(piece) >= len(rest)
         taken.append((index, _page_section(section, piece, offset > 0, complete)))
         used += whole if complete else overhead + count_json_tokens(piece)
@@ -258,7 +259,7 @@ def _page_section(section: DocSection, content: str, continued: bool, complete: 
     )
 
 
-def _fitting_prefix(text: str, budget: int) -> str:
+def fitting_prefix(text: str, budget: int) -> str:
     """The longest prefix of ``text`` ending at a paragraph (else line) break that fits ``budget``.
 
     Only the first ``budget x _MAX_CHARS_PER_TOKEN`` characters are searched: no text the

@@ -18,6 +18,7 @@ __all__ = [
     "PackageDocument",
     "PageSection",
     "RequirementInfo",
+    "SectionRef",
     "compact",
     "page_reply",
     "remember_reply",
@@ -135,6 +136,20 @@ class ApiMatch(BaseModel):
     snippet: str
 
 
+class SectionRef(BaseModel):
+    """Where one section of a page comes from (replies of releases with a docs set)."""
+
+    origin: Literal["readme", "docs", "api"] = Field(
+        description="readme: the release's description on the index; docs: a page of the docs folder "
+        "in its sdist; api: an entry of its cached API reference."
+    )
+    page: str | None = Field(default=None, description="The docs page's path in the sdist (origin docs).")
+    heading_path: list[str] = Field(
+        default_factory=list, description="The headings the section sits under, its own last (origin docs)."
+    )
+    object_path: str | None = Field(default=None, description="The documented object (origin api).")
+
+
 class DocsPage(BaseModel):
     """What ``get_package_docs`` returns: one budgeted page of one exact version's documentation.
 
@@ -175,6 +190,26 @@ class DocsPage(BaseModel):
     api_matches: list[ApiMatch] = Field(
         default_factory=list,
         description="With a query: matching entries of this version's API reference, when one is cached.",
+    )
+    section_refs: list[SectionRef] = Field(
+        default_factory=list,
+        description="When the release has a docs set: where each section of this page comes from, in the "
+        "order of `sections` (absent: every section is from the README).",
+    )
+    docs_toc: str | None = Field(
+        default=None,
+        description="The release's docs pages (titles and paths, from its sdist) as an indented list; name a "
+        "path, or path#Heading, in sections=[...] to read it, or ask with query.",
+    )
+    docs_toc_omitted: int | None = Field(default=None, description="Docs pages not listed in docs_toc (budget).")
+    docs_pending: bool | None = Field(
+        default=None,
+        description="True while the release's docs set is being built: this reply comes from the README and "
+        "API reference; ask again shortly for the docs pages.",
+    )
+    docs_missing: str | None = Field(default=None, description="Why this release has no docs set.")
+    hosted_docs_url: str | None = Field(
+        default=None, description="The hosted documentation the release's metadata names, when it has no docs set."
     )
     warnings: list[str] = Field(default_factory=list)
     index: str | None = Field(

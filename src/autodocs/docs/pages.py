@@ -27,7 +27,15 @@ from autodocs.docs.model import (
 )
 from autodocs.docs.tokens import count_tokens, json_string
 
-__all__ = ["MIN_TOKENS", "PageRequest", "count_costs", "make_page", "measure_reply_overhead"]
+__all__ = [
+    "MIN_TOKENS",
+    "PageRequest",
+    "count_costs",
+    "header_page",
+    "make_page",
+    "measure_reply_overhead",
+    "usable_budget",
+]
 
 #: The smallest budget a reply can honour: the header, a cursor and the start of a section.
 MIN_TOKENS = 400
@@ -138,6 +146,14 @@ def _reply_text(payload: dict[str, Any], escaped_content: str | None) -> str:
 def _usable(budget: int) -> int:
     """What a page may count up to: a small margin keeps it under ``budget`` despite rounding."""
     return budget - 10 - budget // 100 - (25 if budget < 1000 else 0)
+
+
+usable_budget = _usable
+
+
+def header_page(document: PackageDocument, request: PageRequest) -> DocsPage:
+    """A page of ``document`` without sections: the header (and warnings) ``request`` gives it."""
+    return _to_docs_page(document, request, Page(sections=[], omitted=[], missing=[], next_cursor=None, tokens=0))
 
 
 def _header_tokens(document: PackageDocument) -> int:

@@ -216,7 +216,10 @@ def build_server(
         max_tokens: MaxTokens = None,
         sections: Annotated[
             list[str] | None,
-            Field(description="Only these sections (titles or anchors from an earlier reply)."),
+            Field(
+                description="Only these sections: titles or anchors from an earlier reply; with a docs set, "
+                "also a docs page path from docs_toc ('docs/usage.rst') or a heading in it ('docs/usage.rst#Retrying')."
+            ),
         ] = None,
         cursor: Annotated[
             str | None, Field(description="next_cursor from an earlier reply, to read the next page.")
@@ -225,7 +228,10 @@ def build_server(
     ) -> Annotated[CallToolResult, DocsPage]:
         """Documentation of the exact version of a package that matches the constraint: summary,
         requirements, project URLs and the README split into sections, within a token budget.
-        The reply says which version was chosen and how to page through what did not fit."""
+        When the release's sdist has a docs folder, the first page lists its pages (docs_toc) and a
+        query searches the README, those pages and the cached API reference together; each
+        section then says where it comes from (section_refs). The reply says which version was
+        chosen and how to page through what did not fit."""
         return await run(
             "get_package_docs",
             lambda: service().get_package_docs(

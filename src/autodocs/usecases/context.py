@@ -16,11 +16,11 @@ import structlog
 from pydantic import BaseModel, Field
 
 from autodocs.docs.model import DocsPage, PackageDocument
-from autodocs.docs.pages import MIN_TOKENS, PageRequest
+from autodocs.docs.pages import MIN_TOKENS
 from autodocs.errors import AutoDocsError, to_error_payload
 from autodocs.index import normalize_package_name
 from autodocs.manifests import ScanResult, SkippedDependency, docs_requests
-from autodocs.usecases.docs import PackageDocs
+from autodocs.usecases.docs import PackageDocs, index_key
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
 from autodocs.usecases.resolution import Resolution
@@ -104,6 +104,8 @@ class Contexts:
                 version_constraint = project.constraint(name, version_constraint)
             async with self._projects.client(project, name) as index:
                 resolved = await self._resolution.resolve(name, version_constraint, index=index)
+            key = index_key(index)
+            lookup = await self._docs.lookup_docset(name, resolved.document.version, key)
         runtime = _runtime_requirements(resolved.document)
         if project is not None:  # the project's lock pin over the package's own requirement
             runtime = [
@@ -111,17 +113,7 @@ class Contexts:
             ]
         chosen = runtime[:limit] if include_dependencies else []
         main_budget = budget if not chosen else max(budget // 2, budget - _MIN_TOKENS_PER_PACKAGE * len(chosen))
-        package = self._docs.page(
-            resolved.document,
-            PageRequest(
-                budget=main_budget,
-                constraint=version_constraint,
-                source=resolved.source,
-                latest=resolved.latest,
-                stale=resolved.stale,
-            ),
-            index,
-        )
+        package = self._docs.first_page(resolved, key, main_budget, version_constraint, lookup)
         if project is not None:
             package = package.model_copy(update={"index": served_by(index, name)})
         beyond = [name for name, _ in runtime[len(chosen) :]]
@@ -186,7 +178,7 @@ class Contexts:
         self, name: str, constraint: str | None, budget: int, project: ProjectPlan | None = None
     ) -> DocsPage | FailedPackage:
         try:
-            return await self._docs.get(name, constraint, max_tokens=budget, project=project)
+            return await self._docs.get(name, constraint, max_tokens=budget, project=project, with_docset=False)
         except AutoDocsError as exc:
             return _failure(name, exc)
         except Exception as exc:  # one package's bug must not fail the batch
