@@ -19,6 +19,7 @@ from autodocs.config import Settings
 from autodocs.errors import PackageNotFound
 from autodocs.index.capabilities import IndexCapabilities, IndexEndpoints
 from autodocs.index.fetch import JsonFetcher
+from autodocs.index.keys import index_key
 from autodocs.index.models import DistFile, ReleaseList, VersionMetadata
 from autodocs.index.names import normalize_package_name, validate_version_string
 from autodocs.index.source import IndexSource, VersionNotListed
@@ -35,9 +36,17 @@ class IndexClient:
     """Release lists, version metadata and release files, from the first index that has the package."""
 
     def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        urls = (settings.pypi_url, *settings.extra_index_urls)
         self.fetcher = JsonFetcher(settings, transport=transport)
-        self.sources = [IndexSource(url, self.fetcher) for url in (settings.pypi_url, *settings.extra_index_urls)]
+        self.sources = [IndexSource(url, self.fetcher) for url in urls]
+        self._cache_key = index_key(urls)
         self._home: LruMap[str, IndexSource] = LruMap(_REMEMBERED_PACKAGES)
+
+    @property
+    def cache_key(self) -> str:
+        """What the caches file this client's answers under (:mod:`autodocs.index.keys`): its
+        index URLs in order, without credentials or trailing slashes, joined by a space."""
+        return self._cache_key
 
     @property
     def endpoints(self) -> IndexEndpoints:

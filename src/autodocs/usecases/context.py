@@ -95,6 +95,7 @@ class Contexts:
         chosen = runtime[:limit] if include_dependencies else []
         main_budget = budget if not chosen else max(budget // 2, budget - _MIN_TOKENS_PER_PACKAGE * len(chosen))
         package = self._docs.page(
+            resolved.index_key,
             resolved.document,
             PageRequest(
                 budget=main_budget,

@@ -5,7 +5,7 @@ never reach a URL), the constraint parsed, and the version and document found
 (:mod:`.resolution`) under the ``REQUEST_TIMEOUT`` deadline. The page is cut to the token
 budget (:mod:`autodocs.docs.pages`); with a query, the best entries of this version's cached
 API reference are listed next to the sections. Pages are pure functions of (document,
-request), so they are remembered in memory too.
+request), so they are remembered in memory too, keyed by the index that answered as well.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class PackageDocs:
         self._store = store
         self._calls = calls
         self._resolution = resolution
-        self._pages: LruMap[tuple[str, str, PageRequest], DocsPage] = LruMap(_MEMORY_PAGES)
+        self._pages: LruMap[tuple[str, str, str, PageRequest], DocsPage] = LruMap(_MEMORY_PAGES)
 
     async def get(
         self,
@@ -60,7 +60,8 @@ class PackageDocs:
             version_constraint, query, wanted = f"=={start.version}", start.query, start.sections
         async with self._calls.deadline(f"docs for {name}"):
             resolved = await self._resolution.resolve(name, version_constraint)
-        matches = await self._api_matches(name, resolved.document.version, query) if query and not start else []
+        version = resolved.document.version
+        matches = await self._api_matches(resolved.index_key, name, version, query) if query and not start else []
         reserve = count_tokens(json.dumps([m.model_dump() for m in matches])) + 8 if matches else 0
         if budget - reserve < MIN_TOKENS:
             matches, reserve = [], 0
@@ -74,11 +75,12 @@ class PackageDocs:
             latest=resolved.latest,
             stale=resolved.stale,
         )
-        page = self.page(resolved.document, request)
+        page = self.page(resolved.index_key, resolved.document, request)
         return page.model_copy(update={"api_matches": matches}) if matches else page
 
-    def page(self, document: PackageDocument, request: PageRequest) -> DocsPage:
-        key = (document.name, document.version, request)
+    def page(self, index_key: str, document: PackageDocument, request: PageRequest) -> DocsPage:
+        """The page of ``document`` (answered by the index ``index_key``) for ``request``."""
+        key = (index_key, document.name, document.version, request)
         page = self._pages.get(key)
         if page is None:
             page = make_page(document, request)
@@ -90,14 +92,14 @@ class PackageDocs:
         if name is None:
             self._pages.clear()
         else:
-            self._pages.discard_where(lambda key: key[0] == name)
+            self._pages.discard_where(lambda key: key[1] == name)
 
-    async def _api_matches(self, name: str, version: str, query: str) -> list[ApiMatch]:
+    async def _api_matches(self, index_key: str, name: str, version: str, query: str) -> list[ApiMatch]:
         """The best entries of this version's cached API reference for the query (none if not
         cached). Only this version's entries are read and ranked, never the cache's search
         index, so the cost does not grow with the cache (bench/docs_query.py)."""
         try:
-            entries = await self._store.api_entries(name, version)
+            entries = await self._store.api_entries(index_key, name, version)
         except AutoDocsError:  # the store is unavailable: the page goes without
             return []
         best = best_matches(query, [(entry.path, entry.text) for entry in entries], _MAX_API_MATCHES)
