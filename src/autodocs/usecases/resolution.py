@@ -149,7 +149,7 @@ class Resolution:
                 raise
             log.warning("service.stale_document", package=name, version=fallback.version)
             return Resolved(fallback, "cache", None, True, lookup.index_key)
-        cached = await self._cached_document(lookup, chosen.version, read_state=True)
+        cached = await self._cached_document(lookup, chosen.version)
         if cached is not None:
             return Resolved(cached, "cache", releases.latest, stale, lookup.index_key)
         if latest is not None and latest.version == chosen.version:
