@@ -62,3 +62,17 @@ async def test_callers_waiting_when_the_reader_is_cancelled_get_an_answer(sqlite
     reader.cancel()
     answers = await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
     assert answers == [CachedState(), CachedState()], "shutdown answers 'nothing cached', never hangs"
+
+
+async def test_names_of_two_indexes_asked_together_are_each_answered_from_their_own_index(
+    sqlite_store: SQLiteStore,
+) -> None:
+    other = "https://private.test/simple"
+    await sqlite_store.put_document(other, document(name="alpha", version="9.0"))
+    states = CachedStates(sqlite_store)
+    ours, theirs, nowhere = await asyncio.gather(
+        states.get(INDEX, "alpha"), states.get(other, "alpha"), states.get("https://third.test/pypi", "alpha")
+    )
+    assert (ours.versions, theirs.versions, nowhere) == (frozenset({"1.0"}), frozenset({"9.0"}), CachedState())
+    assert theirs.release_list is None, "the release list is the first index's"
+    assert states.batches == 3  # one read per index
