@@ -167,6 +167,7 @@ async def test_a_query_finds_the_docs_section_with_its_page_and_heading_path(doc
 
 async def test_a_query_ranks_cached_api_entries_with_origin_api(docs_service: AutoDocsService) -> None:
     await docs_service.store.put_api_reference(
+        docs_service.project_indexes.default.cache_key,
         SPHINX_NAME,
         VERSION,
         "docset_tasks",
@@ -301,6 +302,7 @@ async def test_an_api_placeholder_becomes_the_cached_entry_else_says_how_to_get_
     before = await docs_service.get_package_docs(SPHINX_NAME, sections=["docs/api.rst"])
     assert 'get_api_reference(package_name="docset-tasks", object_path="docset_tasks.retry")' in before.content
     await docs_service.store.put_api_reference(
+        docs_service.project_indexes.default.cache_key,
         SPHINX_NAME,
         VERSION,
         "docset_tasks",

@@ -490,7 +490,7 @@ async def test_the_stored_document_carries_its_page_costs(service: AutoDocsServi
     page = await service.get_package_docs("rich")
     assert not page.truncated  # counted whole on the way: no section cost was needed then
     await service.flush_writes()
-    stored = await service.store.get_document("rich", page.version)
+    stored = await service.store.get_document(service.index_key, "rich", page.version)
     assert stored is not None and stored.sections
     assert all(section.tokens > 0 for section in stored.sections) and stored.header_tokens > 0
 
@@ -541,7 +541,7 @@ async def test_a_query_lists_api_matches_from_the_versions_entries_without_a_ful
         SearchEntry(kind="api", path="requests.adapters.Retry", text="Retry a connection that failed, with backoff."),
         SearchEntry(kind="api", path="requests.get", text="get(url) Sends a GET request."),
     ]
-    await service.store.put_api_reference("requests", "2.31.0", "requests", "{}", entries)
+    await service.store.put_api_reference(service.index_key, "requests", "2.31.0", "requests", "{}", entries)
     monkeypatch.setattr(SQLiteStore, "search", no_full_text_search)
     page = await service.get_package_docs("requests", "==2.31.0", query="retry connection")
     assert [match.path for match in page.api_matches] == ["requests.adapters.Retry"]

@@ -134,6 +134,11 @@ class AutoDocsService:
                 await store.close()
 
     @property
+    def index_key(self) -> str:
+        """The key the caches file this service's index client's answers under."""
+        return self.index.cache_key
+
+    @property
     def cache_hits(self) -> int:
         """Document lookups answered from memory or the store, by this process."""
         return self.resolution.cache_hits

@@ -20,6 +20,7 @@ from autodocs.config import Settings
 from autodocs.errors import PackageNotFound
 from autodocs.index.capabilities import IndexCapabilities, IndexEndpoints
 from autodocs.index.fetch import JsonFetcher
+from autodocs.index.keys import index_key
 from autodocs.index.models import DistFile, ReleaseList, VersionMetadata
 from autodocs.index.names import normalize_package_name, validate_version_string
 from autodocs.index.slots import RequestSlots
@@ -53,7 +54,14 @@ class IndexClient:
             settings, transport=transport, index_urls=urls, credential_urls=credential_urls, slots=slots
         )
         self.sources = [IndexSource(url, self.fetcher) for url in urls]
+        self._cache_key = index_key(urls)
         self._home: LruMap[str, IndexSource] = LruMap(_REMEMBERED_PACKAGES)
+
+    @property
+    def cache_key(self) -> str:
+        """What the caches file this client's answers under (:mod:`autodocs.index.keys`): its
+        index URLs in order, without credentials or trailing slashes, joined by a space."""
+        return self._cache_key
 
     @property
     def index_urls(self) -> tuple[str, ...]:

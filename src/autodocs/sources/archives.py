@@ -13,6 +13,8 @@ entries is capped too (``MAX_ARCHIVE_ENTRIES``): a zip is refused from its end r
 list of entries is parsed (:mod:`autodocs.sources.zip_directory`), a tar stops at the cap. It goes into a
 temporary folder renamed into place at the end: the cache folder either holds a complete
 tree or nothing, and concurrent processes racing for the same release both end up with one.
+The folder is named after the release and, for any index but the default configuration's, a
+digest of the index key (:mod:`autodocs.index.keys`): two indexes' ``foo`` 1.0 never share one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 
 from autodocs.errors import ArchiveTooLarge, CodeUnavailable, TooManyArchiveEntries, UpstreamResponseInvalid
+from autodocs.index.keys import DEFAULT_INDEX_KEY
 from autodocs.index.models import DistFile
 from autodocs.sources.zip_directory import read_zip_directory
 
@@ -50,10 +53,15 @@ _EXPANSION_LIMIT = 20
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
-def release_code_dir(cache_dir: Path, name: str, version: str) -> Path:
-    """Where the unpacked code of (name, version) lives; it exists only once complete."""
+def release_code_dir(cache_dir: Path, index_key: str, name: str, version: str) -> Path:
+    """Where the unpacked code of (name, version) from the index ``index_key`` lives; it exists
+    only once complete. The default configuration's index keeps the folder names of the time
+    before index keys (``name-version``), so code downloaded then is still used."""
     safe_version = re.sub(r"[^A-Za-z0-9_.+!-]", "_", version)
-    return cache_dir / "code" / f"{canonicalize_name(name)}-{safe_version}"
+    folder = f"{canonicalize_name(name)}-{safe_version}"
+    if index_key != DEFAULT_INDEX_KEY:
+        folder += "@" + hashlib.sha256(index_key.encode()).hexdigest()[:16]
+    return cache_dir / "code" / folder
 
 
 def choose_archive(files: tuple[DistFile, ...]) -> DistFile | None:

@@ -9,10 +9,11 @@ Order of sources (the first that has the package wins):
    plan gives the package: :mod:`.machinery.project_indexes`), downloaded once into
    ``CACHE_DIR/code`` (:mod:`autodocs.sources.archives`).
 
-A complete reference is cached in the store per (name, version, object path) with a
+A complete reference is cached in the store per (index key, name, version, object path) with a
 fingerprint of the code it came from (an editable install changes without a version bump), and
-in memory. A package too large to read before the deadline gets a partial answer that says so,
-while a background load (one at a time) completes and caches the full reference for next time.
+in memory, keyed by the index client's ``cache_key`` too (:mod:`autodocs.index.keys`). A package
+too large to read before the deadline gets a partial answer that says so, while a background
+load (one at a time) completes and caches the full reference for next time.
 """
 
 from __future__ import annotations
@@ -110,12 +111,12 @@ class ApiReferences:
         self._writes = writes
         self._projects = projects
         self._resolve_version = resolve_version
-        self._references: LruMap[tuple[str, str, str, str], ApiReference] = LruMap(_MEMORY_REFERENCES)
+        self._references: LruMap[tuple[str, str, str, str, str], ApiReference] = LruMap(_MEMORY_REFERENCES)
         self._workers = AnalysisWorkers(self._settings.analysis_memory_bytes)
         self._limits = SourceLimits(self._settings.max_module_bytes, self._settings.max_package_source_bytes)
         self._background: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._environments: LruMap[str, tuple[tuple[int, ...], PythonEnvironment]] = LruMap(_MEMORY_TREES * 8)
-        self._replies: LruMap[tuple[str, str, str, str, int, tuple[str, ...]], dict[str, Any]] = LruMap(
+        self._replies: LruMap[tuple[str, str, str, str, str, int, tuple[str, ...]], dict[str, Any]] = LruMap(
             _MEMORY_REFERENCES
         )
 
@@ -133,15 +134,15 @@ class ApiReferences:
         budget = self._calls.budget(max_tokens)
         async with self._calls.deadline(f"the API reference of {name}"):
             self._workers.warm_up()  # in parallel with finding (or downloading) the code
-            code, warnings, origin = await self._locate(name, project_path, version_constraint)
+            code, warnings, origin, index_key = await self._locate(name, project_path, version_constraint)
             path = self._absolute(code, wanted_path)
             try:
-                reference = await self._reference(code, path)
+                reference = await self._reference(index_key, code, path)
             except CodeUnavailable as exc:
                 if warnings:  # e.g. the code was outside the allowed roots: the error says so
                     exc.details.setdefault("warnings", warnings)
                 raise
-        reply_key = (code.name, code.version, path, code.fingerprint, budget, tuple(warnings))
+        reply_key = (index_key, code.name, code.version, path, code.fingerprint, budget, tuple(warnings))
         reply = self._replies.get(reply_key)
         if reply is not None:
             return {**reply, "served_from": "cache", **origin}
@@ -155,9 +156,10 @@ class ApiReferences:
 
     async def _locate(
         self, name: str, project_path: str | None, version_constraint: str | None
-    ) -> tuple[ReleaseCode, list[str], dict[str, Any]]:
-        """The code, warnings, and with a project its ``index_notes`` (and ``index``, when the code
-        comes from the index)."""
+    ) -> tuple[ReleaseCode, list[str], dict[str, Any], str]:
+        """The code, warnings, with a project its ``index_notes`` (and ``index``, when the code
+        comes from the index), and the cache key of the index the code came from (the server's
+        own for code from an environment)."""
         warnings: list[str] = []
         project: Path | None = None
         pin: str | None = None
@@ -187,7 +189,7 @@ class ApiReferences:
                     snapshots=self._settings.cache_dir / "snapshots",
                     max_wheel_bytes=self._settings.max_wheel_bytes,
                 )
-                return code, list(dict.fromkeys([*warnings, *code.warnings])), origin
+                return code, list(dict.fromkeys([*warnings, *code.warnings])), origin, self._projects.default.cache_key
             warnings.append(
                 f"The environment has {name} {installed.version}, which does not match {version_constraint}; "
                 "this reference is read from the package index's archive of the matching version."
@@ -195,10 +197,10 @@ class ApiReferences:
         constraint = plan.constraint(name, version_constraint) if plan else version_constraint
         async with self._projects.client(plan, name) as index:  # the project's index for this package
             version = await self._resolve_version(name, constraint, index=index)
-            code = await self._archive_code(name, version, index)
+            code = await self._archive_code(index.cache_key, name, version, index)
         if plan is not None:
             origin["index"] = served_by(index, name)
-        return code, [*warnings, *code.warnings], origin
+        return code, [*warnings, *code.warnings], origin, index.cache_key
 
     def _environment(self, project: Path | None) -> tuple[PythonEnvironment | None, list[str]]:
         """The environment to read and what of it was skipped (outside the allowed roots), reused
@@ -224,13 +226,13 @@ class ApiReferences:
         self._environments.put(key, (stamp(environment), environment))
         return environment
 
-    async def _archive_code(self, name: str, version: str, index: IndexClient) -> ReleaseCode:
-        """The release's code from ``index``, downloaded once into the code cache."""
-        folder = release_code_dir(self._settings.cache_dir, name, version)
+    async def _archive_code(self, index_key: str, name: str, version: str, index: IndexClient) -> ReleaseCode:
+        """The release's code from ``index`` (whose key is ``index_key``), downloaded once into the code cache."""
+        folder = release_code_dir(self._settings.cache_dir, index_key, name, version)
         if not await asyncio.to_thread(folder.is_dir):
             files = await index.fetch_release_files(name, version)
             await self._flights.run(
-                ("code", " ".join(index.index_urls), name, version),
+                ("code", index_key, name, version),
                 fetch_release_code,
                 index.fetcher,
                 files,
@@ -251,12 +253,12 @@ class ApiReferences:
 
     # -- loading and caching ---------------------------------------------------------------
 
-    async def _reference(self, code: ReleaseCode, path: str) -> ApiReference:
-        key = (code.name, code.version, path, code.fingerprint)
+    async def _reference(self, index_key: str, code: ReleaseCode, path: str) -> ApiReference:
+        key = (index_key, code.name, code.version, path, code.fingerprint)
         remembered = self._references.get(key)
         if remembered is not None:
             return remembered.model_copy(update={"served_from": "cache"})
-        stored = await self._stored(code, path)
+        stored = await self._stored(index_key, code, path)
         if stored is not None:
             self._references.put(key, stored)
             return stored
@@ -274,7 +276,7 @@ class ApiReferences:
         )
         if not analysis.partial:
             self._references.put(key, reference)
-            self._writes.queue(lambda: self._store(code, path, reference))
+            self._writes.queue(lambda: self._store(index_key, code, path, reference))
         return reference
 
     def _request(self, code: ReleaseCode, path: str, deadline: float) -> AnalysisRequest:
@@ -317,9 +319,9 @@ class ApiReferences:
 
         self._background[tree_key] = asyncio.ensure_future(complete())
 
-    async def _stored(self, code: ReleaseCode, path: str) -> ApiReference | None:
+    async def _stored(self, index_key: str, code: ReleaseCode, path: str) -> ApiReference | None:
         try:
-            body = await self._cache.get_api_reference(code.name, code.version, path)
+            body = await self._cache.get_api_reference(index_key, code.name, code.version, path)
         except CacheError as exc:
             log.warning("cache.read_failed", error=exc.type_name, message=exc.message)
             return None
@@ -335,10 +337,10 @@ class ApiReferences:
             return None
         return reference.model_copy(update={"served_from": "cache"})
 
-    async def _store(self, code: ReleaseCode, path: str, reference: ApiReference) -> None:
+    async def _store(self, index_key: str, code: ReleaseCode, path: str, reference: ApiReference) -> None:
         body = json.dumps({"fingerprint": code.fingerprint, "reference": reference.model_dump(mode="json")})
         entries = [_search_entry(item) for item in (reference.object, *reference.members)]
-        await self._cache.put_api_reference(code.name, code.version, path, body, entries)
+        await self._cache.put_api_reference(index_key, code.name, code.version, path, body, entries)
 
     async def aclose(self) -> None:
         for task in list(self._background.values()):

@@ -5,15 +5,7 @@ never reach a URL), the constraint parsed, and the version and document found
 (:mod:`.resolution`) under the ``REQUEST_TIMEOUT`` deadline. The page is cut to the token
 budget (:mod:`autodocs.docs.pages`); with a query, the best entries of this version's cached
 API reference are listed next to the sections. Pages are pure functions of (document,
-request), so they are remembered in memory too.
-
-When the release has a docs set (its sdist's docs folder, :mod:`.docsets`), looked up within
-what is left of the deadline less a margin for the reply: without a query the first page adds
-its table of contents (:mod:`autodocs.docs.overview`); a query or named sections rank the
-README's sections, the docs pages' sections and the cached API entries together
-(:mod:`autodocs.docs.unit_pages`), each section saying where it comes from. A docs set still
-being built is ``docs_pending``; a release without one says why and names its hosted docs.
-Without a docs provider, or when it knows nothing of the release, the reply is as before.
+request), so they are remembered in memory too, keyed by the index that answered as well.
 """
 
 from __future__ import annotations
@@ -155,7 +147,7 @@ class PackageDocs:
             return self.first_page(resolved, key, budget, version_constraint, lookup)
         fields = _status(resolved.document, lookup)
         budget -= status_tokens(fields)
-        matches = await self._api_matches(name, resolved.document.version, query) if query and not start else []
+        matches = await self._api_matches(key, name, resolved.document.version, query) if query and not start else []
         reserve = count_tokens(json.dumps([m.model_dump() for m in matches])) + 8 if matches else 0
         if budget - reserve < MIN_TOKENS:
             matches, reserve = [], 0
@@ -241,7 +233,7 @@ class PackageDocs:
                 "The docs pages this cursor reads are not available now.",
                 suggestions=["Call again without the cursor."],
             )
-        entries = await self._api_entries(document.name, document.version)
+        entries = await self._api_entries(index_key, document.name, document.version)
         readme, docs, api = self._units_of(index_key, document, docset, entries)
         counts = start.counts if start is not None else (len(readme), len(docs), len(api))
         units = readme[: counts[0]] + docs[: counts[1]] + api[: counts[2]]
@@ -279,20 +271,20 @@ class PackageDocs:
         self._units.put(key, (docset, len(entries), readme, docs, api))
         return readme, docs, api
 
-    async def _api_entries(self, name: str, version: str) -> list[tuple[str, str]]:
+    async def _api_entries(self, index_key: str, name: str, version: str) -> list[tuple[str, str]]:
         """This version's cached API entries (path, text), in stored order; [] when none or the store fails."""
         try:
-            entries = await self._store.api_entries(name, version)
+            entries = await self._store.api_entries(index_key, name, version)
         except AutoDocsError:
             return []
         return [(entry.path, entry.text) for entry in entries]
 
-    async def _api_matches(self, name: str, version: str, query: str) -> list[ApiMatch]:
+    async def _api_matches(self, index_key: str, name: str, version: str, query: str) -> list[ApiMatch]:
         """The best entries of this version's cached API reference for the query (none if not
         cached). Only this version's entries are read and ranked, never the cache's search
         index, so the cost does not grow with the cache (bench/docs_query.py)."""
         try:
-            entries = await self._store.api_entries(name, version)
+            entries = await self._store.api_entries(index_key, name, version)
         except AutoDocsError:  # the store is unavailable: the page goes without
             return []
         best = best_matches(query, [(entry.path, entry.text) for entry in entries], _MAX_API_MATCHES)
@@ -300,9 +292,8 @@ class PackageDocs:
 
 
 def index_key(index: IndexClient) -> str:
-    """The indexes a release comes from, as memos and the docs-set store key them: the one place
-    it is chosen."""
-    return " ".join(index.index_urls)
+    """The indexes a release comes from, as memos and the stores key them (:mod:`autodocs.index.keys`)."""
+    return index.cache_key
 
 
 def _page_request(

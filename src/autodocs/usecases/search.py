@@ -5,6 +5,9 @@ it never asks the package index, so it answers at once and offline, and finds on
 earlier call cached. The reply says which cached versions it searched and names what was
 asked for but is not cached, with how to cache it. The words are matched by the store
 (:meth:`autodocs.cache.Store.search`): all of them first, any of them when nothing has all.
+A search of the whole cache covers every index and each hit names its index; a search limited
+to a project's or named packages reads what the service's index client answered (its
+``cache_key``), the docs a docs call would serve.
 """
 
 from __future__ import annotations
@@ -62,11 +65,15 @@ CLI_HINTS = SearchHints(
 
 
 class SearchScope(Protocol):
-    """What a search needs besides the query: the store, a project scan (which checks the
-    allowed roots), and a wait for the cache writes queued so far."""
+    """What a search needs besides the query: the store, the key of the index whose docs a
+    limited search reads, a project scan (which checks the allowed roots), and a wait for the
+    cache writes queued so far."""
 
     @property
     def store(self) -> Store: ...
+
+    @property
+    def index_key(self) -> str: ...
 
     async def scan(self, project_path: str) -> ScanResult: ...
 
@@ -123,8 +130,12 @@ async def search_cached_docs(
     elif asked is not None:
         scope, wanted = "packages", asked
     await service.flush_writes()  # what this process has just cached counts too
-    pairs, not_cached = (None, []) if wanted is None else await _cached_pairs(service.store, wanted)
-    hits = await service.store.search(query, packages=pairs, limit=limit) if pairs is None or pairs else []
+    index_key = None if wanted is None else service.index_key  # the whole cache: every index
+    pairs, not_cached = (None, []) if wanted is None else await _cached_pairs(service.store, service.index_key, wanted)
+    if pairs is None or pairs:
+        hits = await service.store.search(query, packages=pairs, index_key=index_key, limit=limit)
+    else:
+        hits = []
     if not_cached:
         notes.append(
             f"Nothing cached for {_listing(not_cached)}: search reads only cached docs. Fetch them first with "
@@ -184,12 +195,13 @@ def _both(project: set[str] | None, asked: set[str] | None) -> set[str] | None:
     return project & asked
 
 
-async def _cached_pairs(store: Store, wanted: _Wanted) -> tuple[list[tuple[str, str]], list[str]]:
-    """The cached (name, version) pairs among those wanted, and what is wanted but not cached."""
+async def _cached_pairs(store: Store, index_key: str, wanted: _Wanted) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (name, version) pairs among those wanted that this index's docs are cached for, and
+    what is wanted but not cached."""
     pairs: list[tuple[str, str]] = []
     missing: list[str] = []
     for name in sorted(wanted):
-        cached = await store.cached_versions(name)
+        cached = await store.cached_versions(index_key, name)
         versions = wanted[name]
         if versions is None:
             pairs += [(name, version) for version in cached]

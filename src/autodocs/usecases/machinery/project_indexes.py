@@ -89,6 +89,11 @@ class ProjectIndexes:
         self._server = tuple(without_credentials(url) for url in (settings.pypi_url, *settings.extra_index_urls))
         self._operator_credentials = credential_sources((), trust_project_names=False)
 
+    @property
+    def default(self) -> IndexClient:
+        """The server's own client (what a call without a project uses)."""
+        return self._default
+
     async def plan(self, project_path: str) -> ProjectPlan:
         """Scan the project (inside the allowed roots) and plan its indexes; sends no request."""
         from autodocs.index.env_credentials import NamedIndex, credential_sources
