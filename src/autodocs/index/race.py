@@ -13,7 +13,14 @@ delay, not the deadline. What a caller can rely on:
   that has turned slow (slower than any answer seen) still answers it, and its answer teaches
   the latency tracker the new normal. Once hedged it waits in a patience slot
   (:mod:`autodocs.index.slots`), leaving its ``MAX_CONCURRENT`` slot to the hedge; with none
-  free it is given up by the observed limit like a hedge.
+  free it is given up by the observed limit like a hedge, and abandoned at once when its
+  hedge finds no free slot (a hung request never holds the slot its relief waits for).
+* **Hedges rotate while the first request is kept.** The kept request supplies the patience,
+  so a hedge only has to be quick: when the next hedge is due (the newest request silent for
+  a hedge delay) and the race is full, the oldest hedge is given up to make room. A race thus
+  makes a fresh try every hedge delay, not every give-up limit, and a hung hedge holds its
+  slot for a hedge delay only: with half the requests hanging, about six tries fit in a
+  deadline of a few seconds.
 * **A hedge silent past the observed limit is given up** (AutoDocs' own limit: neutral for
   the breaker); its slot is freed and another request takes its place at once, so retries
   overlap with the hedges instead of queuing after them.
@@ -25,8 +32,8 @@ delay, not the deadline. What a caller can rely on:
   has heard a byte that long after the first went out, the host has failed. That is recorded
   once on its breaker and the race ends with :class:`~autodocs.errors.UpstreamTimeout`.
 * **Lag.** A hedge timer firing late means the event loop is busy: the answer may be sitting
-  unread in a socket, and a hedge would add load. The hedge is postponed by one hedge delay,
-  once; then it goes whatever the lag, so no call keeps waiting on a hung connection.
+  unread in a socket, and a hedge would add load. A hedge is postponed by one hedge delay,
+  once per race; later hedges go whatever the lag, so no call keeps waiting on a hung connection.
 * **Deadline.** The race never outlives the call's deadline; ending there is neutral.
 """
 
@@ -152,6 +159,7 @@ async def race(
     first_sent_at: float | None = None
     heard = False
     lagging = False  # the last wait ended later than asked: the event loop is busy
+    postponed = False  # a hedge was put off once, for a busy event loop
 
     def launch(*, hedge: bool) -> None:
         nonlocal launched
@@ -173,6 +181,8 @@ async def race(
             now = loop.time() + _SLACK
             for request in [r for r in racing if r.task.done()]:
                 racing.remove(request)
+                if request.task.cancelled():
+                    continue  # abandoned to its hedge (autodocs.index.slots)
                 error = request.task.exception()
                 if error is None:
                     return request.task.result()
@@ -214,7 +224,10 @@ async def race(
                     request.patient = False
             # An answer that stalled after its headers leaves nothing racing: send another at once.
             stalled = heard and not racing
-            can_hedge = host_error is None and (stalled or not heard) and launched < _REQUESTS and len(racing) < _RACING
+            # While the first request is kept, the oldest hedge makes room for the next one.
+            rotated = next((r for r in racing if not r.patient), None) if any(r.patient for r in racing) else None
+            room = len(racing) < _RACING or rotated is not None
+            can_hedge = host_error is None and (stalled or not heard) and launched < _REQUESTS and room
             if can_hedge and all(r.progress.sent_at is not None for r in racing):
                 delay = latency.hedge_delay()
                 newest = max(racing, key=lambda r: r.progress.sent_at or 0.0, default=None)
@@ -223,10 +236,13 @@ async def race(
                     due = newest.progress.sent_at + delay * (2 if newest.postponed else 1)
                 if now < due:
                     wake_at.append(due)
-                elif newest is not None and lagging and not newest.postponed:
-                    newest.postponed = True  # woken late: give an answer sitting in a socket its turn
+                elif newest is not None and lagging and not postponed:
+                    newest.postponed = postponed = True  # woken late: give an answer sitting in a socket its turn
                     wake_at.append(now + delay)
                 elif breaker.allow():  # in a half-open circuit, the probe goes alone
+                    if len(racing) >= _RACING and rotated is not None:
+                        rotated.task.cancel()  # given up: AutoDocs' own limit, neutral for the host
+                        racing.remove(rotated)
                     launch(hedge=True)
                     continue
                 elif not racing:
