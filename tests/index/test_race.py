@@ -101,6 +101,12 @@ def test_while_the_first_request_is_kept_a_fresh_hedge_goes_every_hedge_delay() 
     assert index.sent_at == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
 
 
+def test_before_any_answer_the_hedge_is_kept_too_so_a_slow_index_gets_no_third_request() -> None:
+    index = ScriptedIndex([2.5, 2.5, 0.0])
+    assert in_loop_time(run_race(index)) == 2.5
+    assert index.sent_at == [0.0, 1.0]
+
+
 def test_the_first_request_is_kept_for_an_index_that_turned_slow() -> None:
     breaker = quiet_breaker()
     index = ScriptedIndex([3.0])  # then every hedge is silent
@@ -137,6 +143,29 @@ def test_the_calls_deadline_ends_the_race_without_counting() -> None:
 def test_with_every_slot_held_by_a_silent_request_the_hedge_takes_it() -> None:
     index = ScriptedIndex([None, 0.0], slots=1)
     assert in_loop_time(run_race(index, samples=FAST)) == pytest.approx(0.2)
+
+
+def test_with_every_slot_and_patience_slot_held_the_hedge_abandons_its_silent_request() -> None:
+    index = ScriptedIndex([None, 0.0], slots=1)
+
+    async def main() -> float:
+        moved = asyncio.Event()
+
+        async def another_calls_kept_request() -> None:
+            async with index.slots.slot(follow_up=False) as slot:
+                assert slot.wait_patiently()
+                moved.set()
+                await asyncio.sleep(60)
+
+        holder = asyncio.create_task(another_calls_kept_request())
+        await moved.wait()
+        try:
+            return await run_race(index, samples=FAST)
+        finally:
+            holder.cancel()
+
+    assert in_loop_time(main()) == pytest.approx(0.2), "answered by the hedge, not failed by the abandoned request"
+    assert index.sent_at == pytest.approx([0.0, 0.2])
 
 
 def test_the_first_answers_set_the_limits_before_there_are_enough_for_a_tail() -> None:

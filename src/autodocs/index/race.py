@@ -20,7 +20,8 @@ delay, not the deadline. What a caller can rely on:
   a hedge delay) and the race is full, the oldest hedge is given up to make room. A race thus
   makes a fresh try every hedge delay, not every give-up limit, and a hung hedge holds its
   slot for a hedge delay only: with half the requests hanging, about six tries fit in a
-  deadline of a few seconds.
+  deadline of a few seconds. Not before any answer has been seen: "quick" is not known yet,
+  and an index that is merely slow would be sent a request every hedge delay.
 * **A hedge silent past the observed limit is given up** (AutoDocs' own limit: neutral for
   the breaker); its slot is freed and another request takes its place at once, so retries
   overlap with the hedges instead of queuing after them.
@@ -225,7 +226,8 @@ async def race(
             # An answer that stalled after its headers leaves nothing racing: send another at once.
             stalled = heard and not racing
             # While the first request is kept, the oldest hedge makes room for the next one.
-            rotated = next((r for r in racing if not r.patient), None) if any(r.patient for r in racing) else None
+            rotating = latency.measured and any(r.patient for r in racing)
+            rotated = next((r for r in racing if not r.patient), None) if rotating else None
             room = len(racing) < _RACING or rotated is not None
             can_hedge = host_error is None and (stalled or not heard) and launched < _REQUESTS and room
             if can_hedge and all(r.progress.sent_at is not None for r in racing):
