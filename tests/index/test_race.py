@@ -17,7 +17,7 @@ import pytest
 from autodocs.errors import UpstreamTimeout
 from autodocs.index.breaker import CircuitBreaker, WindowCounts
 from autodocs.index.latency import LatencyTracker
-from autodocs.index.race import Progress, race
+from autodocs.index.race import Progress, circuit_open, race
 from autodocs.index.slots import RequestSlots
 
 _T = TypeVar("_T")
@@ -32,13 +32,17 @@ def in_loop_time(main: Coroutine[Any, Any, _T]) -> _T:
 
 
 class ScriptedIndex:
-    def __init__(self, answers: list[float | None], slots: int = 10) -> None:
+    """Per request: seconds to its answer, (seconds to its headers, seconds more to its body),
+    or None (silent)."""
+
+    def __init__(self, answers: list[float | tuple[float, float] | None], slots: int = 10) -> None:
         self.answers = answers
         self.slots = RequestSlots(slots)
         self.sent_at: list[float] = []
 
     async def send(self, limit: float, follow_up: bool, progress: Progress) -> float:
-        answer_in = self.answers.pop(0) if self.answers else None
+        answer = self.answers.pop(0) if self.answers else None
+        answer_in, body_in = answer if isinstance(answer, tuple) else (answer, 0.0)
         loop = asyncio.get_running_loop()
         async with self.slots.slot(follow_up=follow_up, relieve=progress.relieve) as slot:
             progress.sent(slot)
@@ -48,6 +52,7 @@ class ScriptedIndex:
                 raise UpstreamTimeout("silent")
             await asyncio.sleep(answer_in)
             progress.headers()
+            await asyncio.sleep(body_in)
             return round(loop.time(), 6)
 
 
@@ -119,7 +124,7 @@ def test_a_race_silent_past_the_host_limit_is_one_failure_of_the_host() -> None:
     index = ScriptedIndex([])
 
     async def main() -> float:
-        with pytest.raises(UpstreamTimeout):
+        with pytest.raises(UpstreamTimeout, match=r"did not answer u for 5\.0 s"):
             await run_race(index, samples=FAST, breaker=breaker)
         return asyncio.get_running_loop().time()
 
@@ -175,3 +180,53 @@ def test_the_first_answers_set_the_limits_before_there_are_enough_for_a_tail() -
         tracker.observe(seconds)
     assert tracker.hedge_delay() == pytest.approx(0.75), "three times the slowest answer so far"
     assert tracker.attempt_timeout() == pytest.approx(1.5), "six times the slowest answer so far"
+
+
+def test_an_answer_that_has_begun_is_neither_hedged_nor_failed_for_silence() -> None:
+    breaker = quiet_breaker()
+    index = ScriptedIndex([(0.1, 6.0)])  # headers at 0.1 s, the body 6 s later: past the host's limit
+    assert in_loop_time(run_race(index, samples=FAST, breaker=breaker)) == pytest.approx(6.1)
+    assert index.sent_at == [0.0], "no hedge: the index is answering"
+    assert breaker.window_counts() == WindowCounts(calls=1, failures=0)
+
+
+def test_a_rotated_hedge_frees_its_slot_and_its_replacement_waits_before_first_requests() -> None:
+    """The slot a rotated hedge frees goes to whoever waits (here another call's first request:
+    hung requests do not keep new calls out); its replacement then waits as a follow-up, so it
+    goes before first requests that queued before it."""
+    index = ScriptedIndex([None, None, 0.0], slots=1)
+
+    async def main() -> tuple[float, list[float]]:
+        admitted: list[float] = []
+
+        async def another_calls_first_request(queue_at: float) -> None:
+            await asyncio.sleep(queue_at)  # queues while the race's first hedge holds the slot
+            async with index.slots.slot(follow_up=False):
+                admitted.append(asyncio.get_running_loop().time())
+                await asyncio.sleep(1.0)
+
+        others = [asyncio.create_task(another_calls_first_request(at)) for at in (0.3, 0.35)]
+        answered = await run_race(index, samples=FAST)
+        await asyncio.gather(*others)
+        return answered, admitted
+
+    answered, admitted = in_loop_time(main())
+    assert index.sent_at == pytest.approx([0.0, 0.2, 1.4])
+    assert answered == pytest.approx(1.4)
+    assert admitted == pytest.approx([0.4, 1.4])
+
+
+def test_an_open_circuit_says_how_many_calls_failed_and_for_how_long_it_stays_open() -> None:
+    now = [100.0]
+    breaker = CircuitBreaker(
+        "index.example", minimum_calls=2, failure_rate=50, window=60, reset_timeout=30, clock=lambda: now[0]
+    )
+    breaker.record_failure()
+    breaker.record_failure()
+    now[0] += 12.34
+    error = circuit_open(breaker, 60)
+    assert str(error).startswith(
+        "The package index at index.example failed 2 of its last 2 calls (within 60 s); "
+        "AutoDocs is not calling it for 17.7 s."
+    )
+    assert error.details["retry_after_s"] == 17.7
