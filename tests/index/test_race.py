@@ -8,7 +8,7 @@ The index is a script of per-request answer times (``None``: silent until given 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
 import looptime
@@ -35,8 +35,8 @@ class ScriptedIndex:
     """Per request: seconds to its answer, (seconds to its headers, seconds more to its body),
     or None (silent)."""
 
-    def __init__(self, answers: list[float | tuple[float, float] | None], slots: int = 10) -> None:
-        self.answers = answers
+    def __init__(self, answers: Sequence[float | tuple[float, float] | None], slots: int = 10) -> None:
+        self.answers = list(answers)
         self.slots = RequestSlots(slots)
         self.sent_at: list[float] = []
 
