@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import looptime
 import pytest
 
-from autodocs.errors import UpstreamTimeout
+from autodocs.errors import CircuitOpen, UpstreamTimeout
 from autodocs.index.breaker import CircuitBreaker, WindowCounts
 from autodocs.index.latency import LatencyTracker
 from autodocs.index.race import Progress, circuit_open, race
@@ -32,10 +32,10 @@ def in_loop_time(main: Coroutine[Any, Any, _T]) -> _T:
 
 
 class ScriptedIndex:
-    """Per request: seconds to its answer, (seconds to its headers, seconds more to its body),
-    or None (silent)."""
+    """Per request: seconds to its answer, (seconds to its headers, seconds more to its body
+    or None for a body that stalls), or None (silent)."""
 
-    def __init__(self, answers: Sequence[float | tuple[float, float] | None], slots: int = 10) -> None:
+    def __init__(self, answers: Sequence[float | tuple[float, float | None] | None], slots: int = 10) -> None:
         self.answers = list(answers)
         self.slots = RequestSlots(slots)
         self.sent_at: list[float] = []
@@ -52,6 +52,9 @@ class ScriptedIndex:
                 raise UpstreamTimeout("silent")
             await asyncio.sleep(answer_in)
             progress.headers()
+            if body_in is None:  # the body stalls: given up by the request's own limit
+                await asyncio.sleep(limit)
+                raise UpstreamTimeout("stalled")
             await asyncio.sleep(body_in)
             return round(loop.time(), 6)
 
@@ -230,3 +233,99 @@ def test_an_open_circuit_says_how_many_calls_failed_and_for_how_long_it_stays_op
         "AutoDocs is not calling it for 17.7 s."
     )
     assert error.details["retry_after_s"] == 17.7
+
+
+async def _held_patiently(index: ScriptedIndex, count: int) -> list[asyncio.Task[None]]:
+    """``count`` other calls' kept requests, each moved to a patience slot."""
+    moved = asyncio.Event()
+
+    async def kept() -> None:
+        async with index.slots.slot(follow_up=False) as slot:
+            assert slot.wait_patiently()
+            moved.set()
+            await asyncio.sleep(60)
+
+    holders = []
+    for _ in range(count):
+        moved.clear()
+        holders.append(asyncio.create_task(kept()))
+        await moved.wait()
+    return holders
+
+
+def test_once_its_hedge_is_out_the_first_request_moves_to_a_patience_slot_freeing_its_slot() -> None:
+    index = ScriptedIndex([None, None, 0.0], slots=2)
+
+    async def main() -> float:
+        async def another_calls_first_request() -> float:
+            await asyncio.sleep(0.3)  # both slots were taken at 0.2: the first request's and its hedge's
+            async with index.slots.slot(follow_up=False):
+                return asyncio.get_running_loop().time()
+
+        other = asyncio.create_task(another_calls_first_request())
+        await run_race(index, samples=FAST)
+        return await other
+
+    assert in_loop_time(main()) == pytest.approx(0.3), "admitted at once: the first request left its slot"
+
+
+def test_with_no_patience_slot_free_the_first_request_is_given_up_by_the_observed_limit() -> None:
+    index = ScriptedIndex([None, None, 0.0], slots=2)
+
+    async def main() -> float:
+        holders = await _held_patiently(index, 2)
+        try:
+            return await run_race(index, samples=FAST)
+        finally:
+            for holder in holders:
+                holder.cancel()
+
+    assert in_loop_time(main()) == pytest.approx(0.5)
+    assert index.sent_at == pytest.approx([0.0, 0.2, 0.5]), "not kept: given up at 0.5 s, then replaced"
+
+
+def test_a_circuit_opened_while_an_answer_stalled_ends_the_race_with_circuit_open() -> None:
+    breaker = CircuitBreaker("h", minimum_calls=1, failure_rate=50, window=60, reset_timeout=60)
+    index = ScriptedIndex([(0.1, None)])  # headers, then a body that stalls until its limit (5 s)
+
+    async def main() -> float:
+        async def another_call_fails() -> None:
+            await asyncio.sleep(1.0)
+            breaker.record_failure()
+
+        other = asyncio.create_task(another_call_fails())
+        with pytest.raises(CircuitOpen):
+            await run_race(index, samples=FAST, breaker=breaker)
+        await other
+        return asyncio.get_running_loop().time()
+
+    assert in_loop_time(main()) == pytest.approx(5.1), "when the stalled answer is given up, not at the deadline"
+
+
+def test_while_unmeasured_the_race_rereads_the_hedge_delay_as_other_answers_come() -> None:
+    tracker = LatencyTracker(5.0)
+    index = ScriptedIndex([None, 0.0])
+
+    async def main() -> float:
+        async def other_calls_answer() -> None:
+            await asyncio.sleep(0.1)
+            for _ in range(10):
+                tracker.observe(0.02)  # the hedge delay is now 0.2 s
+
+        other = asyncio.create_task(other_calls_answer())
+        answered = await race(
+            index.send,
+            breaker=quiet_breaker(),
+            latency=tracker,
+            host_silence=5.0,
+            give_up_after=tracker.attempt_timeout,
+            left=10.0,
+            follow_up=False,
+            shown="u",
+            window=60,
+            on_hedge=lambda: None,
+        )
+        await other
+        return answered
+
+    assert in_loop_time(main()) == pytest.approx(0.25, abs=0.002), "hedged at the next re-read, not after 1 s"

@@ -204,6 +204,12 @@ async def race(
             wake_at = [ends_at]
             if first_sent_at is not None and not heard:
                 wake_at.append(first_sent_at + host_silence)
+            # Once its hedge is on the wire, the first request waits in a patience slot, or is no longer kept.
+            hedge_sent = sum(r.progress.sent_at is not None for r in racing) > 1
+            for request in racing:
+                slot = request.progress.slot
+                if request.patient and hedge_sent and slot is not None and not slot.wait_patiently():
+                    request.patient = False
             # Requests silent past the observed limit are given up: they free their slots.
             limit = give_up_after()
             for request in list(racing):
@@ -217,12 +223,6 @@ async def race(
                     wake_at.append(sent_at + limit)
             if not racing and (host_error is not None or launched >= _REQUESTS):
                 raise host_error or UpstreamTimeout(f"The package index did not answer {shown} in {launched} requests.")
-            # Once its hedge is on the wire, the first request waits in a patience slot, or is no longer kept.
-            hedge_sent = sum(r.progress.sent_at is not None for r in racing) > 1
-            for request in racing:
-                slot = request.progress.slot
-                if request.patient and hedge_sent and slot is not None and not slot.wait_patiently():
-                    request.patient = False
             # An answer that stalled after its headers leaves nothing racing: send another at once.
             stalled = heard and not racing
             # While the first request is kept, the oldest hedge makes room for the next one.
