@@ -329,3 +329,10 @@ def test_while_unmeasured_the_race_rereads_the_hedge_delay_as_other_answers_come
         return answered
 
     assert in_loop_time(main()) == pytest.approx(0.25, abs=0.002), "hedged at the next re-read, not after 1 s"
+
+
+def test_an_answer_stalled_after_its_headers_is_given_up_by_the_hosts_silence_limit_and_sent_again() -> None:
+    index = ScriptedIndex([(0.1, None), 0.0])  # headers at 0.1 s, then nothing; the next request answers
+    answered = in_loop_time(run_race(index, samples=FAST, host_silence=0.5))
+    assert answered == pytest.approx(0.6), "stalled 0.5 s after its headers, then sent again at once"
+    assert index.sent_at == pytest.approx([0.0, 0.6])

@@ -77,6 +77,19 @@ async def test_a_cancelled_waiter_handed_a_slot_passes_it_on() -> None:
     await asyncio.wait_for(survivor, 1.0)
 
 
+async def test_a_request_queued_for_a_slot_is_a_waiter_whichever_its_kind() -> None:
+    slots = RequestSlots(1)
+    assert not slots.has_waiters()
+    async with slots.slot(follow_up=False):
+        for follow_up in (False, True):
+            queued = asyncio.create_task(_hold(slots, follow_up=follow_up))
+            await asyncio.sleep(0)
+            assert slots.has_waiters()
+            queued.cancel()
+            await asyncio.gather(queued, return_exceptions=True)
+            assert not slots.has_waiters()
+
+
 async def _hold(slots: RequestSlots, *, follow_up: bool) -> None:
     async with slots.slot(follow_up=follow_up):
         await asyncio.sleep(0)

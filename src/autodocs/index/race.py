@@ -251,9 +251,9 @@ async def race(
                     raise circuit_open(breaker, window)  # opened since this race began
                 if not latency.measured:
                     wake_at.append(now + _UNMEASURED_POLL_S)
+            # No request can have finished since the top of the loop (nothing awaited): the
+            # next one to finish, or to go on the wire, sets this future.
             woken = loop.create_future()
-            if any(r.task.done() for r in racing):
-                continue
             target = min(wake_at)
             await asyncio.wait([woken], timeout=max(0.0, target - loop.time()))
             lagging = not woken.done() and loop.time() - target > MAX_LOOP_LAG_S
