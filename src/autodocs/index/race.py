@@ -71,7 +71,7 @@ class Progress:
 
     def __init__(self, wake: Callable[[], None], relieve: Slot | None = None) -> None:
         self.sent_at: float | None = None
-        self.slot: Slot | None = None
+        self.slot: Slot | None = None  # pragma: no mutate: read only once on the wire, after sent() set it
         self.relieve = relieve  # a hedge's silent request, whose slot it may take (autodocs.index.slots)
         self.answering = False
         self._wake = wake
