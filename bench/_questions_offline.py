@@ -120,12 +120,13 @@ def load_release(name: str, version: str, sdist: Path | None, work: Path) -> Off
     return OfflineRelease(name, version, docset, document, elapsed, _raw_texts(sdist))
 
 
-def answer_offline(release: OfflineRelease, question: Question, budget: int) -> str:
-    """The page the docs tool would cut from this docs set for the question, as reply text."""
+def answer_offline(release: OfflineRelease, question: Question, budget: int) -> tuple[str, str]:
+    """The page the docs tool would cut from this docs set for the question: the reply's whole
+    text, and its sections' content alone (without the lists of section titles a reply adds)."""
     if release.document is None:
-        return ""
+        return "", ""
     page = make_page(release.document, PageRequest(budget=budget, query=question.question))
-    return reply_text(reply_payload(page))
+    return reply_text(reply_payload(page)), page.content
 
 
 @dataclass(frozen=True, slots=True)

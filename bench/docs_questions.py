@@ -243,8 +243,9 @@ def run_offline(
         release = releases[key]
         entry: dict[str, Any] = {"hits": {}, "missing": {}, "diagnosis": []}
         for budget in budgets:
-            text = answer_offline(release, question, budget)
+            text, content = answer_offline(release, question, budget)
             lacking = missing_keys(question, text)
+            entry["hits"][f"content@{budget}"] = not missing_keys(question, content)
             entry["hits"][f"docs@{budget}"] = not lacking
             entry["missing"][f"docs@{budget}"] = lacking
             if question.split == "tuning" and budget == max(budgets) and lacking:
@@ -301,6 +302,8 @@ def report(
         results = offline["results"]
         for budget in budgets:
             print(rate_line(f"offline docs set @{budget}", questions, results, f"docs@{budget}"))
+        for budget in budgets:
+            print(rate_line(f"  same, section text only @{budget}", questions, results, f"content@{budget}"))
         study(questions, results, offline["releases"])
 
 
