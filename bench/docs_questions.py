@@ -15,7 +15,8 @@ Live modes, each in its own process with an isolated environment (fresh HOME and
 ``AutoDocsService``:
 
 * **README only** (``AUTODOCS_RELEASE_DOCS=false``; today's behaviour, the baseline);
-* **README + docs** (docs sets on; run only once the ``release_docs`` setting exists);
+* **README + docs** (docs sets on; run only once the ``release_docs`` setting exists). Code that
+  answers from docs sets without that setting runs one mode, "README + docs (today's code)";
 
 each asked ``get_package_docs(name, "==V", query=question, max_tokens=B)`` for every budget
 ``B``, then "+ API": ``get_api_reference(name, version_constraint="==V")`` once per release
@@ -85,6 +86,20 @@ def release_docs_setting_exists() -> bool:
     return "release_docs" in Settings.model_fields
 
 
+def docs_sets_wired() -> bool:
+    """Whether ``get_package_docs`` answers from docs sets (its reply has ``docs_pending``)."""
+    from autodocs.docs.model import DocsPage
+
+    return "docs_pending" in DocsPage.model_fields
+
+
+def live_modes() -> list[str]:
+    """The live modes this code can run: both when docs sets can be switched off, else today's one."""
+    if release_docs_setting_exists():
+        return ["readme", "docs"]
+    return ["today-docs"] if docs_sets_wired() else ["readme"]
+
+
 def isolated_env(index_url: str, home: Path, release_docs: bool) -> dict[str, str]:
     """The child's environment: nothing of pip's, uv's or AutoDocs' own from this shell."""
     keep = {name: value for name, value in os.environ.items() if name in ("PATH", "LANG", "LC_ALL", "TMPDIR", "TZ")}
@@ -95,7 +110,7 @@ def isolated_env(index_url: str, home: Path, release_docs: bool) -> dict[str, st
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"),
         "PIP_CONFIG_FILE": os.devnull,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": os.pathsep.join((str(REPO / "src"), str(REPO))),
         "AUTODOCS_INDEX_URL": index_url,
         "AUTODOCS_CACHE_DIR": str(home / "autodocs-cache"),
         "AUTODOCS_REQUEST_TIMEOUT": "60",
@@ -111,7 +126,7 @@ def run_live_mode(
     out = work / f"{mode}.json"
     ids = work / f"{mode}-ids.json"
     ids.write_text(json.dumps([q.id for q in questions]))
-    env = isolated_env(index_url, work / f"home-{mode}", release_docs=mode == "docs")
+    env = isolated_env(index_url, work / f"home-{mode}", release_docs=mode != "readme")
     command = [sys.executable, "-m", "bench.docs_questions", "--worker", mode, "--ids", str(ids), "--out", str(out)]
     command += ["--budgets", ",".join(map(str, args.budgets)), "--call-timeout", str(args.call_timeout)]
     command += ["--max-seconds", str(args.max_seconds)]
@@ -281,7 +296,11 @@ def report(
     questions: list[Question], budgets: list[int], live: dict[str, dict[str, Any]], offline: dict[str, Any] | None
 ) -> None:
     print("\nHit rates (answered / asked):")
-    names = {"readme": "README only (today)", "docs": "README + docs"}
+    names = {
+        "readme": "README only (today)",
+        "docs": "README + docs",
+        "today-docs": "README + docs (today's code)",
+    }
     for mode, outcome in live.items():
         if outcome.get("error"):
             print(f"  {names[mode]}: {outcome['error']}")
@@ -298,6 +317,8 @@ def report(
         )
     if "readme" in live and "docs" not in live:
         print("  README + docs: docs sets are not wired in yet (no release_docs setting): it equals README only.")
+    if "today-docs" in live:
+        print("  README only: no AUTODOCS_RELEASE_DOCS setting to switch docs sets off in this code.")
     if offline is not None:
         results = offline["results"]
         for budget in budgets:
@@ -397,8 +418,7 @@ def main() -> None:
             context = serve_folder(list(files.values()), work)
             with context as server:
                 index_url = f"http://127.0.0.1:{server.port}/simple"
-                live_modes = ["readme", "docs"] if release_docs_setting_exists() else ["readme"]
-                for mode in live_modes:
+                for mode in live_modes():
                     print(f"live: {mode}", flush=True)
                     live[mode] = run_live_mode(mode, index_url, questions, args, work)
         report(questions, args.budgets, live, offline)
