@@ -145,6 +145,17 @@ def run_live_mode(
     return loaded
 
 
+def _draws_on_docset(payload: object) -> bool:
+    """Whether a docs reply shows a docs set: its table of contents, or a section of origin docs."""
+    if isinstance(payload, dict):
+        if payload.get("docs_toc") or payload.get("origin") == "docs":
+            return True
+        return any(_draws_on_docset(value) for value in payload.values())
+    if isinstance(payload, list):
+        return any(_draws_on_docset(item) for item in payload)
+    return False
+
+
 async def _ask_docs(service: Any, question: Question, budget: int, seconds: float) -> Any:
     deadline = time.monotonic() + DOCS_PENDING_WAIT_S
     while True:
@@ -198,7 +209,10 @@ async def worker(
                     record(f"docs@{budget}", [])
                     continue
                 entry["versions"].append(page.version)
-                record(f"docs@{budget}", [reply_text(reply_payload(page))])
+                payload = reply_payload(page)
+                entry.setdefault("docset_replies", 0)
+                entry["docset_replies"] += _draws_on_docset(payload)
+                record(f"docs@{budget}", [reply_text(payload)])
             release = question.release
             if release not in api_ready:
                 calls += 1
@@ -299,7 +313,7 @@ def report(
     names = {
         "readme": "README only (today)",
         "docs": "README + docs",
-        "today-docs": "README + docs (today's code)",
+        "today-docs": "today's code (docs-set reply)",
     }
     for mode, outcome in live.items():
         if outcome.get("error"):
@@ -310,6 +324,8 @@ def report(
         for budget in budgets:
             print(rate_line(f"{names[mode]} + API @{budget}", questions, results, f"api@{budget}"))
         wrong = wrong_versions(questions, results)
+        drawing = sum(results.get(q.id, {}).get("docset_replies", 0) for q in questions)
+        print(f"  {names[mode]}: {drawing} docs replies drew on a docs set (a TOC or a section of origin docs)")
         errors = sum(len(results.get(q.id, {}).get("errors", [])) for q in questions)
         print(
             f"  {names[mode]}: wrong version in {wrong} replies, {errors} call errors, "
