@@ -144,6 +144,17 @@ def _safe_relative(raw: str, strip_first: bool) -> PurePosixPath | None:
     return PurePosixPath(*parts) if parts else None
 
 
+def _output_path(target: Path, relative: PurePosixPath) -> Path | None:
+    """Where a member is written, its folders made; None when a file and a folder of the same
+    name clash (a hostile archive's ``a.py`` and ``a.py/b.py``): that member is skipped."""
+    out = target.joinpath(*relative.parts)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        return None
+    return None if out.is_dir() else out
+
+
 def _too_many(what: str, max_entries: int) -> TooManyArchiveEntries:
     return TooManyArchiveEntries(f"{what}, above AUTODOCS_MAX_ARCHIVE_ENTRIES ({max_entries}); it was discarded.")
 
@@ -170,8 +181,9 @@ def _unpack_zip(archive: Path, target: Path, budget: int, max_entries: int, *, s
                 written += member.file_size
                 if written > budget:
                     raise ArchiveTooLarge("The archive unpacks to far more than its size; it was discarded.")
-                out = target.joinpath(*relative.parts)
-                out.parent.mkdir(parents=True, exist_ok=True)
+                out = _output_path(target, relative)
+                if out is None:
+                    continue
                 with bundle.open(member) as source, out.open("wb") as sink:
                     shutil.copyfileobj(source, sink)
     except (zipfile.BadZipFile, EOFError) as exc:
@@ -196,8 +208,10 @@ def _unpack_tar(archive: Path, target: Path, budget: int, max_entries: int) -> N
                 source = bundle.extractfile(member)
                 if source is None:
                     continue
-                out = target.joinpath(*relative.parts)
-                out.parent.mkdir(parents=True, exist_ok=True)
+                out = _output_path(target, relative)
+                if out is None:
+                    source.close()
+                    continue
                 with source, out.open("wb") as sink:
                     shutil.copyfileobj(source, sink)
     except (tarfile.TarError, EOFError, OSError) as exc:
