@@ -290,6 +290,9 @@ async def test_a_redirect_loop_is_an_invalid_answer_not_an_internal_error(tmp_pa
         finally:
             await client.aclose()
         assert caught.value.retryable is False
+        assert caught.value.suggestions == [
+            "Check the index URL (AUTODOCS_INDEX_URL): a proxy or login page may be redirecting in a loop."
+        ]
     finally:
         server.shutdown()
         server.server_close()

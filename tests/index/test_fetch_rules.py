@@ -20,7 +20,7 @@ import pytest
 import structlog
 
 import autodocs
-from autodocs.config import Settings
+from autodocs.config import Settings, mask_url
 from autodocs.deadline import deadline_scope
 from autodocs.errors import (
     ArchiveTooLarge,
@@ -633,3 +633,32 @@ async def test_a_refused_connection_suggests_checking_the_index_url(tmp_path: Pa
         f"Check that AUTODOCS_INDEX_URL ({index_url}) is reachable from here.",
         "If it is, the index is having trouble: try again in a moment.",
     ]
+
+
+# -- any page ----------------------------------------------------------------------------------
+
+
+async def test_a_page_comes_back_as_it_came_with_the_callers_headers_sent(
+    fake_index: FakeIndex, fetcher: JsonFetcher
+) -> None:
+    url = fake_index.add_file("pkg-1.0.tar.gz", b"the file's bytes")
+    page = await fetcher.get_page(url, headers={"X-Probe": "sent"})
+    assert (page.url, page.status, page.body) == (url, 200, b"the file's bytes")
+    assert fake_index.seen_headers("x-probe") == ["sent"]
+
+
+async def test_a_failing_page_is_named_with_its_credentials_masked(fake_index: FakeIndex, fetcher: JsonFetcher) -> None:
+    fake_index.set_fault(Fault.status(500))
+    url = f"{fake_index.url}/six/json".replace("://", "://user:secret@")
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await fetcher.get_page(url)
+    assert caught.value.message == f"The package index answered 500 for {mask_url(url)}."
+    assert "secret" not in caught.value.message
+
+
+async def test_a_page_from_the_index_gets_the_full_retry_budget(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.status(500), times=2)
+    fetcher = fetcher_for(fake_index, tmp_path, max_retry_attempts=2)
+    page = await fetcher.get_page(f"{fake_index.url}/six/json")
+    await fetcher.aclose()
+    assert page.status == 200 and fake_index.count("/six/json") == 3

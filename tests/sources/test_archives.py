@@ -5,6 +5,9 @@ docs/mutation.md)."""
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import gzip
 import hashlib
 import io
 import os
@@ -63,18 +66,19 @@ def zip_of(members: dict[str, bytes], *, stored: dict[str, bytes] | None = None)
     return buffer.getvalue()
 
 
-def tar_of(members: dict[str, bytes], *, links: dict[str, str] | None = None) -> bytes:
+def tar_of(members: dict[str, bytes], *, links: dict[str, str] | None = None, compress: bool = True) -> bytes:
+    """A tar of ``links`` (symbolic links), then ``members``."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as bundle:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            bundle.addfile(info, io.BytesIO(data))
+    with tarfile.open(fileobj=buffer, mode="w:gz" if compress else "w") as bundle:
         for name, target in (links or {}).items():
             info = tarfile.TarInfo(name)
             info.type = tarfile.SYMTYPE
             info.linkname = target
             bundle.addfile(info)
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            bundle.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
 
@@ -111,7 +115,7 @@ def sdist_name(suffix: str = ".tar.gz") -> str:
 
 
 def test_the_code_folder_is_named_by_canonical_name_and_a_safe_version(tmp_path: Path) -> None:
-    assert release_code_dir(tmp_path, "Foo_Bar", "1.0+local!x-y") == tmp_path / "code" / "foo-bar-1.0+local!x-y"
+    assert release_code_dir(tmp_path, "Foo_Bar", "1.0+Local!x-y") == tmp_path / "code" / "foo-bar-1.0+Local!x-y"
     assert release_code_dir(tmp_path, "pkg", "1.0/../../x y") == tmp_path / "code" / "pkg-1.0_.._.._x_y"
 
 
@@ -146,7 +150,8 @@ def test_without_a_pure_wheel_a_linux_x86_64_build_is_chosen_then_the_smallest()
     assert choose_archive((mac, arm, big_linux, small_linux, dist("p-1.0.tar.gz"))) == small_linux
     assert choose_archive((arm, mac)) == mac
     unsized = dist("p-1.0-cp312-cp312-win_amd64.whl", size=None)
-    assert choose_archive((mac, unsized)) == unsized  # an unknown size counts as nothing
+    one_byte = dist("p-1.0-cp311-cp311-win32.whl", size=1)
+    assert choose_archive((one_byte, unsized)) == unsized  # an unknown size counts as nothing
 
 
 def test_without_a_wheel_the_first_sdist_is_chosen_tar_or_zip() -> None:
@@ -180,8 +185,12 @@ async def test_a_listed_size_over_the_cap_is_refused_before_any_byte(
 ) -> None:
     data = zip_of({"pkg/__init__.py": b"x = 1\n"})
     chosen = served(fake_index, wheel_name(), data)
-    with pytest.raises(ArchiveTooLarge, match="AUTODOCS_MAX_WHEEL_BYTES"):
+    with pytest.raises(ArchiveTooLarge) as caught:
         await unpack(fetcher, tmp_path, chosen, max_bytes=len(data) - 1)
+    assert caught.value.message == (
+        f"{chosen.filename} is {len(data)} bytes, above AUTODOCS_MAX_WHEEL_BYTES ({len(data) - 1}); "
+        "it was not downloaded."
+    )
     assert fake_index.count("/files/") == 0
     assert not (tmp_path / "code").exists() or not any((tmp_path / "code").iterdir())
 
@@ -204,6 +213,24 @@ async def test_an_unlisted_size_is_downloaded_and_the_chosen_file_returned(
     assert await fetch_release_code(fetcher, (chosen,), destination, max_bytes=PLENTY, max_entries=10) == chosen
     assert files_under(destination) == ["pkg/__init__.py"]
     assert os.listdir(destination.parent) == ["pkg-1.0"]  # the work folder is gone
+
+
+async def test_the_download_goes_to_a_hidden_work_folder_beside_the_destination(
+    fake_index: FakeIndex, fetcher: JsonFetcher, tmp_path: Path
+) -> None:
+    """Beside it, so the final rename stays on one file system; hidden and named for the release,
+    so nothing reading the code folder takes it for a release."""
+    chosen = served(fake_index, wheel_name(), zip_of({"pkg/__init__.py": b"x = 1\n"}))
+    fake_index.latency_s = 0.5
+    (tmp_path / "code").mkdir()
+    underway = asyncio.ensure_future(unpack(fetcher, tmp_path, chosen))
+    seen: list[str] = []
+    while not seen and not underway.done():
+        await asyncio.sleep(0.01)
+        seen = os.listdir(tmp_path / "code")
+    await underway
+    assert len(seen) == 1 and seen[0].startswith(".pkg-1.0.")
+    assert os.listdir(tmp_path / "code") == ["pkg-1.0"]
 
 
 async def test_a_listed_file_answering_404_is_code_unavailable(
@@ -292,6 +319,7 @@ async def test_a_verified_archive_carries_no_unverified_marker(
 
 KEPT = {
     "pkg/__init__.py": b"a",
+    "pkg/sub/deep/er.py": b"nested",
     "pkg/stubs.pyi": b"b",
     "pkg/py.typed": b"",
     "pkg-1.0.dist-info/METADATA": b"c",
@@ -312,7 +340,12 @@ DROPPED = {
 async def test_a_wheel_keeps_only_code_and_metadata_at_their_own_paths(
     fake_index: FakeIndex, fetcher: JsonFetcher, tmp_path: Path
 ) -> None:
-    data = zip_of(KEPT | DROPPED | {"PKG-INFO": b"m", "pkg\\win.py": b"n", "src/lib.py": b"o", "pkg/./dot.py": b"j"})
+    data = zip_of(
+        {"pkg/": b""}
+        | DROPPED
+        | KEPT
+        | {"PKG-INFO": b"m", "pkg\\win.py": b"n", "src/lib.py": b"o", "pkg/./dot.py": b"j"}
+    )
     destination = await unpack(fetcher, tmp_path, served(fake_index, wheel_name(), data))
     assert files_under(destination) == sorted([*KEPT, "PKG-INFO", "pkg/dot.py", "pkg/win.py", "src/lib.py"])
     assert not (tmp_path / "escape.py").exists()
@@ -323,13 +356,13 @@ async def test_an_sdist_drops_its_top_folder_and_a_src_layout_folder(
     fake_index: FakeIndex, fetcher: JsonFetcher, tmp_path: Path, suffix: str
 ) -> None:
     members = {
+        "pkg-1.0/notes.txt": b"n",
+        "pkg-1.0/src": b"a file named like the folder",
+        "top.py": b"t",
         "pkg-1.0/PKG-INFO": b"p",
         "pkg-1.0/setup.py": b"s",
         "pkg-1.0/src/pkg/__init__.py": b"a",
         "pkg-1.0/docs/conf.py": b"c",
-        "pkg-1.0/notes.txt": b"n",
-        "pkg-1.0/src": b"a file named like the folder",
-        "top.py": b"t",
     }
     data = zip_of(members) if suffix == ".zip" else tar_of(members)
     destination = await unpack(fetcher, tmp_path, served(fake_index, sdist_name(suffix), data))
@@ -344,8 +377,9 @@ async def test_an_sdist_never_creates_links(fake_index: FakeIndex, fetcher: Json
 
 
 async def test_a_damaged_zip_is_an_invalid_answer(fake_index: FakeIndex, fetcher: JsonFetcher, tmp_path: Path) -> None:
-    with pytest.raises(UpstreamResponseInvalid, match="no end record"):
+    with pytest.raises(UpstreamResponseInvalid) as caught:
         await unpack(fetcher, tmp_path, served(fake_index, wheel_name(), b"not a zip at all" * 10))
+    assert caught.value.message == "The downloaded archive is not a valid zip file (no end record)."
     data = bytearray(zip_of({"pkg/__init__.py": b"x = 1\n" * 100}))
     data[40:60] = b"\0" * 20  # inside the first member's compressed data
     with pytest.raises(UpstreamResponseInvalid, match="not a valid zip file"):
@@ -385,7 +419,8 @@ async def test_a_small_archive_may_unpack_to_one_mebibyte_not_a_byte_more(
     filename, data = build(MIB + 1)
     with pytest.raises(ArchiveTooLarge) as caught:
         await unpack(fetcher, tmp_path / "over", served(fake_index, filename, data))
-    assert type(caught.value) is ArchiveTooLarge and "far more than its size" in caught.value.message
+    assert type(caught.value) is ArchiveTooLarge
+    assert caught.value.message == "The archive unpacks to far more than its size; it was discarded."
     assert os.listdir(tmp_path / "over" / "code") == []
 
 
@@ -440,7 +475,7 @@ async def test_a_zip_whose_end_record_understates_its_entries_is_refused_once_li
     data = bytearray(zip_of(_numbered(30)))
     end = data.rfind(b"PK\x05\x06")
     data[end + 8 : end + 12] = (5).to_bytes(2, "little") * 2
-    with pytest.raises(TooManyArchiveEntries, match="lists 30 files"):
+    with pytest.raises(TooManyArchiveEntries, match=r"lists 30 files, above AUTODOCS_MAX_ARCHIVE_ENTRIES \(29\)"):
         await unpack(fetcher, tmp_path, served(fake_index, wheel_name(), bytes(data)), max_entries=29)
 
 
@@ -461,3 +496,61 @@ async def test_a_file_and_a_folder_of_the_same_name_keep_the_first_and_skip_the_
         filename, data = sdist_name(), tar_of({f"pkg-1.0/{name}": body for name, body in members.items()})
     destination = await unpack(fetcher, tmp_path, served(fake_index, filename, data))
     assert files_under(destination) == ["pkg/a.py", "pkg/b.py/inner.py", "pkg/c.py"]
+
+
+@pytest.mark.parametrize("suffix", [".whl", ".tar.gz"])
+async def test_names_longer_than_a_file_system_allows_are_skipped_not_errors(
+    fake_index: FakeIndex, fetcher: JsonFetcher, tmp_path: Path, suffix: str
+) -> None:
+    """A segment of 255 characters and a member path of 1024 (the sdist's top folder included)
+    are kept; one more is skipped."""
+    top = "" if suffix == ".whl" else "p/"
+    deep = top + "pkg/" + "/".join(["d" * 200] * 4)
+
+    def path_of(length: int, letter: str) -> str:
+        return deep + "/" + letter * (length - len(deep) - 4) + ".py"
+
+    members = {
+        top + "pkg/" + "a" * 252 + ".py": b"longest name",
+        top + "pkg/" + "b" * 253 + ".py": b"one too long",
+        path_of(1024, "c"): b"longest path",
+        path_of(1025, "e"): b"one too long",
+        top + "pkg/after.py": b"after",
+    }
+    filename, data = (wheel_name(), zip_of(members)) if suffix == ".whl" else (sdist_name(), tar_of(members))
+    destination = await unpack(fetcher, tmp_path, served(fake_index, filename, data))
+    kept = sorted(p.read_bytes() for p in destination.rglob("*") if p.is_file())
+    assert kept == [b"after", b"longest name", b"longest path"]
+
+
+@pytest.mark.parametrize("suffix", [".whl", ".tar.gz"])
+async def test_a_full_disk_while_unpacking_is_raised_as_such_not_blamed_on_the_archive(
+    fake_index: FakeIndex, fetcher: JsonFetcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    """No test machine can fill its disk on demand: the copy into the tree fails as a full disk would."""
+
+    def disk_full(source: object, sink: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    members = {"pkg/__init__.py": b"x = 1\n"}
+    if suffix == ".whl":
+        filename, data = wheel_name(), zip_of(members)
+    else:
+        filename, data = sdist_name(), tar_of({f"pkg-1.0/{name}": body for name, body in members.items()})
+    chosen = served(fake_index, filename, data)
+    monkeypatch.setattr("autodocs.sources.archives.shutil.copyfileobj", disk_full)
+    with pytest.raises(OSError) as caught:
+        await unpack(fetcher, tmp_path, chosen)
+    assert caught.value.errno == errno.ENOSPC
+    assert os.listdir(tmp_path / "code") == []
+
+
+async def test_a_tar_whose_compressed_stream_breaks_midway_is_an_invalid_answer(
+    fake_index: FakeIndex, fetcher: JsonFetcher, tmp_path: Path
+) -> None:
+    """The second gzip member is not gzip: the decompressor's error (an OSError without an
+    error number) is the archive's fault."""
+    plain = tar_of({"pkg-1.0/pkg/a.py": b"x" * 100, "pkg-1.0/pkg/b.py": b"y" * 100}, compress=False)
+    data = gzip.compress(plain[:1024]) + b"\x1f\x8bnot gzip at all" * 10
+    with pytest.raises(UpstreamResponseInvalid, match="not a valid tar file"):
+        await unpack(fetcher, tmp_path, served(fake_index, sdist_name(), data))
