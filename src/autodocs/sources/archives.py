@@ -50,7 +50,10 @@ _KEPT_SUFFIXES = (".py", ".pyi")
 _KEPT_NAMES = ("py.typed", "METADATA", "PKG-INFO", "top_level.txt", "RECORD")
 #: Unpacked bytes allowed per archive byte (source compresses about 4-8x; this leaves room).
 _EXPANSION_LIMIT = 20
-_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_.+-]+$")
+#: A segment longer than a file name may be (NAME_MAX, 255 bytes), or a member path so long that
+#: its full path could pass PATH_MAX (4096) under the cache folder, is skipped, not an OSError.
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_.+-]{1,255}$")
+_MAX_MEMBER_PATH = 1024
 
 
 def release_code_dir(cache_dir: Path, index_key: str, name: str, version: str) -> Path:
@@ -96,7 +99,7 @@ async def fetch_release_code(
     destination.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
-        archive = workdir / "archive"
+        archive = workdir / "archive"  # pragma: no mutate: any name does inside the private work folder
         try:
             await fetcher.download(chosen.url, archive, max_bytes=max_bytes)
         except NotFound:
@@ -143,6 +146,8 @@ def _kept(path: PurePosixPath) -> bool:
 
 
 def _safe_relative(raw: str, strip_first: bool) -> PurePosixPath | None:
+    if len(raw) > _MAX_MEMBER_PATH:
+        return None
     path = PurePosixPath(raw.replace("\\", "/"))
     parts = path.parts[1:] if strip_first else path.parts
     if not parts or path.is_absolute() or any(p in ("..", ".", "") or not _SAFE_SEGMENT.match(p) for p in parts):
@@ -150,6 +155,17 @@ def _safe_relative(raw: str, strip_first: bool) -> PurePosixPath | None:
     if strip_first and parts[0] == "src":  # src layout: the importable packages live one level down
         parts = parts[1:]
     return PurePosixPath(*parts) if parts else None
+
+
+def _output_path(target: Path, relative: PurePosixPath) -> Path | None:
+    """Where a member is written, its folders made; None when a file and a folder of the same
+    name clash (a hostile archive's ``a.py`` and ``a.py/b.py``): that member is skipped."""
+    out = target.joinpath(*relative.parts)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        return None
+    return None if out.is_dir() else out
 
 
 def _too_many(what: str, max_entries: int) -> TooManyArchiveEntries:
@@ -178,8 +194,9 @@ def _unpack_zip(archive: Path, target: Path, budget: int, max_entries: int, *, s
                 written += member.file_size
                 if written > budget:
                     raise ArchiveTooLarge("The archive unpacks to far more than its size; it was discarded.")
-                out = target.joinpath(*relative.parts)
-                out.parent.mkdir(parents=True, exist_ok=True)
+                out = _output_path(target, relative)
+                if out is None:
+                    continue
                 with bundle.open(member) as source, out.open("wb") as sink:
                     shutil.copyfileobj(source, sink)
     except (zipfile.BadZipFile, EOFError) as exc:
@@ -203,9 +220,11 @@ def _unpack_tar(archive: Path, target: Path, budget: int, max_entries: int) -> N
                     raise ArchiveTooLarge("The archive unpacks to far more than its size; it was discarded.")
                 source = bundle.extractfile(member)
                 if source is None:
+                    continue  # pragma: no mutate: unreachable, never None for a regular file (isfile above)
+                out = _output_path(target, relative)
+                if out is None:
+                    source.close()
                     continue
-                out = target.joinpath(*relative.parts)
-                out.parent.mkdir(parents=True, exist_ok=True)
                 with source, out.open("wb") as sink:
                     shutil.copyfileobj(source, sink)
     except (tarfile.TarError, EOFError, OSError) as exc:
