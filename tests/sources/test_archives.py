@@ -21,6 +21,7 @@ import pytest
 
 from autodocs.errors import ArchiveTooLarge, CodeUnavailable, TooManyArchiveEntries, UpstreamResponseInvalid
 from autodocs.index.fetch import JsonFetcher
+from autodocs.index.keys import DEFAULT_INDEX_KEY
 from autodocs.index.models import DistFile
 from autodocs.sources.archives import (
     UNVERIFIED_MARKER,
@@ -115,8 +116,13 @@ def sdist_name(suffix: str = ".tar.gz") -> str:
 
 
 def test_the_code_folder_is_named_by_canonical_name_and_a_safe_version(tmp_path: Path) -> None:
-    assert release_code_dir(tmp_path, "Foo_Bar", "1.0+Local!x-y") == tmp_path / "code" / "foo-bar-1.0+Local!x-y"
-    assert release_code_dir(tmp_path, "pkg", "1.0/../../x y") == tmp_path / "code" / "pkg-1.0_.._.._x_y"
+    assert (
+        release_code_dir(tmp_path, DEFAULT_INDEX_KEY, "Foo_Bar", "1.0+Local!x-y")
+        == tmp_path / "code" / "foo-bar-1.0+Local!x-y"
+    )
+    assert (
+        release_code_dir(tmp_path, DEFAULT_INDEX_KEY, "pkg", "1.0/../../x y") == tmp_path / "code" / "pkg-1.0_.._.._x_y"
+    )
 
 
 def test_downloaded_code_bytes_sums_every_unpacked_file(tmp_path: Path) -> None:
