@@ -545,11 +545,11 @@ async def test_docs_with_a_query_list_matching_entries_of_the_cached_api_referen
     settings = make_settings(fake_index, tmp_path / "cache")
     async with AutoDocsService.running(settings) as service:
         before = await service.get_package_docs(name, query="database connection")
-        assert before.api_matches == []  # no API reference cached yet
+        assert before.api_matches == ()  # no API reference cached yet
         await service.get_api_reference(name)
         await service.flush_writes()
         page = await service.get_package_docs(name, query="database connection", max_tokens=600)
         assert [m.path for m in page.api_matches][:1] == [f"{name}.open_connection"]
         assert count_tokens(reply_json(page)) <= 600
         plain = await service.get_package_docs(name)
-        assert plain.api_matches == []
+        assert plain.api_matches == ()

@@ -109,7 +109,8 @@ def _whole_document_page(document: PackageDocument, request: PageRequest) -> Doc
     tokens = count_tokens(json.dumps({**payload, "content": ""}, ensure_ascii=False)) + content_tokens + _TOKENS_FIELD
     if tokens > budget:
         return None
-    page.tokens = payload["tokens"] = tokens
+    page = page.model_copy(update={"tokens": tokens})
+    payload["tokens"] = tokens
     remember_reply(page, payload, _reply_text(payload, escaped[0] if escaped else None))
     return page
 
@@ -193,9 +194,14 @@ def _empty_reply_tokens(document: PackageDocument, request: PageRequest, *, comp
     every_section = frozenset(range(len(document.sections)))
     probe = encode_cursor(Cursor(document.name, document.version, None, (), every_section, (0, 0)))
     empty = Page(sections=[], omitted=[], missing=[], next_cursor=None, tokens=99_999)
-    page = _to_docs_page(document, request, empty, compact_header=compact_header)
-    page.next_cursor, page.truncated, page.latest_version = probe, True, document.version
-    page.omitted_count = len(document.sections)
+    page = _to_docs_page(document, request, empty, compact_header=compact_header).model_copy(
+        update={
+            "next_cursor": probe,
+            "truncated": True,
+            "latest_version": document.version,
+            "omitted_count": len(document.sections),
+        }
+    )
     return count_tokens(reply_json(page))
 
 
@@ -285,7 +291,7 @@ def _to_docs_page(
     requirements_omitted = 0
     if compact_header:
         project_urls = dict(list(project_urls.items())[: _COMPACT_URLS if compact_header == 1 else 0])
-        requirements = [r for r in document.requirements if r.extra is None] if compact_header == 1 else []
+        requirements = tuple(r for r in document.requirements if r.extra is None) if compact_header == 1 else ()
         requirements_omitted = len(document.requirements) - len(requirements)
         if requirements_omitted:
             kind = "requirements of optional extras" if compact_header == 1 else "requirements and the project URLs"
