@@ -223,7 +223,7 @@ def render_section(title: str, level: int, content: str, *, continued: bool = Fa
     return f"{heading}\n\n{body}{note}" if body or note else heading
 
 
-def render_page(sections: list[PageSection]) -> str:
+def render_page(sections: Sequence[PageSection]) -> str:
     """A page as Markdown: its sections in the order given, a blank line apart."""
     return "\n\n".join(
         render_section(s.title, s.level, s.content, continued=s.continued, complete=s.complete) for s in sections

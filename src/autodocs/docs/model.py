@@ -31,8 +31,8 @@ __all__ = [
 
 #: Documents and pages are memoized and handed to every caller that asks for the same thing:
 #: frozen, with tuples for their sequences, so no caller can change what the next one gets.
-#: A changed value is a new one (``model_copy(update=...)``).
-_FROZEN = ConfigDict(frozen=True)
+#: A changed value is a new one (``model_copy(update=...)``). (``frozen=True`` is written in
+#: each class, not shared through a variable, so that mypy sees it too.)
 
 #: A read-only ``dict[str, str]`` field: validated into a ``MappingProxyType``, sent as a dict
 #: (the same JSON and schema as ``dict[str, str]``).
@@ -112,11 +112,11 @@ class PackageDocument(BaseModel):
     _default_order: tuple[int, ...] | None = PrivateAttr(default=None)
     #: The whole document as one page: its sections, their rendered content and that content's
     #: tokens as sent (kept by autodocs.docs.pages, which makes it once per document).
-    _whole: tuple[list[PageSection], str, int] | None = PrivateAttr(default=None)
+    _whole: tuple[tuple[PageSection, ...], str, int] | None = PrivateAttr(default=None)
 
     def whole_page(
-        self, compute: Callable[[], tuple[list[PageSection], str, int]]
-    ) -> tuple[list[PageSection], str, int]:
+        self, compute: Callable[[], tuple[tuple[PageSection, ...], str, int]]
+    ) -> tuple[tuple[PageSection, ...], str, int]:
         """The whole document as one page (sections, rendered content, its tokens): ``compute``d
         once, since the document never changes."""
         if self._whole is None:
@@ -156,7 +156,7 @@ class OmittedSection:
 class ApiMatch(BaseModel):
     """An entry of the version's cached API reference that matches the query."""
 
-    model_config = _FROZEN
+    model_config = ConfigDict(frozen=True)
 
     path: str = Field(description="Dotted path; get_api_reference(object_path=path) shows it in full.")
     snippet: str
@@ -165,7 +165,7 @@ class ApiMatch(BaseModel):
 class SectionRef(BaseModel):
     """Where one section of a page comes from (replies of releases with a docs set)."""
 
-    model_config = _FROZEN
+    model_config = ConfigDict(frozen=True)
 
     origin: Literal["readme", "docs", "api"] = Field(
         description="readme: the release's description on the index; docs: a page of the docs folder "
@@ -184,7 +184,7 @@ class DocsPage(BaseModel):
     Keys whose value is empty (null, [], {}) are left out of the reply (see :func:`compact`).
     """
 
-    model_config = _FROZEN
+    model_config = ConfigDict(frozen=True)
 
     name: str
     version: str = Field(description="The exact version these docs describe.")
@@ -278,25 +278,28 @@ def reply_json(model: BaseModel) -> str:
 #: The replies of the last pages handed out, by identity: the service memoizes its pages, so a
 #: repeated call returns the same object, and its reply is serialized once (0.1-0.25 ms a call);
 #: a first page counted as a whole (:mod:`autodocs.docs.pages`) arrives serialized already.
+#: Only the JSON text is kept (a str cannot change): each call gets its own structured content,
+#: parsed from it (25 us for 30 KB), so no caller can change what the next one is sent.
 #: Each entry holds its page, so an ``id`` is never reused while it is a key. Replies over
 #: ``_REPLY_KEPT_MAX_CHARS`` are not kept: their transfer dwarfs their serialization.
 _REPLIES_KEPT = 64
 _REPLY_KEPT_MAX_CHARS = 256 * 1024
-_replies: LruMap[int, tuple[DocsPage, dict[str, Any], str]] = LruMap(_REPLIES_KEPT)
+_replies: LruMap[int, tuple[DocsPage, str]] = LruMap(_REPLIES_KEPT)
 
 
 def page_reply(page: DocsPage) -> tuple[dict[str, Any], str]:
-    """The structured content and the JSON text of ``page``'s reply (do not change either)."""
+    """The structured content (the caller's own) and the JSON text of ``page``'s reply."""
     kept = _replies.get(id(page))
     if kept is not None:
-        return kept[1], kept[2]
+        payload: dict[str, Any] = json.loads(kept[1])
+        return payload, kept[1]
     payload = reply_payload(page)
     text = json.dumps(payload, ensure_ascii=False)
-    remember_reply(page, payload, text)
+    remember_reply(page, text)
     return payload, text
 
 
-def remember_reply(page: DocsPage, payload: dict[str, Any], text: str) -> None:
-    """Keep ``page``'s serialized reply for :func:`page_reply` (the page must not change after)."""
+def remember_reply(page: DocsPage, text: str) -> None:
+    """Keep ``page``'s reply as sent (its JSON ``text``) for :func:`page_reply`."""
     if len(text) <= _REPLY_KEPT_MAX_CHARS:
-        _replies.put(id(page), (page, payload, text))
+        _replies.put(id(page), (page, text))

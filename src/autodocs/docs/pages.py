@@ -101,7 +101,7 @@ def _whole_document_page(document: PackageDocument, request: PageRequest) -> Doc
         return None
     escaped: list[str] = []  # the content as a JSON string, when it is rendered in this call
     sections, content, content_tokens = document.whole_page(lambda: _whole_content(document, escaped))
-    whole = Page(sections=sections, omitted=[], missing=[], next_cursor=None, tokens=0)
+    whole = Page(sections=list(sections), omitted=[], missing=[], next_cursor=None, tokens=0)
     page = _to_docs_page(document, request, whole, content=content)
     payload = reply_payload(page)
     # The reply's count is its content's plus the rest's: counted apart, a run of punctuation
@@ -111,17 +111,17 @@ def _whole_document_page(document: PackageDocument, request: PageRequest) -> Doc
         return None
     page = page.model_copy(update={"tokens": tokens})
     payload["tokens"] = tokens
-    remember_reply(page, payload, _reply_text(payload, escaped[0] if escaped else None))
+    remember_reply(page, _reply_text(payload, escaped[0] if escaped else None))
     return page
 
 
-def _whole_content(document: PackageDocument, escaped: list[str]) -> tuple[list[PageSection], str, int]:
+def _whole_content(document: PackageDocument, escaped: list[str]) -> tuple[tuple[PageSection, ...], str, int]:
     """Every section as delivered whole, the page content they make, and its tokens as sent;
     the content as a JSON string is appended to ``escaped``."""
-    sections = [
+    sections = tuple(
         PageSection(title=s.title, anchor=s.anchor, level=s.level, content=s.content, continued=False, complete=True)
         for s in document.sections
-    ]
+    )
     content = render_page(sections)
     as_json = json_string(content)
     escaped.append(as_json)
