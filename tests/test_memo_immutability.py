@@ -11,8 +11,9 @@ import json
 
 import pytest
 from packaging.specifiers import SpecifierSet
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from autodocs.docs.api_model import ApiDocstring, ApiObject, ApiParameter, ApiReference, ApiSource, DocItem
 from autodocs.docs.model import ApiMatch, DocsPage, PackageDocument, SectionRef, page_reply
 from autodocs.docs.requirements import parse_requirement
 from autodocs.resolve import parse_constraint
@@ -41,9 +42,41 @@ async def test_the_next_caller_of_a_memoized_page_gets_what_the_first_got(servic
     assert again.model_dump() | {"source": seen["source"]} == seen
 
 
-@pytest.mark.parametrize("model", [DocsPage, ApiMatch, SectionRef])
-def test_page_models_are_frozen(model: type[DocsPage | ApiMatch | SectionRef]) -> None:
+@pytest.mark.parametrize(
+    "model",
+    [DocsPage, ApiMatch, SectionRef, ApiReference, ApiObject, ApiParameter, ApiDocstring, DocItem, ApiSource],
+)
+def test_memoized_models_are_frozen(model: type[BaseModel]) -> None:
     assert model.model_config.get("frozen") is True
+
+
+def test_an_api_reference_cannot_be_changed_in_place() -> None:
+    reference = ApiReference.model_validate(
+        {
+            "package": "demo",
+            "version": "1.0",
+            "object_path": "demo",
+            "source": {"kind": "wheel", "location": "demo-1.0.whl", "distribution_version": "1.0"},
+            "object": {"path": "demo", "kind": "module", "members": ["f"]},
+            "members": [
+                {
+                    "path": "demo.f",
+                    "kind": "function",
+                    "parameters": [{"name": "x", "kind": "positional-or-keyword"}],
+                    "docstring": {"summary": "F.", "raises": [{"description": "never"}]},
+                }
+            ],
+        }
+    )
+    member = reference.members[0]
+    assert member.docstring is not None
+    with pytest.raises(ValidationError):
+        member.signature = "changed"  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        member.parameters[0].default = "1"  # type: ignore[misc]
+    for sequence in (reference.members, reference.object.members, member.parameters, member.docstring.raises):
+        with pytest.raises(AttributeError):
+            sequence.append(sequence[0])  # type: ignore[union-attr]
 
 
 def test_a_documents_sequences_and_urls_cannot_be_changed_in_place() -> None:

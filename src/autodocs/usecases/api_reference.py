@@ -145,7 +145,7 @@ class ApiReferences:
         kept = self._replies.get(reply_key)
         if kept is not None:
             return {**json.loads(kept), "served_from": "cache", **origin}
-        reference = reference.model_copy(update={"warnings": [*warnings, *reference.warnings]})
+        reference = reference.model_copy(update={"warnings": (*warnings, *reference.warnings)})
         reply = fit_reference(reference, budget)
         if not reference.partial:
             self._replies.put(reply_key, json.dumps(reply, ensure_ascii=False))
