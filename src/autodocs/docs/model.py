@@ -50,7 +50,7 @@ class RequirementInfo(BaseModel):
 
     name: str
     specifier: str = ""
-    extras: tuple[str, ...] = ()
+    extras: tuple[str, ...] = Field(default_factory=tuple)
     marker: str | None = None
     extra: str | None = Field(default=None, description="The extra that pulls this requirement in, if any.")
 
