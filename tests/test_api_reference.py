@@ -545,11 +545,25 @@ async def test_docs_with_a_query_list_matching_entries_of_the_cached_api_referen
     settings = make_settings(fake_index, tmp_path / "cache")
     async with AutoDocsService.running(settings) as service:
         before = await service.get_package_docs(name, query="database connection")
-        assert before.api_matches == []  # no API reference cached yet
+        assert before.api_matches == ()  # no API reference cached yet
         await service.get_api_reference(name)
         await service.flush_writes()
         page = await service.get_package_docs(name, query="database connection", max_tokens=600)
         assert [m.path for m in page.api_matches][:1] == [f"{name}.open_connection"]
         assert count_tokens(reply_json(page)) <= 600
         plain = await service.get_package_docs(name)
-        assert plain.api_matches == []
+        assert plain.api_matches == ()
+
+
+async def test_changing_a_memoized_reference_reply_does_not_change_the_next_callers(
+    service: AutoDocsService, hostile_project: tuple[Path, Path]
+) -> None:
+    project, _ = hostile_project
+    first = await service.get_api_reference("hostile", "Greeter", project_path=str(project))
+    second = await service.get_api_reference("hostile", "Greeter", project_path=str(project))
+    assert second["served_from"] == "cache"
+    expected = json.loads(json.dumps(second))
+    second["members"][0]["signature"] = "changed"
+    second["object"]["members"].append("changed")
+    third = await service.get_api_reference("hostile", "Greeter", project_path=str(project))
+    assert third == expected and first["members"] == expected["members"]

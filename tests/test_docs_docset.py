@@ -74,7 +74,7 @@ async def test_without_a_query_the_first_page_adds_the_docs_table_of_contents(do
     assert page.docs_toc is not None
     assert "- Tasks (`docs/userguide/tasks.rst`)" in page.docs_toc
     assert page.docs_toc.index("userguide/tasks.rst") < page.docs_toc.index("userguide/calling.rst")  # toctree order
-    assert page.sections[:2] == ["Docset tasks", "Installation"]  # the README overview as before
+    assert page.sections[:2] == ("Docset tasks", "Installation")  # the README overview as before
     assert [ref.origin for ref in page.section_refs] == ["readme"] * len(page.sections)
     assert page.docs_pending is None and page.docs_missing is None
     assert within(page, 4000) and page.tokens >= count_tokens(reply_json(page)) - 2
@@ -111,7 +111,7 @@ async def test_a_query_on_a_mkdocs_release_finds_the_admonition_in_its_tutorial_
 ) -> None:
     page = await docs_service.get_package_docs(MKDOCS_NAME, query="are retries bounded")
     best = page.section_refs[0]
-    assert (best.origin, best.page, best.heading_path) == ("docs", "docs/tutorial/first.md", ["First steps"])
+    assert (best.origin, best.page, best.heading_path) == ("docs", "docs/tutorial/first.md", ("First steps",))
     assert "> **Read this:** Retries are bounded." in page.content
 
 
@@ -155,7 +155,7 @@ async def test_a_query_finds_the_docs_section_with_its_page_and_heading_path(doc
     page = await docs_service.get_package_docs(SPHINX_NAME, query="how do I retry a task with backoff")
     best = page.section_refs[0]
     assert (best.origin, best.page) == ("docs", TASKS_PAGE)
-    assert best.heading_path in (["Tasks", "Retrying"], ["Tasks", "Retrying", "Retry backoff"])
+    assert best.heading_path in (("Tasks", "Retrying"), ("Tasks", "Retrying", "Retry backoff"))
     assert page.sections[0].endswith(f"({TASKS_PAGE})") and len(page.sections) == len(page.section_refs)
     assert "raise self.retry(exc=exc, countdown=5)" in page.content
     origins = [ref.origin for ref in page.section_refs]
@@ -241,21 +241,21 @@ async def test_sections_can_name_a_heading_of_a_page_and_get_what_is_under_it(
     docs_service: AutoDocsService,
 ) -> None:
     page = await docs_service.get_package_docs(SPHINX_NAME, sections=[f"{TASKS_PAGE}#retrying"])
-    assert [ref.heading_path for ref in page.section_refs] == [
+    assert [list(ref.heading_path) for ref in page.section_refs] == [
         ["Tasks", "Retrying"], ["Tasks", "Retrying", "Retry backoff"], ["Tasks", "Retrying", "Long example"]
     ]  # fmt: skip
     readme = await docs_service.get_package_docs(SPHINX_NAME, sections=["Installation"])
-    assert readme.sections == ["Installation"] and [ref.origin for ref in readme.section_refs] == ["readme"]
+    assert readme.sections == ("Installation",) and [ref.origin for ref in readme.section_refs] == ["readme"]
 
 
 async def test_an_unknown_page_or_heading_is_reported_with_the_nearest_names(docs_service: AutoDocsService) -> None:
     page = await docs_service.get_package_docs(
         SPHINX_NAME, sections=["docs/userguide/task.rst", f"{TASKS_PAGE}#Retryin", "Usage"]
     )
-    assert page.missing_sections == ["docs/userguide/task.rst", f"{TASKS_PAGE}#Retryin"]
+    assert page.missing_sections == ("docs/userguide/task.rst", f"{TASKS_PAGE}#Retryin")
     assert TASKS_PAGE in page.available_sections
     assert f"{TASKS_PAGE}#Retrying" in page.available_sections
-    assert page.sections == ["Usage"] and [ref.origin for ref in page.section_refs] == ["readme"]
+    assert page.sections == ("Usage",) and [ref.origin for ref in page.section_refs] == ["readme"]
 
 
 # -- a build under way, a release without docs ------------------------------------------------

@@ -195,7 +195,7 @@ async def test_cursor_pages_through_every_section_exactly_once(service: AutoDocs
         words_seen += len(page.content.split())
         if not page.next_cursor:
             break
-        assert page.truncated and (page.requirements == []) is (pages > 1)
+        assert page.truncated and (page.requirements == ()) is (pages > 1)
         page = await service.get_package_docs("rich", cursor=page.next_cursor, max_tokens=800)
         pages += 1
         assert pages < 500
@@ -219,9 +219,9 @@ async def test_named_sections_are_returned_alone(service: AutoDocsService) -> No
     full = await service.get_package_docs("requests", max_tokens=1_000_000)
     title = full.sections[-1]
     page = await service.get_package_docs("requests", sections=[title, "no such section"])
-    assert page.sections == [title]
+    assert page.sections == (title,)
     assert page.available_sections
-    assert page.missing_sections == ["no such section"]
+    assert page.missing_sections == ("no such section",)
 
 
 async def test_query_brings_the_matching_section_first(service: AutoDocsService) -> None:
@@ -535,7 +535,7 @@ async def test_a_query_lists_api_matches_from_the_versions_entries_without_a_ful
         raise AssertionError("a docs call searched the cache's full-text index")
 
     page = await service.get_package_docs("requests", "==2.31.0", query="retry connection")
-    assert page.api_matches == []  # nothing cached of its API yet
+    assert page.api_matches == ()  # nothing cached of its API yet
     entries = [
         SearchEntry(kind="api", path="requests.Session.close", text="close() Closes all adapters and the session."),
         SearchEntry(kind="api", path="requests.adapters.Retry", text="Retry a connection that failed, with backoff."),

@@ -115,11 +115,10 @@ def toc_page(
         total = left_out + len(toc_text.splitlines()) - toc_text.endswith("- …")
         shown = shown.model_copy(update={"docs_toc": None, "docs_toc_omitted": total})
         tokens = count_tokens(reply_json(shown))
-    shown.tokens = tokens
-    return shown
+    return shown.model_copy(update={"tokens": tokens})
 
 
 def _with_fields(page: DocsPage, fields: dict[str, object], warnings: tuple[str, ...]) -> DocsPage:
-    refs = [SectionRef(origin="readme") for _ in page.sections]
-    update = {**fields, "section_refs": refs, "warnings": [*page.warnings, *warnings]}
+    refs = tuple(SectionRef(origin="readme") for _ in page.sections)
+    update = {**fields, "section_refs": refs, "warnings": (*page.warnings, *warnings)}
     return page.model_copy(update=update)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from autodocs.docs.budget import SECTION_OVERHEAD_TOKENS, fitting_prefix, render_section
 from autodocs.docs.model import DocsPage, PackageDocument, reply_json, reply_payload
@@ -250,10 +251,10 @@ def make_unit_page(document: PackageDocument, unit_set: UnitSet, request: UnitPa
     sequence, missing = unit_sequence(unit_set, query, wanted)
     costs, units = unit_set, unit_set.units
     base = header_page(document, header)
-    base.warnings.extend(request.warnings)
+    update: dict[str, Any] = {"warnings": (*base.warnings, *request.warnings)}
     if missing:
-        base.missing_sections = list(missing)
-        base.available_sections = nearest_names(units, missing)
+        update |= {"missing_sections": tuple(missing), "available_sections": tuple(nearest_names(units, missing))}
+    base = base.model_copy(update=update)
     usable = usable_budget(header.budget)
     room = usable - count_tokens(reply_json(base))
     left = [index for index in sequence if request.start is None or index not in request.start.delivered]
@@ -278,8 +279,7 @@ def make_unit_page(document: PackageDocument, unit_set: UnitSet, request: UnitPa
         room += slack if slack > 0 else slack - 4
     if best is not None:
         _, page, tokens = best
-    page.tokens = tokens + _TOKENS_FIELD
-    return page
+    return page.model_copy(update={"tokens": tokens + _TOKENS_FIELD})
 
 
 def _all_fit(costs: UnitSet, indices: Sequence[int], room: int) -> bool:
@@ -341,10 +341,10 @@ def _assemble(
     return base.model_copy(
         update={
             "content": "\n\n".join(rendered),
-            "sections": [units[piece.index].shown_title for piece in cut.taken],
-            "section_refs": [units[piece.index].ref() for piece in cut.taken],
+            "sections": tuple(units[piece.index].shown_title for piece in cut.taken),
+            "section_refs": tuple(units[piece.index].ref() for piece in cut.taken),
             "truncated": next_cursor is not None,
-            "omitted_sections": [units[index].shown_title for index in omitted[:listed]],
+            "omitted_sections": tuple(units[index].shown_title for index in omitted[:listed]),
             "omitted_count": len(omitted),
             "next_cursor": next_cursor,
             "how_to_get_more": HOW_TO_GET_MORE if next_cursor else None,

@@ -116,9 +116,8 @@ class ApiReferences:
         self._limits = SourceLimits(self._settings.max_module_bytes, self._settings.max_package_source_bytes)
         self._background: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._environments: LruMap[str, tuple[tuple[int, ...], PythonEnvironment]] = LruMap(_MEMORY_TREES * 8)
-        self._replies: LruMap[tuple[str, str, str, str, str, int, tuple[str, ...]], dict[str, Any]] = LruMap(
-            _MEMORY_REFERENCES
-        )
+        #: Fitted replies as JSON text (immutable): each hit is parsed into the caller's own dict.
+        self._replies: LruMap[tuple[str, str, str, str, str, int, tuple[str, ...]], str] = LruMap(_MEMORY_REFERENCES)
 
     async def get(
         self,
@@ -143,13 +142,13 @@ class ApiReferences:
                     exc.details.setdefault("warnings", warnings)
                 raise
         reply_key = (index_key, code.name, code.version, path, code.fingerprint, budget, tuple(warnings))
-        reply = self._replies.get(reply_key)
-        if reply is not None:
-            return {**reply, "served_from": "cache", **origin}
-        reference = reference.model_copy(update={"warnings": [*warnings, *reference.warnings]})
+        kept = self._replies.get(reply_key)
+        if kept is not None:
+            return {**json.loads(kept), "served_from": "cache", **origin}
+        reference = reference.model_copy(update={"warnings": (*warnings, *reference.warnings)})
         reply = fit_reference(reference, budget)
         if not reference.partial:
-            self._replies.put(reply_key, reply)
+            self._replies.put(reply_key, json.dumps(reply, ensure_ascii=False))
         return {**reply, **origin}
 
     # -- where the code is ---------------------------------------------------------------

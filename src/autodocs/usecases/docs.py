@@ -124,7 +124,7 @@ class PackageDocs:
         page = await self._reply(resolved, key, budget, version_constraint, query, wanted, start, unit_start, lookup)
         if plan is not None:
             notes = plan.notes if isinstance(project, str) else []
-            page = page.model_copy(update={"index": served_by(index, name), "index_notes": notes})
+            page = page.model_copy(update={"index": served_by(index, name), "index_notes": tuple(notes)})
         return page
 
     async def _reply(
@@ -153,7 +153,7 @@ class PackageDocs:
             matches, reserve = [], 0
         request = _page_request(resolved, budget - reserve, version_constraint, query, wanted, start)
         page = self.page(resolved.document, request, key)
-        page = page.model_copy(update={"api_matches": matches}) if matches else page
+        page = page.model_copy(update={"api_matches": tuple(matches)}) if matches else page
         return _with_status(page, fields)
 
     def first_page(
@@ -334,7 +334,5 @@ def _with_status(page: DocsPage, fields: dict[str, object]) -> DocsPage:
     if not fields:
         return page
     added = fields.get("warnings")
-    update = {**fields, "warnings": [*page.warnings, *(added if isinstance(added, list) else [])]}
-    shown = page.model_copy(update=update)
-    shown.tokens = page.tokens + status_tokens(fields)
-    return shown
+    warnings = (*page.warnings, *(added if isinstance(added, (list, tuple)) else ()))
+    return page.model_copy(update={**fields, "warnings": warnings, "tokens": page.tokens + status_tokens(fields)})
