@@ -29,6 +29,7 @@ from autodocs.usecases.api_reference import ApiReferences
 from autodocs.usecases.cache_admin import CacheAdmin, PruneResult, RefreshResult
 from autodocs.usecases.context import ContextResult, Contexts, FailedPackage, ProgressHook, ProjectContextResult
 from autodocs.usecases.docs import PackageDocs
+from autodocs.usecases.docsets import ReleaseDocsets
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.flight import SingleFlight
 from autodocs.usecases.machinery.writebehind import WriteBehind
@@ -65,7 +66,8 @@ class AutoDocsService:
         self.resolution = Resolution(settings, store, index, calls=calls, flights=flights, writes=self.writes)
         self.cached_states = self.resolution.cached_states  # cold calls that start together share one read
         self.projects = ProjectScan(settings, self.allowed_roots, self.resolution.project_names)
-        self.docs = PackageDocs(store, calls=calls, resolution=self.resolution)
+        self.docsets = ReleaseDocsets(settings, store, index)
+        self.docs = PackageDocs(store, calls=calls, resolution=self.resolution, docsets=self.docsets)
         self.contexts = Contexts(self.docs, self.projects, calls=calls, resolution=self.resolution)
         self.api = ApiReferences(
             settings,
@@ -108,6 +110,7 @@ class AutoDocsService:
             # everything under the MCP session), the queued cache writes land and the store closes.
             with anyio.CancelScope(shield=True):
                 await service.api.aclose()
+                await service.docsets.aclose()
                 await service.writes.flush_before_close(settings.shutdown_timeout)
                 await index.aclose()
                 await store.close()

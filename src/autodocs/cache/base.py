@@ -32,6 +32,8 @@ import structlog
 from pydantic import BaseModel, Field
 
 from autodocs.docs.model import DOCUMENT_BUILD, PackageDocument
+from autodocs.docset.build import DocSet
+from autodocs.docset.pages import Section
 from autodocs.errors import DatabaseBusy, InvalidArgument
 from autodocs.index.models import ReleaseList
 
@@ -44,6 +46,7 @@ __all__ = [
     "CacheStats",
     "CachedState",
     "DatabaseBusy",
+    "DocsetSectionHit",
     "DocumentCounter",
     "EntryPage",
     "SearchEntry",
@@ -145,6 +148,7 @@ class CacheStats(BaseModel):
     documents: int = Field(description="Cached (package, exact version) documents.")
     release_lists: int
     api_references: int = Field(default=0, description="Cached API references (one per object path and version).")
+    docsets: int = Field(default=0, description="Stored docs sets of releases (one per index, package and version).")
     size_bytes: int = Field(
         description="The store's size: SQLite, its files (the database, its WAL and shared-memory index); "
         "PostgreSQL, its tables with their indexes. Downloaded code is counted apart."
@@ -190,10 +194,31 @@ class SearchHit(BaseModel):
 
     package: str = Field(description="Normalized package name.")
     version: str = Field(description="The exact version whose docs matched.")
-    kind: Literal["section", "api"] = Field(description="A section of the docs, or an entry of an API reference.")
-    path: str = Field(description="The section's title ('summary' for the summary), or the object's dotted path.")
+    kind: Literal["section", "api", "docs"] = Field(
+        description="A section of the index's description, an entry of an API reference, or a section of a "
+        "docs page from the release's own docs set."
+    )
+    path: str = Field(
+        description="The section's title ('summary' for the summary), the object's dotted path, or for a docs "
+        "hit 'page path: heading path'."
+    )
+    page_path: str | None = Field(default=None, description="Docs hits: the page's path inside the sdist.")
+    heading_path: list[str] | None = Field(
+        default=None, description="Docs hits: the section's headings, outermost first."
+    )
     snippet: str = Field(description="A short excerpt around the match; matched words in **bold**.")
     score: float = Field(description="Relevance; higher is better. Comparable within one search only.")
+
+
+@dataclass(frozen=True, slots=True)
+class DocsetSectionHit:
+    """One section of a docs set that matched a query, best first; ``section`` holds its whole blocks."""
+
+    page_path: str
+    page_title: str
+    section: Section
+    snippet: str
+    score: float  # higher is better; comparable within one search only
 
 
 class Store(Protocol):
@@ -258,6 +283,38 @@ class Store(Protocol):
         :class:`~autodocs.errors.InvalidArgument` when it has none or when ``limit`` < 1;
         a ``limit`` above :data:`MAX_SEARCH_LIMIT` is lowered to it.
         """
+        ...
+
+    async def put_docset(
+        self, index_key: str, name: str, version: str, docset: DocSet | None, *, missing_reason: str = ""
+    ) -> None:
+        """Store a release's docs set, or (``docset`` None) the ``missing_reason`` it has none,
+        replacing what was stored. Readers see all of it or nothing: SQLite writes it in one
+        transaction; PostgreSQL in batches that each fit the statement timeout, the set
+        readable only once complete (a failed write removes its rows). It goes with its
+        release when :meth:`prune` drops that document, or when unused for ``unused_days``;
+        :meth:`clear` drops it with its package."""
+        ...
+
+    async def get_docset(self, index_key: str, name: str, version: str) -> DocSet | None:
+        """The stored docs set rebuilt from its rows (frozen); None when none is stored, or the release has none."""
+        ...
+
+    async def docset_missing_reason(self, index_key: str, name: str, version: str) -> str | None:
+        """The stored reason the release has no docs set; None when nothing is stored or it has one."""
+        ...
+
+    async def docset_sections(
+        self, index_key: str, name: str, version: str, query: str, limit: int = 10
+    ) -> list[DocsetSectionHit]:
+        """The sections of one release's docs set best matching ``query``'s words (as :meth:`search`
+        reads them), best first, each with its page and whole blocks; [] when none is stored."""
+        ...
+
+    async def search_docsets(
+        self, query: str, *, packages: list[tuple[str, str]] | None = None, limit: int = 10
+    ) -> list[SearchHit]:
+        """:meth:`search` over the sections of every stored docs set (hits of kind "docs")."""
         ...
 
     async def get_api_reference(self, name: str, version: str, object_path: str) -> str | None:

@@ -21,6 +21,7 @@ from autodocs.docs.model import PackageDocument
 
 __all__ = [
     "CLEAR_ALL",
+    "CLEAR_INDEX_STATEMENTS",
     "CLEAR_ONE",
     "INDEX_BATCH",
     "LIST_PAGE",
@@ -78,14 +79,20 @@ CLEAR_ALL = (
     "DELETE FROM documents",
     "DELETE FROM release_lists",
     "DELETE FROM api_references",
+    "DELETE FROM docsets",
+    "DELETE FROM docset_sections",
     "DELETE FROM search_entries",
 )
 CLEAR_ONE = (
     "DELETE FROM documents WHERE name = %s",
     "DELETE FROM release_lists WHERE name = %s",
     "DELETE FROM api_references WHERE name = %s",
+    "DELETE FROM docsets WHERE name = %s",
+    "DELETE FROM docset_sections WHERE name = %s",
     "DELETE FROM search_entries WHERE name = %s",
 )
+#: The last statements of CLEAR_ALL/CLEAR_ONE remove index rows, not entries: not counted.
+CLEAR_INDEX_STATEMENTS = 2
 #: Drop the documents unused since the cutoff or beyond the versions kept per package, and the
 #: API references of those versions or unused since the cutoff; count each.
 PRUNE_DOCUMENTS = (

@@ -59,6 +59,7 @@ from autodocs.cache.search import (
     parse_search,
     search_context,
 )
+from autodocs.cache.sqlite_docsets import SQLiteDocsets, prune_docsets
 from autodocs.docs.model import PackageDocument
 from autodocs.errors import CacheError
 from autodocs.index.models import ReleaseList
@@ -77,7 +78,7 @@ T = TypeVar("T")
 _CORRUPTION = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
 
-class SQLiteStore(DocumentCounter):
+class SQLiteStore(DocumentCounter, SQLiteDocsets):
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self._clock = clock  # Unix time of created_at/last_used; tests pass a fake one
@@ -411,7 +412,7 @@ class SQLiteStore(DocumentCounter):
         def delete(db: sqlite3.Connection) -> int:
             with schema.transaction(db):
                 counts = [db.execute(statement, parameters).rowcount for statement in statements]
-            return sum(counts[:-1])  # entries, not index rows
+            return sum(counts[: -schema.CLEAR_INDEX_STATEMENTS])  # entries, not index rows
 
         return await self._write(lambda: self._guarded(delete, 0))
 
@@ -426,6 +427,7 @@ class SQLiteStore(DocumentCounter):
                 removed += db.executemany("DELETE FROM api_references WHERE name = ? AND version = ?", doomed).rowcount
                 removed += db.execute("DELETE FROM api_references WHERE last_used < ?", (cutoff,)).rowcount
                 removed += db.execute("DELETE FROM release_lists WHERE fetched_at < ?", (cutoff,)).rowcount
+                removed += prune_docsets(db, cutoff)
                 for statement in schema.ORPHANED_ENTRIES:
                     db.execute(statement)
                 schema.index_unindexed_documents(db)
@@ -456,17 +458,10 @@ class SQLiteStore(DocumentCounter):
         return sum(_file_size(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal", "-shm"))
 
     async def stats(self) -> CacheStats:
-        def read(db: sqlite3.Connection) -> tuple[int, int, int, int]:
-            documents = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-            lists = db.execute("SELECT COUNT(*) FROM release_lists").fetchone()[0]
-            references = db.execute("SELECT COUNT(*) FROM api_references").fetchone()[0]
-            packages = db.execute(
-                "SELECT COUNT(*) FROM (SELECT name FROM documents UNION SELECT name FROM release_lists"
-                " UNION SELECT name FROM api_references)"
-            ).fetchone()[0]
-            return int(packages), int(documents), int(lists), int(references)
+        def read(db: sqlite3.Connection) -> list[int]:
+            return [int(db.execute(statement).fetchone()[0]) for statement in schema.STATS]
 
-        packages, documents, lists, references = await self._read(lambda: self._guarded(read, (0, 0, 0, 0)))
+        packages, documents, lists, references, docsets = await self._read(lambda: self._guarded(read, [0] * 5))
         return CacheStats(
             backend="sqlite",
             location=str(self.path),
@@ -474,6 +469,7 @@ class SQLiteStore(DocumentCounter):
             documents=documents,
             release_lists=lists,
             api_references=references,
+            docsets=docsets,
             size_bytes=self.size_bytes(),  # the same figure as the metrics: the files, WAL included
             hits=self.hits,
             misses=self.misses,

@@ -31,6 +31,7 @@ from autodocs.docs.model import PackageDocument
 __all__ = [
     "API_ENTRIES",
     "CLEAR_ALL",
+    "CLEAR_INDEX_STATEMENTS",
     "CLEAR_ONE",
     "FULL_TEXT",
     "LIST_PAGE",
@@ -38,6 +39,7 @@ __all__ = [
     "PRUNED_DOCUMENTS",
     "SCHEMA_VERSION",
     "SEARCH",
+    "STATS",
     "TABLES",
     "UNINDEXED_DOCUMENTS",
     "fts5_available",
@@ -50,8 +52,8 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-#: 1: documents and release lists; 2: API references and the search index.
-SCHEMA_VERSION = 2
+#: 1: documents and release lists; 2: API references and the search index; 3: docs sets.
+SCHEMA_VERSION = 3
 TABLES = (
     """CREATE TABLE IF NOT EXISTS documents (
         name TEXT NOT NULL,
@@ -105,6 +107,51 @@ FULL_TEXT = (
         VALUES ('delete', old.id, old.path, old.text, old.context);
     END""",
 )
+#: Schema 3, docs sets (:mod:`autodocs.cache.sqlite_docsets`): created by a step of their own in migrate.
+DOCSET_TABLES = (
+    """CREATE TABLE IF NOT EXISTS docsets (
+        index_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        flavour TEXT NOT NULL,
+        pages TEXT NOT NULL,
+        toc TEXT NOT NULL,
+        warnings TEXT NOT NULL,
+        missing_reason TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        last_used REAL NOT NULL,
+        PRIMARY KEY (index_key, name, version)
+    )""",
+    """CREATE TABLE IF NOT EXISTS docset_sections (
+        id INTEGER PRIMARY KEY,
+        index_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        page INTEGER NOT NULL,
+        page_path TEXT NOT NULL,
+        page_title TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        heading_path TEXT NOT NULL,
+        blocks TEXT NOT NULL,
+        text TEXT NOT NULL,
+        context TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS docset_sections_by_owner ON docset_sections (index_key, name, version, page, position)",
+)
+DOCSET_FULL_TEXT = (
+    """CREATE VIRTUAL TABLE IF NOT EXISTS docset_fts USING fts5(
+        path, text, context, content = 'docset_sections', content_rowid = 'id',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS docset_sections_indexed AFTER INSERT ON docset_sections BEGIN
+        INSERT INTO docset_fts (rowid, path, text, context) VALUES (new.id, new.path, new.text, new.context);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS docset_sections_unindexed AFTER DELETE ON docset_sections BEGIN
+        INSERT INTO docset_fts (docset_fts, rowid, path, text, context)
+        VALUES ('delete', old.id, old.path, old.text, old.context);
+    END""",
+)
 #: The rows matching the FTS5 expression :required, best first by :ranked (see fts5_passes),
 #: optionally only in the (name, version) pairs of the JSON array :scope. bm25 weighs the
 #: columns (path, text, context) 3 : 1 : 1 — a word in a title counts three times; bm25 is
@@ -135,13 +182,28 @@ CLEAR_ALL = (
     "DELETE FROM documents",
     "DELETE FROM release_lists",
     "DELETE FROM api_references",
+    "DELETE FROM docsets",
+    "DELETE FROM docset_sections",
     "DELETE FROM search_entries",
 )
 CLEAR_ONE = (
     "DELETE FROM documents WHERE name = ?",
     "DELETE FROM release_lists WHERE name = ?",
     "DELETE FROM api_references WHERE name = ?",
+    "DELETE FROM docsets WHERE name = ?",
+    "DELETE FROM docset_sections WHERE name = ?",
     "DELETE FROM search_entries WHERE name = ?",
+)
+#: The last statements of CLEAR_ALL/CLEAR_ONE remove index rows, not entries: not counted.
+CLEAR_INDEX_STATEMENTS = 2
+#: What stats counts: packages, documents, release lists, API references, docs sets.
+STATS = (
+    "SELECT COUNT(*) FROM (SELECT name FROM documents UNION SELECT name FROM release_lists"
+    " UNION SELECT name FROM api_references UNION SELECT name FROM docsets)",
+    "SELECT COUNT(*) FROM documents",
+    "SELECT COUNT(*) FROM release_lists",
+    "SELECT COUNT(*) FROM api_references",
+    "SELECT COUNT(*) FROM docsets WHERE missing_reason = ''",
 )
 #: Documents without index rows (stored before search existed, or by an older AutoDocs since).
 UNINDEXED_DOCUMENTS = (
@@ -272,6 +334,7 @@ def migrate(db: sqlite3.Connection, path: Path) -> bool:
                 db.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
         else:
             log.warning("cache.full_text_unavailable", path=str(path), sqlite=sqlite3.sqlite_version)
+        _migrate_docsets(db, full_text)
         if found < 2:
             indexed = index_unindexed_documents(db)
             if indexed:
@@ -281,3 +344,9 @@ def migrate(db: sqlite3.Connection, path: Path) -> bool:
         elif found > SCHEMA_VERSION:
             log.warning("cache.schema_newer_than_code", path=str(path), database=found, code=SCHEMA_VERSION)
     return full_text
+
+
+def _migrate_docsets(db: sqlite3.Connection, full_text: bool) -> None:
+    """Schema 3 (a step of its own): the docs-set tables and their full-text index."""
+    for statement in DOCSET_TABLES + (DOCSET_FULL_TEXT if full_text else ()):
+        db.execute(statement)

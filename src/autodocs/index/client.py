@@ -17,6 +17,7 @@ import httpx
 
 from autodocs.config import Settings
 from autodocs.errors import PackageNotFound
+from autodocs.index.auth import without_credentials
 from autodocs.index.capabilities import IndexCapabilities, IndexEndpoints
 from autodocs.index.fetch import JsonFetcher
 from autodocs.index.models import DistFile, ReleaseList, VersionMetadata
@@ -38,6 +39,15 @@ class IndexClient:
         self.fetcher = JsonFetcher(settings, transport=transport)
         self.sources = [IndexSource(url, self.fetcher) for url in (settings.pypi_url, *settings.extra_index_urls)]
         self._home: LruMap[str, IndexSource] = LruMap(_REMEMBERED_PACKAGES)
+        self._cache_key = " ".join(
+            without_credentials(url).rstrip("/") for url in (settings.pypi_url, *settings.extra_index_urls)
+        )
+
+    @property
+    def cache_key(self) -> str:
+        """Which indexes answers came from, for cache keys: the index URLs in order, credentials
+        and trailing slashes removed, joined by one space (a release's files differ per index)."""
+        return self._cache_key
 
     @property
     def endpoints(self) -> IndexEndpoints:

@@ -22,6 +22,7 @@ from autodocs.docs.tokens import count_tokens
 from autodocs.errors import AutoDocsError, InvalidArgument
 from autodocs.index import normalize_package_name
 from autodocs.memo import LruMap
+from autodocs.usecases.docsets import ReleaseDocsets
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.resolution import Resolution
 
@@ -33,10 +34,14 @@ _MAX_API_MATCHES = 3
 
 
 class PackageDocs:
-    def __init__(self, store: Store, *, calls: CallLimits, resolution: Resolution) -> None:
+    def __init__(
+        self, store: Store, *, calls: CallLimits, resolution: Resolution, docsets: ReleaseDocsets | None = None
+    ) -> None:
         self._store = store
         self._calls = calls
         self._resolution = resolution
+        #: Release docs sets (``lookup``); None where docs sets are not served.
+        self._docsets = docsets
         self._pages: LruMap[tuple[str, str, PageRequest], DocsPage] = LruMap(_MEMORY_PAGES)
 
     async def get(
