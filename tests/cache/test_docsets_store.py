@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from autodocs.cache import PostgresStore, SQLiteStore, Store
-from autodocs.cache import pg_docsets
+from autodocs.cache import PostgresStore, SQLiteStore, Store, pg_docsets
 from autodocs.cache.docsets import SectionRow
 from autodocs.docset.build import DocSet, build_docset_from_sdist
 from autodocs.docset.pages import Block, Page, Section
 from autodocs.docset.toc import TableOfContents, TocEntry
+from autodocs.service import AutoDocsService
 from tests.cache.builders import document
 from tests.cache.conftest import FakeClock
+from tests.conftest import make_settings
 from tests.docset.sdists import MKDOCS_PROJECT, SPHINX_PROJECT, make_sdist
+from tests.support.fake_index import FakeIndex
+from tests.test_docsets import serve
 
 KEY = "http://127.0.0.1:1/simple"
 DAY = 86400.0
@@ -181,3 +185,21 @@ async def test_postgres_readers_never_see_an_incomplete_docs_set(store: Store) -
         await db.execute("UPDATE docsets SET complete = false")
     assert await store.get_docset(KEY, "demo", "1.0") is None
     assert await store.docset_sections(KEY, "demo", "1.0", "word1x1") == []
+
+
+async def test_a_release_docs_set_built_on_postgres_is_read_back_after_a_restart(
+    fake_index: FakeIndex, postgres_url: str, tmp_path: Path
+) -> None:
+    name = f"pgdocs{time.monotonic_ns()}"
+    serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
+    settings = make_settings(fake_index, tmp_path / "cache", cache_url=postgres_url)
+    async with AutoDocsService.running(settings) as service:
+        built_once = await service.docsets.lookup(name, "1.0", index_key=service.index.cache_key, wait_s=60)
+        assert built_once.docset is not None
+        assert (await service.cache_stats()).docsets == 1
+    async with AutoDocsService.running(settings) as service:
+        again = await service.docsets.lookup(name, "1.0", index_key=service.index.cache_key, wait_s=60)
+        hits = await service.search_docs("retrying")
+    assert again.docset == built_once.docset
+    assert fake_index.count(f"/files/{name}") == 1
+    assert hits.results and hits.results[0].kind == "docs" and hits.results[0].package == name

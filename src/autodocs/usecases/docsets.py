@@ -85,6 +85,7 @@ class DocsetLimits:
     build_seconds: float = 300.0  # the whole build, download excluded
     batch_seconds: float = 60.0  # one batch of pages in a worker
     unpack_seconds: float = 60.0
+    archive_entries: int = 100_000  # entries of the sdist read before unpacking stops (a warning)
     retry_after_s: float = 300.0  # how long a passing failure is remembered
     memory_docsets: int = 4  # built docs sets kept in memory
 
@@ -220,7 +221,9 @@ class ReleaseDocsets:
         """Unpack and read the docs (a thread, pages in the workers); a string says why there is none."""
         pool = self._workers.pool()
         limits = DocArchiveLimits(
-            max_sdist_bytes=self._settings.max_sdist_bytes, max_seconds=self._limits.unpack_seconds
+            max_sdist_bytes=self._settings.max_sdist_bytes,
+            max_members=self._limits.archive_entries,
+            max_seconds=self._limits.unpack_seconds,
         )
         built = asyncio.ensure_future(asyncio.to_thread(_build_in_thread, archive, target, limits, pool))
         try:
