@@ -8,8 +8,9 @@ the Simple API page), is refused before a byte is fetched when its listed size i
 breaker, credentials, TLS) with that cap, and is checked against the SHA-256 the index lists.
 
 Nothing here raises for a release that simply has no usable sdist: :func:`fetch_sdist` returns
-a :class:`SdistFetch` whose ``reason`` says why (``permanent`` when asking again cannot help).
-Upstream trouble (timeouts, 5xx) is raised as the index layer's errors: the caller decides.
+a :class:`SdistFetch` whose ``reason`` says why (none listed, over the cap, a 404: asking again
+cannot help). Upstream trouble (timeouts, 5xx, a file that does not match its listed hash) is
+raised as the index layer's errors: the caller decides.
 """
 
 from __future__ import annotations
@@ -38,8 +39,6 @@ class SdistFetch:
     path: Path | None
     filename: str = ""
     reason: str = ""
-    #: The reason cannot change for this release (none listed, too large, hash mismatch).
-    permanent: bool = True
     warnings: tuple[str, ...] = ()
 
 

@@ -141,6 +141,11 @@ class ReleaseDocsets:
         except TimeoutError:
             return DocsetLookup(None, pending=True)
 
+    def warm_up(self) -> None:
+        """Start the page-reading workers now (a server keeps them; the first build need not wait)."""
+        if self._settings.release_docs and not self._closed:
+            self._workers.warm_up()
+
     async def wait_for_builds(self) -> None:
         """Wait until every build under way has ended (tests, benchmarks, the CLI)."""
         while self._builds:
