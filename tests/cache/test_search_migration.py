@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from autodocs.cache import PostgresStore, SQLiteStore, sqlite_schema
+from autodocs.cache.pg_migrations import SCHEMA_VERSION
 from autodocs.docs.model import DocSection, PackageDocument
 from autodocs.errors import CacheError
 from tests.cache.builders import release_list
@@ -112,7 +113,7 @@ async def test_a_version_1_sqlite_cache_opens_keeps_its_entries_and_is_indexed(t
     finally:
         await store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == sqlite_schema.SCHEMA_VERSION
     db.close()
     assert sqlite_rows(path) == [
         ("bare", "2.0", "section", "Overview", "bare "),
@@ -192,7 +193,7 @@ async def test_a_version_1_postgres_cache_migrates_and_indexes_as_a_fresh_put_wo
         assert await postgres_rows(store) == migrated
         async with store.connection() as db:
             applied = await (await db.execute("SELECT version FROM autodocs_schema_migrations")).fetchall()
-        assert applied == [(1,), (2,)]
+        assert applied == [(version,) for version in range(1, SCHEMA_VERSION + 1)]
     finally:
         await store.close()
 
