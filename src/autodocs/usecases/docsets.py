@@ -118,7 +118,13 @@ class ReleaseDocsets:
         return self._temp
 
     async def lookup(self, name: str, version: str, *, index_key: str, wait_s: float) -> DocsetLookup:
-        """The release's docs set, or why not (see the module docstring); never raises."""
+        """The release's docs set, or why not (see the module docstring); never raises.
+
+        ``name`` is normalized and ``version`` exact (as the docs use case resolved them);
+        ``index_key`` is the :attr:`~autodocs.index.IndexClient.cache_key` of the index client
+        this object was built over (the sdist is fetched through it); ``wait_s`` is how long
+        this call may wait for a build (0: never; a build goes on after the call returns).
+        """
         if not self._settings.release_docs:
             return DocsetLookup(None, missing_reason=TURNED_OFF)
         key = (index_key, name, version)
