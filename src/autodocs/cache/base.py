@@ -26,16 +26,18 @@ import binascii
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import structlog
 from pydantic import BaseModel, Field
 
 from autodocs.docs.model import DOCUMENT_BUILD, PackageDocument
-from autodocs.docset.build import DocSet
-from autodocs.docset.pages import Section
 from autodocs.errors import DatabaseBusy, InvalidArgument
 from autodocs.index.models import ReleaseList
+
+if TYPE_CHECKING:  # values only passed through here: no parser is imported with the store
+    from autodocs.docset.model import DocSet
+    from autodocs.docset.pages import Section
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",

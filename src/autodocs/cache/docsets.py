@@ -20,7 +20,7 @@ from typing import Any, Literal, cast
 
 from autodocs.cache.base import DocsetSectionHit
 from autodocs.cache.search import MAX_INDEXED_CHARS, MAX_PATH_CHARS
-from autodocs.docset.build import DocSet
+from autodocs.docset.model import DocSet
 from autodocs.docset.pages import Block, BlockKind, Page, Section, TocTreeEntry
 from autodocs.docset.toc import TableOfContents, TocEntry
 

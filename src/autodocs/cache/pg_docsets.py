@@ -34,7 +34,7 @@ from autodocs.cache.docsets import (
 )
 from autodocs.cache.pg_statements import tsquery_passes
 from autodocs.cache.search import clip_snippet, parse_search
-from autodocs.docset.build import DocSet
+from autodocs.docset.model import DocSet
 
 __all__ = ["BATCH_CHARS", "PRUNE_DOCSETS", "PostgresDocsets"]
 

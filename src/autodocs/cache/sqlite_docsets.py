@@ -25,7 +25,7 @@ from autodocs.cache.docsets import (
 )
 from autodocs.cache.search import clip_snippet, parse_search
 from autodocs.cache.sqlite_schema import fts5_passes, transaction
-from autodocs.docset.build import DocSet
+from autodocs.docset.model import DocSet
 from autodocs.errors import CacheError
 
 __all__ = ["SQLiteDocsets", "prune_docsets"]

@@ -16,44 +16,24 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from autodocs.docset.files import PAGE_SUFFIXES, DocFile, DocsFolder
 from autodocs.docset.labels import first_title, scan_labels
 from autodocs.docset.markdown import read_markdown
+from autodocs.docset.model import DocSet, Flavour
 from autodocs.docset.nav import find_sphinx, read_mkdocs
 from autodocs.docset.order import default_order_key, default_toc, nav_toc, sphinx_toc
 from autodocs.docset.pages import Page
 from autodocs.docset.rst import read_rst
-from autodocs.docset.toc import TableOfContents
 from autodocs.sources.doc_archive import DOC_TREES, DocArchiveLimits, unpack_docs
 
 __all__ = ["DocSet", "PageReader", "PageReferences", "build_docset", "build_docset_from_sdist", "read_pages"]
 
-Flavour = Literal["mkdocs", "sphinx", "plain"]
 _TOP_LEVEL = ("readme", "changes", "changelog", "history", "news")
 _BATCH_PAGES = 24
 #: Pages read per docs set (Django has about 600): past it, the rest is named in a warning, so a
 #: hostile sdist of 100,000 tiny pages costs seconds, not the minutes docutils would take.
 MAX_PAGES = 2_000
-
-
-@dataclass(frozen=True, slots=True)
-class DocSet:
-    """A release's docs: pages in reading order, the table of contents, and what went wrong."""
-
-    flavour: Flavour
-    pages: tuple[Page, ...]
-    toc: TableOfContents
-    warnings: tuple[str, ...] = ()
-
-    def page(self, path: str) -> Page | None:
-        return next((page for page in self.pages if page.path == path), None)
-
-    @property
-    def api_objects(self) -> dict[str, tuple[str, ...]]:
-        """Per page path, the object paths its API placeholders name (pages without any left out)."""
-        return {page.path: page.api_objects for page in self.pages if page.api_objects}
 
 
 def build_docset_from_sdist(

@@ -43,14 +43,14 @@ import structlog
 
 from autodocs.cache import Store
 from autodocs.config import Settings
-from autodocs.docset.build import DocSet, build_docset_from_sdist
-from autodocs.docset.workers import DocsetWorkers, read_pages_bounded
+from autodocs.docset.model import DocSet
 from autodocs.errors import AutoDocsError, CacheError
 from autodocs.memo import LruMap
 from autodocs.sources.doc_archive import DocArchiveLimits
 from autodocs.sources.sdist import fetch_sdist
 
-if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
+if TYPE_CHECKING:  # the HTTP stack and the page parsers load when first used, not with this module
+    from autodocs.docset.workers import DocsetWorkers
     from autodocs.index import IndexClient
 
 __all__ = ["DocsetLimits", "DocsetLookup", "ReleaseDocsets"]
@@ -104,13 +104,20 @@ class ReleaseDocsets:
         self._failed: LruMap[_Key, tuple[float, DocsetLookup]] = LruMap(1024)
         self._builds: dict[_Key, asyncio.Task[DocsetLookup]] = {}
         self._slots = asyncio.Semaphore(self._limits.builds)
-        self._workers = DocsetWorkers(
-            settings.analysis_memory_bytes,
-            processes=self._limits.processes,
-            batch_seconds=self._limits.batch_seconds,
-        )
+        self._pool: DocsetWorkers | None = None
         self._temp = settings.cache_dir / _TEMP_FOLDER / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._closed = False
+
+    @property
+    def _workers(self) -> DocsetWorkers:
+        """The page readers, made on first use (importing them loads docutils: not at start-up)."""
+        if self._pool is None:
+            from autodocs.docset.workers import DocsetWorkers
+
+            limits = self._limits
+            memory = self._settings.analysis_memory_bytes
+            self._pool = DocsetWorkers(memory, processes=limits.processes, batch_seconds=limits.batch_seconds)
+        return self._pool
 
     @property
     def temp_folder(self) -> Path:
@@ -160,7 +167,8 @@ class ReleaseDocsets:
     async def aclose(self) -> None:
         """Stop: no new builds, the workers told to stop, builds cancelled and their folders removed."""
         self._closed = True
-        self._workers.close()
+        if self._pool is not None:
+            self._pool.close()
         tasks = list(self._builds.values())
         for task in tasks:
             task.cancel()
@@ -200,6 +208,8 @@ class ReleaseDocsets:
         _index_key, name, version = key
         started = time.monotonic()
         workdir = self._temp / uuid.uuid4().hex
+        warming = asyncio.ensure_future(asyncio.to_thread(self.warm_up))  # the workers start during the download
+        warming.add_done_callback(lambda done: done.cancelled() or done.exception())
         await asyncio.to_thread(_prepare, workdir, self._temp.parent)
         try:
             files = await self._index.fetch_release_files(name, version)
@@ -275,6 +285,9 @@ def _shown(warnings: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _build_in_thread(archive: Path, target: Path, limits: DocArchiveLimits, pool: Executor) -> DocSet:
+    from autodocs.docset.build import build_docset_from_sdist
+    from autodocs.docset.workers import read_pages_bounded
+
     return build_docset_from_sdist(archive, target, limits=limits, executor=pool, read=read_pages_bounded)
 
 
