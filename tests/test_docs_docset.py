@@ -20,7 +20,7 @@ from autodocs.docs.model import DocsPage, reply_json
 from autodocs.docs.pages import PageRequest, make_page
 from autodocs.docs.tokens import count_tokens
 from autodocs.service import AutoDocsService
-from autodocs.usecases.docsets import DocsetLookup
+from autodocs.usecases.docsets import ClientOpener, DocsetLookup
 from tests.conftest import make_settings
 from tests.docset_fixtures import BARE_NAME, DOCS_URL, MKDOCS_NAME, SPHINX_NAME, VERSION, publish
 from tests.support.docsets import NO_DOCS_FOLDER, SdistDocsets
@@ -136,6 +136,7 @@ async def test_a_provider_that_knows_nothing_of_the_release_leaves_the_reply_byt
     settings: Settings, sdists: dict[tuple[str, str], Path], tmp_path: Path, call: dict[str, object]
 ) -> None:
     async with AutoDocsService.running(settings) as service:
+        service.docs.docsets = None  # today's reply: no provider at all
         await service.get_package_docs(SPHINX_NAME)  # cached: both calls below come from the cache
         plain = await service.get_package_docs(SPHINX_NAME, **call)  # type: ignore[arg-type]
         service.docs.forget(None)
@@ -325,7 +326,9 @@ def make_settings_like(settings: Settings, **overrides: object) -> Settings:
 class StuckDocsets:
     """A provider that never answers (ignores ``wait_s``): the call must not wait for it past its deadline."""
 
-    async def lookup(self, name: str, version: str, *, index_key: str, wait_s: float) -> DocsetLookup:
+    async def lookup(
+        self, name: str, version: str, *, index_key: str, wait_s: float, client: ClientOpener | None = None
+    ) -> DocsetLookup:
         await asyncio.Event().wait()
         raise AssertionError
 

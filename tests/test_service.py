@@ -25,6 +25,14 @@ from autodocs.service import AutoDocsService
 from tests.conftest import make_settings
 from tests.support.fake_index import DEFAULT_DATA_DIR, FakeIndex, Fault
 
+
+@pytest.fixture(autouse=True)
+def _no_release_docs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count the requests and entries of the document path; a release's docs set is
+    built by requests of its own (tests/test_docsets.py), so it is off here."""
+    monkeypatch.setenv("AUTODOCS_RELEASE_DOCS", "false")
+
+
 LATEST = json.loads((DEFAULT_DATA_DIR / "MANIFEST.json").read_text())["projects"]
 
 

@@ -29,6 +29,7 @@ from autodocs.usecases.api_reference import ApiReferences
 from autodocs.usecases.cache_admin import CacheAdmin, PruneResult, RefreshResult
 from autodocs.usecases.context import ContextResult, Contexts, FailedPackage, ProgressHook, ProjectContextResult
 from autodocs.usecases.docs import PackageDocs
+from autodocs.usecases.docsets import ReleaseDocsets
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.flight import SingleFlight
 from autodocs.usecases.machinery.project_indexes import ProjectIndexes
@@ -82,7 +83,10 @@ class AutoDocsService:
         self.project_indexes = ProjectIndexes(
             settings, self.projects.scan, index, self.index_clients, transport=transport
         )
-        self.docs = PackageDocs(store, calls=calls, resolution=self.resolution, projects=self.project_indexes)
+        self.docsets = ReleaseDocsets(settings, store, index)
+        self.docs = PackageDocs(
+            store, calls=calls, resolution=self.resolution, projects=self.project_indexes, docsets=self.docsets
+        )
         self.contexts = Contexts(self.docs, calls=calls, resolution=self.resolution, projects=self.project_indexes)
         self.api = ApiReferences(
             settings,
@@ -128,6 +132,7 @@ class AutoDocsService:
             # everything under the MCP session), the queued cache writes land and the store closes.
             with anyio.CancelScope(shield=True):
                 await service.api.aclose()
+                await service.docsets.aclose()
                 await service.writes.flush_before_close(settings.shutdown_timeout)
                 await service.index_clients.aclose()
                 await index.aclose()
@@ -263,3 +268,4 @@ class AutoDocsService:
         """Drop what memory holds of ``name`` (None: of every package) after the store dropped it."""
         self.resolution.forget(name)
         self.docs.forget(name)
+        self.docsets.forget(name)

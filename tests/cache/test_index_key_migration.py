@@ -1,5 +1,6 @@
 """Caches made before index keys (schema 2) open with every entry kept, filed under the default
-configuration's index; a migration killed halfway leaves a cache the next open migrates."""
+configuration's index, and get the docs-set tables after (schema 4); a migration killed halfway
+leaves a cache the next open migrates."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from autodocs.index.keys import DEFAULT_INDEX_KEY
 from autodocs.index.models import ReleaseList
 from tests.cache.builders import release_list
 from tests.cache.conftest import TEST_LIMITS
+from tests.cache.test_docsets_store import big_docset
 
 OTHER_INDEX = "https://private.test/simple"
 
@@ -149,6 +151,19 @@ async def assert_kept_under_the_default_index(store: Store) -> None:
     assert {entry.index for entry in page.entries} == {DEFAULT_INDEX_KEY} and len(page.entries) == 2
 
 
+async def assert_docsets_usable(store: Store, *, kept: int = 3) -> None:
+    """Schema 4's docs-set tables exist, keyed by index, and are searched with their index named."""
+    docset = big_docset(1, 2, 50)
+    await store.put_docset(OTHER_INDEX, "pooler", "1.0", docset)
+    assert await store.get_docset(OTHER_INDEX, "pooler", "1.0") == docset
+    assert await store.get_docset(DEFAULT_INDEX_KEY, "pooler", "1.0") is None, "never another index's docs set"
+    hits = await store.search_docsets("word0x1")
+    assert [(hit.index, hit.kind) for hit in hits] == [(OTHER_INDEX, "docs")]
+    assert await store.search_docsets("word0x1", index_key=DEFAULT_INDEX_KEY) == []
+    stats = await store.stats()
+    assert stats.docsets == 1 and stats.indexes == {DEFAULT_INDEX_KEY: kept, OTHER_INDEX: 1}
+
+
 def search_ids(path: Path) -> list[tuple[int, str]]:
     with sqlite3.connect(path) as db:
         db.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")  # raises when out of step
@@ -165,11 +180,12 @@ async def test_a_sqlite_cache_of_schema_2_keeps_every_entry_under_the_default_in
     await store.open()
     try:
         await assert_kept_under_the_default_index(store)
+        await assert_docsets_usable(store)
     finally:
         await store.close()
     assert search_ids(path) == before, "search rows keep their ids, so the full-text index stays valid"
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == sqlite_schema.SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == sqlite_schema.SCHEMA_VERSION == 4
         assert not db.execute("SELECT name FROM sqlite_master WHERE name LIKE '%_keyed'").fetchall()
     db.close()
 
@@ -184,7 +200,10 @@ async def test_a_postgres_cache_of_schema_2_keeps_every_entry_under_the_default_
             cursor = await db.execute(
                 "SELECT column_default FROM information_schema.columns WHERE column_name = 'index_key'"
             )
-            assert [row[0] for row in await cursor.fetchall()] == [None] * 4, "every later write names its index"
+            assert [row[0] for row in await cursor.fetchall()] == [None] * 6, "every later write names its index"
+            applied = await (await db.execute("SELECT version FROM autodocs_schema_migrations")).fetchall()
+        assert applied == [(1,), (2,), (3,), (4,)]
+        await assert_docsets_usable(store)
     finally:
         await store.close()
 

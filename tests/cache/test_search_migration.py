@@ -193,7 +193,7 @@ async def test_a_version_1_postgres_cache_migrates_and_indexes_as_a_fresh_put_wo
         assert await postgres_rows(store) == migrated
         async with store.connection() as db:
             applied = await (await db.execute("SELECT version FROM autodocs_schema_migrations")).fetchall()
-        assert applied == [(1,), (2,), (3,)]
+        assert applied == [(1,), (2,), (3,), (4,)]
     finally:
         await store.close()
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from autodocs.docset.build import DocSet, build_docset_from_sdist
-from autodocs.usecases.docsets import DocsetLookup
+from autodocs.usecases.docsets import ClientOpener, DocsetLookup
 from tests.support.fake_index import DEFAULT_DATA_DIR, FakeIndex
 
 NO_DOCS_FOLDER = "the sdist has no docs folder"
@@ -41,7 +41,9 @@ class SdistDocsets:
         self._builds: dict[tuple[str, str], asyncio.Task[DocSet]] = {}
         self.lookups: list[tuple[str, str, str, float]] = []  # (name, version, index_key, wait_s)
 
-    async def lookup(self, name: str, version: str, *, index_key: str, wait_s: float) -> DocsetLookup:
+    async def lookup(
+        self, name: str, version: str, *, index_key: str, wait_s: float, client: ClientOpener | None = None
+    ) -> DocsetLookup:
         self.lookups.append((name, version, index_key, wait_s))
         archive = self._sdists.get((name, version))
         if archive is None:

@@ -31,7 +31,7 @@ import binascii
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import structlog
 from pydantic import BaseModel, Field
@@ -39,6 +39,10 @@ from pydantic import BaseModel, Field
 from autodocs.docs.model import DOCUMENT_BUILD, PackageDocument
 from autodocs.errors import DatabaseBusy, InvalidArgument
 from autodocs.index.models import ReleaseList
+
+if TYPE_CHECKING:  # values only passed through here: no parser is imported with the store
+    from autodocs.docset.model import DocSet
+    from autodocs.docset.pages import Section
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -49,6 +53,7 @@ __all__ = [
     "CacheStats",
     "CachedState",
     "DatabaseBusy",
+    "DocsetSectionHit",
     "DocumentCounter",
     "EntryPage",
     "SearchEntry",
@@ -69,6 +74,8 @@ MAX_PAGE_SIZE = 1000
 MAX_SEARCH_LIMIT = 50
 #: Sort key of a release list inside its package: before every document (versions are non-empty).
 RELEASE_LIST_SORT_KEY = ""
+#: A docs set's listing sort key is its version and this (no version has a space): right after its document.
+DOCSET_SORT_SUFFIX = " docs set"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +157,7 @@ class CacheStats(BaseModel):
     documents: int = Field(description="Cached (package, exact version) documents.")
     release_lists: int
     api_references: int = Field(default=0, description="Cached API references (one per object path and version).")
+    docsets: int = Field(default=0, description="Stored docs sets of releases (one per index, package and version).")
     size_bytes: int = Field(
         description="The store's size: SQLite, its files (the database, its WAL and shared-memory index); "
         "PostgreSQL, its tables with their indexes. Downloaded code is counted apart."
@@ -173,13 +181,14 @@ class CacheStats(BaseModel):
 class CacheEntry(BaseModel):
     index: str = Field(description="The key of the index the entry came from: its URLs, without credentials.")
     name: str
-    version: str | None = Field(description="The document's exact version; None for a release list.")
-    kind: Literal["document", "release_list"]
+    version: str | None = Field(description="The exact version (a document's or docs set's); None for a release list.")
+    kind: Literal["document", "release_list", "docs_set"]
     last_used: float = Field(description="Unix time of the last use (a release list's fetch time).")
 
 
 class EntryPage(BaseModel):
-    """One page of :meth:`Store.list_entries`, ordered by (index, name, version); release list first."""
+    """One page of :meth:`Store.list_entries`, ordered by (index, name, version); release list first,
+    a version's docs set right after its document."""
 
     entries: list[CacheEntry]
     next_cursor: str | None = Field(description="Pass back to get the next page; None on the last page.")
@@ -201,10 +210,31 @@ class SearchHit(BaseModel):
     index: str = Field(description="The key of the index the docs came from: its URLs, without credentials.")
     package: str = Field(description="Normalized package name.")
     version: str = Field(description="The exact version whose docs matched.")
-    kind: Literal["section", "api"] = Field(description="A section of the docs, or an entry of an API reference.")
-    path: str = Field(description="The section's title ('summary' for the summary), or the object's dotted path.")
+    kind: Literal["section", "api", "docs"] = Field(
+        description="A section of the index's description, an entry of an API reference, or a section of a "
+        "docs page from the release's own docs set."
+    )
+    path: str = Field(
+        description="The section's title ('summary' for the summary), the object's dotted path, or for a docs "
+        "hit 'page path: heading path'."
+    )
+    page_path: str | None = Field(default=None, description="Docs hits: the page's path inside the sdist.")
+    heading_path: list[str] | None = Field(
+        default=None, description="Docs hits: the section's headings, outermost first."
+    )
     snippet: str = Field(description="A short excerpt around the match; matched words in **bold**.")
     score: float = Field(description="Relevance; higher is better. Comparable within one search only.")
+
+
+@dataclass(frozen=True, slots=True)
+class DocsetSectionHit:
+    """One section of a docs set that matched a query, best first; ``section`` holds its whole blocks."""
+
+    page_path: str
+    page_title: str
+    section: Section
+    snippet: str
+    score: float  # higher is better; comparable within one search only
 
 
 class Store(Protocol):
@@ -258,8 +288,9 @@ class Store(Protocol):
         ...
 
     async def list_entries(self, *, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> EntryPage:
-        """One page of every cached entry of every index. Keyset-paged: entries added or removed
-        between pages never make a page repeat or skip an entry that stayed."""
+        """One page of every cached entry of every index (documents, release lists, stored docs
+        sets). Keyset-paged: entries added or removed between pages never make a page repeat or
+        skip an entry that stayed."""
         ...
 
     async def search(
@@ -280,6 +311,44 @@ class Store(Protocol):
         :class:`~autodocs.errors.InvalidArgument` when it has none or when ``limit`` < 1;
         a ``limit`` above :data:`MAX_SEARCH_LIMIT` is lowered to it.
         """
+        ...
+
+    async def put_docset(
+        self, index_key: str, name: str, version: str, docset: DocSet | None, *, missing_reason: str = ""
+    ) -> None:
+        """Store a release's docs set, or (``docset`` None) the ``missing_reason`` it has none,
+        replacing what was stored. Readers see all of it or nothing: SQLite writes it in one
+        transaction; PostgreSQL in batches that each fit the statement timeout, the set
+        readable only once complete (a failed write removes its rows). It goes with its
+        release when :meth:`prune` drops that document, or when unused for ``unused_days``;
+        :meth:`clear` drops it with its package."""
+        ...
+
+    async def get_docset(self, index_key: str, name: str, version: str) -> DocSet | None:
+        """The stored docs set rebuilt from its rows (frozen); None when none is stored, or the release has none."""
+        ...
+
+    async def docset_missing_reason(self, index_key: str, name: str, version: str) -> str | None:
+        """The stored reason the release has no docs set; None when nothing is stored or it has one."""
+        ...
+
+    async def docset_sections(
+        self, index_key: str, name: str, version: str, query: str, limit: int = 10
+    ) -> list[DocsetSectionHit]:
+        """The sections of one release's docs set best matching ``query``'s words (as :meth:`search`
+        reads them), best first, each with its page and whole blocks; [] when none is stored."""
+        ...
+
+    async def search_docsets(
+        self,
+        query: str,
+        *,
+        packages: list[tuple[str, str]] | None = None,
+        index_key: str | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        """:meth:`search` over the sections of the stored docs sets of every index (None) or of
+        ``index_key``'s (hits of kind "docs", each naming its index)."""
         ...
 
     async def get_api_reference(self, index_key: str, name: str, version: str, object_path: str) -> str | None:
@@ -342,6 +411,9 @@ def _entry(index_key: str, name: str, sort_key: str, last_used: float) -> CacheE
     """A listing row (index key, name, sort key, last use) as a :class:`CacheEntry`."""
     if sort_key == RELEASE_LIST_SORT_KEY:
         return CacheEntry(index=index_key, name=name, version=None, kind="release_list", last_used=last_used)
+    if sort_key.endswith(DOCSET_SORT_SUFFIX):
+        version = sort_key.removesuffix(DOCSET_SORT_SUFFIX)
+        return CacheEntry(index=index_key, name=name, version=version, kind="docs_set", last_used=last_used)
     return CacheEntry(index=index_key, name=name, version=sort_key, kind="document", last_used=last_used)
 
 

@@ -127,6 +127,50 @@ _MIGRATIONS: tuple[tuple[int, tuple[Query, ...]], ...] = (
             "CREATE INDEX search_entries_by_owner ON search_entries (index_key, name, version, origin)",
         ),
     ),
+    (
+        4,  # docs sets (autodocs.cache.pg_docsets); a step of its own, keyed by index from the start
+        (
+            """CREATE TABLE IF NOT EXISTS docsets (
+                index_key TEXT COLLATE "C" NOT NULL,
+                name TEXT COLLATE "C" NOT NULL,
+                version TEXT COLLATE "C" NOT NULL,
+                flavour TEXT NOT NULL,
+                pages TEXT NOT NULL,
+                toc TEXT NOT NULL,
+                warnings TEXT NOT NULL,
+                missing_reason TEXT NOT NULL,
+                complete BOOLEAN NOT NULL,
+                writer TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                last_used DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (index_key, name, version)
+            )""",
+            # path: the heading path joined (weighted A), text (B), context: package name and page path (C).
+            """CREATE TABLE IF NOT EXISTS docset_sections (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                index_key TEXT COLLATE "C" NOT NULL,
+                name TEXT COLLATE "C" NOT NULL,
+                version TEXT COLLATE "C" NOT NULL,
+                page INTEGER NOT NULL,
+                page_path TEXT NOT NULL,
+                page_title TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                path TEXT NOT NULL,
+                heading_path TEXT NOT NULL,
+                blocks TEXT NOT NULL,
+                text TEXT NOT NULL,
+                context TEXT NOT NULL,
+                terms TSVECTOR GENERATED ALWAYS AS (
+                    setweight(to_tsvector('english'::regconfig, translate(path, '._/', '   ')), 'A')
+                    || setweight(to_tsvector('english'::regconfig, translate(text, '._/', '   ')), 'B')
+                    || setweight(to_tsvector('english'::regconfig, translate(context, '._/', '   ')), 'C')
+                ) STORED
+            )""",
+            "CREATE INDEX IF NOT EXISTS docset_sections_by_owner"
+            " ON docset_sections (index_key, name, version, page, position)",
+            "CREATE INDEX IF NOT EXISTS docset_sections_terms ON docset_sections USING GIN (terms)",
+        ),
+    ),
 )
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 

@@ -21,6 +21,7 @@ from autodocs.docs.model import PackageDocument
 
 __all__ = [
     "CLEAR_ALL",
+    "CLEAR_INDEX_STATEMENTS",
     "CLEAR_ONE",
     "COUNTS",
     "INDEX_BATCH",
@@ -49,6 +50,11 @@ LIST_PAGE = (
     " UNION ALL SELECT index_key, name, sort_key, last_used FROM ("
     " SELECT index_key, name, '' AS sort_key, fetched_at AS last_used FROM release_lists"
     " WHERE (index_key, name) > (%(index)s, %(name)s) ORDER BY index_key, name LIMIT %(limit)s) AS page_lists"
+    " UNION ALL SELECT index_key, name, sort_key, last_used FROM ("
+    " SELECT index_key, name, version || ' docs set' AS sort_key, last_used FROM docsets"
+    " WHERE complete AND missing_reason = '' AND (index_key, name) >= (%(index)s, %(name)s)"
+    " AND (index_key, name, version || ' docs set') > (%(index)s, %(name)s, %(key)s)"
+    " ORDER BY index_key, name, version LIMIT %(limit)s) AS page_docsets"
     " ORDER BY index_key, name, sort_key LIMIT %(limit)s"
 )
 #: Counts for stats: every table's entries, the distinct names, and the entries per index key.
@@ -56,13 +62,16 @@ COUNTS = (
     "SELECT (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM release_lists),"
     " (SELECT COUNT(*) FROM api_references),"
     " (SELECT COUNT(*) FROM (SELECT name FROM documents UNION SELECT name FROM release_lists"
-    " UNION SELECT name FROM api_references) AS names),"
+    " UNION SELECT name FROM api_references UNION SELECT name FROM docsets) AS names),"
     " (SELECT COALESCE(json_object_agg(index_key, entries ORDER BY index_key), '{}'::json)::text FROM ("
     "  SELECT index_key, SUM(entries) AS entries FROM ("
     "   SELECT index_key, COUNT(*) AS entries FROM documents GROUP BY index_key"
     "   UNION ALL SELECT index_key, COUNT(*) FROM release_lists GROUP BY index_key"
     "   UNION ALL SELECT index_key, COUNT(*) FROM api_references GROUP BY index_key"
-    "  ) AS counted GROUP BY index_key) AS per_index)"
+    "   UNION ALL SELECT index_key, COUNT(*) FROM docsets WHERE complete AND missing_reason = ''"
+    "   GROUP BY index_key"
+    "  ) AS counted GROUP BY index_key) AS per_index),"
+    " (SELECT COUNT(*) FROM docsets WHERE complete AND missing_reason = '')"
 )
 
 
@@ -94,14 +103,20 @@ CLEAR_ALL = (
     "DELETE FROM documents",
     "DELETE FROM release_lists",
     "DELETE FROM api_references",
+    "DELETE FROM docsets",
+    "DELETE FROM docset_sections",
     "DELETE FROM search_entries",
 )
 CLEAR_ONE = (
     "DELETE FROM documents WHERE name = %s",
     "DELETE FROM release_lists WHERE name = %s",
     "DELETE FROM api_references WHERE name = %s",
+    "DELETE FROM docsets WHERE name = %s",
+    "DELETE FROM docset_sections WHERE name = %s",
     "DELETE FROM search_entries WHERE name = %s",
 )
+#: The last statements of CLEAR_ALL/CLEAR_ONE remove index rows, not entries: not counted.
+CLEAR_INDEX_STATEMENTS = 2
 #: Drop the documents unused since the cutoff or beyond the versions kept per package of each
 #: index, and the API references of those versions or unused since the cutoff; count each.
 PRUNE_DOCUMENTS = (

@@ -62,6 +62,7 @@ from autodocs.cache.base import (
     page_of,
     page_size,
 )
+from autodocs.cache.pg_docsets import PRUNE_DOCSETS, PostgresDocsets
 from autodocs.cache.pg_migrations import SCHEMA_VERSION, migrate
 from autodocs.cache.search import (
     check_object_path,
@@ -116,7 +117,7 @@ class PoolLimits:
         )
 
 
-class PostgresStore(DocumentCounter):
+class PostgresStore(DocumentCounter, PostgresDocsets):
     def __init__(self, url: str, limits: PoolLimits | None = None, *, clock: Callable[[], float] = time.time) -> None:
         self.url = url
         self.location = mask_url(url)
@@ -403,7 +404,7 @@ class PostgresStore(DocumentCounter):
         statements, parameters = (sql.CLEAR_ALL, ()) if name is None else (sql.CLEAR_ONE, (name,))
         async with self.connection() as db, db.transaction():
             counts = [max((await db.execute(statement, parameters)).rowcount, 0) for statement in statements]
-        return sum(counts[:-1])  # entries, not index rows
+        return sum(counts[: -sql.CLEAR_INDEX_STATEMENTS])  # entries, not index rows
 
     async def prune(self, *, max_versions: int, unused_days: int) -> int:
         cutoff = self._clock() - unused_days * 86400.0
@@ -411,11 +412,13 @@ class PostgresStore(DocumentCounter):
             cursor = await db.execute(sql.PRUNE_DOCUMENTS, {"cutoff": cutoff, "keep": max_versions})
             row = await cursor.fetchone()
             lists = await db.execute("DELETE FROM release_lists WHERE fetched_at < %s", (cutoff,))
+            docsets = max((await db.execute(PRUNE_DOCSETS[0], {"cutoff": cutoff})).rowcount, 0)
+            await db.execute(PRUNE_DOCSETS[1])
             for statement in sql.ORPHANED_ENTRIES:
                 await db.execute(statement)
             await sql.index_unindexed_documents(db)
         documents, references = row if row is not None else (0, 0)
-        return int(documents) + int(references) + max(lists.rowcount, 0)
+        return int(documents) + int(references) + max(lists.rowcount, 0) + docsets
 
     async def list_entries(self, *, cursor: str | None = None, limit: int = 100) -> EntryPage:
         size, clamped = page_size(limit)
@@ -447,7 +450,7 @@ class PostgresStore(DocumentCounter):
         async with self.connection() as db:
             row = await (await db.execute(sql.COUNTS)).fetchone()
             await self._refresh_size(db)
-        documents, lists, references, packages, indexes = row if row is not None else (0, 0, 0, 0, "{}")
+        documents, lists, references, packages, indexes, docsets = row if row is not None else (0, 0, 0, 0, "{}", 0)
         pool = self.pool_facts() or {}
         return CacheStats(
             backend="postgresql",
@@ -456,6 +459,7 @@ class PostgresStore(DocumentCounter):
             documents=documents,
             release_lists=lists,
             api_references=references,
+            docsets=docsets,
             indexes={str(key): int(count) for key, count in json.loads(indexes).items()},
             size_bytes=self._size_bytes,
             hits=self.hits,
@@ -470,6 +474,7 @@ class PostgresStore(DocumentCounter):
         cursor = await db.execute(
             "SELECT pg_total_relation_size('documents') + pg_total_relation_size('release_lists')"
             " + pg_total_relation_size('api_references') + pg_total_relation_size('search_entries')"
+            " + pg_total_relation_size('docsets') + pg_total_relation_size('docset_sections')"
         )
         row = await cursor.fetchone()
         self._size_bytes = int(row[0]) if row is not None else 0

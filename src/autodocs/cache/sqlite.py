@@ -59,6 +59,7 @@ from autodocs.cache.search import (
     parse_search,
     search_context,
 )
+from autodocs.cache.sqlite_docsets import SQLiteDocsets
 from autodocs.docs.model import PackageDocument
 from autodocs.errors import CacheError
 from autodocs.index.models import ReleaseList
@@ -77,7 +78,7 @@ T = TypeVar("T")
 _CORRUPTION = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
 
-class SQLiteStore(DocumentCounter):
+class SQLiteStore(DocumentCounter, SQLiteDocsets):
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self._clock = clock  # Unix time of created_at/last_used; tests pass a fake one
@@ -431,7 +432,7 @@ class SQLiteStore(DocumentCounter):
         def delete(db: sqlite3.Connection) -> int:
             with schema.transaction(db):
                 counts = [db.execute(statement, parameters).rowcount for statement in statements]
-            return sum(counts[:-1])  # entries, not index rows
+            return sum(counts[: -schema.CLEAR_INDEX_STATEMENTS])  # entries, not index rows
 
         return await self._write(lambda: self._guarded(delete, 0))
 
@@ -472,6 +473,7 @@ class SQLiteStore(DocumentCounter):
             documents=counts.documents,
             release_lists=counts.release_lists,
             api_references=counts.api_references,
+            docsets=counts.docsets,
             indexes=counts.indexes,
             size_bytes=self.size_bytes(),  # the same figure as the metrics: the files, WAL included
             hits=self.hits,

@@ -9,7 +9,8 @@ done; a process killed halfway leaves the file as it was, and the next open star
 Version 1 gets the new tables and an index back-filled from the stored documents; versions 1
 and 2 get the index key (:mod:`autodocs.index.keys`) in every table's key: each table is
 rebuilt keyed, its rows filed under the default configuration's index (:func:`key_entries`),
-the search rows with their ids, so the full-text index over them stays valid. Pruning also indexes
+the search rows with their ids, so the full-text index over them stays valid; versions up to 3
+get the docs-set tables (:mod:`autodocs.cache.sqlite_docsets`), keyed so. Pruning also indexes
 documents an older AutoDocs sharing the file stored without index rows
 (:func:`index_unindexed_documents`). Without FTS5 in this Python's SQLite the cache still works
 and search raises :class:`~autodocs.errors.CacheError` (:func:`migrate` says whether the index
@@ -37,10 +38,12 @@ from autodocs.index.keys import DEFAULT_INDEX_KEY
 __all__ = [
     "API_ENTRIES",
     "CLEAR_ALL",
+    "CLEAR_INDEX_STATEMENTS",
     "CLEAR_ONE",
     "FULL_TEXT",
     "LIST_PAGE",
     "ORPHANED_ENTRIES",
+    "PRUNED_DOCSETS",
     "PRUNED_DOCUMENTS",
     "SCHEMA_VERSION",
     "SEARCH",
@@ -61,8 +64,8 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 #: 1: documents and release lists; 2: API references and the search index; 3: the index key
-#: in every table's key.
-SCHEMA_VERSION = 3
+#: in every table's key; 4: docs sets (keyed by index from the start).
+SCHEMA_VERSION = 4
 #: Each table's columns; every key starts with the index key of the index that answered.
 _COLUMNS = {
     "documents": """(
@@ -125,6 +128,51 @@ FULL_TEXT = (
         VALUES ('delete', old.id, old.path, old.text, old.context);
     END""",
 )
+#: Schema 4, docs sets (:mod:`autodocs.cache.sqlite_docsets`): created by a step of their own in migrate.
+DOCSET_TABLES = (
+    """CREATE TABLE IF NOT EXISTS docsets (
+        index_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        flavour TEXT NOT NULL,
+        pages TEXT NOT NULL,
+        toc TEXT NOT NULL,
+        warnings TEXT NOT NULL,
+        missing_reason TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        last_used REAL NOT NULL,
+        PRIMARY KEY (index_key, name, version)
+    )""",
+    """CREATE TABLE IF NOT EXISTS docset_sections (
+        id INTEGER PRIMARY KEY,
+        index_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        page INTEGER NOT NULL,
+        page_path TEXT NOT NULL,
+        page_title TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        heading_path TEXT NOT NULL,
+        blocks TEXT NOT NULL,
+        text TEXT NOT NULL,
+        context TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS docset_sections_by_owner ON docset_sections (index_key, name, version, page, position)",
+)
+DOCSET_FULL_TEXT = (
+    """CREATE VIRTUAL TABLE IF NOT EXISTS docset_fts USING fts5(
+        path, text, context, content = 'docset_sections', content_rowid = 'id',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS docset_sections_indexed AFTER INSERT ON docset_sections BEGIN
+        INSERT INTO docset_fts (rowid, path, text, context) VALUES (new.id, new.path, new.text, new.context);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS docset_sections_unindexed AFTER DELETE ON docset_sections BEGIN
+        INSERT INTO docset_fts (docset_fts, rowid, path, text, context)
+        VALUES ('delete', old.id, old.path, old.text, old.context);
+    END""",
+)
 #: The rows matching the FTS5 expression :required, best first by :ranked (see fts5_passes),
 #: optionally only in the (name, version) pairs of the JSON array :scope, and only of :index. bm25 weighs the
 #: columns (path, text, context) 3 : 1 : 1 — a word in a title counts three times; bm25 is
@@ -158,14 +206,20 @@ CLEAR_ALL = (
     "DELETE FROM documents",
     "DELETE FROM release_lists",
     "DELETE FROM api_references",
+    "DELETE FROM docsets",
+    "DELETE FROM docset_sections",
     "DELETE FROM search_entries",
 )
 CLEAR_ONE = (
     "DELETE FROM documents WHERE name = ?",
     "DELETE FROM release_lists WHERE name = ?",
     "DELETE FROM api_references WHERE name = ?",
+    "DELETE FROM docsets WHERE name = ?",
+    "DELETE FROM docset_sections WHERE name = ?",
     "DELETE FROM search_entries WHERE name = ?",
 )
+#: The last statements of CLEAR_ALL/CLEAR_ONE remove index rows, not entries: not counted.
+CLEAR_INDEX_STATEMENTS = 2
 #: Documents without index rows (stored before search existed, or by an older AutoDocs since).
 UNINDEXED_DOCUMENTS = (
     "SELECT index_key, name, version FROM documents AS d WHERE NOT EXISTS (SELECT 1 FROM search_entries AS e"
@@ -182,7 +236,8 @@ ORPHANED_ENTRIES = (
     " AND a.version = search_entries.version AND a.object_path = search_entries.origin)",
 )
 #: One page of entries after an (index key, name, sort key) position; a release list's sort key
-#: is '', before every version. Each branch pages its own table along its primary key; the outer
+#: is '', before every version; a docs set's is its version and " docs set" (a version has no space),
+#: right after its document. Each branch pages its own table along its primary key; the outer
 #: query merges. The first page starts after ('', '', ''): keys, names and versions are never empty.
 LIST_PAGE = (
     "SELECT index_key, name, sort_key, last_used FROM ("
@@ -191,15 +246,29 @@ LIST_PAGE = (
     " UNION ALL SELECT index_key, name, sort_key, last_used FROM ("
     " SELECT index_key, name, '' AS sort_key, fetched_at AS last_used FROM release_lists"
     " WHERE (index_key, name) > (:index, :name) ORDER BY index_key, name LIMIT :limit)"
+    " UNION ALL SELECT index_key, name, sort_key, last_used FROM ("
+    " SELECT index_key, name, version || ' docs set' AS sort_key, last_used FROM docsets"
+    " WHERE missing_reason = '' AND (index_key, name) >= (:index, :name)"
+    " AND (index_key, name, version || ' docs set') > (:index, :name, :key)"
+    " ORDER BY index_key, name, version LIMIT :limit)"
     " ORDER BY index_key, name, sort_key LIMIT :limit"
 )
-#: Entries per index key (documents, release lists, API references), along each primary key.
+#: Entries per index key (documents, release lists, API references, docs sets), along each primary key.
 INDEX_COUNTS = (
     "SELECT index_key, SUM(entries) FROM ("
     " SELECT index_key, COUNT(*) AS entries FROM documents GROUP BY index_key"
     " UNION ALL SELECT index_key, COUNT(*) FROM release_lists GROUP BY index_key"
     " UNION ALL SELECT index_key, COUNT(*) FROM api_references GROUP BY index_key"
+    " UNION ALL SELECT index_key, COUNT(*) FROM docsets WHERE missing_reason = '' GROUP BY index_key"
     ") GROUP BY index_key ORDER BY index_key"
+)
+#: After the documents: drop the docs sets whose release's document (of their index) is gone, or
+#: unused since the cutoff; then the sections left without their docs set.
+PRUNED_DOCSETS = (
+    "DELETE FROM docsets WHERE last_used < ? OR NOT EXISTS (SELECT 1 FROM documents AS o"
+    " WHERE o.index_key = docsets.index_key AND o.name = docsets.name AND o.version = docsets.version)",
+    "DELETE FROM docset_sections WHERE NOT EXISTS (SELECT 1 FROM docsets AS d WHERE d.index_key ="
+    " docset_sections.index_key AND d.name = docset_sections.name AND d.version = docset_sections.version)",
 )
 
 
@@ -296,6 +365,8 @@ def prune(db: sqlite3.Connection, cutoff: float, max_versions: int) -> int:
         removed += db.executemany(f"DELETE FROM api_references {where}", doomed).rowcount  # noqa: S608
         removed += db.execute("DELETE FROM api_references WHERE last_used < ?", (cutoff,)).rowcount
         removed += db.execute("DELETE FROM release_lists WHERE fetched_at < ?", (cutoff,)).rowcount
+        removed += db.execute(PRUNED_DOCSETS[0], (cutoff,)).rowcount
+        db.execute(PRUNED_DOCSETS[1])
         for statement in ORPHANED_ENTRIES:
             db.execute(statement)
         index_unindexed_documents(db)
@@ -310,6 +381,7 @@ class EntryCounts:
     documents: int = 0
     release_lists: int = 0
     api_references: int = 0
+    docsets: int = 0
     indexes: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
@@ -320,11 +392,12 @@ def count_entries(db: sqlite3.Connection) -> EntryCounts:
     return EntryCounts(
         packages=count(
             "SELECT COUNT(*) FROM (SELECT name FROM documents UNION SELECT name FROM release_lists"
-            " UNION SELECT name FROM api_references)"
+            " UNION SELECT name FROM api_references UNION SELECT name FROM docsets)"
         ),
         documents=count("SELECT COUNT(*) FROM documents"),
         release_lists=count("SELECT COUNT(*) FROM release_lists"),
         api_references=count("SELECT COUNT(*) FROM api_references"),
+        docsets=count("SELECT COUNT(*) FROM docsets WHERE missing_reason = ''"),
         indexes={str(key): int(entries) for key, entries in db.execute(INDEX_COUNTS)},
     )
 
@@ -385,6 +458,7 @@ def migrate(db: sqlite3.Connection, path: Path) -> bool:
                 db.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
         else:
             log.warning("cache.full_text_unavailable", path=str(path), sqlite=sqlite3.sqlite_version)
+        _migrate_docsets(db, full_text)
         if found < 2:
             indexed = index_unindexed_documents(db)
             if indexed:
@@ -394,3 +468,16 @@ def migrate(db: sqlite3.Connection, path: Path) -> bool:
         elif found > SCHEMA_VERSION:
             log.warning("cache.schema_newer_than_code", path=str(path), database=found, code=SCHEMA_VERSION)
     return full_text
+
+
+def _migrate_docsets(db: sqlite3.Connection, full_text: bool) -> None:
+    """Schema 4 (a step of its own, after the index keys): the docs-set tables, keyed by index
+    from the start, and their full-text index (rebuilt when a process without FTS5 made the tables)."""
+    for statement in DOCSET_TABLES:
+        db.execute(statement)
+    if full_text:
+        index_existed = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'docset_fts'").fetchone()
+        for statement in DOCSET_FULL_TEXT:
+            db.execute(statement)
+        if index_existed is None:
+            db.execute("INSERT INTO docset_fts (docset_fts) VALUES ('rebuild')")

@@ -10,6 +10,7 @@ with the error's type, message and suggestions, never a failed call.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -105,7 +106,8 @@ class Contexts:
             async with self._projects.client(project, name) as index:
                 resolved = await self._resolution.resolve(name, version_constraint, index=index)
             key = index_key(index)
-            lookup = await self._docs.lookup_docset(name, resolved.document.version, key)
+            opener = functools.partial(self._projects.client, project, name)  # a build's download, leased anew
+            lookup = await self._docs.lookup_docset(name, resolved.document.version, key, opener)
         runtime = _runtime_requirements(resolved.document)
         if project is not None:  # the project's lock pin over the package's own requirement
             runtime = [

@@ -11,6 +11,7 @@ request), so they are remembered in memory too, keyed by the index that answered
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -33,7 +34,7 @@ from autodocs.docset.build import DocSet
 from autodocs.errors import AutoDocsError, InvalidArgument
 from autodocs.index import normalize_package_name
 from autodocs.memo import LruMap
-from autodocs.usecases.docsets import DocsetLookup, DocsetProvider
+from autodocs.usecases.docsets import ClientOpener, DocsetLookup, DocsetProvider
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
 from autodocs.usecases.resolution import Resolution, Resolved
@@ -120,7 +121,9 @@ class PackageDocs:
             async with self._projects.client(plan, name) as index:
                 resolved = await self._resolution.resolve(name, version_constraint, index=index)
             key = index_key(index)
-            lookup = await self.lookup_docset(name, resolved.document.version, key) if needs_docset else None
+            opener = functools.partial(self._projects.client, plan, name)  # a build's download, leased anew
+            version = resolved.document.version
+            lookup = await self.lookup_docset(name, version, key, opener) if needs_docset else None
         page = await self._reply(resolved, key, budget, version_constraint, query, wanted, start, unit_start, lookup)
         if plan is not None:
             notes = plan.notes if isinstance(project, str) else []
@@ -195,7 +198,9 @@ class PackageDocs:
             self._units.discard_where(lambda key: key[1] == name)
             self._unit_sets.discard_where(lambda key: key[1] == name)
 
-    async def lookup_docset(self, name: str, version: str, index_key: str) -> DocsetLookup | None:
+    async def lookup_docset(
+        self, name: str, version: str, index_key: str, client: ClientOpener | None = None
+    ) -> DocsetLookup | None:
         """The release's docs set, waiting for a build under way at most until the call's deadline
         less :data:`_LOOKUP_MARGIN_S`; None without a provider. Never raises: a provider that fails
         is a warning, one that overstays is a build still pending."""
@@ -205,7 +210,7 @@ class PackageDocs:
         wait = max(0.0, left - _LOOKUP_MARGIN_S)
         try:
             async with asyncio.timeout(max(0.0, left - _LOOKUP_MARGIN_S / 2)):
-                return await self.docsets.lookup(name, version, index_key=index_key, wait_s=wait)
+                return await self.docsets.lookup(name, version, index_key=index_key, wait_s=wait, client=client)
         except TimeoutError:
             log.info("docs.docset_lookup_late", package=name, version=version, wait_s=round(wait, 2))
             return DocsetLookup(None, pending=True)

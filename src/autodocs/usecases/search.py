@@ -1,6 +1,7 @@
 """The ``search_docs`` use case: full-text search over the cached docs of a project's dependencies.
 
-Search reads only the cache (documents and API references, indexed when they were stored):
+Search reads only the cache (documents, API references and release docs sets, indexed when they
+were stored; a docs hit names its page and heading path):
 it never asks the package index, so it answers at once and offline, and finds only what an
 earlier call cached. The reply says which cached versions it searched and names what was
 asked for but is not cached, with how to cache it. The words are matched by the store
@@ -18,6 +19,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from autodocs.cache import SearchHit, Store
+from autodocs.cache.base import MAX_SEARCH_LIMIT
 from autodocs.cache.search import parse_search
 from autodocs.errors import InvalidArgument
 from autodocs.index import normalize_package_name
@@ -55,12 +57,13 @@ class SearchHints:
 TOOL_HINTS = SearchHints(
     fetch="get_package_docs (or `autodocs context PATH` for a whole project)",
     read_hits="Read a section hit with get_package_docs(package_name, '==<version>', sections=[path]); "
-    "an api hit with get_api_reference(package_name, path).",
+    "an api hit with get_api_reference(package_name, path); a docs hit with "
+    "get_package_docs(package_name, '==<version>', sections=[page_path]).",
 )
 CLI_HINTS = SearchHints(
     fetch="`autodocs docs NAME` (or `autodocs context PATH` for a whole project)",
     read_hits="Read a section hit with `autodocs docs PACKAGE --version ==VERSION --section 'PATH'`; "
-    "an api hit with `autodocs api PACKAGE:PATH`.",
+    "an api hit with `autodocs api PACKAGE:PATH`; a docs hit with its page_path as the section.",
 )
 
 
@@ -132,10 +135,7 @@ async def search_cached_docs(
     await service.flush_writes()  # what this process has just cached counts too
     index_key = None if wanted is None else service.index_key  # the whole cache: every index
     pairs, not_cached = (None, []) if wanted is None else await _cached_pairs(service.store, service.index_key, wanted)
-    if pairs is None or pairs:
-        hits = await service.store.search(query, packages=pairs, index_key=index_key, limit=limit)
-    else:
-        hits = []
+    hits = await _search_both(service.store, query, pairs, index_key, limit) if pairs is None or pairs else []
     if not_cached:
         notes.append(
             f"Nothing cached for {_listing(not_cached)}: search reads only cached docs. Fetch them first with "
@@ -159,6 +159,17 @@ async def search_cached_docs(
         limit_applied=request.limit,
         notes=notes,
     )
+
+
+async def _search_both(
+    store: Store, query: str, pairs: list[tuple[str, str]] | None, index_key: str | None, limit: int
+) -> list[SearchHit]:
+    """The best hits of the indexed descriptions and API entries and of the releases' docs sets (of
+    ``index_key``'s index; None: every index), merged by score."""
+    entries = await store.search(query, packages=pairs, index_key=index_key, limit=limit)
+    pages = await store.search_docsets(query, packages=pairs, index_key=index_key, limit=limit)
+    merged = sorted([*entries, *pages], key=lambda hit: -hit.score)
+    return merged[: min(limit, MAX_SEARCH_LIMIT)]
 
 
 def _parse_packages(packages: list[str]) -> _Wanted:
