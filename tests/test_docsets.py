@@ -357,3 +357,46 @@ async def test_a_refreshed_package_s_docs_set_is_not_served_from_memory(
     assert first.docset is not None and again.docset is not None
     assert again.docset is not first.docset and again.docset == first.docset
     assert fake_index.count(f"/files/{name}") == 2, "built again from the index"
+
+
+async def test_a_call_waits_no_longer_than_its_patience_for_a_slow_download_and_the_build_goes_on(
+    fake_index: FakeIndex, service: AutoDocsService, tmp_path: Path
+) -> None:
+    name = unique()
+    serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
+    fake_index.set_fault(Fault.slow_drip(64, 0.1), path_contains=f"/files/{name}")  # seconds for the sdist
+    key = service.index.cache_key
+    started = time.monotonic()
+    first = await service.docsets.lookup(name, "1.0", index_key=key, wait_s=WAIT)
+    took = time.monotonic() - started
+    assert first.pending and first.docset is None
+    assert took < DocsetLimits().download_patience_s + 0.5, "a slow index costs a call only the patience"
+    await service.docsets.wait_for_builds()
+    ready = await service.docsets.lookup(name, "1.0", index_key=key, wait_s=0.0)
+    assert ready.docset is not None
+
+
+async def test_a_call_does_not_wait_for_a_big_docs_tree_once_its_sdist_is_downloaded(
+    fake_index: FakeIndex, service: AutoDocsService, settings: Settings, tmp_path: Path
+) -> None:
+    name = unique()
+    size = serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
+    gate = DocsetLimits(quick_sdist_bytes=size - 1)  # this sdist counts as big
+    docsets = ReleaseDocsets(settings, service.store, service.index, limits=gate)
+    try:
+        big = await docsets.lookup(name, "1.0", index_key=service.index.cache_key, wait_s=WAIT)
+        assert big.pending and big.docset is None
+        await docsets.wait_for_builds()
+        built = await docsets.lookup(name, "1.0", index_key=service.index.cache_key, wait_s=0.0)
+        assert built.docset is not None
+    finally:
+        await docsets.aclose()
+    quick = DocsetLimits(quick_sdist_bytes=size)  # the same sdist, now small enough to wait for
+    other = unique()
+    serve(fake_index, tmp_path / "sdist2", other, SPHINX_PROJECT)
+    docsets = ReleaseDocsets(settings, service.store, service.index, limits=quick)
+    try:
+        found = await docsets.lookup(other, "1.0", index_key=service.index.cache_key, wait_s=WAIT)
+        assert found.docset is not None and not found.pending
+    finally:
+        await docsets.aclose()

@@ -9,8 +9,10 @@ last few, in memory. :meth:`ReleaseDocsets.lookup` is what the docs use case cal
    remembered in memory is the same object on every lookup, so the docs use case's memos over it
    (keyed by its identity) stay valid;
 2. else it starts a build — or joins the one under way (single-flight) — and waits for it at
-   most ``wait_s``: a first call never waits past its deadline; it answers ``pending`` and the
-   build goes on, so the next call finds the docs set stored.
+   most ``wait_s``, and only while the build looks quick (:class:`DocsetLimits`: the sdist on
+   disk within a moment, and small): a first call never waits past its deadline, nor on a slow
+   index or a big docs tree; it answers ``pending`` and the build goes on, so a later call finds
+   the docs set stored.
 
 A build fetches the release's file list and its sdist through the index client that serves the
 call (the caller's ``client`` opener: a project's own index, leased for the download; else the
@@ -42,7 +44,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -110,6 +112,13 @@ class DocsetLimits:
     archive_entries: int = 100_000  # entries of the sdist read before unpacking stops (a warning)
     retry_after_s: float = 300.0  # how long a passing failure is remembered
     memory_docsets: int = 4  # built docs sets kept in memory
+    #: A call waits for a build only while it looks quick: the sdist downloaded within
+    #: ``download_patience_s`` of the call's lookup, and no bigger than ``quick_sdist_bytes``
+    #: (a few MB of docs read in a few seconds). Otherwise it answers ``pending`` at once and
+    #: the build goes on: a slow index costs a call at most this patience, and a big docs tree
+    #: (Django's: 10 MB, half a minute of parsing) costs the first call nothing.
+    download_patience_s: float = 0.75
+    quick_sdist_bytes: int = 4 << 20
 
 
 class ReleaseDocsets:
@@ -125,6 +134,8 @@ class ReleaseDocsets:
         self._memory: LruMap[_Key, DocSet] = LruMap(self._limits.memory_docsets)
         self._failed: LruMap[_Key, tuple[float, DocsetLookup]] = LruMap(1024)
         self._builds: dict[_Key, asyncio.Task[DocsetLookup]] = {}
+        #: Per build under way: set once its sdist is downloaded, with whether it is quick to read.
+        self._downloads: dict[_Key, _Download] = {}
         self._slots = asyncio.Semaphore(self._limits.builds)
         self._pool: DocsetWorkers | None = None
         self._temp = settings.cache_dir / _TEMP_FOLDER / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -172,12 +183,33 @@ class ReleaseDocsets:
                 return DocsetLookup(None, missing_reason="the server is closing")
             if len(self._builds) >= self._limits.builds + self._limits.queued:
                 return DocsetLookup(None, missing_reason=BUSY)
+            self._downloads[key] = _Download()
             task = self._builds[key] = asyncio.ensure_future(self._obtain(key, client))
-            task.add_done_callback(lambda _done: self._builds.pop(key, None))
+            task.add_done_callback(lambda _done: self._build_ended(key))
+        return await self._wait(task, self._downloads.get(key), max(wait_s, 0.0))
+
+    async def _wait(self, task: asyncio.Task[DocsetLookup], download: _Download | None, wait_s: float) -> DocsetLookup:
+        """The build's answer if it comes within ``wait_s`` and the build looks quick (see
+        :class:`DocsetLimits`), else ``pending``; the build goes on either way."""
+        loop = asyncio.get_running_loop()
+        ends_at = loop.time() + wait_s
+        patience = min(wait_s, self._limits.download_patience_s)
+        if download is not None:
+            downloaded = asyncio.ensure_future(download.done.wait())
+            try:
+                await asyncio.wait({task, downloaded}, timeout=patience, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                downloaded.cancel()
+            if not task.done() and not download.quick:  # still downloading, or a big docs tree
+                return DocsetLookup(None, pending=True)
         try:
-            return await asyncio.wait_for(asyncio.shield(task), timeout=max(wait_s, 0.0))
+            return await asyncio.wait_for(asyncio.shield(task), timeout=max(ends_at - loop.time(), 0.0))
         except TimeoutError:
             return DocsetLookup(None, pending=True)
+
+    def _build_ended(self, key: _Key) -> None:
+        self._builds.pop(key, None)
+        self._downloads.pop(key, None)
 
     def forget(self, name: str | None) -> None:
         """Drop the docs sets and failures of ``name`` (None: all) remembered in memory, after the
@@ -253,6 +285,7 @@ class ReleaseDocsets:
             if fetched.path is None:
                 return await self._store_missing(key, fetched.reason)
             downloaded = time.monotonic()
+            self._downloaded(key, fetched.path.stat().st_size)
             docset = await self._read(fetched.path, workdir / "tree")
             if isinstance(docset, str):
                 return self._remember(key, DocsetLookup(None, missing_reason=docset))
@@ -273,6 +306,12 @@ class ReleaseDocsets:
             return _found(docset)
         finally:
             await asyncio.shield(asyncio.to_thread(shutil.rmtree, workdir, True))
+
+    def _downloaded(self, key: _Key, size: int) -> None:
+        download = self._downloads.get(key)
+        if download is not None:
+            download.quick = size <= self._limits.quick_sdist_bytes
+            download.done.set()
 
     def _serving(self, client: ClientOpener | None) -> AbstractAsyncContextManager[IndexClient]:
         """The client that serves a build's download: the caller's, else this object's own."""
@@ -311,6 +350,14 @@ class ReleaseDocsets:
     def _remember(self, key: _Key, lookup: DocsetLookup) -> DocsetLookup:
         self._failed.put(key, (time.monotonic() + self._limits.retry_after_s, lookup))
         return lookup
+
+
+@dataclass(slots=True)
+class _Download:
+    """A build's sdist: ``done`` once it is on disk, ``quick`` when small enough to wait for."""
+
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    quick: bool = False
 
 
 def _found(docset: DocSet) -> DocsetLookup:
