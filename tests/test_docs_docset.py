@@ -40,7 +40,7 @@ async def docs_service(
     settings: Settings, sdists: dict[tuple[str, str], Path], tmp_path: Path
 ) -> AsyncIterator[AutoDocsService]:
     async with AutoDocsService.running(settings) as service:
-        service.docs.docsets = SdistDocsets(sdists, tmp_path / "built")
+        service.docs.docsets = await SdistDocsets(sdists, tmp_path / "built").ready()
         yield service
 
 
@@ -279,6 +279,8 @@ async def test_a_build_under_way_answers_from_the_readme_and_says_docs_pending(
             assert within(first, fast.max_tokens)
         finally:
             gate.set()
+        queried = await service.get_package_docs(SPHINX_NAME, query="retry")  # a query waits for the build
+        assert queried.docs_pending is None and "docs" in {ref.origin for ref in queried.section_refs}
         built = await service.get_package_docs(SPHINX_NAME)
         assert built.docs_pending is None and built.docs_toc
 
@@ -343,7 +345,7 @@ async def test_the_lookup_waits_at_most_the_deadline_less_a_margin(
         service.docs.docsets = provider
         try:
             started = time.monotonic()
-            page = await service.get_package_docs(SPHINX_NAME)
+            page = await service.get_package_docs(SPHINX_NAME, query="retry")
             took = time.monotonic() - started
         finally:
             gate.set()

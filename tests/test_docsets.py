@@ -400,3 +400,18 @@ async def test_a_call_does_not_wait_for_a_big_docs_tree_once_its_sdist_is_downlo
         assert found.docset is not None and not found.pending
     finally:
         await docsets.aclose()
+
+
+async def test_a_docs_call_without_a_query_never_waits_for_a_build_and_a_later_call_shows_its_contents(
+    fake_index: FakeIndex, service: AutoDocsService, tmp_path: Path
+) -> None:
+    name = unique()
+    serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
+    fake_index.set_fault(Fault.slow_drip(512, 0.05), path_contains=f"/files/{name}")  # a download of a moment
+    first = await service.get_package_docs(name, "==1.0")
+    assert first.docs_pending is True and first.docs_toc is None
+    await service.docsets.wait_for_builds()
+    later = await service.get_package_docs(name, "==1.0")
+    assert later.docs_pending is None and later.docs_toc
+    queried = await service.get_package_docs(name, "==1.0", query="usage")
+    assert "docs" in {ref.origin for ref in queried.section_refs}

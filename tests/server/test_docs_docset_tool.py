@@ -23,7 +23,7 @@ async def test_a_docs_set_reply_passes_the_clients_schema_check(
     with anyio.fail_after(60):
         async with Client(parts.server, mode="legacy") as client:
             assert parts.holder.service is not None
-            parts.holder.service.docs.docsets = SdistDocsets(sdists, tmp_path / "built")
+            parts.holder.service.docs.docsets = await SdistDocsets(sdists, tmp_path / "built").ready()
             tools = {tool.name: tool for tool in (await client.list_tools()).tools}
             schema = tools["get_package_docs"].output_schema
             assert schema is not None and "section_refs" in schema["properties"]

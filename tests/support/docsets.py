@@ -61,6 +61,14 @@ class SdistDocsets:
             return DocsetLookup(None, missing_reason=NO_DOCS_FOLDER, warnings=docset.warnings)
         return DocsetLookup(docset, warnings=docset.warnings)
 
+    async def ready(self) -> SdistDocsets:
+        """Build every release's docs set now, as an earlier call's background build would have:
+        a call without a query does not wait for one (it answers ``docs_pending``)."""
+        for name, version in self._sdists:
+            await self.lookup(name, version, index_key="", wait_s=60.0)
+        self.lookups.clear()
+        return self
+
     def _build(self, archive: Path, target: Path) -> DocSet:
         if self._gate is not None:
             self._gate.wait(timeout=30)

@@ -123,7 +123,8 @@ class PackageDocs:
             key = index_key(index)
             opener = functools.partial(self._projects.client, plan, name)  # a build's download, leased anew
             version = resolved.document.version
-            lookup = await self.lookup_docset(name, version, key, opener) if needs_docset else None
+            patient = bool(query or wanted)  # asks for content a docs set holds: worth waiting for a quick build
+            lookup = await self.lookup_docset(name, version, key, opener, patient=patient) if needs_docset else None
         page = await self._reply(resolved, key, budget, version_constraint, query, wanted, start, unit_start, lookup)
         if plan is not None:
             notes = plan.notes if isinstance(project, str) else []
@@ -199,15 +200,18 @@ class PackageDocs:
             self._unit_sets.discard_where(lambda key: key[1] == name)
 
     async def lookup_docset(
-        self, name: str, version: str, index_key: str, client: ClientOpener | None = None
+        self, name: str, version: str, index_key: str, client: ClientOpener | None = None, *, patient: bool = False
     ) -> DocsetLookup | None:
-        """The release's docs set, waiting for a build under way at most until the call's deadline
-        less :data:`_LOOKUP_MARGIN_S`; None without a provider. Never raises: a provider that fails
+        """The release's docs set; None without a provider. ``patient`` (a call with a query or
+        named sections): wait for a build under way — while it looks quick, see
+        :class:`~autodocs.usecases.docsets.DocsetLimits` — at most until the call's deadline less
+        :data:`_LOOKUP_MARGIN_S`; otherwise a stored docs set or ``pending`` at once, so a call
+        without a query costs what it did before docs sets. Never raises: a provider that fails
         is a warning, one that overstays is a build still pending."""
         if self.docsets is None:
             return None
         left = remaining(0.0)
-        wait = max(0.0, left - _LOOKUP_MARGIN_S)
+        wait = max(0.0, left - _LOOKUP_MARGIN_S) if patient else 0.0
         try:
             async with asyncio.timeout(max(0.0, left - _LOOKUP_MARGIN_S / 2)):
                 return await self.docsets.lookup(name, version, index_key=index_key, wait_s=wait, client=client)

@@ -56,7 +56,7 @@ from autodocs.docset.model import DocSet
 from autodocs.errors import AutoDocsError, CacheError
 from autodocs.memo import LruMap
 from autodocs.sources.doc_archive import DocArchiveLimits
-from autodocs.sources.sdist import fetch_sdist
+from autodocs.sources.sdist import choose_sdist, fetch_sdist
 
 if TYPE_CHECKING:  # the HTTP stack and the page parsers load when first used, not with this module
     from autodocs.docset.workers import DocsetWorkers
@@ -179,6 +179,11 @@ class ReleaseDocsets:
             return failed[1]
         task = self._builds.get(key)
         if task is None:
+            stored = await self._stored(key)  # read here, so a call that does not wait still finds it
+            if stored is not None:
+                return stored
+            task = self._builds.get(key)  # another call may have started it meanwhile
+        if task is None:
             if self._closed:
                 return DocsetLookup(None, missing_reason="the server is closing")
             if len(self._builds) >= self._limits.builds + self._limits.queued:
@@ -245,7 +250,8 @@ class ReleaseDocsets:
 
     # -- one release ---------------------------------------------------------------------------
 
-    async def _obtain(self, key: _Key, client: ClientOpener | None) -> DocsetLookup:
+    async def _stored(self, key: _Key) -> DocsetLookup | None:
+        """The stored docs set, or the stored reason there is none; None when nothing is stored."""
         try:
             stored = await self._store.get_docset(*key)
             if stored is not None:
@@ -256,6 +262,9 @@ class ReleaseDocsets:
                 return self._remember(key, DocsetLookup(None, missing_reason=reason))
         except CacheError as exc:
             log.warning("docsets.store_read_failed", package=key[1], version=key[2], error=str(exc))
+        return None
+
+    async def _obtain(self, key: _Key, client: ClientOpener | None) -> DocsetLookup:
         async with self._slots:
             if self._closed:
                 return DocsetLookup(None, missing_reason="the server is closing")
@@ -275,12 +284,13 @@ class ReleaseDocsets:
         _index_key, name, version = key
         started = time.monotonic()
         workdir = self._temp / uuid.uuid4().hex
-        warming = asyncio.ensure_future(asyncio.to_thread(self.warm_up))  # the workers start during the download
-        warming.add_done_callback(lambda done: done.cancelled() or done.exception())
         await asyncio.to_thread(_prepare, workdir, self._temp.parent)
         try:
             async with self._serving(client) as index:
                 files = await index.fetch_release_files(name, version)
+                if choose_sdist(files) is not None:  # the workers start during the download, and only then
+                    warming = asyncio.ensure_future(asyncio.to_thread(self.warm_up))
+                    warming.add_done_callback(lambda done: done.cancelled() or done.exception())
                 fetched = await fetch_sdist(index.fetcher, files, workdir, max_bytes=self._settings.max_sdist_bytes)
             if fetched.path is None:
                 return await self._store_missing(key, fetched.reason)
