@@ -381,7 +381,7 @@ async def test_a_call_does_not_wait_for_a_big_docs_tree_once_its_sdist_is_downlo
 ) -> None:
     name = unique()
     size = serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
-    gate = DocsetLimits(quick_sdist_bytes=size - 1)  # this sdist counts as big
+    gate = DocsetLimits(quick_sdist_bytes=size - 1, download_patience_s=WAIT)  # this sdist counts as big
     docsets = ReleaseDocsets(settings, service.store, service.index, limits=gate)
     try:
         big = await docsets.lookup(name, "1.0", index_key=service.index.cache_key, wait_s=WAIT)
@@ -391,9 +391,9 @@ async def test_a_call_does_not_wait_for_a_big_docs_tree_once_its_sdist_is_downlo
         assert built.docset is not None
     finally:
         await docsets.aclose()
-    quick = DocsetLimits(quick_sdist_bytes=size)  # the same sdist, now small enough to wait for
     other = unique()
-    serve(fake_index, tmp_path / "sdist2", other, SPHINX_PROJECT)
+    other_size = serve(fake_index, tmp_path / "sdist2", other, SPHINX_PROJECT)
+    quick = DocsetLimits(quick_sdist_bytes=other_size, download_patience_s=WAIT)  # small enough to wait for
     docsets = ReleaseDocsets(settings, service.store, service.index, limits=quick)
     try:
         found = await docsets.lookup(other, "1.0", index_key=service.index.cache_key, wait_s=WAIT)
@@ -415,3 +415,17 @@ async def test_a_docs_call_without_a_query_never_waits_for_a_build_and_a_later_c
     assert later.docs_pending is None and later.docs_toc
     queried = await service.get_package_docs(name, "==1.0", query="usage")
     assert "docs" in {ref.origin for ref in queried.section_refs}
+
+
+async def test_a_one_shot_process_starts_no_build_for_a_call_that_would_not_wait_for_it(
+    fake_index: FakeIndex, settings: Settings, tmp_path: Path
+) -> None:
+    name = unique()
+    serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
+    async with AutoDocsService.running(settings, one_shot=True) as cli:
+        page = await cli.get_package_docs(name, "==1.0")
+        assert page.docs_pending is None and page.docs_toc is None
+        await cli.docsets.wait_for_builds()
+        assert fake_index.count(f"/files/{name}") == 0, "no sdist downloaded for a call without a query"
+        queried = await cli.get_package_docs(name, "==1.0", query="usage")  # waits for a quick build
+        assert "docs" in {ref.origin for ref in queried.section_refs}

@@ -63,9 +63,12 @@ class AutoDocsService:
         *,
         allowed_roots: list[Path] | None = None,
         transport: Transport = "stdio",
+        one_shot: bool = False,
     ) -> None:
         """``transport``: ``http`` applies the operator's allow-list to the indexes a project names
-        (:mod:`autodocs.index.project`); ``stdio`` (and the CLI) trust the user's own project."""
+        (:mod:`autodocs.index.project`); ``stdio`` (and the CLI) trust the user's own project.
+        ``one_shot``: a process that ends after its call (the CLI) starts no docs-set build it
+        would not wait for."""
         from autodocs.index.pool import IndexClients
 
         self.settings = settings
@@ -83,7 +86,7 @@ class AutoDocsService:
         self.project_indexes = ProjectIndexes(
             settings, self.projects.scan, index, self.index_clients, transport=transport
         )
-        self.docsets = ReleaseDocsets(settings, store, index)
+        self.docsets = ReleaseDocsets(settings, store, index, background=not one_shot)
         self.docs = PackageDocs(
             store, calls=calls, resolution=self.resolution, projects=self.project_indexes, docsets=self.docsets
         )
@@ -109,7 +112,12 @@ class AutoDocsService:
     @classmethod
     @asynccontextmanager
     async def running(
-        cls, settings: Settings, *, allowed_roots: list[Path] | None = None, transport: Transport = "stdio"
+        cls,
+        settings: Settings,
+        *,
+        allowed_roots: list[Path] | None = None,
+        transport: Transport = "stdio",
+        one_shot: bool = False,
     ) -> AsyncIterator[AutoDocsService]:
         """Open the store and the index client; close both on exit, whatever happens.
 
@@ -124,7 +132,7 @@ class AutoDocsService:
         # The operator's credentials by index name (uv's and Poetry's variables) serve its own indexes too.
         operator = credential_urls(credential_sources((), trust_project_names=False))
         index = IndexClient(settings, credential_urls=operator)
-        service = cls(settings, store, index, allowed_roots=allowed_roots, transport=transport)
+        service = cls(settings, store, index, allowed_roots=allowed_roots, transport=transport, one_shot=one_shot)
         try:
             yield service
         finally:

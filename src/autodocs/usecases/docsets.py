@@ -125,9 +125,18 @@ class ReleaseDocsets:
     """Looks up, builds and stores release docs sets (see the module docstring)."""
 
     def __init__(
-        self, settings: Settings, store: Store, index: IndexClient, *, limits: DocsetLimits | None = None
+        self,
+        settings: Settings,
+        store: Store,
+        index: IndexClient,
+        *,
+        limits: DocsetLimits | None = None,
+        background: bool = True,
     ) -> None:
+        """``background``: a call that does not wait may start a build that outlives it (a server);
+        False in a one-shot process (the CLI), which would only cancel it on exit."""
         self._settings = settings
+        self._background = background
         self._store = store
         self._index = index
         self._limits = limits or DocsetLimits()
@@ -183,6 +192,8 @@ class ReleaseDocsets:
             if stored is not None:
                 return stored
             task = self._builds.get(key)  # another call may have started it meanwhile
+        if task is None and wait_s <= 0 and not self._background:
+            return DocsetLookup(None)  # nothing stored, and no build that would outlive this process
         if task is None:
             if self._closed:
                 return DocsetLookup(None, missing_reason="the server is closing")
