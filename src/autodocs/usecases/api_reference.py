@@ -196,7 +196,7 @@ class ApiReferences:
         constraint = plan.constraint(name, version_constraint) if plan else version_constraint
         async with self._projects.client(plan, name) as index:  # the project's index for this package
             version = await self._resolve_version(name, constraint, index=index)
-            code = await self._archive_code(index.cache_key, name, version, index)
+            code = await self._archive_code(name, version, index)
         if plan is not None:
             origin["index"] = served_by(index, name)
         return code, [*warnings, *code.warnings], origin, index.cache_key
@@ -225,8 +225,9 @@ class ApiReferences:
         self._environments.put(key, (stamp(environment), environment))
         return environment
 
-    async def _archive_code(self, index_key: str, name: str, version: str, index: IndexClient) -> ReleaseCode:
-        """The release's code from ``index`` (whose key is ``index_key``), downloaded once into the code cache."""
+    async def _archive_code(self, name: str, version: str, index: IndexClient) -> ReleaseCode:
+        """The release's code from ``index``, downloaded once into the code cache (filed under its key)."""
+        index_key = index.cache_key
         folder = release_code_dir(self._settings.cache_dir, index_key, name, version)
         if not await asyncio.to_thread(folder.is_dir):
             files = await index.fetch_release_files(name, version)

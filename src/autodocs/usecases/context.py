@@ -21,7 +21,7 @@ from autodocs.docs.pages import MIN_TOKENS
 from autodocs.errors import AutoDocsError, to_error_payload
 from autodocs.index import normalize_package_name
 from autodocs.manifests import ScanResult, SkippedDependency, docs_requests
-from autodocs.usecases.docs import PackageDocs, index_key
+from autodocs.usecases.docs import PackageDocs
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
 from autodocs.usecases.resolution import Resolution
@@ -105,7 +105,7 @@ class Contexts:
                 version_constraint = project.constraint(name, version_constraint)
             async with self._projects.client(project, name) as index:
                 resolved = await self._resolution.resolve(name, version_constraint, index=index)
-            key = index_key(index)
+            key = index.cache_key
             opener = functools.partial(self._projects.client, project, name)  # a build's download, leased anew
             lookup = await self._docs.lookup_docset(name, resolved.document.version, key, opener)
         runtime = _runtime_requirements(resolved.document)

@@ -14,7 +14,6 @@ import asyncio
 import functools
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import structlog
 
@@ -38,9 +37,6 @@ from autodocs.usecases.docsets import ClientOpener, DocsetLookup, DocsetProvider
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
 from autodocs.usecases.resolution import Resolution, Resolved
-
-if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
-    from autodocs.index import IndexClient
 
 __all__ = ["PackageDocs"]
 
@@ -120,7 +116,7 @@ class PackageDocs:
                 version_constraint = plan.constraint(name, version_constraint)
             async with self._projects.client(plan, name) as index:
                 resolved = await self._resolution.resolve(name, version_constraint, index=index)
-            key = index_key(index)
+            key = index.cache_key
             opener = functools.partial(self._projects.client, plan, name)  # a build's download, leased anew
             version = resolved.document.version
             patient = bool(query or wanted)  # asks for content a docs set holds: worth waiting for a quick build
@@ -298,11 +294,6 @@ class PackageDocs:
             return []
         best = best_matches(query, [(entry.path, entry.text) for entry in entries], _MAX_API_MATCHES)
         return [ApiMatch(path=entries[i].path, snippet=clip_snippet(entries[i].text)) for i in best]
-
-
-def index_key(index: IndexClient) -> str:
-    """The indexes a release comes from, as memos and the stores key them (:mod:`autodocs.index.keys`)."""
-    return index.cache_key
 
 
 def _page_request(
