@@ -114,20 +114,28 @@ TABLES = (
     *(f"CREATE TABLE IF NOT EXISTS {table} {columns}" for table, columns in _COLUMNS.items()),
     "CREATE INDEX IF NOT EXISTS search_entries_by_owner ON search_entries (index_key, name, version, origin)",
 )
-#: The FTS5 index over search_entries (external content: the text is stored once, in the table).
-FULL_TEXT = (
-    """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-        path, text, context, content = 'search_entries', content_rowid = 'id',
+
+
+def _full_text(index: str, table: str) -> tuple[str, ...]:
+    """An FTS5 index over ``table``'s (path, text, context) columns, kept in step by triggers
+    (external content: the text is stored once, in the table). Both names are this module's constants."""
+    return (
+        f"""CREATE VIRTUAL TABLE IF NOT EXISTS {index} USING fts5(
+        path, text, context, content = '{table}', content_rowid = 'id',
         tokenize = 'porter unicode61 remove_diacritics 2'
     )""",
-    """CREATE TRIGGER IF NOT EXISTS search_entries_indexed AFTER INSERT ON search_entries BEGIN
-        INSERT INTO search_fts (rowid, path, text, context) VALUES (new.id, new.path, new.text, new.context);
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS search_entries_unindexed AFTER DELETE ON search_entries BEGIN
-        INSERT INTO search_fts (search_fts, rowid, path, text, context)
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_indexed AFTER INSERT ON {table} BEGIN
+        INSERT INTO {index} (rowid, path, text, context) VALUES (new.id, new.path, new.text, new.context);
+    END""",  # noqa: S608
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_unindexed AFTER DELETE ON {table} BEGIN
+        INSERT INTO {index} ({index}, rowid, path, text, context)
         VALUES ('delete', old.id, old.path, old.text, old.context);
-    END""",
-)
+    END""",  # noqa: S608
+    )
+
+
+#: The FTS5 index over search_entries.
+FULL_TEXT = _full_text("search_fts", "search_entries")
 #: Schema 4, docs sets (:mod:`autodocs.cache.sqlite_docsets`): created by a step of their own in migrate.
 DOCSET_TABLES = (
     """CREATE TABLE IF NOT EXISTS docsets (
@@ -160,19 +168,7 @@ DOCSET_TABLES = (
     )""",
     "CREATE INDEX IF NOT EXISTS docset_sections_by_owner ON docset_sections (index_key, name, version, page, position)",
 )
-DOCSET_FULL_TEXT = (
-    """CREATE VIRTUAL TABLE IF NOT EXISTS docset_fts USING fts5(
-        path, text, context, content = 'docset_sections', content_rowid = 'id',
-        tokenize = 'porter unicode61 remove_diacritics 2'
-    )""",
-    """CREATE TRIGGER IF NOT EXISTS docset_sections_indexed AFTER INSERT ON docset_sections BEGIN
-        INSERT INTO docset_fts (rowid, path, text, context) VALUES (new.id, new.path, new.text, new.context);
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS docset_sections_unindexed AFTER DELETE ON docset_sections BEGIN
-        INSERT INTO docset_fts (docset_fts, rowid, path, text, context)
-        VALUES ('delete', old.id, old.path, old.text, old.context);
-    END""",
-)
+DOCSET_FULL_TEXT = _full_text("docset_fts", "docset_sections")
 #: The rows matching the FTS5 expression :required, best first by :ranked (see fts5_passes),
 #: optionally only in the (name, version) pairs of the JSON array :scope, and only of :index. bm25 weighs the
 #: columns (path, text, context) 3 : 1 : 1 — a word in a title counts three times; bm25 is
