@@ -271,8 +271,9 @@ class Resolution:
         return document
 
     async def _put_document(self, index_key: str, document: PackageDocument) -> None:
-        count_costs(document)  # after the reply: pages cut later, here or by another process, need them
-        await self._store.put_document(index_key, document)
+        # After the reply: the stored copy carries what pages cut later, here or by another
+        # process, need; the document in memory stays as it was handed out.
+        await self._store.put_document(index_key, count_costs(document))
 
     async def _with_candidates(self, name: str, error: PackageNotFound) -> PackageNotFound:
         known = set(await self._store.known_names()) | self.project_names
