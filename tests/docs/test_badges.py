@@ -65,6 +65,27 @@ def test_the_cheap_test_before_parsing_finds_every_badge_url_in_any_case(url: st
     assert badge_urls.may_have_badges(f"Some text ![b]({mixed}) and more.")
 
 
+URL_PIECES = st.sampled_from(
+    [
+        *("https://", "img.", "shields", "SHIELDS", ".io/", "&#98;adge", "build\\/status", "b\\adge", "badge"),
+        *("ex.org/", "logo.png", "İ", "ü", "%20", "/", "?s=", "stat&amp;us", "x", "codecov", ".io"),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(URL_PIECES, min_size=1, max_size=7).map("".join),
+    st.sampled_from(
+        ["![a]({url})", "[![a]({url})](https://x.example)", '<img src="{url}">', '<a href="x"><img src="{url}"></a>']
+    ),
+)
+def test_a_candidate_left_unparsed_is_never_a_badge(url: str, template: str) -> None:
+    candidate = template.format(url=url)
+    if not badges_markdown._may_be_badge(candidate):
+        assert not badges_markdown._is_badge_markdown(badges_markdown._markdown()[1], candidate, {}), candidate
+
+
 # --------------------------------------------------------------------------- Markdown
 
 
