@@ -3,7 +3,8 @@
 In order: badge and shield images are removed first, in a step of their own
 (:mod:`autodocs.docs.badges`: markdown-it-py's block structure and inline parse for Markdown,
 ``html.parser`` for HTML, explicit-markup blocks for reStructuredText); then the description is
-split into titled sections (:mod:`autodocs.docs.sections`, Markdown and reStructuredText), and
+split into titled sections (:mod:`autodocs.docs.sections`: headings found by markdown-it-py and
+docutils, the parsers of a release's docs pages; bodies kept as their source), and
 :mod:`autodocs.docs.changelog` puts the release in front of a title under a release heading
 (``0.27.0 › Fixed``); the requirements are parsed (:mod:`autodocs.docs.requirements`: common
 shapes by regex, checked equal to ``packaging``; the rest by it). A document records the
