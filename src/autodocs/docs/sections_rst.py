@@ -14,8 +14,8 @@ Each run of such blocks becomes one placeholder line (``x`` or ``x::``); blocks 
 line stay, their indented lines as one letter (a title is never inside an indented construct),
 their lines that are neither titles nor adornments cut to their start (their kind). A line map
 turns docutils' line numbers back into the README's. The outline has the same sections as the
-README (a test parses both and compares), and costs docutils a fraction of it: a full parse of a
-README costs about 20x more (a nested state machine per list item, highlighting, inline markup).
+README (a test parses both and compares) at a fraction of the cost: on the 53 recorded reST
+READMEs a full parse takes 4-8x the CPU time (a nested state machine per list item, inline markup).
 Directive options and bodies never reach a directive (no ``:file:``, no ``:url:``); file insertion
 and ``raw`` are off anyway, and reports never halt the parse.
 """
