@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from autodocs.docs.build import build_document
-from autodocs.docs.sections import split_sections
+from autodocs.docs.sections import _MARKDOWN_SIGNAL, split_sections
+from autodocs.docs.sections_markdown import MarkdownSignals, markdown_headings
 from autodocs.docs.sections_rst import rst_headings
 from autodocs.index.models import VersionMetadata
 
@@ -156,12 +157,12 @@ def _ancestors(node: nodes.Node) -> list[nodes.Node]:
     return out
 
 
-def _outline_titles(text: str) -> list[tuple[int, int]]:
-    return [(heading.end, heading.level) for heading in rst_headings(text.split("\n"))[0]]
+def _outline_titles(text: str) -> list[tuple[int, int, str]]:
+    return [(heading.end, heading.level, heading.title) for heading in rst_headings(text.split("\n"))[0]]
 
 
 def _assert_outline_matches_full_parse(text: str) -> None:
-    full = [(line, level) for line, level, title in _full_parse_titles(text) if title]
+    full = [(line, level, title) for line, level, title in _full_parse_titles(text) if title]
     assert _outline_titles(text) == full
 
 
@@ -207,6 +208,7 @@ _RST_SOUP = st.sampled_from(
 @given(lines=st.lists(_RST_SOUP, max_size=40))
 @example(lines=["Top", "===", "", "text::", "", "=Title", "======", "", "Next", "----"])  # a quoted literal block
 @example(lines=["- item", "", "  Title", "=====", "", "body"])
+@example(lines=["=======", " Title", "=======", "", "body"])  # an overlined title may be indented
 def test_the_rst_outline_has_the_sections_of_a_full_docutils_parse(lines: list[str]) -> None:
     _assert_outline_matches_full_parse("\n".join(lines))
 
@@ -226,3 +228,49 @@ def test_the_rst_outline_of_recorded_readmes_has_the_sections_of_a_full_parse() 
             _assert_outline_matches_full_parse(info["description"].replace("\r\n", "\n"))
             checked += 1
     assert checked >= 40
+
+
+_MARKDOWNISH_LINES = [
+    "# T",
+    "#",
+    "###### T #",
+    "#T",
+    "```",
+    "```py",
+    "~~~",
+    "<h1>T</h1>",
+    '<H2 align="center">',
+    "</H2>",
+]
+_MARKDOWNISH_LINES += [
+    "<div>",
+    "</div>",
+    "<p>",
+    "- x",
+    "> x",
+    "    x",
+    "  ",
+    "",
+    "T",
+    "===",
+    "---",
+    "<!--",
+    "-->",
+    "| a |",
+]
+_MARKDOWNISH_LINE = st.one_of(
+    st.sampled_from(_MARKDOWNISH_LINES), st.text(alphabet=st.sampled_from(list("#`~<>/hH16 \t=-*x")), max_size=12)
+)
+_INDENTS = st.sampled_from(["", " ", "  ", "\t", "> ", "- "])
+_MARKDOWNISH = st.lists(st.tuples(_INDENTS, _MARKDOWNISH_LINE), max_size=30).map(
+    lambda lines: "\n".join(indent + line for indent, line in lines)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(_MARKDOWNISH, readme().map(lambda doc: doc[0]), st.text(max_size=300)))
+def test_markdown_signals_need_a_line_the_cheap_pattern_finds(text: str) -> None:
+    # detect_format skips the Markdown parse when the pattern finds nothing: that must lose no signal.
+    lines = text.split("\n")
+    if markdown_headings(lines)[1] != MarkdownSignals():
+        assert _MARKDOWN_SIGNAL.search(text) is not None

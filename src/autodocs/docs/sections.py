@@ -141,6 +141,9 @@ def _lines(text: str) -> list[str]:
 _EXPLICIT_MARKUP = re.compile(r"^\.\.[ \t]+(?:[\w.:+-]+[ \t]?::|_|\|)", re.MULTILINE)
 _LITERAL_INTRO = re.compile(r"^\S.*::[ \t]*$", re.MULTILINE)
 _HTML_LINE = re.compile(r"^<[A-Za-z]", re.MULTILINE)
+#: A line without any of these gives no MarkdownSignals: an ATX heading or a backtick fence at
+#: column 0, or an HTML ``<hN>`` tag.
+_MARKDOWN_SIGNAL = re.compile(r"^(?:#{1,6}(?:[ \t]|$)|```)|<h[1-6]", re.MULTILINE | re.IGNORECASE)
 
 
 def _detect(lines: list[str]) -> tuple[DocFormat, list[Heading]]:
@@ -154,16 +157,21 @@ def _detect(lines: list[str]) -> tuple[DocFormat, list[Heading]]:
         size += len(lines[kept]) + 1
         kept += 1
     lines = lines[:kept]
-    md_headings, md = markdown_headings(lines)
-    rst_found, rst = rst_headings(lines)
     text = "\n".join(lines)
+    # The Markdown parse is skipped when no line can give it a signal; its headings are then
+    # only needed if the weak hints choose Markdown.
+    md_parsed = markdown_headings(lines) if _MARKDOWN_SIGNAL.search(text) else None
+    md = md_parsed[1] if md_parsed else MarkdownSignals()
+    rst_found, rst = rst_headings(lines)
     md_strong, rst_strong = _strong(md, rst, text)
     if md_strong != rst_strong:
-        return ("markdown", md_headings) if md_strong > rst_strong else ("rst", rst_found)
+        if md_strong < rst_strong:
+            return "rst", rst_found
+        return "markdown", (md_parsed or markdown_headings(lines))[0]
     md_weak = text.count("](") + len(_HTML_LINE.findall(text))  # inline links and images, HTML
     rst_weak = text.count("`_") + len(_LITERAL_INTRO.findall(text))  # `reference`_, "::" paragraphs
     if md_weak > rst_weak:
-        return "markdown", md_headings
+        return "markdown", (md_parsed or markdown_headings(lines))[0]
     if rst.ambiguous_underlines or rst_weak > md_weak:
         return "rst", rst_found
     return "text", []

@@ -121,14 +121,17 @@ def _outline(lines: list[str]) -> tuple[str, list[int]]:
     run_end = ""  # the placeholder of the title-free blocks since the last title block, if any
     adornments = 0
     start, count = 0, len(lines)
+    # Per line, computed once: blank? an adornment or a simple table's border (both start with punctuation)?
+    blank = [not line or line.isspace() for line in lines]
+    mark = [line[:1] in _ADORNMENT and _is_mark(line) for line in lines]
     while start < count:
-        if _is_blank(lines[start]):
+        if blank[start]:
             start += 1
             continue
         end = start
         marks = 0
-        while end < count and not _is_blank(lines[end]):
-            marks += _is_adornment(lines[end]) or _SIMPLE_TABLE_BORDER.match(lines[end]) is not None
+        while end < count and not blank[end]:
+            marks += mark[end]
             end += 1
         if not marks:
             if not run_end:
@@ -155,11 +158,14 @@ def _block_outline(block: list[str]) -> list[str]:
     """A block with adornment lines: titles and adornments whole, other lines cut short."""
     out: list[str] = []
     for index, line in enumerate(block):
+        title_text = index + 1 < len(block) and _is_adornment(block[index + 1])
         if line[0] in " \t":
             body = line.lstrip(" \t")
-            out.append(line[: min(len(line) - len(body), MAX_INDENT)] + "x")
-            continue
-        title_text = index + 1 < len(block) and _is_adornment(block[index + 1])
+            # Whole when an adornment follows: the title of an overline and underline may be indented.
+            line = line[: min(len(line) - len(body), MAX_INDENT)] + (body if title_text else "x")
+            if not title_text:
+                out.append(line)
+                continue
         limit = MAX_LINE if title_text or _is_adornment(line) else _MAX_OTHER_LINE
         if len(line) > limit:
             line = line[: limit - 2] + "::" if line.rstrip().endswith("::") else line[:limit]
@@ -167,8 +173,8 @@ def _block_outline(block: list[str]) -> list[str]:
     return out
 
 
-def _is_blank(line: str) -> bool:
-    return not line or line.isspace()
+def _is_mark(line: str) -> bool:
+    return _is_adornment(line) or _SIMPLE_TABLE_BORDER.match(line) is not None
 
 
 def _is_adornment(line: str) -> bool:
