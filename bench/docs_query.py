@@ -75,7 +75,7 @@ async def fill(settings: Settings, count: int) -> None:
     rng = random.Random(count)
     async with AutoDocsService.running(settings) as service:
         for number in range(count):
-            await service.store.put_document(filler_document(number, rng))
+            await service.store.put_document(service.index_key, filler_document(number, rng))
 
 
 async def time_calls(settings: Settings, calls: int, *, with_api: bool) -> float:
@@ -85,7 +85,7 @@ async def time_calls(settings: Settings, calls: int, *, with_api: bool) -> float
         await service.flush_writes()
         if with_api:
             body = json.dumps({"fingerprint": "bench", "reference": {}})
-            await service.store.put_api_reference(PACKAGE, VERSION, "requests", body, api_entries())
+            await service.store.put_api_reference(service.index_key, PACKAGE, VERSION, "requests", body, api_entries())
         page = await service.get_package_docs(PACKAGE, f"=={VERSION}", query=QUERY)
         if with_api and not page.api_matches:
             raise SystemExit("the cached API reference was not found for the query")

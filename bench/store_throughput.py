@@ -22,10 +22,12 @@ from tests.support.postgres import PostgresServer, require_postgres
 
 from autodocs.cache import PostgresStore, SQLiteStore, Store
 from autodocs.docs.model import DocSection, PackageDocument
+from autodocs.index.keys import DEFAULT_INDEX_KEY
 from autodocs.logs import configure_logging
 
 CONCURRENCY = (1, 10, 50)
 DOCS = 200
+INDEX = DEFAULT_INDEX_KEY  # the key the default configuration's index files its entries under
 
 
 def document(index: int) -> PackageDocument:
@@ -50,9 +52,9 @@ async def run(store: Store, operation: str, concurrency: int, total: int) -> flo
             counter += 1
             doc = docs[counter % DOCS]
             if operation == "write":
-                await store.put_document(doc)
+                await store.put_document(INDEX, doc)
             else:
-                assert await store.get_document(doc.name, doc.version) is not None
+                assert await store.get_document(INDEX, doc.name, doc.version) is not None
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -63,7 +65,7 @@ async def measure(store: Store, total: int) -> dict[tuple[str, int], float]:
     await store.open()
     try:
         for doc_index in range(DOCS):  # every document exists before reads are timed
-            await store.put_document(document(doc_index))
+            await store.put_document(INDEX, document(doc_index))
         return {
             (operation, concurrency): await run(store, operation, concurrency, total)
             for operation in ("write", "read")

@@ -77,9 +77,11 @@ async def test_api_reference_downloads_a_wheel_listed_by_a_relative_link(
 
 
 async def test_newest_release_on_a_simple_only_index_costs_two_requests(index: FakeIndex, tmp_path: Path) -> None:
-    """The list the version is chosen from names its PEP 658 file: the page is not asked twice."""
+    """The list the version is chosen from names its PEP 658 file: the page is not asked twice.
+    (Release docs off: a docs set's build makes requests of its own, tests/test_docsets.py.)"""
     index.modes.json_api = False
-    async with AutoDocsService.running(make_settings(index, tmp_path, pypi_url=index.simple_url)) as service:
+    settings = make_settings(index, tmp_path, pypi_url=index.simple_url, release_docs=False)
+    async with AutoDocsService.running(settings) as service:
         await service.get_package_docs("tinylib")  # learn the index: it has no JSON API
         index.reset_counts()
         page = await service.get_package_docs("rest-lib")

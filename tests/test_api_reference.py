@@ -32,7 +32,9 @@ from autodocs.errors import (
     PackageNotFound,
     UpstreamResponseInvalid,
 )
+from autodocs.index.keys import index_key
 from autodocs.service import AutoDocsService
+from autodocs.sources.archives import release_code_dir
 from tests.conftest import autodocs_command, make_settings
 from tests.support.fake_index import FakeIndex
 from tests.support.tool_results import tool_error
@@ -284,7 +286,8 @@ async def test_reference_from_a_wheel_for_a_version_that_is_not_installed(
     async with AutoDocsService.running(settings) as service:
         reply = await service.get_api_reference(name, version_constraint="<2")
         assert reply["version"] == "1.0"
-        assert reply["source"] == {"kind": "wheel", "location": f"{name}-1.0", "distribution_version": "1.0"}
+        folder = release_code_dir(settings.cache_dir, service.index_key, name, "1.0")
+        assert reply["source"] == {"kind": "wheel", "location": folder.name, "distribution_version": "1.0"}
         assert [m["signature"] for m in reply["members"]] == ["old(a: int) -> int"]
         newest = await service.get_api_reference(name)
         assert newest["version"] == "2.0"
@@ -292,7 +295,8 @@ async def test_reference_from_a_wheel_for_a_version_that_is_not_installed(
     downloads = fake_index.count("/files/")
     assert downloads == 2
     code = tmp_path / "cache" / "code"
-    assert sorted(p.name for p in code.iterdir()) == [f"{name}-1.0", f"{name}-2.0"]
+    key = index_key([settings.pypi_url, *settings.extra_index_urls])
+    assert sorted(p.name for p in code.iterdir()) == [release_code_dir(code, key, name, v).name for v in ("1.0", "2.0")]
     assert not list(code.rglob("escape.py")) and not list(code.rglob("evil.py"))
     assert not (tmp_path / "escape.py").exists()
     # a new process reuses the unpacked code: no second download
@@ -502,8 +506,8 @@ async def test_reference_from_an_sdist_with_a_src_layout_when_there_is_no_wheel(
     assert reply["source"]["kind"] == "sdist"
     assert reply["source"]["distribution_version"] == "0.5"
     assert [m["signature"] for m in reply["members"]] == ["hello(who: str = 'world') -> str"]
-    code = tmp_path / "cache" / "code" / f"{name}-0.5"
-    assert not (code / name / "evil.py").exists()  # links are never created
+    code = release_code_dir(settings.cache_dir, index_key([settings.pypi_url]), name, "0.5")
+    assert code.is_dir() and not (code / name / "evil.py").exists()  # links are never created
 
 
 async def test_wheel_with_two_top_level_packages_and_no_top_level_txt(fake_index: FakeIndex, tmp_path: Path) -> None:
@@ -541,11 +545,25 @@ async def test_docs_with_a_query_list_matching_entries_of_the_cached_api_referen
     settings = make_settings(fake_index, tmp_path / "cache")
     async with AutoDocsService.running(settings) as service:
         before = await service.get_package_docs(name, query="database connection")
-        assert before.api_matches == []  # no API reference cached yet
+        assert before.api_matches == ()  # no API reference cached yet
         await service.get_api_reference(name)
         await service.flush_writes()
         page = await service.get_package_docs(name, query="database connection", max_tokens=600)
         assert [m.path for m in page.api_matches][:1] == [f"{name}.open_connection"]
         assert count_tokens(reply_json(page)) <= 600
         plain = await service.get_package_docs(name)
-        assert plain.api_matches == []
+        assert plain.api_matches == ()
+
+
+async def test_changing_a_memoized_reference_reply_does_not_change_the_next_callers(
+    service: AutoDocsService, hostile_project: tuple[Path, Path]
+) -> None:
+    project, _ = hostile_project
+    first = await service.get_api_reference("hostile", "Greeter", project_path=str(project))
+    second = await service.get_api_reference("hostile", "Greeter", project_path=str(project))
+    assert second["served_from"] == "cache"
+    expected = json.loads(json.dumps(second))
+    second["members"][0]["signature"] = "changed"
+    second["object"]["members"].append("changed")
+    third = await service.get_api_reference("hostile", "Greeter", project_path=str(project))
+    assert third == expected and first["members"] == expected["members"]

@@ -250,7 +250,7 @@ async def test_references_cached_before_the_fix_are_rebuilt(fake_index: FakeInde
     async with AutoDocsService.running(layout.settings) as service:
         await service.get_api_reference(layout.name, project_path=str(layout.project))
         await service.flush_writes()
-        body = await service.store.get_api_reference(layout.name, "3.0", layout.name)
+        body = await service.store.get_api_reference(service.index_key, layout.name, "3.0", layout.name)
         assert body is not None
         envelope = json.loads(body)
         old_fingerprint = envelope["fingerprint"].split(":", 1)[1]  # what the code before the fix wrote
@@ -259,7 +259,7 @@ async def test_references_cached_before_the_fix_are_rebuilt(fake_index: FakeInde
         stale["fingerprint"] = old_fingerprint
         stale["reference"]["members"][0]["value"] = "'cached-secret'"
         stale["reference"]["members"][0]["path"] = f"{layout.name}.LEAKED"
-        await service.store.put_api_reference(layout.name, "3.0", layout.name, json.dumps(stale), [])
+        await service.store.put_api_reference(service.index_key, layout.name, "3.0", layout.name, json.dumps(stale), [])
         envelope["fingerprint"] = old_fingerprint
     async with AutoDocsService.running(layout.settings) as service:
         reply = await service.get_api_reference(layout.name, project_path=str(layout.project))

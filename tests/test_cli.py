@@ -111,6 +111,7 @@ def test_context_text_lists_a_dependency_it_cannot_document_with_the_reason(
 
 
 def test_cache_stats_and_clear(cli_env: dict[str, str]) -> None:
+    cli_env = {**cli_env, "AUTODOCS_RELEASE_DOCS": "false"}  # a document and a release list, no docs set
     run(["docs", "click", "--json"], cli_env)
     stats = json.loads(run(["cache", "stats", "--json"], cli_env).stdout)
     assert stats["documents"] == 1 and stats["backend"] == "sqlite"
@@ -120,7 +121,7 @@ def test_cache_stats_and_clear(cli_env: dict[str, str]) -> None:
 
 
 def test_cache_list_pages_and_prune_keeps_max_versions(cli_env: dict[str, str]) -> None:
-    env = {**cli_env, "AUTODOCS_MAX_VERSIONS": "1"}
+    env = {**cli_env, "AUTODOCS_MAX_VERSIONS": "1", "AUTODOCS_RELEASE_DOCS": "false"}  # documents only
     for version in ("2.28.2", "2.31.0"):
         assert run(["docs", "requests", "--version", f"=={version}", "--json"], env).returncode == 0
     first = json.loads(run(["cache", "list", "--limit", "1", "--json"], env).stdout)

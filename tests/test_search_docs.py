@@ -91,6 +91,7 @@ async def test_a_dependency_with_nothing_cached_is_named_with_how_to_cache_it(
 ) -> None:
     path = project(tmp_path, "tenacity\nflask\n")
     await service.get_package_docs("flask")
+    await service.docsets.wait_for_builds()  # flask's docs set is built by requests of its own, after the call
     before = fake_index.request_count
     result = await service.search_docs("web application", project_path=path)
     assert result.not_cached == ["tenacity"]

@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--max-tokens", type=int)
     docs.add_argument("--section", action="append", dest="sections", metavar="TITLE", help="only this section")
     docs.add_argument("--cursor", help="next_cursor of a previous page")
+    docs.add_argument("--project", help="project folder: its package indexes and lock pin are used")
     docs.add_argument("--json", action="store_true", help="print the get_package_docs result")
 
     search = commands.add_parser("search", help="full-text search over the cached docs")
@@ -85,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
     api = commands.add_parser("api", help="API reference of a package, read from its code (never run)")
     api.add_argument("target", metavar="NAME[:object.path]", help="e.g. httpx or httpx:Client.get")
-    api.add_argument("--project", help="project folder: its .venv/ or venv/ and lock file are used")
+    api.add_argument("--project", help="project folder: its .venv/ or venv/, lock file and package indexes are used")
     api.add_argument("--version", dest="spec", metavar="SPEC", help="PEP 440 constraint or exact version")
     api.add_argument("--max-tokens", type=int)
     api.add_argument("--json", action="store_true", help="print the get_api_reference result")

@@ -60,7 +60,7 @@ async def _with_service(
     handler: Callable[[AutoDocsService, argparse.Namespace], Awaitable[int]],
 ) -> int:
     try:
-        async with AutoDocsService.running(settings) as service:
+        async with AutoDocsService.running(settings, one_shot=True) as service:
             return await handler(service, args)
     except Exception as exc:
         print_error(exc, as_json=args.json)
@@ -83,6 +83,7 @@ async def _docs(service: AutoDocsService, args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         sections=args.sections,
         cursor=args.cursor,
+        project_path=args.project,
     )
     if args.json:
         return print_json(page)

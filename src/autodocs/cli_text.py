@@ -129,10 +129,11 @@ def show_cache(result: CacheStats | EntryPage | PruneResult | RefreshResult) -> 
 
 
 def _show_entries(console: Console, page: EntryPage) -> None:
-    table = Table("package", "version", "kind", "last used (UTC)", title="cached entries")
+    table = Table("package", "version", "kind", "last used (UTC)", "index", title="cached entries")
     for entry in page.entries:
         used = datetime.fromtimestamp(entry.last_used, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-        table.add_row(escape(entry.name), escape(entry.version or "–"), entry.kind.replace("_", " "), used)
+        kind = entry.kind.replace("_", " ")
+        table.add_row(escape(entry.name), escape(entry.version or "–"), kind, used, escape(entry.index))
     console.print(table)
     if page.clamped:
         console.print(f"[dim](at most {page.limit_applied} entries a page)[/dim]")
@@ -167,6 +168,10 @@ def show_scan(result: ScanResult) -> None:
 def show_page(page: DocsPage, console: Console | None = None) -> None:
     console = console or output()
     console.print(f"[bold]{escape(page.name)} {escape(page.version)}[/bold]  (source: {page.source})")
+    if page.index:
+        console.print(f"from the package index {escape(page.index)}", highlight=False)
+    for note in page.index_notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
     if page.summary:
         console.print(escape(page.summary))
     for warning in page.warnings:
@@ -206,9 +211,13 @@ def show_context(result: ProjectContextResult) -> None:
 
 def show_search(result: SearchResult) -> None:
     console = output()
-    table = Table("package", "kind", "path", "snippet", title=f"search: {escape(result.query)}")
+    several = len({hit.index for hit in result.results}) > 1  # then each hit says which index it is from
+    table = Table(
+        "package", "kind", "path", "snippet", *(["index"] if several else []), title=f"search: {escape(result.query)}"
+    )
     for hit in result.results:
-        table.add_row(f"{hit.package}=={hit.version}", hit.kind, escape(hit.path), escape(hit.snippet))
+        index = [escape(hit.index)] if several else []
+        table.add_row(f"{hit.package}=={hit.version}", hit.kind, escape(hit.path), escape(hit.snippet), *index)
     console.print(table)
     for hit in result.results:
         read = (

@@ -182,6 +182,16 @@ class Settings(BaseSettings):
         le=4 * 1024**3,
         description="Largest wheel or sdist downloaded from the index for an API reference, bytes.",
     )
+    max_sdist_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        le=4 * 1024**3,
+        description="Largest sdist downloaded from the index for a release's docs set, bytes.",
+    )
+    release_docs: bool = Field(
+        default=True,
+        description="Build each release's docs set from its sdist's docs folder (False: README and API only).",
+    )
     # -- API reference: bounds on reading code ---------------------------------------
     max_archive_entries: int = Field(
         default=50_000,

@@ -15,6 +15,7 @@ The tree (leaves are what callers catch; every class says what the user should d
     │   └── ObjectNotFound            the package has no such module/class/function ("did you mean")
     ├── ConfigError                   an AUTODOCS_* setting is invalid (refuse to start)
     ├── PackageNotFound               the index has no such project ("did you mean")
+    ├── IndexNotAllowed               the project takes the package from an index this server may not use
     ├── VersionNotFound               no release matches the specifier (nearest listed)
     ├── CodeUnavailable               no readable code for an API reference (not installed, no archive)
     │   ├── ArchiveTooLarge           the wheel/sdist is above MAX_WHEEL_BYTES; nothing was written
@@ -52,6 +53,7 @@ __all__ = [
     "CodeUnavailable",
     "ConfigError",
     "DatabaseBusy",
+    "IndexNotAllowed",
     "InputError",
     "InternalError",
     "InvalidArgument",
@@ -165,6 +167,17 @@ class ConfigError(AutoDocsError):
 
 class PackageNotFound(AutoDocsError):
     default_suggestions = ("Check the spelling against the project's dependency list (scan_dependencies).",)
+
+
+class IndexNotAllowed(AutoDocsError):
+    """The project locks the package to an index this transport may not use (HTTP mode, not on
+    ``AUTODOCS_ALLOWED_PROJECT_INDEXES``), or takes it from no index at all (a git or path
+    reference): it is never fetched from another index under the same name."""
+
+    default_suggestions = (
+        "Ask the operator to add that index to AUTODOCS_ALLOWED_PROJECT_INDEXES, or omit project_path to "
+        "document the package of that name on the server's own indexes.",
+    )
 
 
 class VersionNotFound(AutoDocsError):

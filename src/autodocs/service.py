@@ -29,8 +29,10 @@ from autodocs.usecases.api_reference import ApiReferences
 from autodocs.usecases.cache_admin import CacheAdmin, PruneResult, RefreshResult
 from autodocs.usecases.context import ContextResult, Contexts, FailedPackage, ProgressHook, ProjectContextResult
 from autodocs.usecases.docs import PackageDocs
+from autodocs.usecases.docsets import ReleaseDocsets
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.flight import SingleFlight
+from autodocs.usecases.machinery.project_indexes import ProjectIndexes
 from autodocs.usecases.machinery.writebehind import WriteBehind
 from autodocs.usecases.resolution import Resolution
 from autodocs.usecases.scan import ProjectScan
@@ -38,6 +40,7 @@ from autodocs.usecases.search import SearchResult, search_cached_docs
 
 if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
     from autodocs.index import IndexClient
+    from autodocs.index.project import Transport
 
 __all__ = [
     "AutoDocsService",
@@ -53,8 +56,21 @@ __all__ = [
 
 class AutoDocsService:
     def __init__(
-        self, settings: Settings, store: Store, index: IndexClient, *, allowed_roots: list[Path] | None = None
+        self,
+        settings: Settings,
+        store: Store,
+        index: IndexClient,
+        *,
+        allowed_roots: list[Path] | None = None,
+        transport: Transport = "stdio",
+        one_shot: bool = False,
     ) -> None:
+        """``transport``: ``http`` applies the operator's allow-list to the indexes a project names
+        (:mod:`autodocs.index.project`); ``stdio`` (and the CLI) trust the user's own project.
+        ``one_shot``: a process that ends after its call (the CLI) starts no docs-set build it
+        would not wait for."""
+        from autodocs.index.pool import IndexClients
+
         self.settings = settings
         self.allowed_roots = [root.resolve() for root in allowed_roots] if allowed_roots is not None else None
         self.store = store
@@ -65,17 +81,24 @@ class AutoDocsService:
         self.resolution = Resolution(settings, store, index, calls=calls, flights=flights, writes=self.writes)
         self.cached_states = self.resolution.cached_states  # cold calls that start together share one read
         self.projects = ProjectScan(settings, self.allowed_roots, self.resolution.project_names)
-        self.docs = PackageDocs(store, calls=calls, resolution=self.resolution)
-        self.contexts = Contexts(self.docs, self.projects, calls=calls, resolution=self.resolution)
+        #: The clients of projects' index plans (index/pool.py); closed with the service.
+        self.index_clients = IndexClients(settings, slots=index.fetcher.slots)
+        self.project_indexes = ProjectIndexes(
+            settings, self.projects.scan, index, self.index_clients, transport=transport
+        )
+        self.docsets = ReleaseDocsets(settings, store, index, background=not one_shot)
+        self.docs = PackageDocs(
+            store, calls=calls, resolution=self.resolution, projects=self.project_indexes, docsets=self.docsets
+        )
+        self.contexts = Contexts(self.docs, calls=calls, resolution=self.resolution, projects=self.project_indexes)
         self.api = ApiReferences(
             settings,
             store,
-            index,
             allowed_roots=self.allowed_roots,
             calls=calls,
             flights=flights,
             writes=self.writes,
-            scan=self.projects.scan,
+            projects=self.project_indexes,
             resolve_version=self.resolution.resolve_exact_version,
         )
         self.cache = CacheAdmin(
@@ -89,18 +112,27 @@ class AutoDocsService:
     @classmethod
     @asynccontextmanager
     async def running(
-        cls, settings: Settings, *, allowed_roots: list[Path] | None = None
+        cls,
+        settings: Settings,
+        *,
+        allowed_roots: list[Path] | None = None,
+        transport: Transport = "stdio",
+        one_shot: bool = False,
     ) -> AsyncIterator[AutoDocsService]:
         """Open the store and the index client; close both on exit, whatever happens.
 
         ``allowed_roots``: folders ``scan`` may read (resolved, symlinks included); None: any.
+        ``transport``: whose project files are trusted to name indexes (see :meth:`__init__`).
         """
         from autodocs.index import IndexClient
+        from autodocs.index.env_credentials import credential_sources, credential_urls
 
         store = open_store(settings)
         await store.open()
-        index = IndexClient(settings)
-        service = cls(settings, store, index, allowed_roots=allowed_roots)
+        # The operator's credentials by index name (uv's and Poetry's variables) serve its own indexes too.
+        operator = credential_urls(credential_sources((), trust_project_names=False))
+        index = IndexClient(settings, credential_urls=operator)
+        service = cls(settings, store, index, allowed_roots=allowed_roots, transport=transport, one_shot=one_shot)
         try:
             yield service
         finally:
@@ -108,9 +140,16 @@ class AutoDocsService:
             # everything under the MCP session), the queued cache writes land and the store closes.
             with anyio.CancelScope(shield=True):
                 await service.api.aclose()
+                await service.docsets.aclose()
                 await service.writes.flush_before_close(settings.shutdown_timeout)
+                await service.index_clients.aclose()
                 await index.aclose()
                 await store.close()
+
+    @property
+    def index_key(self) -> str:
+        """The key the caches file this service's index client's answers under."""
+        return self.index.cache_key
 
     @property
     def cache_hits(self) -> int:
@@ -149,9 +188,16 @@ class AutoDocsService:
         max_tokens: int | None = None,
         sections: list[str] | None = None,
         cursor: str | None = None,
+        project_path: str | None = None,
     ) -> DocsPage:
         return await self.docs.get(
-            package_name, version_constraint, query=query, max_tokens=max_tokens, sections=sections, cursor=cursor
+            package_name,
+            version_constraint,
+            query=query,
+            max_tokens=max_tokens,
+            sections=sections,
+            cursor=cursor,
+            project=project_path,
         )
 
     async def get_docs_with_context(
@@ -163,6 +209,7 @@ class AutoDocsService:
         max_dependencies: int | None = None,
         max_tokens: int | None = None,
         on_progress: ProgressHook | None = None,
+        project_path: str | None = None,
     ) -> ContextResult:
         return await self.contexts.with_dependencies(
             package_name,
@@ -171,6 +218,7 @@ class AutoDocsService:
             max_dependencies=max_dependencies,
             max_tokens=max_tokens,
             on_progress=on_progress,
+            project_path=project_path,
         )
 
     async def project_context(
@@ -228,3 +276,4 @@ class AutoDocsService:
         """Drop what memory holds of ``name`` (None: of every package) after the store dropped it."""
         self.resolution.forget(name)
         self.docs.forget(name)
+        self.docsets.forget(name)

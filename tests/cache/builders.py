@@ -7,6 +7,9 @@ import time
 from autodocs.docs.model import DocSection, PackageDocument
 from autodocs.index.models import Release, ReleaseList
 
+#: The index key the store tests file their entries under (any key: the store only compares them).
+INDEX = "https://index.test/simple"
+
 
 def document(name: str = "demo", version: str = "1.0", body: str = "hello") -> PackageDocument:
     return PackageDocument(

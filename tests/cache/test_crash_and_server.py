@@ -29,7 +29,8 @@ async def main(url: str) -> None:
             name=f"pkg-{index % 40}", version=f"1.{index}", summary="s",
             sections=[DocSection(title="Overview", anchor="overview", level=0, content=body + str(index), tokens=9)],
         )
-        await asyncio.gather(*(store.put_document(document.model_copy(update={"version": f"1.{index}.{n}"}))
+        await asyncio.gather(*(store.put_document("https://index.test/simple",
+                                                  document.model_copy(update={"version": f"1.{index}.{n}"}))
                                for n in range(4)))
         index += 1
         if index == 25:
@@ -62,7 +63,7 @@ async def every_row_reads_back_whole(store: Store) -> int:
             for entry in page.entries:
                 if entry.kind == "document":
                     assert entry.version is not None
-                    document = await store.get_document(entry.name, entry.version)
+                    document = await store.get_document(entry.index, entry.name, entry.version)
                     assert document is not None, entry
                     assert document.sections[0].content.startswith("x" * 20000)
                     read += 1

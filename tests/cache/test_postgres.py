@@ -13,7 +13,7 @@ from autodocs.cache import DatabaseBusy, PoolLimits, PostgresStore
 from autodocs.cache.pg_migrations import SCHEMA_VERSION
 from autodocs.config import mask_url
 from autodocs.errors import CacheError
-from tests.cache.builders import document
+from tests.cache.builders import INDEX, document
 from tests.support.postgres import PostgresServer, free_port, require_postgres
 
 
@@ -70,8 +70,8 @@ async def test_an_exhausted_pool_gives_database_busy_and_never_opens_more_than_i
     assert error.details["waited_s"] >= 1.0
     assert any("AUTODOCS_DB_POOL_MAX" in suggestion for suggestion in error.suggestions)
 
-    await store.put_document(document())
-    assert await store.get_document("demo", "1.0") == document()
+    await store.put_document(INDEX, document())
+    assert await store.get_document(INDEX, "demo", "1.0") == document()
     stats = await store.stats()
     assert (stats.pool_timeouts, stats.pool_waiting) == (15, 0)
     assert stats.pool_idle is not None and stats.pool_idle >= 1
@@ -94,8 +94,8 @@ async def test_a_query_past_the_statement_timeout_is_cut_and_its_connection_reus
 
     async with store.connection() as db:
         assert await (await db.execute("SELECT pg_backend_pid()")).fetchone() == before
-    await store.put_document(document())
-    assert await store.get_document("demo", "1.0") == document()
+    await store.put_document(INDEX, document())
+    assert await store.get_document(INDEX, "demo", "1.0") == document()
     await store.close()
 
 
@@ -103,8 +103,8 @@ async def test_replicas_starting_together_migrate_once_and_share_entries(postgre
     replicas = [PostgresStore(postgres_url, limits()) for _ in range(5)]
     await asyncio.gather(*(replica.open() for replica in replicas))
     try:
-        await replicas[0].put_document(document())
-        assert await replicas[4].get_document("demo", "1.0") == document()
+        await replicas[0].put_document(INDEX, document())
+        assert await replicas[4].get_document(INDEX, "demo", "1.0") == document()
         assert await replicas[2].known_names() == ["demo"]
         async with replicas[1].connection() as db:
             applied = await (await db.execute("SELECT version FROM autodocs_schema_migrations")).fetchall()
@@ -117,7 +117,9 @@ async def test_ten_concurrent_writers_of_one_entry_leave_exactly_one_intact_row(
     replicas = [PostgresStore(postgres_url, limits()) for _ in range(2)]
     await asyncio.gather(*(replica.open() for replica in replicas))
     bodies = [chr(ord("a") + index) * 50_000 for index in range(10)]
-    await asyncio.gather(*(replicas[index % 2].put_document(document(body=body)) for index, body in enumerate(bodies)))
+    await asyncio.gather(
+        *(replicas[index % 2].put_document(INDEX, document(body=body)) for index, body in enumerate(bodies))
+    )
     async with replicas[0].connection() as db:
         rows = await (await db.execute("SELECT body::text FROM documents")).fetchall()
     assert len(rows) == 1
@@ -159,7 +161,7 @@ async def test_a_database_restart_under_load_gives_clear_errors_then_recovers_by
         url = server.url(server.create_database())
         store = PostgresStore(url, limits(min_size=2, max_size=5, checkout_timeout_s=0.5))
         await store.open()
-        await store.put_document(document())
+        await store.put_document(INDEX, document())
         successes = 0
         errors: list[CacheError] = []
         stop = asyncio.Event()
@@ -168,7 +170,7 @@ async def test_a_database_restart_under_load_gives_clear_errors_then_recovers_by
             nonlocal successes
             while not stop.is_set():
                 try:
-                    assert await store.get_document("demo", "1.0") == document()
+                    assert await store.get_document(INDEX, "demo", "1.0") == document()
                     successes += 1
                 except CacheError as exc:
                     errors.append(exc)

@@ -11,7 +11,7 @@ from autodocs.cache import PostgresStore, SearchEntry, SearchHit, SQLiteStore, S
 from autodocs.cache.search import SNIPPET_CHARS
 from autodocs.docs.model import DocSection, PackageDocument
 from autodocs.errors import InvalidArgument
-from tests.cache.builders import release_list
+from tests.cache.builders import INDEX, release_list
 from tests.cache.conftest import FakeClock
 
 DAY = 86400.0
@@ -64,7 +64,7 @@ def found(hits: list[SearchHit]) -> list[tuple[str, str, str]]:
 
 async def test_a_stored_document_is_found_by_its_sections_and_its_summary(store: Store) -> None:
     await store.put_document(
-        document(summary="Thread-safe connection pooling", Usage="Create a PoolManager to make requests.")
+        INDEX, document(summary="Thread-safe connection pooling", Usage="Create a PoolManager to make requests.")
     )
     assert found(await store.search("PoolManager")) == [("demo", "1.0", "Usage")]
     hits = await store.search("pooling")
@@ -73,36 +73,38 @@ async def test_a_stored_document_is_found_by_its_sections_and_its_summary(store:
 
 
 async def test_words_are_stemmed_so_a_plural_finds_the_singular(store: Store) -> None:
-    await store.put_document(document(Retries="Each retry waits longer than the last."))
+    await store.put_document(INDEX, document(Retries="Each retry waits longer than the last."))
     assert found(await store.search("retries")) == [("demo", "1.0", "Retries")]
 
 
 async def test_a_word_in_a_title_outranks_the_same_word_in_a_text(store: Store) -> None:
-    await store.put_document(document(name="body", Overview="How to configure timeouts for every call you make."))
-    await store.put_document(document(name="title", Timeouts="How to configure them for every call you make."))
+    await store.put_document(
+        INDEX, document(name="body", Overview="How to configure timeouts for every call you make.")
+    )
+    await store.put_document(INDEX, document(name="title", Timeouts="How to configure them for every call you make."))
     hits = await store.search("timeouts")
     assert [hit.package for hit in hits] == ["title", "body"]
     assert hits[0].score > hits[1].score > 0
 
 
 async def test_hits_with_every_word_come_alone_and_any_word_counts_only_when_none_has_all(store: Store) -> None:
-    await store.put_document(document(name="both", Pools="Retry a request on another connection of the pool."))
-    await store.put_document(document(name="one", Pools="Connections are kept in a pool."))
-    await store.put_document(document(name="other", Backoff="Retry with exponential backoff."))
+    await store.put_document(INDEX, document(name="both", Pools="Retry a request on another connection of the pool."))
+    await store.put_document(INDEX, document(name="one", Pools="Connections are kept in a pool."))
+    await store.put_document(INDEX, document(name="other", Backoff="Retry with exponential backoff."))
     assert [hit.package for hit in await store.search("retry pool")] == ["both"]
     assert {hit.package for hit in await store.search("retry pool unicorn")} == {"both", "one", "other"}
 
 
 async def test_words_side_by_side_rank_above_the_same_words_apart(store: Store) -> None:
-    await store.put_document(document(name="apart", Notes="The pool is small; one connection per host is kept."))
-    await store.put_document(document(name="together", Notes="A connection pool per host is kept; it is small."))
+    await store.put_document(INDEX, document(name="apart", Notes="The pool is small; one connection per host is kept."))
+    await store.put_document(INDEX, document(name="together", Notes="A connection pool per host is kept; it is small."))
     assert [hit.package for hit in await store.search("connection pool")] == ["together", "apart"]
 
 
 async def test_a_put_of_an_existing_document_replaces_its_index_rows_without_duplicates(store: Store) -> None:
-    await store.put_document(document(summary="first", Overview="alpha words", Usage="beta words"))
-    await store.put_document(document(summary="second", Overview="gamma words", Usage="beta words"))
-    await store.put_document(document(summary="second", Overview="gamma words", Usage="beta words"))
+    await store.put_document(INDEX, document(summary="first", Overview="alpha words", Usage="beta words"))
+    await store.put_document(INDEX, document(summary="second", Overview="gamma words", Usage="beta words"))
+    await store.put_document(INDEX, document(summary="second", Overview="gamma words", Usage="beta words"))
     assert await store.search("alpha") == []
     assert found(await store.search("beta")) == [("demo", "1.0", "Usage")]
     assert found(await store.search("gamma")) == [("demo", "1.0", "Overview")]
@@ -111,7 +113,7 @@ async def test_a_put_of_an_existing_document_replaces_its_index_rows_without_dup
 
 async def test_concurrent_puts_of_one_document_leave_one_set_of_index_rows(store: Store) -> None:
     versions = [document(Overview=f"word{index} shared", Usage="shared too") for index in range(10)]
-    await asyncio.gather(*(store.put_document(one) for one in versions))
+    await asyncio.gather(*(store.put_document(INDEX, one) for one in versions))
     assert await index_rows(store) == 2
     assert len(await store.search("shared")) == 2
 
@@ -127,21 +129,21 @@ def api_entries(*paths: str) -> list[SearchEntry]:
 
 async def test_an_api_reference_round_trips_and_its_entries_are_searchable(store: Store) -> None:
     body = '{"path": "demo.Session", "members": []}'
-    await store.put_document(document(Overview="nothing about it"))
-    await store.put_api_reference("demo", "1.0", "demo.Session", body, api_entries("demo.Session.mount"))
-    assert await store.get_api_reference("demo", "1.0", "demo.Session") == body
-    assert await store.get_api_reference("demo", "1.0", "demo.Other") is None
-    assert await store.get_api_reference("demo", "2.0", "demo.Session") is None
+    await store.put_document(INDEX, document(Overview="nothing about it"))
+    await store.put_api_reference(INDEX, "demo", "1.0", "demo.Session", body, api_entries("demo.Session.mount"))
+    assert await store.get_api_reference(INDEX, "demo", "1.0", "demo.Session") == body
+    assert await store.get_api_reference(INDEX, "demo", "1.0", "demo.Other") is None
+    assert await store.get_api_reference(INDEX, "demo", "2.0", "demo.Session") is None
     hits = await store.search("mount")
     assert [(hit.kind, hit.path) for hit in hits] == [("api", "demo.Session.mount")]
     assert [hit.path for hit in await store.search("session mount")] == ["demo.Session.mount"]
 
 
 async def test_a_put_of_an_existing_api_reference_replaces_its_body_and_entries(store: Store) -> None:
-    await store.put_api_reference("demo", "1.0", "demo.Session", "{}", api_entries("demo.Session.mount"))
-    await store.put_api_reference("demo", "1.0", "demo.Client", "{}", api_entries("demo.Client.send"))
-    await store.put_api_reference("demo", "1.0", "demo.Session", '{"v": 2}', api_entries("demo.Session.close"))
-    assert await store.get_api_reference("demo", "1.0", "demo.Session") == '{"v": 2}'
+    await store.put_api_reference(INDEX, "demo", "1.0", "demo.Session", "{}", api_entries("demo.Session.mount"))
+    await store.put_api_reference(INDEX, "demo", "1.0", "demo.Client", "{}", api_entries("demo.Client.send"))
+    await store.put_api_reference(INDEX, "demo", "1.0", "demo.Session", '{"v": 2}', api_entries("demo.Session.close"))
+    assert await store.get_api_reference(INDEX, "demo", "1.0", "demo.Session") == '{"v": 2}'
     assert await store.search("mount") == []
     assert [hit.path for hit in await store.search("close")] == ["demo.Session.close"]
     assert [hit.path for hit in await store.search("send")] == ["demo.Client.send"]
@@ -149,32 +151,32 @@ async def test_a_put_of_an_existing_api_reference_replaces_its_body_and_entries(
 
 
 async def test_api_entries_are_one_versions_api_entries_in_stored_order(store: Store) -> None:
-    await store.put_document(document(Overview="the session mounts adapters"))
-    assert await store.api_entries("demo", "1.0") == []  # sections are not API entries
+    await store.put_document(INDEX, document(Overview="the session mounts adapters"))
+    assert await store.api_entries(INDEX, "demo", "1.0") == []  # sections are not API entries
     await store.put_api_reference(
-        "demo", "1.0", "demo.Session", "{}", api_entries("demo.Session.mount", "demo.Session.close")
+        INDEX, "demo", "1.0", "demo.Session", "{}", api_entries("demo.Session.mount", "demo.Session.close")
     )
-    await store.put_api_reference("demo", "2.0", "demo.Session", "{}", api_entries("demo.Session.send"))
-    await store.put_api_reference("other", "1.0", "other.X", "{}", api_entries("other.X.mount"))
-    assert [entry.path for entry in await store.api_entries("demo", "1.0")] == [
+    await store.put_api_reference(INDEX, "demo", "2.0", "demo.Session", "{}", api_entries("demo.Session.send"))
+    await store.put_api_reference(INDEX, "other", "1.0", "other.X", "{}", api_entries("other.X.mount"))
+    assert [entry.path for entry in await store.api_entries(INDEX, "demo", "1.0")] == [
         "demo.Session.mount",
         "demo.Session.close",
     ]
-    assert {entry.kind for entry in await store.api_entries("demo", "1.0")} == {"api"}
-    assert await store.api_entries("demo", "3.0") == []
+    assert {entry.kind for entry in await store.api_entries(INDEX, "demo", "1.0")} == {"api"}
+    assert await store.api_entries(INDEX, "demo", "3.0") == []
     await store.clear("demo")
-    assert await store.api_entries("demo", "1.0") == []
+    assert await store.api_entries(INDEX, "demo", "1.0") == []
 
 
 async def test_an_api_reference_needs_an_object_path(store: Store) -> None:
     with pytest.raises(InvalidArgument):
-        await store.put_api_reference("demo", "1.0", " ", "{}", [])
+        await store.put_api_reference(INDEX, "demo", "1.0", " ", "{}", [])
 
 
 async def test_stats_and_known_names_count_api_references(store: Store) -> None:
-    await store.put_document(document(name="a"))
-    await store.put_api_reference("a", "1.0", "a.x", "{}", [])
-    await store.put_api_reference("b", "2.0", "b.y", "{}", [])
+    await store.put_document(INDEX, document(name="a"))
+    await store.put_api_reference(INDEX, "a", "1.0", "a.x", "{}", [])
+    await store.put_api_reference(INDEX, "b", "2.0", "b.y", "{}", [])
     stats = await store.stats()
     assert (stats.packages, stats.documents, stats.api_references) == (2, 1, 2)
     assert await store.known_names() == ["a", "b"]
@@ -184,20 +186,20 @@ async def test_stats_and_known_names_count_api_references(store: Store) -> None:
 
 
 async def test_clear_of_one_package_removes_its_index_rows_and_api_references(store: Store) -> None:
-    await store.put_document(document(name="a", Overview="shared word"))
-    await store.put_document(document(name="a", version="2.0", Overview="shared word"))
-    await store.put_api_reference("a", "1.0", "a.Client", "{}", api_entries("a.Client.shared"))
-    await store.put_release_list(release_list(name="a"))
-    await store.put_document(document(name="b", Overview="shared word"))
+    await store.put_document(INDEX, document(name="a", Overview="shared word"))
+    await store.put_document(INDEX, document(name="a", version="2.0", Overview="shared word"))
+    await store.put_api_reference(INDEX, "a", "1.0", "a.Client", "{}", api_entries("a.Client.shared"))
+    await store.put_release_list(INDEX, release_list(name="a"))
+    await store.put_document(INDEX, document(name="b", Overview="shared word"))
     assert await store.clear("a") == 4  # two documents, an API reference, a release list
-    assert await store.get_api_reference("a", "1.0", "a.Client") is None
+    assert await store.get_api_reference(INDEX, "a", "1.0", "a.Client") is None
     assert [hit.package for hit in await store.search("shared")] == ["b"]
     assert await index_rows(store) == 1
 
 
 async def test_clear_of_everything_empties_the_index(store: Store) -> None:
-    await store.put_document(document(name="a", Overview="word"))
-    await store.put_api_reference("b", "1.0", "b.f", "{}", api_entries("b.f"))
+    await store.put_document(INDEX, document(name="a", Overview="word"))
+    await store.put_api_reference(INDEX, "b", "1.0", "b.f", "{}", api_entries("b.f"))
     assert await store.clear() == 2
     assert await store.search("word") == []
     assert await index_rows(store) == 0
@@ -205,32 +207,32 @@ async def test_clear_of_everything_empties_the_index(store: Store) -> None:
 
 async def test_prune_drops_the_index_rows_and_api_references_of_pruned_versions(store: Store, clock: FakeClock) -> None:
     for version in ("1", "2", "3"):
-        await store.put_document(document(version=version, Overview=f"release {version} notes"))
-        await store.put_api_reference("demo", version, "demo.run", "{}", api_entries("demo.run"))
+        await store.put_document(INDEX, document(version=version, Overview=f"release {version} notes"))
+        await store.put_api_reference(INDEX, "demo", version, "demo.run", "{}", api_entries("demo.run"))
         clock.advance(2 * DAY)
     assert await store.prune(max_versions=1, unused_days=90) == 4  # two documents, two API references
-    assert await store.get_api_reference("demo", "1", "demo.run") is None
-    assert await store.get_api_reference("demo", "3", "demo.run") == "{}"
+    assert await store.get_api_reference(INDEX, "demo", "1", "demo.run") is None
+    assert await store.get_api_reference(INDEX, "demo", "3", "demo.run") == "{}"
     assert {(hit.version, hit.kind) for hit in await store.search("release run")} == {("3", "section"), ("3", "api")}
     assert await index_rows(store) == 2
 
 
 async def test_an_api_reference_unused_for_the_given_days_is_pruned_on_its_own(store: Store, clock: FakeClock) -> None:
-    await store.put_api_reference("lone", "1.0", "lone.f", "{}", api_entries("lone.f"))
-    await store.put_api_reference("used", "1.0", "used.f", "{}", api_entries("used.f"))
+    await store.put_api_reference(INDEX, "lone", "1.0", "lone.f", "{}", api_entries("lone.f"))
+    await store.put_api_reference(INDEX, "used", "1.0", "used.f", "{}", api_entries("used.f"))
     clock.advance(20 * DAY)
-    assert await store.get_api_reference("used", "1.0", "used.f") == "{}"  # a read counts as a use
+    assert await store.get_api_reference(INDEX, "used", "1.0", "used.f") == "{}"  # a read counts as a use
     clock.advance(20 * DAY)
     assert await store.prune(max_versions=3, unused_days=30) == 1
-    assert await store.get_api_reference("lone", "1.0", "lone.f") is None
+    assert await store.get_api_reference(INDEX, "lone", "1.0", "lone.f") is None
     assert [hit.package for hit in await store.search("performs call")] == ["used"]
     assert await index_rows(store) == 1
 
 
 async def test_prune_indexes_documents_an_older_autodocs_stored_without_index_rows(store: Store) -> None:
-    await store.put_document(document(name="a", summary="first summary", Overview="older words"))
-    await store.put_document(document(name="b", Overview="older words too"))
-    await store.put_document(document(name="empty"))
+    await store.put_document(INDEX, document(name="a", summary="first summary", Overview="older words"))
+    await store.put_document(INDEX, document(name="b", Overview="older words too"))
+    await store.put_document(INDEX, document(name="empty"))
     await drop_index_rows(store)
     assert await store.search("older") == []
     assert await store.prune(max_versions=3, unused_days=30) == 0
@@ -243,7 +245,7 @@ async def test_prune_indexes_documents_an_older_autodocs_stored_without_index_ro
 
 async def test_search_is_limited_to_the_given_package_versions(store: Store) -> None:
     for name, version in (("a", "1.0"), ("a", "2.0"), ("b", "1.0"), ("c", "1.0")):
-        await store.put_document(document(name=name, version=version, Overview="common text"))
+        await store.put_document(INDEX, document(name=name, version=version, Overview="common text"))
     hits = await store.search("common", packages=[("a", "2.0"), ("c", "1.0"), ("missing", "9")])
     assert sorted((hit.package, hit.version) for hit in hits) == [("a", "2.0"), ("c", "1.0")]
     assert await store.search("common", packages=[]) == []
@@ -273,7 +275,7 @@ async def test_search_is_limited_to_the_given_package_versions(store: Store) -> 
     ],
 )
 async def test_hostile_queries_are_read_as_plain_words(store: Store, query: str) -> None:
-    await store.put_document(document(Retry="retry the connection pool; pool"))
+    await store.put_document(INDEX, document(Retry="retry the connection pool; pool"))
     hits = await store.search(query)
     if "retry" in query:
         assert [hit.path for hit in hits] == ["Retry"]
@@ -289,7 +291,7 @@ async def test_a_query_without_words_is_an_invalid_argument(store: Store, query:
 
 async def test_a_limit_below_one_is_refused_and_one_above_fifty_is_lowered(store: Store) -> None:
     for index in range(60):
-        await store.put_document(document(name=f"p{index:02d}", Overview="word"))
+        await store.put_document(INDEX, document(name=f"p{index:02d}", Overview="word"))
     with pytest.raises(InvalidArgument):
         await store.search("word", limit=0)
     assert len(await store.search("word", limit=3)) == 3
@@ -298,7 +300,7 @@ async def test_a_limit_below_one_is_refused_and_one_above_fifty_is_lowered(store
 
 async def test_a_hit_carries_a_short_snippet_with_the_match_marked(store: Store) -> None:
     text = " ".join(["filler"] * 300 + ["the", "needle", "is", "here"] + ["filler"] * 300)
-    await store.put_document(document(Overview=text))
+    await store.put_document(INDEX, document(Overview=text))
     [hit] = await store.search("needle")
     assert "«needle»" in hit.snippet
     assert len(hit.snippet) <= SNIPPET_CHARS

@@ -14,6 +14,7 @@ import pytest
 from autodocs.cache import PostgresStore, SQLiteStore, sqlite_schema
 from autodocs.docs.model import DocSection, PackageDocument
 from autodocs.errors import CacheError
+from autodocs.index.keys import DEFAULT_INDEX_KEY
 from tests.cache.builders import release_list
 from tests.cache.conftest import TEST_LIMITS
 
@@ -102,9 +103,9 @@ async def test_a_version_1_sqlite_cache_opens_keeps_its_entries_and_is_indexed(t
     await store.open()
     try:
         for document in old_documents():
-            assert await store.get_document(document.name, document.version) == document
-        assert await store.get_release_list("tool") is not None
-        assert await store.get_document("broken", "1.0") is None  # unreadable: a miss, as before
+            assert await store.get_document(DEFAULT_INDEX_KEY, document.name, document.version) == document
+        assert await store.get_release_list(DEFAULT_INDEX_KEY, "tool") is not None
+        assert await store.get_document(DEFAULT_INDEX_KEY, "broken", "1.0") is None  # unreadable: a miss, as before
         assert (await store.stats()).documents == 4
         assert [(hit.package, hit.path) for hit in await store.search("retry backoff")] == [("pooler", "Retries")]
         assert [hit.version for hit in await store.search("older")] == ["0.9"]
@@ -112,7 +113,7 @@ async def test_a_version_1_sqlite_cache_opens_keeps_its_entries_and_is_indexed(t
     finally:
         await store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == sqlite_schema.SCHEMA_VERSION
     db.close()
     assert sqlite_rows(path) == [
         ("bare", "2.0", "section", "Overview", "bare "),
@@ -147,8 +148,8 @@ async def test_without_fts5_the_sqlite_cache_works_and_search_says_why_it_cannot
     store = SQLiteStore(path)
     await store.open()
     try:
-        await store.put_document(document)
-        assert await store.get_document(document.name, document.version) == document
+        await store.put_document(DEFAULT_INDEX_KEY, document)
+        assert await store.get_document(DEFAULT_INDEX_KEY, document.name, document.version) == document
         with pytest.raises(CacheError) as caught:
             await store.search("retry")
         assert "FTS5" in caught.value.message and not caught.value.retryable
@@ -183,16 +184,16 @@ async def test_a_version_1_postgres_cache_migrates_and_indexes_as_a_fresh_put_wo
     await store.open()
     try:
         for document in old_documents():
-            assert await store.get_document(document.name, document.version) == document
-        assert await store.get_release_list("tool") is not None
+            assert await store.get_document(DEFAULT_INDEX_KEY, document.name, document.version) == document
+        assert await store.get_release_list(DEFAULT_INDEX_KEY, "tool") is not None
         assert [(hit.package, hit.path) for hit in await store.search("retry backoff")] == [("pooler", "Retries")]
         migrated = await postgres_rows(store)
         for document in old_documents():  # a put replaces the back-filled rows with its own
-            await store.put_document(document)
+            await store.put_document(DEFAULT_INDEX_KEY, document)
         assert await postgres_rows(store) == migrated
         async with store.connection() as db:
             applied = await (await db.execute("SELECT version FROM autodocs_schema_migrations")).fetchall()
-        assert applied == [(1,), (2,)]
+        assert applied == [(1,), (2,), (3,), (4,)]
     finally:
         await store.close()
 

@@ -15,6 +15,7 @@ async def test_a_second_replica_serves_what_the_first_cached(
     settings = make_settings(fake_index, tmp_path / "cache", cache_url=postgres_url)
     async with AutoDocsService.running(settings) as first:
         assert (await first.get_package_docs("httpx", "<0.28")).source == "index"
+        await first.docsets.wait_for_builds()  # its docs set (or why it has none) is stored too
     fake_index.reset()
     async with AutoDocsService.running(settings) as second:
         page = await second.get_package_docs("httpx", "<0.28")

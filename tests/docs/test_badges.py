@@ -17,6 +17,7 @@ from autodocs.docs.badges import markdown as badges_markdown
 from autodocs.docs.build import build_document
 from autodocs.docs.model import DOCUMENT_BUILD, DocSection, PackageDocument
 from autodocs.index.models import VersionMetadata
+from tests.cache.builders import INDEX
 
 PROJECTS = Path(__file__).resolve().parents[1] / "data" / "index" / "projects"
 SHIELD = "https://img.shields.io/pypi/v/demo.svg"
@@ -253,13 +254,13 @@ async def test_a_document_stored_before_badges_were_stripped_is_a_miss_and_rebui
         document = PackageDocument(
             name="demo", version="1.0", sections=[DocSection(title="Overview", anchor="overview", level=0, content="x")]
         )
-        await store.put_document(document)
-        assert await store.get_document("demo", "1.0") == document
+        await store.put_document(INDEX, document)
+        assert await store.get_document(INDEX, "demo", "1.0") == document
         with sqlite3.connect(tmp_path / "cache.db") as db:  # as an older AutoDocs stored it
             old_body = json.dumps({key: value for key, value in document.model_dump().items() if key != "build"})
             db.execute("UPDATE documents SET body = ? WHERE name = 'demo'", (old_body,))
         misses = (await store.stats()).misses
-        assert await store.get_document("demo", "1.0") is None
+        assert await store.get_document(INDEX, "demo", "1.0") is None
         assert (await store.stats()).misses == misses + 1
     finally:
         await store.close()

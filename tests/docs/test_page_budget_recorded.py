@@ -73,7 +73,7 @@ def test_a_page_counted_whole_says_its_true_size_and_is_sent_as_counted(budget: 
         )
         if not page.truncated and full_header:  # the whole document with the whole header
             whole += 1
-            assert page.sections == [s.title for s in document.sections], path.stem
+            assert page.sections == tuple(s.title for s in document.sections), path.stem
             assert 0 <= page.tokens - count_tokens(text) <= 6, path.stem  # counted, not estimated
     assert whole >= {MIN_TOKENS: 0, 1500: len(PROJECTS) // 3, 30_000: len(PROJECTS) * 9 // 10}[budget]
 

@@ -127,3 +127,44 @@ def test_ref_and_doc_roles_show_the_titles_they_point_at_across_pages(tmp_path: 
     index = docset.page("docs/index.rst")
     assert index is not None
     assert index.sections[0].text == "See Retrying tasks, Retrying tasks and Exponential backoff."
+
+
+def test_a_sphinx_project_in_doc_build_is_found_and_ordered_by_its_toctree(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "doc/build/conf.py": "project = 'x'\n",
+        "doc/build/index.rst": "Top\n===\n\n.. toctree::\n\n   orm/second\n   first\n",
+        "doc/build/first.rst": "First\n=====\n",
+        "doc/build/orm/second.rst": "Second\n======\n",
+    }
+    docset = build_docset_from_sdist(make_sdist(tmp_path, files), tmp_path / "docs-set")
+    assert docset.flavour == "sphinx"
+    assert [p.path for p in docset.pages][:3] == [
+        "doc/build/index.rst",
+        "doc/build/orm/second.rst",
+        "doc/build/first.rst",
+    ]
+
+
+def test_a_shipped_build_output_is_not_read_as_a_second_copy_of_the_pages(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "docs/index.rst": "Start\n=====\n",
+        "docs/_build/html/_sources/index.rst.txt": "Start\n=====\n",
+        "docs/_sources/index.rst.txt": "Start\n=====\n",
+        "docs/_templates/layout.txt": "{{ body }}\n",
+    }
+    docset = build_docset_from_sdist(make_sdist(tmp_path, files), tmp_path / "docs-set")
+    assert [p.path for p in docset.pages] == ["docs/index.rst"]
+
+
+def test_changelog_imports_are_not_followed_into_every_older_changelog(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "docs/changelog_20.rst": (
+            "Changes in 2.0\n==============\n\nNew in two.\n\n"
+            ".. changelog_imports::\n\n    .. include:: changelog_14.rst\n        :start-line: 2\n"
+        ),
+        "docs/changelog_14.rst": "Changes in 1.4\n==============\n\nOld in one-four.\n",
+    }
+    docset = build_docset_from_sdist(make_sdist(tmp_path, files), tmp_path / "docs-set")
+    newest = docset.page("docs/changelog_20.rst")
+    assert newest is not None and "New in two." in newest.text
+    assert "Old in one-four." not in newest.text

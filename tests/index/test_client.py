@@ -23,6 +23,7 @@ from autodocs.errors import (
     UpstreamUnavailable,
 )
 from autodocs.index import IndexClient
+from autodocs.index.fetch import JsonFetcher
 from tests.conftest import make_settings
 from tests.support.fake_index import FakeIndex, Fault
 
@@ -267,7 +268,10 @@ async def test_an_answer_that_stalls_after_its_headers_is_sent_again_at_once(
 
 
 class _RedirectLoop(BaseHTTPRequestHandler):
+    requests = 0
+
     def do_GET(self) -> None:
+        type(self).requests += 1
         self.send_response(302)
         self.send_header("Location", self.path + "x")
         self.send_header("Content-Length", "0")
@@ -290,6 +294,33 @@ async def test_a_redirect_loop_is_an_invalid_answer_not_an_internal_error(tmp_pa
         finally:
             await client.aclose()
         assert caught.value.retryable is False
+        assert caught.value.message.startswith(f"The package index redirected {url}/")
+        assert caught.value.suggestions == [
+            "Check the index URL (AUTODOCS_INDEX_URL): a proxy or login page may be redirecting in a loop."
+        ]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_a_download_redirected_in_a_loop_is_an_invalid_answer_naming_its_url(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RedirectLoop)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/files/pkg-1.0.tar.gz"
+        fetcher = JsonFetcher(Settings(cache_dir=tmp_path, pypi_url=url, request_timeout=5.0))
+        try:
+            _RedirectLoop.requests = 0
+            with pytest.raises(UpstreamResponseInvalid) as caught:
+                await fetcher.download(url, tmp_path / "pkg", max_bytes=100)
+            assert _RedirectLoop.requests == 6  # the request and 5 redirects followed
+        finally:
+            await fetcher.aclose()
+        assert caught.value.message == (
+            f"The package index redirected {url} more than 5 times; it was not followed further."
+        )
+        assert not (tmp_path / "pkg").exists()
     finally:
         server.shutdown()
         server.server_close()

@@ -20,7 +20,7 @@ import pytest
 import structlog
 
 import autodocs
-from autodocs.config import Settings
+from autodocs.config import Settings, mask_url
 from autodocs.deadline import deadline_scope
 from autodocs.errors import (
     ArchiveTooLarge,
@@ -32,6 +32,7 @@ from autodocs.errors import (
 )
 from autodocs.index.fetch import JsonFetcher, NotFound, _environment_names_proxy
 from tests.conftest import make_settings
+from tests.support.dists import FixtureProject
 from tests.support.fake_index import FakeIndex, Fault
 
 CAP = 64 * 1024  # the smallest MAX_UPSTREAM_BYTES allowed
@@ -633,3 +634,81 @@ async def test_a_refused_connection_suggests_checking_the_index_url(tmp_path: Pa
         f"Check that AUTODOCS_INDEX_URL ({index_url}) is reachable from here.",
         "If it is, the index is having trouble: try again in a moment.",
     ]
+
+
+# -- any page ----------------------------------------------------------------------------------
+
+
+async def test_a_page_comes_back_as_it_came_with_the_callers_headers_sent(
+    fake_index: FakeIndex, fetcher: JsonFetcher
+) -> None:
+    url = fake_index.add_file("pkg-1.0.tar.gz", b"the file's bytes")
+    page = await fetcher.get_page(url, headers={"X-Probe": "sent"})
+    assert (page.url, page.status, page.body) == (url, 200, b"the file's bytes")
+    assert (page.content_type, page.content_range) == ("application/zip", None)
+    assert fake_index.seen_headers("x-probe") == ["sent"]
+
+
+async def test_a_byte_range_comes_back_as_a_206_page_with_its_content_range(
+    fake_index: FakeIndex, fetcher: JsonFetcher
+) -> None:
+    project = FixtureProject("rangedpkg", "1.0")
+    fake_index.registry.add(project)
+    filename, data = project.wheel()
+    page = await fetcher.get_page(
+        f"http://127.0.0.1:{fake_index.port}/files/{filename}", headers={"Range": "bytes=0-9"}
+    )
+    assert (page.status, page.body, page.content_range) == (206, data[:10], f"bytes 0-9/{len(data)}")
+
+
+async def test_index_credentials_go_with_a_download_from_the_index_never_to_another_host(
+    fake_index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both hosts have a ``~/.netrc`` entry; "localhost" is the same server under another name."""
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login reader password s3cret\nmachine localhost login reader password s3cret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    url = fake_index.add_file("pkg-1.0.tar.gz", b"abc")
+    fetcher = fetcher_for(fake_index, tmp_path)
+    await fetcher.download(url, tmp_path / "own", max_bytes=10)
+    await fetcher.download(url.replace("127.0.0.1", "localhost"), tmp_path / "other", max_bytes=10)
+    await fetcher.aclose()
+    authorization = fake_index.seen_headers("authorization")
+    assert len(authorization) == 2 and authorization[0] is not None and authorization[0].startswith("Basic ")
+    assert authorization[1] is None
+
+
+async def test_a_failing_page_is_named_with_its_credentials_masked(fake_index: FakeIndex, fetcher: JsonFetcher) -> None:
+    fake_index.set_fault(Fault.status(500))
+    url = f"{fake_index.url}/six/json".replace("://", "://user:secret@")
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await fetcher.get_page(url)
+    assert caught.value.message == f"The package index answered 500 for {mask_url(url)}."
+    assert "secret" not in caught.value.message
+
+
+async def test_a_page_from_the_index_gets_the_full_retry_budget(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.status(500), times=2)
+    fetcher = fetcher_for(fake_index, tmp_path, max_retry_attempts=2)
+    page = await fetcher.get_page(f"{fake_index.url}/six/json")
+    await fetcher.aclose()
+    assert page.status == 200 and fake_index.count("/six/json") == 3
+
+
+async def test_a_download_from_another_host_than_the_index_is_retried_once_at_most(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    fake_index.set_fault(Fault.status(500), path_contains="/files/")
+    url = fake_index.add_file("pkg-1.0.tar.gz", b"abc").replace("127.0.0.1", "localhost")
+    fetcher = fetcher_for(fake_index, tmp_path, max_retry_attempts=3)
+    with pytest.raises(UpstreamUnavailable):
+        await fetcher.download(url, tmp_path / "pkg", max_bytes=10)
+    await fetcher.aclose()
+    assert fake_index.count("/files/") == 2
+
+
+async def test_a_fetcher_given_its_transport_resolves_no_names_itself(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fetcher = JsonFetcher(make_settings(fake_index, tmp_path / "cache"), transport=httpx.AsyncHTTPTransport())
+    await fetcher.aclose()
+    assert fetcher.resolver is None

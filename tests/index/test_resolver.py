@@ -94,12 +94,12 @@ async def test_answers_expire_after_their_time_to_live(fake_index: FakeIndex) ->
     resolver = HostResolver(lookup, ttl=60, clock=lambda: now[0])
     async with httpx.AsyncClient(transport=ResolvedTransport(httpx.AsyncHTTPTransport(), resolver)) as client:
         await client.get(f"{by_name(fake_index)}/six/json")
-        now[0] = 59.0
+        now[0] = 59.9
         await client.get(f"{by_name(fake_index)}/six/json")
         assert len(lookup.calls) == 1
-        now[0] = 61.0
+        now[0] = 60.0
         await client.get(f"{by_name(fake_index)}/six/json")
-    assert len(lookup.calls) == 2
+    assert len(lookup.calls) == 2 and resolver.lookups == 2
 
 
 async def test_a_caller_cancelled_during_the_lookup_does_not_cancel_it_for_the_others(fake_index: FakeIndex) -> None:
@@ -156,3 +156,72 @@ async def test_the_index_client_resolves_each_host_once_for_a_burst_of_packages(
         await client.aclose()
     assert all(releases.name == "six" for releases, _ in answers)
     assert client.fetcher.resolver.lookups == 1
+
+
+async def test_a_lookup_answering_no_address_is_a_connect_error_naming_the_host(fake_index: FakeIndex) -> None:
+    async with client_with(CountingLookup([])) as client:
+        with pytest.raises(httpx.ConnectError) as caught:
+            await client.get(f"{by_name(fake_index)}/six/json")
+    assert str(caught.value) == "cannot resolve localhost: no address for localhost"
+    assert caught.value.request.url.host == "localhost"  # the request it failed, as httpx errors carry
+
+
+async def test_an_address_that_refuses_is_dropped_and_the_next_one_used_without_a_lookup(
+    fake_index: FakeIndex,
+) -> None:
+    lookup = CountingLookup(["127.0.0.2", "127.0.0.1"])
+    async with client_with(lookup) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(f"{by_name(fake_index)}/six/json")
+        first = await client.get(f"{by_name(fake_index)}/six/json")
+        second = await client.get(f"{by_name(fake_index)}/six/json")
+    assert first.status_code == second.status_code == 200 and lookup.calls == ["localhost"]
+
+
+async def test_past_256_hosts_the_remembered_answers_are_dropped() -> None:
+    lookup = CountingLookup(["127.0.0.1"], delay=0.0)
+    resolver = HostResolver(lookup)
+    for number in range(256):
+        await resolver.addresses(f"host{number}", 80)
+    await resolver.addresses("host0", 80)
+    assert resolver.lookups == 256  # all 256 remembered
+    await resolver.addresses("host256", 80)
+    await resolver.addresses("host0", 80)
+    assert resolver.lookups == 258  # the 257th made room by forgetting the others
+
+
+async def test_the_lookup_is_for_the_urls_port_or_its_schemes_default() -> None:
+    ports: list[tuple[str, int]] = []
+
+    async def lookup(host: str, port: int) -> list[str]:
+        ports.append((host, port))
+        return ["127.0.0.1"]
+
+    transport = ResolvedTransport(httpx.MockTransport(lambda request: httpx.Response(204)), HostResolver(lookup))
+    async with httpx.AsyncClient(transport=transport) as client:
+        for url in ("http://a.test/", "https://b.test/", "http://c.test:8080/", "https://d.test:8443/"):
+            assert (await client.get(url)).status_code == 204
+    assert ports == [("a.test", 80), ("b.test", 443), ("c.test", 8080), ("d.test", 8443)]
+
+
+async def test_other_schemes_pass_through_without_a_lookup() -> None:
+    lookup = CountingLookup(["127.0.0.1"])
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(204)
+
+    transport = ResolvedTransport(httpx.MockTransport(answer), HostResolver(lookup))
+    reply = await transport.handle_async_request(httpx.Request("GET", "ws://a.test/socket"))
+    assert reply.status_code == 204 and seen == ["ws://a.test/socket"] and lookup.calls == []
+
+
+async def test_a_request_body_goes_to_the_address_unchanged() -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=request.read())
+
+    transport = ResolvedTransport(httpx.MockTransport(echo), HostResolver(CountingLookup(["127.0.0.1"])))
+    async with httpx.AsyncClient(transport=transport) as client:
+        reply = await client.post("http://a.test/upload", content=b"the body")
+    assert reply.content == b"the body" and reply.request.url.host == "a.test"

@@ -242,21 +242,38 @@ async def test_after_a_host_error_the_race_does_not_wait_on_a_silent_request(
     await index_client.aclose()
 
 
-async def test_a_project_context_with_half_the_requests_hanging_completes_97_percent(
+async def test_a_project_context_with_half_the_requests_hanging_completes_97_percent_within_5_seconds(
     fake_index: FakeIndex, tmp_path: Path
 ) -> None:
+    """Two rounds of a 40-package context at a 5 s deadline: 38 packages whose requests hang
+    half of the time, and 2 whose requests all hang, queued last. The index's recent answers
+    have a tail (the give-up limit, 6 x p99, is 1.2 s; the hedge delay 0.2 s). The 38 complete
+    >= 97%, and each of the 2 still gets 6 tries (about 6 give 97-98% under half hangs; one
+    try per give-up limit made 5): a race's tries overlap instead of queuing behind each
+    other's give-up limits, and hung requests do not hold the slots their hedges wait for."""
     from autodocs.service import AutoDocsService
 
+    half, doomed = NAMES[:38], NAMES[38:40]
     project = tmp_path / "project"
     project.mkdir()
-    (project / "requirements.txt").write_text("\n".join(NAMES[:40]) + "\n")
-    fake_index.set_fault(Fault.hang(), probability=0.5)
-    # The issue's deadline: at 4-6 s a run now and then ends at 38 of 40 (see the session note).
-    settings = make_settings(fake_index, tmp_path / "cache", request_timeout=10.0)
-    started = time.monotonic()
-    async with AutoDocsService.running(settings) as service:
-        result = await service.project_context(str(project))
-        circuit = service.index.fetcher.breaker_states()
-    assert len(result.succeeded) >= 39, [failed.error_type for failed in result.failed]
-    assert time.monotonic() - started < 2 * 10.0
-    assert circuit == {"127.0.0.1": "closed"}
+    (project / "requirements.txt").write_text("\n".join(half + doomed) + "\n")
+    completed = 0
+    tries: list[int] = []
+    for round_ in range(2):
+        fake_index.reset()
+        for name in doomed:
+            fake_index.set_fault(Fault.hang(), path_contains=f"/{name}/")
+        fake_index.set_fault(Fault.hang(), probability=0.5)
+        settings = make_settings(fake_index, tmp_path / f"cache{round_}", request_timeout=5.0)
+        started = time.monotonic()
+        async with AutoDocsService.running(settings) as service:
+            for seconds in [0.02] * 97 + [0.2] * 3:  # answers seen lately: 20 ms, with a 3% tail at 200 ms
+                service.index.fetcher.latency.observe(seconds)
+            result = await service.project_context(str(project))
+            circuit = service.index.fetcher.breaker_states()
+        assert time.monotonic() - started < 5.0 + 2.0
+        assert circuit == {"127.0.0.1": "closed"}
+        completed += sum(page.name in half for page in result.succeeded)
+        tries += [sum(f"/{name}/" in path for _, path in fake_index.requests) for name in doomed]
+    assert completed >= 0.97 * 2 * len(half), f"{completed} of {2 * len(half)}"
+    assert min(tries) >= 6, f"tries of a package whose requests all hang: {tries}"

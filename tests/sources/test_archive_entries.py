@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import tarfile
 import time
 import zipfile
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from autodocs.errors import TooManyArchiveEntries
 from autodocs.service import AutoDocsService
-from autodocs.sources.zip_directory import MAX_ENTRY_BYTES, read_zip_directory
+from autodocs.sources.zip_directory import MAX_ENTRY_BYTES, ZipDirectory, read_zip_directory
 from tests.conftest import make_settings
 from tests.support.fake_index import FakeIndex
 
@@ -143,3 +144,63 @@ async def test_sdist_with_too_many_entries_stops_reading_at_the_cap(fake_index: 
     async with AutoDocsService.running(settings) as service:
         with pytest.raises(TooManyArchiveEntries, match="more than 100 files"):
             await service.get_api_reference(name)
+
+
+def test_a_directory_of_exactly_the_allowed_size_could_hold_no_more_entries() -> None:
+    assert not ZipDirectory(entries=1, size=10 * MAX_ENTRY_BYTES, offset=0).could_hold_more_than(10)
+    assert ZipDirectory(entries=1, size=10 * MAX_ENTRY_BYTES + 1, offset=0).could_hold_more_than(10)
+
+
+def test_an_end_record_followed_by_the_longest_comment_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "commented.zip"
+    with zipfile.ZipFile(path, "w") as bundle:
+        bundle.writestr("a.py", "x = 1\n")
+        bundle.comment = b"c" * 0xFFFF
+    directory = read_zip_directory(path)
+    assert directory is not None and directory.entries == 1
+
+
+def test_an_end_record_signature_inside_a_member_does_not_fool_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "decoy.zip"
+    decoy = b"PK\x05\x06" + b"\x00\x00\x00\x00\x07\x00\x07\x00" + b"\xff" * 10
+    with zipfile.ZipFile(path, "w") as bundle:
+        bundle.writestr("a.bin", decoy, compress_type=zipfile.ZIP_STORED)
+        bundle.writestr("b.py", "x = 1\n")
+    directory = read_zip_directory(path)
+    assert directory is not None and directory.entries == 2
+
+
+def test_an_end_record_cut_short_is_no_directory(tmp_path: Path) -> None:
+    path = tmp_path / "cut.zip"
+    path.write_bytes(b"data" * 10 + b"PK\x05\x06" + b"\x00" * 17)  # one byte short of the 22
+    assert read_zip_directory(path) is None
+
+
+def _end_record(entries: int, size: int, offset: int) -> bytes:
+    return b"PK\x05\x06" + struct.pack("<4H2LH", 0, 0, entries, entries, size, offset, 0)
+
+
+def _zip64_locator(offset: int) -> bytes:
+    return b"PK\x06\x07" + struct.pack("<LQL", 0, offset, 1)
+
+
+def test_a_zip64_locator_pointing_past_the_end_is_no_directory(tmp_path: Path) -> None:
+    """The locator opens the file, so it sits at the very start of what is read."""
+    path = tmp_path / "past.zip"
+    path.write_bytes(_zip64_locator(0) + _end_record(0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF))
+    assert read_zip_directory(path) is None
+
+
+def test_a_zip64_locator_pointing_at_anything_but_a_zip64_record_is_no_directory(tmp_path: Path) -> None:
+    path = tmp_path / "elsewhere.zip"
+    path.write_bytes(b"\x00" * 56 + _zip64_locator(0) + _end_record(0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF))
+    assert read_zip_directory(path) is None
+
+
+def test_a_zip64_record_ending_at_the_last_byte_of_the_file_is_read(tmp_path: Path) -> None:
+    """The record may reach the very end (here it overlaps the locator and end record that follow
+    its first 14 bytes): only a record that would pass the end is refused unread."""
+    path = tmp_path / "tight.zip"
+    path.write_bytes(b"PK\x06\x06" + b"\x00" * 10 + _zip64_locator(0) + _end_record(0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF))
+    assert path.stat().st_size == 56
+    assert read_zip_directory(path) is not None

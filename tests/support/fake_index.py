@@ -298,6 +298,12 @@ class FakeIndex:
             return self._hanging
 
     @property
+    def open_connections(self) -> int:
+        """Client connections open right now (a keep-alive one stays until its client closes it)."""
+        with self._lock:
+            return len(self._conns)
+
+    @property
     def request_count(self) -> int:
         with self._lock:
             return len(self._log)

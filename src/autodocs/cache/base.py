@@ -1,9 +1,14 @@
 """The ``Store`` protocol every cache backend implements, and what it reports.
 
 Contract, whatever the backend:
-* Documents are keyed by (normalized name, exact version) and immutable: a put of an
-  existing key replaces it whole (same content), never tears it.
-* Release lists are keyed by name and carry ``fetched_at``; freshness is the caller's call.
+* Every entry is filed under the key of the index that answered (``index_key``, see
+  :mod:`autodocs.index.keys`) next to its name: the per-package methods take it first, and
+  never answer with another index's entry. Cross-index operations (stats, listing, pruning,
+  clearing, a search without ``index_key``) cover every index and name each entry's index.
+* Documents are keyed by (index key, normalized name, exact version) and immutable: a put of
+  an existing key replaces it whole (same content), never tears it.
+* Release lists are keyed by (index key, name) and carry ``fetched_at``; freshness is the
+  caller's call.
 * :meth:`Store.cached_state` answers for many names in one round trip what is cached of
   each (its release list, the versions with a document): the cold path asks it once for a
   whole batch of packages instead of reading, and missing, twice per package.
@@ -26,7 +31,7 @@ import binascii
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import structlog
 from pydantic import BaseModel, Field
@@ -34,6 +39,10 @@ from pydantic import BaseModel, Field
 from autodocs.docs.model import DOCUMENT_BUILD, PackageDocument
 from autodocs.errors import DatabaseBusy, InvalidArgument
 from autodocs.index.models import ReleaseList
+
+if TYPE_CHECKING:  # values only passed through here: no parser is imported with the store
+    from autodocs.docset.model import DocSet
+    from autodocs.docset.pages import Section
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -44,6 +53,7 @@ __all__ = [
     "CacheStats",
     "CachedState",
     "DatabaseBusy",
+    "DocsetSectionHit",
     "DocumentCounter",
     "EntryPage",
     "SearchEntry",
@@ -64,6 +74,8 @@ MAX_PAGE_SIZE = 1000
 MAX_SEARCH_LIMIT = 50
 #: Sort key of a release list inside its package: before every document (versions are non-empty).
 RELEASE_LIST_SORT_KEY = ""
+#: A docs set's listing sort key is its version and this (no version has a space): right after its document.
+DOCSET_SORT_SUFFIX = " docs set"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +157,7 @@ class CacheStats(BaseModel):
     documents: int = Field(description="Cached (package, exact version) documents.")
     release_lists: int
     api_references: int = Field(default=0, description="Cached API references (one per object path and version).")
+    docsets: int = Field(default=0, description="Stored docs sets of releases (one per index, package and version).")
     size_bytes: int = Field(
         description="The store's size: SQLite, its files (the database, its WAL and shared-memory index); "
         "PostgreSQL, its tables with their indexes. Downloaded code is counted apart."
@@ -154,6 +167,10 @@ class CacheStats(BaseModel):
     )
     hits: int = Field(description="Document lookups answered from memory or the store since this process started.")
     misses: int = Field(description="Document lookups neither had, since this process started.")
+    indexes: dict[str, int] = Field(
+        default_factory=dict,
+        description="Cached documents, release lists and API references per index key (its URLs, no credentials).",
+    )
     recovered_from_corruption: int = Field(default=0, description="Times a corrupt cache was moved aside.")
     pool_in_use: int | None = Field(default=None, description="Pooled connections checked out now (pooled stores).")
     pool_idle: int | None = Field(default=None, description="Pooled connections open and idle now.")
@@ -162,14 +179,16 @@ class CacheStats(BaseModel):
 
 
 class CacheEntry(BaseModel):
+    index: str = Field(description="The key of the index the entry came from: its URLs, without credentials.")
     name: str
-    version: str | None = Field(description="The document's exact version; None for a release list.")
-    kind: Literal["document", "release_list"]
+    version: str | None = Field(description="The exact version (a document's or docs set's); None for a release list.")
+    kind: Literal["document", "release_list", "docs_set"]
     last_used: float = Field(description="Unix time of the last use (a release list's fetch time).")
 
 
 class EntryPage(BaseModel):
-    """One page of :meth:`Store.list_entries`, ordered by (name, version); release list first."""
+    """One page of :meth:`Store.list_entries`, ordered by (index, name, version); release list first,
+    a version's docs set right after its document."""
 
     entries: list[CacheEntry]
     next_cursor: str | None = Field(description="Pass back to get the next page; None on the last page.")
@@ -188,12 +207,34 @@ class SearchEntry(BaseModel):
 class SearchHit(BaseModel):
     """One match of :meth:`Store.search`, best first."""
 
+    index: str = Field(description="The key of the index the docs came from: its URLs, without credentials.")
     package: str = Field(description="Normalized package name.")
     version: str = Field(description="The exact version whose docs matched.")
-    kind: Literal["section", "api"] = Field(description="A section of the docs, or an entry of an API reference.")
-    path: str = Field(description="The section's title ('summary' for the summary), or the object's dotted path.")
+    kind: Literal["section", "api", "docs"] = Field(
+        description="A section of the index's description, an entry of an API reference, or a section of a "
+        "docs page from the release's own docs set."
+    )
+    path: str = Field(
+        description="The section's title ('summary' for the summary), the object's dotted path, or for a docs "
+        "hit 'page path: heading path'."
+    )
+    page_path: str | None = Field(default=None, description="Docs hits: the page's path inside the sdist.")
+    heading_path: list[str] | None = Field(
+        default=None, description="Docs hits: the section's headings, outermost first."
+    )
     snippet: str = Field(description="A short excerpt around the match; matched words in **bold**.")
     score: float = Field(description="Relevance; higher is better. Comparable within one search only.")
+
+
+@dataclass(frozen=True, slots=True)
+class DocsetSectionHit:
+    """One section of a docs set that matched a query, best first; ``section`` holds its whole blocks."""
+
+    page_path: str
+    page_title: str
+    section: Section
+    snippet: str
+    score: float  # higher is better; comparable within one search only
 
 
 class Store(Protocol):
@@ -201,25 +242,30 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    async def get_document(self, name: str, version: str) -> PackageDocument | None: ...
+    async def get_document(self, index_key: str, name: str, version: str) -> PackageDocument | None: ...
 
-    async def put_document(self, document: PackageDocument) -> None: ...
+    async def put_document(self, index_key: str, document: PackageDocument) -> None: ...
 
-    async def get_release_list(self, name: str) -> ReleaseList | None: ...
+    async def get_release_list(self, index_key: str, name: str) -> ReleaseList | None: ...
 
-    async def cached_state(self, names: Sequence[str]) -> dict[str, CachedState]:
-        """For each name with anything cached: its release list and the versions with a document."""
+    async def cached_state(self, index_key: str, names: Sequence[str]) -> dict[str, CachedState]:
+        """For each name with anything cached from this index: its release list and the versions
+        with a document."""
         ...
 
     def record_miss(self) -> None: ...
 
-    async def put_release_list(self, releases: ReleaseList) -> None: ...
+    async def put_release_list(self, index_key: str, releases: ReleaseList) -> None: ...
 
-    async def cached_versions(self, name: str) -> list[str]: ...
+    async def cached_versions(self, index_key: str, name: str) -> list[str]: ...
 
-    async def known_names(self) -> list[str]: ...
+    async def known_names(self) -> list[str]:
+        """Every name with anything cached, from any index (sorted, each once)."""
+        ...
 
-    async def clear(self, name: str | None = None) -> int: ...
+    async def clear(self, name: str | None = None) -> int:
+        """Remove every entry of ``name`` (None: everything), from every index; returns how many."""
+        ...
 
     async def stats(self) -> CacheStats: ...
 
@@ -236,42 +282,87 @@ class Store(Protocol):
         ...
 
     async def prune(self, *, max_versions: int, unused_days: int) -> int:
-        """Keep the ``max_versions`` most recently used versions per package and drop every
+        """Keep the ``max_versions`` most recently used versions per package of each index and drop every
         entry unused for ``unused_days`` (a release list counts as used when fetched).
         Returns the rows removed."""
         ...
 
     async def list_entries(self, *, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> EntryPage:
-        """One page of every cached entry. Keyset-paged: entries added or removed between
-        pages never make a page repeat or skip an entry that stayed."""
+        """One page of every cached entry of every index (documents, release lists, stored docs
+        sets). Keyset-paged: entries added or removed between pages never make a page repeat or
+        skip an entry that stayed."""
         ...
 
     async def search(
-        self, query: str, *, packages: list[tuple[str, str]] | None = None, limit: int = 10
+        self,
+        query: str,
+        *,
+        packages: list[tuple[str, str]] | None = None,
+        index_key: str | None = None,
+        limit: int = 10,
     ) -> list[SearchHit]:
         """The best matches of ``query``'s words, best first: hits having every word, else
         (when none has them all) hits having any. Matches in a title or object path weigh
         more than matches in the text.
 
         ``packages``: only these exact (normalized name, version) pairs; None: everything cached.
+        ``index_key``: only what this index answered; None: every index.
         ``query`` is read as plain words (never as query syntax); raises
         :class:`~autodocs.errors.InvalidArgument` when it has none or when ``limit`` < 1;
         a ``limit`` above :data:`MAX_SEARCH_LIMIT` is lowered to it.
         """
         ...
 
-    async def get_api_reference(self, name: str, version: str, object_path: str) -> str | None:
+    async def put_docset(
+        self, index_key: str, name: str, version: str, docset: DocSet | None, *, missing_reason: str = ""
+    ) -> None:
+        """Store a release's docs set, or (``docset`` None) the ``missing_reason`` it has none,
+        replacing what was stored. Readers see all of it or nothing: SQLite writes it in one
+        transaction; PostgreSQL in batches that each fit the statement timeout, the set
+        readable only once complete (a failed write removes its rows). It goes with its
+        release when :meth:`prune` drops that document, or when unused for ``unused_days``;
+        :meth:`clear` drops it with its package."""
+        ...
+
+    async def get_docset(self, index_key: str, name: str, version: str) -> DocSet | None:
+        """The stored docs set rebuilt from its rows (frozen); None when none is stored, or the release has none."""
+        ...
+
+    async def docset_missing_reason(self, index_key: str, name: str, version: str) -> str | None:
+        """The stored reason the release has no docs set; None when nothing is stored or it has one."""
+        ...
+
+    async def docset_sections(
+        self, index_key: str, name: str, version: str, query: str, limit: int = 10
+    ) -> list[DocsetSectionHit]:
+        """The sections of one release's docs set best matching ``query``'s words (as :meth:`search`
+        reads them), best first, each with its page and whole blocks; [] when none is stored."""
+        ...
+
+    async def search_docsets(
+        self,
+        query: str,
+        *,
+        packages: list[tuple[str, str]] | None = None,
+        index_key: str | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        """:meth:`search` over the sections of the stored docs sets of every index (None) or of
+        ``index_key``'s (hits of kind "docs", each naming its index)."""
+        ...
+
+    async def get_api_reference(self, index_key: str, name: str, version: str, object_path: str) -> str | None:
         """The stored API reference (JSON text) of one object of one version, or None."""
         ...
 
-    async def api_entries(self, name: str, version: str) -> list[SearchEntry]:
+    async def api_entries(self, index_key: str, name: str, version: str) -> list[SearchEntry]:
         """The indexed entries of this version's stored API references, in the order they were
-        stored; [] when none is stored. Read by (name, version) alone: the cost follows this
+        stored; [] when none is stored. Read by (index key, name, version) alone: the cost follows this
         version's references, never the size of the cache."""
         ...
 
     async def put_api_reference(
-        self, name: str, version: str, object_path: str, body: str, entries: list[SearchEntry]
+        self, index_key: str, name: str, version: str, object_path: str, body: str, entries: list[SearchEntry]
     ) -> None:
         """Store an API reference and index its ``entries`` (as kind "api") in one transaction;
         a put of an existing key replaces the body and all of its entries.
@@ -289,38 +380,50 @@ def page_size(limit: int) -> tuple[int, bool]:
     return min(limit, MAX_PAGE_SIZE), limit > MAX_PAGE_SIZE
 
 
-def encode_cursor(name: str, sort_key: str) -> str:
-    """An opaque cursor for the position just after the entry (name, sort_key)."""
-    raw = json.dumps([name, sort_key], separators=(",", ":")).encode()
+#: A listing's position: (index key, name, sort key).
+Position = tuple[str, str, str]
+#: Where the first page starts: before every entry (names and versions are never empty).
+FIRST_POSITION: Position = ("", "", "")
+
+
+def encode_cursor(position: Position) -> str:
+    """An opaque cursor for the position just after the entry (index key, name, sort_key)."""
+    raw = json.dumps(list(position), separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """The (name, sort_key) position a cursor from :func:`encode_cursor` stands for."""
+def decode_cursor(cursor: str | None) -> Position:
+    """The (index key, name, sort_key) position a cursor from :func:`encode_cursor` stands for;
+    the first page's position for None."""
+    if cursor is None:
+        return FIRST_POSITION
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        name, sort_key = json.loads(raw)
+        index_key, name, sort_key = json.loads(raw)
     except (binascii.Error, ValueError, TypeError, RecursionError):  # deep nesting: json recurses
         raise InvalidArgument("Not a cursor from a previous listing; start again without one.") from None
-    if not isinstance(name, str) or not isinstance(sort_key, str):
+    if not all(isinstance(part, str) for part in (index_key, name, sort_key)):
         raise InvalidArgument("Not a cursor from a previous listing; start again without one.")
-    return name, sort_key
+    return index_key, name, sort_key
 
 
-def _entry(name: str, sort_key: str, last_used: float) -> CacheEntry:
-    """A listing row (name, sort key, last use) as a :class:`CacheEntry`."""
+def _entry(index_key: str, name: str, sort_key: str, last_used: float) -> CacheEntry:
+    """A listing row (index key, name, sort key, last use) as a :class:`CacheEntry`."""
     if sort_key == RELEASE_LIST_SORT_KEY:
-        return CacheEntry(name=name, version=None, kind="release_list", last_used=last_used)
-    return CacheEntry(name=name, version=sort_key, kind="document", last_used=last_used)
+        return CacheEntry(index=index_key, name=name, version=None, kind="release_list", last_used=last_used)
+    if sort_key.endswith(DOCSET_SORT_SUFFIX):
+        version = sort_key.removesuffix(DOCSET_SORT_SUFFIX)
+        return CacheEntry(index=index_key, name=name, version=version, kind="docs_set", last_used=last_used)
+    return CacheEntry(index=index_key, name=name, version=sort_key, kind="document", last_used=last_used)
 
 
-def page_of(rows: list[tuple[str, str, float]], size: int, clamped: bool) -> EntryPage:
+def page_of(rows: list[tuple[str, str, str, float]], size: int, clamped: bool) -> EntryPage:
     """Build the page from up to ``size + 1`` ordered rows (the extra one says more follow)."""
     shown = rows[:size]
     more = len(rows) > size
     return EntryPage(
-        entries=[_entry(name, key, used) for name, key, used in shown],
-        next_cursor=encode_cursor(shown[-1][0], shown[-1][1]) if more else None,
+        entries=[_entry(index_key, name, key, used) for index_key, name, key, used in shown],
+        next_cursor=encode_cursor(shown[-1][:3]) if more else None,
         limit_applied=size,
         clamped=clamped,
     )

@@ -10,13 +10,23 @@ transactional). Append new migrations; never edit a released one.
 A migration may back-fill data (version 2 indexes the stored documents for search), so the
 migrating transaction gets a 10-minute statement limit (:data:`_SET_MIGRATION_TIMEOUT`)
 instead of the pool's short one — and so do replicas waiting for its lock meanwhile.
+
+Version 3 puts the index key (:mod:`autodocs.index.keys`) first in every table's key; the rows
+already stored become entries of the default configuration's index. The column is added with
+that key as a constant default (PostgreSQL then writes no row), which is dropped at once, so
+every later write names its index. A replica of an older version still running during a rolling
+update finds its writes refused (its ``ON CONFLICT`` names the old key) and serves uncached.
 """
 
 from __future__ import annotations
 
 import psycopg
 import structlog
+from psycopg import sql
+from psycopg.abc import Query
 from psycopg.rows import TupleRow
+
+from autodocs.index.keys import DEFAULT_INDEX_KEY
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
@@ -26,8 +36,9 @@ log = structlog.get_logger(__name__)
 _MIGRATION_LOCK = 0x6175746F646F6373
 #: Longest a statement of the migrating transaction (or the wait for its lock) may run.
 _SET_MIGRATION_TIMEOUT = "SET LOCAL statement_timeout = '10min'"
+_KEYED_TABLES = ("documents", "release_lists", "api_references", "search_entries")
 #: (version, statements): append only; a released migration never changes.
-_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+_MIGRATIONS: tuple[tuple[int, tuple[Query, ...]], ...] = (
     (
         1,
         (
@@ -96,6 +107,68 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
                     CASE WHEN json_typeof(d.body->'sections') = 'array' THEN d.body->'sections' ELSE '[]'::json END
                 ) WITH ORDINALITY AS s(section, position)
             ) AS entries ORDER BY name, version, position""",
+        ),
+    ),
+    (
+        3,
+        (
+            *(
+                sql.SQL('ALTER TABLE {} ADD COLUMN index_key TEXT COLLATE "C" NOT NULL DEFAULT {}').format(
+                    sql.Identifier(table), sql.Literal(DEFAULT_INDEX_KEY)
+                )
+                for table in _KEYED_TABLES
+            ),
+            *(f"ALTER TABLE {table} ALTER COLUMN index_key DROP DEFAULT" for table in _KEYED_TABLES),
+            "ALTER TABLE documents DROP CONSTRAINT documents_pkey, ADD PRIMARY KEY (index_key, name, version)",
+            "ALTER TABLE release_lists DROP CONSTRAINT release_lists_pkey, ADD PRIMARY KEY (index_key, name)",
+            "ALTER TABLE api_references DROP CONSTRAINT api_references_pkey,"
+            " ADD PRIMARY KEY (index_key, name, version, object_path)",
+            "DROP INDEX search_entries_by_owner",
+            "CREATE INDEX search_entries_by_owner ON search_entries (index_key, name, version, origin)",
+        ),
+    ),
+    (
+        4,  # docs sets (autodocs.cache.pg_docsets); a step of its own, keyed by index from the start
+        (
+            """CREATE TABLE IF NOT EXISTS docsets (
+                index_key TEXT COLLATE "C" NOT NULL,
+                name TEXT COLLATE "C" NOT NULL,
+                version TEXT COLLATE "C" NOT NULL,
+                flavour TEXT NOT NULL,
+                pages TEXT NOT NULL,
+                toc TEXT NOT NULL,
+                warnings TEXT NOT NULL,
+                missing_reason TEXT NOT NULL,
+                complete BOOLEAN NOT NULL,
+                writer TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                last_used DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (index_key, name, version)
+            )""",
+            # path: the heading path joined (weighted A), text (B), context: package name and page path (C).
+            """CREATE TABLE IF NOT EXISTS docset_sections (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                index_key TEXT COLLATE "C" NOT NULL,
+                name TEXT COLLATE "C" NOT NULL,
+                version TEXT COLLATE "C" NOT NULL,
+                page INTEGER NOT NULL,
+                page_path TEXT NOT NULL,
+                page_title TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                path TEXT NOT NULL,
+                heading_path TEXT NOT NULL,
+                blocks TEXT NOT NULL,
+                text TEXT NOT NULL,
+                context TEXT NOT NULL,
+                terms TSVECTOR GENERATED ALWAYS AS (
+                    setweight(to_tsvector('english'::regconfig, translate(path, '._/', '   ')), 'A')
+                    || setweight(to_tsvector('english'::regconfig, translate(text, '._/', '   ')), 'B')
+                    || setweight(to_tsvector('english'::regconfig, translate(context, '._/', '   ')), 'C')
+                ) STORED
+            )""",
+            "CREATE INDEX IF NOT EXISTS docset_sections_by_owner"
+            " ON docset_sections (index_key, name, version, page, position)",
+            "CREATE INDEX IF NOT EXISTS docset_sections_terms ON docset_sections USING GIN (terms)",
         ),
     ),
 )

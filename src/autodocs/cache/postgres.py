@@ -62,6 +62,7 @@ from autodocs.cache.base import (
     page_of,
     page_size,
 )
+from autodocs.cache.pg_docsets import PRUNE_DOCSETS, PostgresDocsets
 from autodocs.cache.pg_migrations import SCHEMA_VERSION, migrate
 from autodocs.cache.search import (
     check_object_path,
@@ -116,7 +117,7 @@ class PoolLimits:
         )
 
 
-class PostgresStore(DocumentCounter):
+class PostgresStore(DocumentCounter, PostgresDocsets):
     def __init__(self, url: str, limits: PoolLimits | None = None, *, clock: Callable[[], float] = time.time) -> None:
         self.url = url
         self.location = mask_url(url)
@@ -244,97 +245,102 @@ class PostgresStore(DocumentCounter):
 
     # -- the Store protocol ------------------------------------------------------------
 
-    async def get_document(self, name: str, version: str) -> PackageDocument | None:
+    async def get_document(self, index_key: str, name: str, version: str) -> PackageDocument | None:
+        key = (index_key, name, version)
+        where = "WHERE index_key = %s AND name = %s AND version = %s"
         async with self.connection() as db:
-            cursor = await db.execute(
-                "SELECT body::text, last_used FROM documents WHERE name = %s AND version = %s", (name, version)
-            )
+            cursor = await db.execute(f"SELECT body::text, last_used FROM documents {where}", key)  # noqa: S608
             row = await cursor.fetchone()
             now = self._clock()
             if row is not None and now - row[1] > TOUCH_INTERVAL_S:
-                await db.execute(
-                    "UPDATE documents SET last_used = %s WHERE name = %s AND version = %s", (now, name, version)
-                )
+                await db.execute(f"UPDATE documents SET last_used = %s {where}", (now, *key))  # noqa: S608
         return self._decode_document(row[0] if row is not None else None, name, version)
 
-    async def put_document(self, document: PackageDocument) -> None:
+    async def put_document(self, index_key: str, document: PackageDocument) -> None:
         body = document.model_dump_json()
         rows = indexed_rows(document_entries(document))
+        owner = (index_key, document.name, document.version)
         now = self._clock()
         async with self.connection() as db, db.transaction():
             await db.execute(
-                "INSERT INTO documents (name, version, body, created_at, last_used) VALUES (%s, %s, %s::json, %s, %s) "
-                "ON CONFLICT (name, version) DO UPDATE SET body = excluded.body, last_used = excluded.last_used",
-                (document.name, document.version, body, now, now),
+                "INSERT INTO documents (index_key, name, version, body, created_at, last_used)"
+                " VALUES (%s, %s, %s, %s::json, %s, %s) ON CONFLICT (index_key, name, version)"
+                " DO UPDATE SET body = excluded.body, last_used = excluded.last_used",
+                (*owner, body, now, now),
             )
             context = search_context(document.name, document.summary)
-            await sql.replace_entries(db, document.name, document.version, "", context, rows)
+            await sql.replace_entries(db, owner, "", context, rows)
 
-    async def get_release_list(self, name: str) -> ReleaseList | None:
+    async def get_release_list(self, index_key: str, name: str) -> ReleaseList | None:
         async with self.connection() as db:
-            cursor = await db.execute("SELECT body::text FROM release_lists WHERE name = %s", (name,))
+            cursor = await db.execute(
+                "SELECT body::text FROM release_lists WHERE index_key = %s AND name = %s", (index_key, name)
+            )
             row = await cursor.fetchone()
         return decode_release_list(None if row is None else row[0], name)
 
-    async def cached_state(self, names: Sequence[str]) -> dict[str, CachedState]:
+    async def cached_state(self, index_key: str, names: Sequence[str]) -> dict[str, CachedState]:
         bodies: dict[str, str] = {}
         versions: dict[str, set[str]] = {}
+        where = "WHERE index_key = %s AND name = ANY(%s)"
         async with self.connection() as db:
             for chunk in name_chunks(names):
-                cursor = await db.execute("SELECT name, body::text FROM release_lists WHERE name = ANY(%s)", (chunk,))
+                cursor = await db.execute(f"SELECT name, body::text FROM release_lists {where}", (index_key, chunk))  # noqa: S608
                 for name, body in await cursor.fetchall():
                     bodies[str(name)] = str(body)
-                cursor = await db.execute("SELECT name, version FROM documents WHERE name = ANY(%s)", (chunk,))
+                cursor = await db.execute(f"SELECT name, version FROM documents {where}", (index_key, chunk))  # noqa: S608
                 for name, version in await cursor.fetchall():
                     versions.setdefault(str(name), set()).add(str(version))
         return cached_states(bodies, versions)
 
-    async def put_release_list(self, releases: ReleaseList) -> None:
+    async def put_release_list(self, index_key: str, releases: ReleaseList) -> None:
         body = json.dumps(releases.to_json(), separators=(",", ":"))
         async with self.connection() as db:
             await db.execute(
-                "INSERT INTO release_lists (name, body, fetched_at) VALUES (%s, %s::json, %s) "
-                "ON CONFLICT (name) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
-                (releases.name, body, releases.fetched_at),
+                "INSERT INTO release_lists (index_key, name, body, fetched_at) VALUES (%s, %s, %s::json, %s)"
+                " ON CONFLICT (index_key, name) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
+                (index_key, releases.name, body, releases.fetched_at),
             )
 
-    async def get_api_reference(self, name: str, version: str, object_path: str) -> str | None:
-        key = (name, version, object_path)
+    async def get_api_reference(self, index_key: str, name: str, version: str, object_path: str) -> str | None:
+        key = (index_key, name, version, object_path)
+        where = "WHERE index_key = %s AND name = %s AND version = %s AND object_path = %s"
         async with self.connection() as db:
-            cursor = await db.execute(
-                "SELECT body, last_used FROM api_references WHERE name = %s AND version = %s AND object_path = %s", key
-            )
+            cursor = await db.execute(f"SELECT body, last_used FROM api_references {where}", key)  # noqa: S608
             row = await cursor.fetchone()
             now = self._clock()
             if row is not None and now - row[1] > TOUCH_INTERVAL_S:
-                await db.execute(
-                    "UPDATE api_references SET last_used = %s WHERE name = %s AND version = %s AND object_path = %s",
-                    (now, *key),
-                )
+                await db.execute(f"UPDATE api_references SET last_used = %s {where}", (now, *key))  # noqa: S608
         return None if row is None else str(row[0])
 
     async def put_api_reference(
-        self, name: str, version: str, object_path: str, body: str, entries: list[SearchEntry]
+        self, index_key: str, name: str, version: str, object_path: str, body: str, entries: list[SearchEntry]
     ) -> None:
         check_object_path(object_path)
         rows = indexed_rows(entries, kind="api")
+        owner = (index_key, name, version)
         now = self._clock()
         async with self.connection() as db, db.transaction():
             await db.execute(
-                "INSERT INTO api_references (name, version, object_path, body, created_at, last_used)"
-                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name, version, object_path)"
+                "INSERT INTO api_references (index_key, name, version, object_path, body, created_at, last_used)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (index_key, name, version, object_path)"
                 " DO UPDATE SET body = excluded.body, last_used = excluded.last_used",
-                (name, version, object_path, body, now, now),
+                (*owner, object_path, body, now, now),
             )
             cursor = await db.execute(
-                "SELECT body->>'summary' FROM documents WHERE name = %s AND version = %s", (name, version)
+                "SELECT body->>'summary' FROM documents WHERE index_key = %s AND name = %s AND version = %s", owner
             )
             row = await cursor.fetchone()
             context = search_context(name, None if row is None else row[0])
-            await sql.replace_entries(db, name, version, object_path, context, rows)
+            await sql.replace_entries(db, owner, object_path, context, rows)
 
     async def search(
-        self, query: str, *, packages: list[tuple[str, str]] | None = None, limit: int = 10
+        self,
+        query: str,
+        *,
+        packages: list[tuple[str, str]] | None = None,
+        index_key: str | None = None,
+        limit: int = 10,
     ) -> list[SearchHit]:
         request = parse_search(query, limit)
         if packages is not None and not packages:
@@ -350,6 +356,7 @@ class PostgresStore(DocumentCounter):
                     "pairs": pairs,
                     "names": names,
                     "versions": versions,
+                    "index": index_key,
                     "limit": request.limit,
                 }
                 rows = await (await db.execute(sql.SEARCH, parameters)).fetchall()
@@ -357,6 +364,7 @@ class PostgresStore(DocumentCounter):
                     break
         return [
             SearchHit(
+                index=index,
                 package=name,
                 version=version,
                 kind="api" if kind == "api" else "section",
@@ -364,22 +372,23 @@ class PostgresStore(DocumentCounter):
                 snippet=clip_snippet(snippet),
                 score=round(float(score), 6),
             )
-            for name, version, kind, path, snippet, score in rows
+            for index, name, version, kind, path, snippet, score in rows
         ]
 
-    async def api_entries(self, name: str, version: str) -> list[SearchEntry]:
+    async def api_entries(self, index_key: str, name: str, version: str) -> list[SearchEntry]:
         async with self.connection() as db:
             cursor = await db.execute(
-                "SELECT path, text FROM search_entries WHERE name = %s AND version = %s AND origin <> ''"
-                " AND kind = 'api' ORDER BY id",
-                (name, version),
+                "SELECT path, text FROM search_entries WHERE index_key = %s AND name = %s AND version = %s"
+                " AND origin <> '' AND kind = 'api' ORDER BY id",
+                (index_key, name, version),
             )
             return [SearchEntry(kind="api", path=str(path), text=str(text)) for path, text in await cursor.fetchall()]
 
-    async def cached_versions(self, name: str) -> list[str]:
+    async def cached_versions(self, index_key: str, name: str) -> list[str]:
         async with self.connection() as db:
             cursor = await db.execute(
-                "SELECT version FROM documents WHERE name = %s ORDER BY created_at, version", (name,)
+                "SELECT version FROM documents WHERE index_key = %s AND name = %s ORDER BY created_at, version",
+                (index_key, name),
             )
             return [str(row[0]) for row in await cursor.fetchall()]
 
@@ -395,7 +404,7 @@ class PostgresStore(DocumentCounter):
         statements, parameters = (sql.CLEAR_ALL, ()) if name is None else (sql.CLEAR_ONE, (name,))
         async with self.connection() as db, db.transaction():
             counts = [max((await db.execute(statement, parameters)).rowcount, 0) for statement in statements]
-        return sum(counts[:-1])  # entries, not index rows
+        return sum(counts[: -sql.CLEAR_INDEX_STATEMENTS])  # entries, not index rows
 
     async def prune(self, *, max_versions: int, unused_days: int) -> int:
         cutoff = self._clock() - unused_days * 86400.0
@@ -403,19 +412,21 @@ class PostgresStore(DocumentCounter):
             cursor = await db.execute(sql.PRUNE_DOCUMENTS, {"cutoff": cutoff, "keep": max_versions})
             row = await cursor.fetchone()
             lists = await db.execute("DELETE FROM release_lists WHERE fetched_at < %s", (cutoff,))
+            docsets = max((await db.execute(PRUNE_DOCSETS[0], {"cutoff": cutoff})).rowcount, 0)
+            await db.execute(PRUNE_DOCSETS[1])
             for statement in sql.ORPHANED_ENTRIES:
                 await db.execute(statement)
             await sql.index_unindexed_documents(db)
         documents, references = row if row is not None else (0, 0)
-        return int(documents) + int(references) + max(lists.rowcount, 0)
+        return int(documents) + int(references) + max(lists.rowcount, 0) + docsets
 
     async def list_entries(self, *, cursor: str | None = None, limit: int = 100) -> EntryPage:
         size, clamped = page_size(limit)
-        after_name, after_key = decode_cursor(cursor) if cursor is not None else ("", "")
-        params = (after_name, after_key, size + 1, after_name, size + 1, size + 1)
+        index, name, key = decode_cursor(cursor)
+        after = {"index": index, "name": name, "key": key, "limit": size + 1}
         async with self.connection() as db:
-            rows = await (await db.execute(sql.LIST_PAGE, params)).fetchall()
-        return page_of([(str(name), str(key), float(used)) for name, key, used in rows], size, clamped)
+            rows = await (await db.execute(sql.LIST_PAGE, after)).fetchall()
+        return page_of([(str(i), str(n), str(k), float(used)) for i, n, k, used in rows], size, clamped)
 
     async def ping(self) -> None:
         async with self.connection() as db:
@@ -437,15 +448,9 @@ class PostgresStore(DocumentCounter):
 
     async def stats(self) -> CacheStats:
         async with self.connection() as db:
-            cursor = await db.execute(
-                "SELECT (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM release_lists),"
-                " (SELECT COUNT(*) FROM api_references),"
-                " (SELECT COUNT(*) FROM (SELECT name FROM documents UNION SELECT name FROM release_lists"
-                " UNION SELECT name FROM api_references) AS names)"
-            )
-            row = await cursor.fetchone()
+            row = await (await db.execute(sql.COUNTS)).fetchone()
             await self._refresh_size(db)
-        documents, lists, references, packages = row if row is not None else (0, 0, 0, 0)
+        documents, lists, references, packages, indexes, docsets = row if row is not None else (0, 0, 0, 0, "{}", 0)
         pool = self.pool_facts() or {}
         return CacheStats(
             backend="postgresql",
@@ -454,6 +459,8 @@ class PostgresStore(DocumentCounter):
             documents=documents,
             release_lists=lists,
             api_references=references,
+            docsets=docsets,
+            indexes={str(key): int(count) for key, count in json.loads(indexes).items()},
             size_bytes=self._size_bytes,
             hits=self.hits,
             misses=self.misses,
@@ -467,6 +474,7 @@ class PostgresStore(DocumentCounter):
         cursor = await db.execute(
             "SELECT pg_total_relation_size('documents') + pg_total_relation_size('release_lists')"
             " + pg_total_relation_size('api_references') + pg_total_relation_size('search_entries')"
+            " + pg_total_relation_size('docsets') + pg_total_relation_size('docset_sections')"
         )
         row = await cursor.fetchone()
         self._size_bytes = int(row[0]) if row is not None else 0

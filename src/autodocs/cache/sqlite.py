@@ -59,6 +59,7 @@ from autodocs.cache.search import (
     parse_search,
     search_context,
 )
+from autodocs.cache.sqlite_docsets import SQLiteDocsets
 from autodocs.docs.model import PackageDocument
 from autodocs.errors import CacheError
 from autodocs.index.models import ReleaseList
@@ -77,7 +78,7 @@ T = TypeVar("T")
 _CORRUPTION = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
 
-class SQLiteStore(DocumentCounter):
+class SQLiteStore(DocumentCounter, SQLiteDocsets):
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self._clock = clock  # Unix time of created_at/last_used; tests pass a fake one
@@ -233,56 +234,63 @@ class SQLiteStore(DocumentCounter):
 
     # -- the Store protocol ------------------------------------------------------------
 
-    async def get_document(self, name: str, version: str) -> PackageDocument | None:
+    async def get_document(self, index_key: str, name: str, version: str) -> PackageDocument | None:
+        key = (index_key, name, version)
+
         def read(db: sqlite3.Connection) -> str | None:
             row = db.execute(
-                "SELECT body, last_used FROM documents WHERE name = ? AND version = ?", (name, version)
+                "SELECT body, last_used FROM documents WHERE index_key = ? AND name = ? AND version = ?", key
             ).fetchone()
             if row is None:
                 return None
             now = self._clock()
             if now - row[1] > TOUCH_INTERVAL_S:
-                db.execute("UPDATE documents SET last_used = ? WHERE name = ? AND version = ?", (now, name, version))
+                db.execute(
+                    "UPDATE documents SET last_used = ? WHERE index_key = ? AND name = ? AND version = ?", (now, *key)
+                )
             return str(row[0])
 
         body = await self._read(lambda: self._guarded(read, None))
         return self._decode_document(body, name, version)
 
-    async def put_document(self, document: PackageDocument) -> None:
+    async def put_document(self, index_key: str, document: PackageDocument) -> None:
         body = document.model_dump_json()
         rows = indexed_rows(document_entries(document))
+        owner = (index_key, document.name, document.version)
 
         def write(db: sqlite3.Connection) -> None:
             now = self._clock()
             with schema.transaction(db):
                 db.execute(
-                    "INSERT INTO documents (name, version, body, created_at, last_used) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (name, version) DO UPDATE SET body = excluded.body, last_used = excluded.last_used",
-                    (document.name, document.version, body, now, now),
+                    "INSERT INTO documents (index_key, name, version, body, created_at, last_used)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (index_key, name, version)"
+                    " DO UPDATE SET body = excluded.body, last_used = excluded.last_used",
+                    (*owner, body, now, now),
                 )
                 context = search_context(document.name, document.summary)
-                schema.replace_entries(db, document.name, document.version, "", context, rows)
+                schema.replace_entries(db, owner, "", context, rows)
 
         await self._write(lambda: self._guarded(write, None))
 
-    async def get_release_list(self, name: str) -> ReleaseList | None:
+    async def get_release_list(self, index_key: str, name: str) -> ReleaseList | None:
         def read(db: sqlite3.Connection) -> str | None:
-            row = db.execute("SELECT body FROM release_lists WHERE name = ?", (name,)).fetchone()
+            row = db.execute(
+                "SELECT body FROM release_lists WHERE index_key = ? AND name = ?", (index_key, name)
+            ).fetchone()
             return None if row is None else str(row[0])
 
         return decode_release_list(await self._read(lambda: self._guarded(read, None)), name)
 
-    async def cached_state(self, names: Sequence[str]) -> dict[str, CachedState]:
+    async def cached_state(self, index_key: str, names: Sequence[str]) -> dict[str, CachedState]:
         def read(db: sqlite3.Connection) -> tuple[dict[str, str], dict[str, set[str]]]:
             bodies: dict[str, str] = {}
             versions: dict[str, set[str]] = {}
             for chunk in name_chunks(names):
                 marks = ",".join("?" * len(chunk))  # only placeholders enter the statement's text
-                lists = f"SELECT name, body FROM release_lists WHERE name IN ({marks})"  # noqa: S608
-                for name, body in db.execute(lists, chunk):
+                where = f"WHERE index_key = ? AND name IN ({marks})"
+                for name, body in db.execute(f"SELECT name, body FROM release_lists {where}", (index_key, *chunk)):  # noqa: S608
                     bodies[str(name)] = str(body)
-                documents = f"SELECT name, version FROM documents WHERE name IN ({marks})"  # noqa: S608
-                for name, version in db.execute(documents, chunk):
+                for name, version in db.execute(f"SELECT name, version FROM documents {where}", (index_key, *chunk)):  # noqa: S608
                     versions.setdefault(str(name), set()).add(str(version))
             return bodies, versions
 
@@ -291,63 +299,67 @@ class SQLiteStore(DocumentCounter):
         nothing: tuple[dict[str, str], dict[str, set[str]]] = ({}, {})
         return cached_states(*await self._read(lambda: self._guarded(read, nothing)))
 
-    async def put_release_list(self, releases: ReleaseList) -> None:
+    async def put_release_list(self, index_key: str, releases: ReleaseList) -> None:
         body = json.dumps(releases.to_json(), separators=(",", ":"))
 
         def write(db: sqlite3.Connection) -> None:
             with db:
                 db.execute(
-                    "INSERT INTO release_lists (name, body, fetched_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (name) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
-                    (releases.name, body, releases.fetched_at),
+                    "INSERT INTO release_lists (index_key, name, body, fetched_at) VALUES (?, ?, ?, ?) ON CONFLICT"
+                    " (index_key, name) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
+                    (index_key, releases.name, body, releases.fetched_at),
                 )
 
         await self._write(lambda: self._guarded(write, None))
 
-    async def get_api_reference(self, name: str, version: str, object_path: str) -> str | None:
+    async def get_api_reference(self, index_key: str, name: str, version: str, object_path: str) -> str | None:
+        key = (index_key, name, version, object_path)
+        where = "WHERE index_key = ? AND name = ? AND version = ? AND object_path = ?"
+
         def read(db: sqlite3.Connection) -> str | None:
-            key = (name, version, object_path)
-            row = db.execute(
-                "SELECT body, last_used FROM api_references WHERE name = ? AND version = ? AND object_path = ?", key
-            ).fetchone()
+            row = db.execute(f"SELECT body, last_used FROM api_references {where}", key).fetchone()  # noqa: S608
             if row is None:
                 return None
             now = self._clock()
             if now - row[1] > TOUCH_INTERVAL_S:
-                db.execute(
-                    "UPDATE api_references SET last_used = ? WHERE name = ? AND version = ? AND object_path = ?",
-                    (now, *key),
-                )
+                db.execute(f"UPDATE api_references SET last_used = ? {where}", (now, *key))  # noqa: S608
             return str(row[0])
 
         return await self._read(lambda: self._guarded(read, None))
 
     async def put_api_reference(
-        self, name: str, version: str, object_path: str, body: str, entries: list[SearchEntry]
+        self, index_key: str, name: str, version: str, object_path: str, body: str, entries: list[SearchEntry]
     ) -> None:
         check_object_path(object_path)
         rows = indexed_rows(entries, kind="api")
+        owner = (index_key, name, version)
 
         def write(db: sqlite3.Connection) -> None:
             now = self._clock()
             with schema.transaction(db):
                 db.execute(
-                    "INSERT INTO api_references (name, version, object_path, body, created_at, last_used)"
-                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name, version, object_path)"
+                    "INSERT INTO api_references (index_key, name, version, object_path, body, created_at, last_used)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (index_key, name, version, object_path)"
                     " DO UPDATE SET body = excluded.body, last_used = excluded.last_used",
-                    (name, version, object_path, body, now, now),
+                    (*owner, object_path, body, now, now),
                 )
                 row = db.execute(
-                    "SELECT json_extract(body, '$.summary') FROM documents WHERE name = ? AND version = ?",
-                    (name, version),
+                    "SELECT json_extract(body, '$.summary') FROM documents"
+                    " WHERE index_key = ? AND name = ? AND version = ?",
+                    owner,
                 ).fetchone()
                 context = search_context(name, None if row is None else row[0])
-                schema.replace_entries(db, name, version, object_path, context, rows)
+                schema.replace_entries(db, owner, object_path, context, rows)
 
         await self._write(lambda: self._guarded(write, None))
 
     async def search(
-        self, query: str, *, packages: list[tuple[str, str]] | None = None, limit: int = 10
+        self,
+        query: str,
+        *,
+        packages: list[tuple[str, str]] | None = None,
+        index_key: str | None = None,
+        limit: int = 10,
     ) -> list[SearchHit]:
         request = parse_search(query, limit)
         if not self._full_text:
@@ -359,19 +371,26 @@ class SQLiteStore(DocumentCounter):
         if packages is not None and not packages:
             return []
         scope = None if packages is None else json.dumps(packages)
-        nothing: list[tuple[str, str, str, str, str, float]] = []
+        nothing: list[tuple[str, str, str, str, str, str, float]] = []
 
-        def read(db: sqlite3.Connection) -> list[tuple[str, str, str, str, str, float]]:
+        def read(db: sqlite3.Connection) -> list[tuple[str, str, str, str, str, str, float]]:
             for required, ranked in schema.fts5_passes(request.terms):
-                parameters = {"required": required, "ranked": ranked, "scope": scope, "limit": request.limit}
+                parameters = {
+                    "required": required,
+                    "ranked": ranked,
+                    "scope": scope,
+                    "index": index_key,
+                    "limit": request.limit,
+                }
                 rows = db.execute(schema.SEARCH, parameters).fetchall()
                 if rows:
-                    return [(str(n), str(v), str(k), str(p), str(s), float(r)) for n, v, k, p, s, r in rows]
+                    return [(str(i), str(n), str(v), str(k), str(p), str(s), float(r)) for i, n, v, k, p, s, r in rows]
             return nothing
 
         rows = await self._read(lambda: self._guarded(read, nothing))
         return [
             SearchHit(
+                index=index,
                 package=name,
                 version=version,
                 kind="api" if kind == "api" else "section",
@@ -379,19 +398,21 @@ class SQLiteStore(DocumentCounter):
                 snippet=clip_snippet(snippet),
                 score=round(-relevance, 6),  # bm25() is lower for better matches
             )
-            for name, version, kind, path, snippet, relevance in rows
+            for index, name, version, kind, path, snippet, relevance in rows
         ]
 
-    async def api_entries(self, name: str, version: str) -> list[SearchEntry]:
+    async def api_entries(self, index_key: str, name: str, version: str) -> list[SearchEntry]:
         def read(db: sqlite3.Connection) -> list[SearchEntry]:
-            rows = db.execute(schema.API_ENTRIES, (name, version)).fetchall()
+            rows = db.execute(schema.API_ENTRIES, (index_key, name, version)).fetchall()
             return [SearchEntry(kind="api", path=str(path), text=str(text)) for path, text in rows]
 
         return await self._read(lambda: self._guarded(read, []))
 
-    async def cached_versions(self, name: str) -> list[str]:
+    async def cached_versions(self, index_key: str, name: str) -> list[str]:
         def read(db: sqlite3.Connection) -> list[str]:
-            rows = db.execute("SELECT version FROM documents WHERE name = ? ORDER BY created_at", (name,))
+            rows = db.execute(
+                "SELECT version FROM documents WHERE index_key = ? AND name = ? ORDER BY created_at", (index_key, name)
+            )
             return [str(row[0]) for row in rows]
 
         return await self._read(lambda: self._guarded(read, []))
@@ -411,35 +432,23 @@ class SQLiteStore(DocumentCounter):
         def delete(db: sqlite3.Connection) -> int:
             with schema.transaction(db):
                 counts = [db.execute(statement, parameters).rowcount for statement in statements]
-            return sum(counts[:-1])  # entries, not index rows
+            return sum(counts[: -schema.CLEAR_INDEX_STATEMENTS])  # entries, not index rows
 
         return await self._write(lambda: self._guarded(delete, 0))
 
     async def prune(self, *, max_versions: int, unused_days: int) -> int:
         cutoff = self._clock() - unused_days * 86400.0
 
-        def delete(db: sqlite3.Connection) -> int:
-            with schema.transaction(db):
-                doomed = db.execute(schema.PRUNED_DOCUMENTS, (cutoff, max_versions)).fetchall()
-                removed = db.executemany("DELETE FROM documents WHERE name = ? AND version = ?", doomed).rowcount
-                # An API reference goes with its version's document, or on its own when unused.
-                removed += db.executemany("DELETE FROM api_references WHERE name = ? AND version = ?", doomed).rowcount
-                removed += db.execute("DELETE FROM api_references WHERE last_used < ?", (cutoff,)).rowcount
-                removed += db.execute("DELETE FROM release_lists WHERE fetched_at < ?", (cutoff,)).rowcount
-                for statement in schema.ORPHANED_ENTRIES:
-                    db.execute(statement)
-                schema.index_unindexed_documents(db)
-            return int(removed)
-
-        return await self._write(lambda: self._guarded(delete, 0))
+        return await self._write(lambda: self._guarded(lambda db: schema.prune(db, cutoff, max_versions), 0))
 
     async def list_entries(self, *, cursor: str | None = None, limit: int = 100) -> EntryPage:
         size, clamped = page_size(limit)
-        after_name, after_key = decode_cursor(cursor) if cursor is not None else ("", "")
+        index, name, key = decode_cursor(cursor)
+        after = {"index": index, "name": name, "key": key, "limit": size + 1}
 
-        def read(db: sqlite3.Connection) -> list[tuple[str, str, float]]:
-            rows = db.execute(schema.LIST_PAGE, (after_name, after_key, size + 1, after_name, size + 1, size + 1))
-            return [(str(name), str(key), float(used)) for name, key, used in rows]
+        def read(db: sqlite3.Connection) -> list[tuple[str, str, str, float]]:
+            rows = db.execute(schema.LIST_PAGE, after)
+            return [(str(index), str(name), str(key), float(used)) for index, name, key, used in rows]
 
         return page_of(await self._read(lambda: self._guarded(read, [])), size, clamped)
 
@@ -456,24 +465,16 @@ class SQLiteStore(DocumentCounter):
         return sum(_file_size(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal", "-shm"))
 
     async def stats(self) -> CacheStats:
-        def read(db: sqlite3.Connection) -> tuple[int, int, int, int]:
-            documents = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-            lists = db.execute("SELECT COUNT(*) FROM release_lists").fetchone()[0]
-            references = db.execute("SELECT COUNT(*) FROM api_references").fetchone()[0]
-            packages = db.execute(
-                "SELECT COUNT(*) FROM (SELECT name FROM documents UNION SELECT name FROM release_lists"
-                " UNION SELECT name FROM api_references)"
-            ).fetchone()[0]
-            return int(packages), int(documents), int(lists), int(references)
-
-        packages, documents, lists, references = await self._read(lambda: self._guarded(read, (0, 0, 0, 0)))
+        counts = await self._read(lambda: self._guarded(schema.count_entries, schema.EntryCounts()))
         return CacheStats(
             backend="sqlite",
             location=str(self.path),
-            packages=packages,
-            documents=documents,
-            release_lists=lists,
-            api_references=references,
+            packages=counts.packages,
+            documents=counts.documents,
+            release_lists=counts.release_lists,
+            api_references=counts.api_references,
+            docsets=counts.docsets,
+            indexes=counts.indexes,
             size_bytes=self.size_bytes(),  # the same figure as the metrics: the files, WAL included
             hits=self.hits,
             misses=self.misses,

@@ -61,7 +61,7 @@ def describe(loaded: LoadedPackage, object_path: str) -> tuple[ApiObject, list[t
         described = _describe_one(member, path, loaded=loaded)
         members.append((described, member_order(name, described)))
     members.sort(key=lambda item: item[1])
-    root.members = [m.path.rsplit(".", 1)[-1] for m, _ in members]
+    root = root.model_copy(update={"members": tuple(m.path.rsplit(".", 1)[-1] for m, _ in members)})
     return root, members
 
 
@@ -198,42 +198,42 @@ def _describe_one(obj: griffe.Object | griffe.Alias, path: str, *, loaded: Loade
         target = _assigned_callable(target) or target
     defined_in = target.path if target.path != path else None
     kind: ObjectKind
-    described = ApiObject(path=path, kind="attribute", defined_in=defined_in)
+    fields: dict[str, Any] = {}  # the object is built once, whole (ApiObject is frozen)
+    parameters: list[ApiParameter] = []
     if isinstance(target, griffe.Function):
         is_method = isinstance(target.parent, griffe.Class)
         labels = set(target.labels)
         if "property" in labels:
             kind = "property"
-            described.annotation = text_of(target.returns)
+            fields["annotation"] = text_of(target.returns)
         else:
             kind = "method" if is_method else "function"
             drop_first = is_method and "staticmethod" not in labels
             owner = target.parent.name if is_method and target.parent is not None else None
-            described.parameters = call_parameters(target.parameters, drop_first=drop_first, owner=owner)
-            described.returns = text_of(target.returns)
-            described.signature = _signature(target.name, described.parameters, described.returns)
-        described.labels = sorted(labels & {"async", "classmethod", "staticmethod", "abstractmethod", "property"})
+            parameters = call_parameters(target.parameters, drop_first=drop_first, owner=owner)
+            fields["returns"] = text_of(target.returns)
+            fields["signature"] = _signature(target.name, parameters, fields["returns"])
+        fields["labels"] = sorted(labels & {"async", "classmethod", "staticmethod", "abstractmethod", "property"})
     elif isinstance(target, griffe.Class):
         kind = "class"
-        described.bases = [str(b) for b in target.bases]
-        described.parameters = class_parameters(target, loaded)
-        described.signature = _signature(path.rsplit(".", 1)[-1], described.parameters, None)
-        described.labels = sorted(set(target.labels) & {"dataclass", "abstract"})
-        described.members = [n for n, _ in _listed_members(target)]
+        fields["bases"] = [str(b) for b in target.bases]
+        parameters = class_parameters(target, loaded)
+        fields["signature"] = _signature(path.rsplit(".", 1)[-1], parameters, None)
+        fields["labels"] = sorted(set(target.labels) & {"dataclass", "abstract"})
+        fields["members"] = [n for n, _ in _listed_members(target)]
     elif isinstance(target, griffe.Module):
         kind = "module"
-        described.members = [n for n, _ in _listed_members(target)]
+        fields["members"] = [n for n, _ in _listed_members(target)]
     elif isinstance(target, griffe.TypeAlias):
         kind = "type_alias"
-        described.value = _short(api_model.shown_value(target.name, text_of(target.value)))
+        fields["value"] = _short(api_model.shown_value(target.name, text_of(target.value)))
     else:
         kind = "attribute"
         attribute: Any = target
-        described.annotation = text_of(getattr(attribute, "annotation", None))
-        described.value = _short(api_model.shown_value(target.name, text_of(getattr(attribute, "value", None))))
-    described.kind = kind
-    described.docstring = _docstring(target, described.parameters)
-    return described
+        fields["annotation"] = text_of(getattr(attribute, "annotation", None))
+        fields["value"] = _short(api_model.shown_value(target.name, text_of(getattr(attribute, "value", None))))
+    docstring, parameters = _docstring(target, parameters)
+    return ApiObject(path=path, kind=kind, defined_in=defined_in, parameters=parameters, docstring=docstring, **fields)
 
 
 def _assigned_callable(attribute: griffe.Attribute) -> griffe.Function | griffe.Class | None:
@@ -283,20 +283,26 @@ def _signature(name: str, parameters: list[ApiParameter], returns: str | None) -
     return f"{signature} -> {returns}" if returns else signature
 
 
-def _docstring(obj: griffe.Object, parameters: list[ApiParameter]) -> ApiDocstring | None:
+def _docstring(obj: griffe.Object, parameters: list[ApiParameter]) -> tuple[ApiDocstring | None, list[ApiParameter]]:
+    """The parsed docstring, and ``parameters`` with the descriptions it gives them."""
     docstring = obj.docstring or _inherited_docstring(obj)
     if docstring is None or not docstring.value.strip():
-        return None
+        return None, parameters
     text = _without_leading_admonitions(docstring.value.strip())
     summary, _, rest = text.partition("\n")
-    result = ApiDocstring(summary=summary.strip() or None)
     try:
         sections = docstring.parse("auto")
     except Exception:  # a docstring griffe cannot parse is shown as plain text
-        result.description = _short(rest.strip(), _MAX_TEXT_CHARS) or None
-        return result
-    by_name = {p.name: p for p in parameters}
+        return ApiDocstring(
+            summary=summary.strip() or None, description=_short(rest.strip(), _MAX_TEXT_CHARS) or None
+        ), (parameters)
+    described: dict[str, str] = {}  # parameter name -> its description
+    known = {p.name for p in parameters}
     texts: list[str] = []
+    returns: list[DocItem] = []
+    raises: list[DocItem] = []
+    examples: list[str] = []
+    other: list[str] = []
     for section in sections:
         kind = section.kind.value
         value: Any = section.value
@@ -304,32 +310,41 @@ def _docstring(obj: griffe.Object, parameters: list[ApiParameter]) -> ApiDocstri
             texts.append(str(value))
         elif kind in ("parameters", "other parameters"):
             for item in value:
-                parameter = by_name.get(str(item.name).lstrip("*"))
-                if parameter is not None and item.description:
-                    parameter.description = _short(str(item.description), 600)
+                name = str(item.name).lstrip("*")
+                if name in known and item.description:
+                    described[name] = _short(str(item.description), 600) or ""
                 elif item.description:
                     texts.append(f"{item.name}: {item.description}")
         elif kind in ("returns", "yields"):
-            result.returns += [_item(item) for item in value]
+            returns += [_item(item) for item in value]
         elif kind == "raises":
-            result.raises += [
-                DocItem(annotation=text_of(item.annotation), description=item.description) for item in value
-            ]
+            raises += [DocItem(annotation=text_of(item.annotation), description=item.description) for item in value]
         elif kind == "examples":
-            result.examples += [str(part[1]) if isinstance(part, tuple) else str(part) for part in value]
+            examples += [str(part[1]) if isinstance(part, tuple) else str(part) for part in value]
         elif kind == "admonition":
-            result.other.append(f"{section.title or value.kind}: {value.description}")
+            other.append(f"{section.title or value.kind}: {value.description}")
         elif isinstance(value, list):
-            result.other += [
+            other += [
                 f"{kind}: {getattr(item, 'name', '')} {getattr(item, 'description', '')}".strip() for item in value
             ]
         elif value:
-            result.other.append(f"{kind}: {value}")
+            other.append(f"{kind}: {value}")
     description = "\n\n".join(t.strip() for t in texts if t.strip())
     if description.startswith(summary.strip()):
         description = description[len(summary.strip()) :].strip()
-    result.description = _short(description, _MAX_TEXT_CHARS) or None
-    return result
+    result = ApiDocstring(
+        summary=summary.strip() or None,
+        description=_short(description, _MAX_TEXT_CHARS) or None,
+        returns=returns,
+        raises=raises,
+        examples=examples,
+        other=other,
+    )
+    if described:
+        parameters = [
+            p.model_copy(update={"description": described[p.name]}) if p.name in described else p for p in parameters
+        ]
+    return result, parameters
 
 
 def _inherited_docstring(obj: griffe.Object) -> griffe.Docstring | None:

@@ -111,13 +111,15 @@ def _metaclass_call(lineage: list[griffe.Class]) -> griffe.Function | None:
 def _factory_defaults(lineage: list[griffe.Class], parameters: list[ApiParameter]) -> list[ApiParameter]:
     """A synthesized dataclass ``__init__``: griffe writes ``field(default_factory=list)`` as
     ``list()``; the generated signature shows ``<factory>``."""
+    shown = []
     for parameter in parameters:
         for klass in lineage:
             member = klass.members.get(parameter.name)
             if isinstance(member, griffe.Attribute) and "default_factory" in str(member.value):
-                parameter.default = "<factory>"
+                parameter = parameter.model_copy(update={"default": "<factory>"})
                 break
-    return parameters
+        shown.append(parameter)
+    return shown
 
 
 def _suppressed_dataclass_init(klass: griffe.Class, init: griffe.Function) -> bool:
@@ -168,8 +170,7 @@ def _pydantic_model_fields(lineage: list[griffe.Class]) -> list[ApiParameter] | 
             )
     parameters = []
     for name, (alias, parameter) in fields.items():
-        parameter.name = alias or _generated_alias(name, alias_generator)
-        parameters.append(parameter)
+        parameters.append(parameter.model_copy(update={"name": alias or _generated_alias(name, alias_generator)}))
     if extra_allowed:
         parameters.append(ApiParameter(name="extra_data", kind="var-keyword", annotation="Any"))
     return parameters

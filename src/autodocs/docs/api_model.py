@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 __all__ = [
     "HIDDEN",
@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 HIDDEN = "<hidden: may be a secret>"
+# The models are frozen, their sequences tuples: references are memoized and shared by every
+# caller (autodocs.usecases.api_reference); a changed value is a new one (model_copy).
 _SECRET_NAME = re.compile(r"key|secret|token|password", re.IGNORECASE)
 _HARMLESS = re.compile(r"^(None|True|False|\.\.\.|-?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?)$")
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^\s/@'\"]*:[^\s/@'\"]*@")
@@ -57,20 +59,24 @@ ParameterKind = Literal["positional-only", "positional-or-keyword", "var-positio
 
 
 class ApiParameter(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     name: str
     kind: ParameterKind
     annotation: str | None = None
     default: str | None = Field(default=None, description="The default as written in the source.")
     description: str | None = Field(default=None, description="From the docstring's parameter section.")
 
-    @model_validator(mode="after")
-    def _hide_secrets(self) -> ApiParameter:
-        self.default = shown_value(None, self.default)
-        return self
+    @field_validator("default")
+    @classmethod
+    def _hide_secrets(cls, default: str | None) -> str | None:
+        return shown_value(None, default)
 
 
 class DocItem(BaseModel):
     """One entry of a docstring section (a return value, an exception, an attribute...)."""
+
+    model_config = ConfigDict(frozen=True)
 
     name: str | None = None
     annotation: str | None = None
@@ -78,55 +84,64 @@ class DocItem(BaseModel):
 
 
 class ApiDocstring(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     summary: str | None = None
     description: str | None = Field(default=None, description="The text after the summary line.")
-    returns: list[DocItem] = Field(default_factory=list)
-    raises: list[DocItem] = Field(default_factory=list)
-    examples: list[str] = Field(default_factory=list)
-    other: list[str] = Field(default_factory=list, description="Other sections (notes, warnings...) as text.")
+    returns: tuple[DocItem, ...] = Field(default_factory=tuple)
+    raises: tuple[DocItem, ...] = Field(default_factory=tuple)
+    examples: tuple[str, ...] = Field(default_factory=tuple)
+    other: tuple[str, ...] = Field(default_factory=tuple, description="Other sections (notes, warnings...) as text.")
 
 
 class ApiObject(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     path: str = Field(description="The public dotted path (where users import it from).")
     kind: ObjectKind
     defined_in: str | None = Field(default=None, description="The canonical path, when it differs from path.")
     signature: str | None = Field(default=None, description="Python-like signature, self/cls omitted.")
-    parameters: list[ApiParameter] = Field(default_factory=list)
+    parameters: tuple[ApiParameter, ...] = Field(default_factory=tuple)
     returns: str | None = Field(default=None, description="The return annotation.")
-    bases: list[str] = Field(default_factory=list)
+    bases: tuple[str, ...] = Field(default_factory=tuple)
     annotation: str | None = Field(default=None, description="An attribute's or property's type.")
     value: str | None = Field(default=None, description="An attribute's value as written (shortened).")
-    labels: list[str] = Field(default_factory=list, description="async, classmethod, dataclass, ...")
+    labels: tuple[str, ...] = Field(default_factory=tuple, description="async, classmethod, dataclass, ...")
     docstring: ApiDocstring | None = None
-    members: list[str] = Field(
-        default_factory=list, description="Names of this object's own members (ask with object_path to expand)."
+    members: tuple[str, ...] = Field(
+        default_factory=tuple, description="Names of this object's own members (ask with object_path to expand)."
     )
 
-    @model_validator(mode="after")
-    def _hide_secrets(self) -> ApiObject:
-        self.value = shown_value(self.path.rsplit(".", 1)[-1], self.value)
-        return self
+    @field_validator("value")
+    @classmethod
+    def _hide_secrets(cls, value: str | None, info: ValidationInfo) -> str | None:
+        path: str = info.data.get("path", "")  # validated before value (declared first)
+        return shown_value(path.rsplit(".", 1)[-1], value)
 
 
 class ApiSource(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     kind: Literal["environment", "wheel", "sdist"]
     location: str = Field(description="The site-packages folder, or the archive's file name.")
     distribution_version: str = Field(description="The version from the distribution's own metadata.")
 
 
 class ApiReference(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     package: str
     version: str
     object_path: str
     source: ApiSource
     object: ApiObject
-    members: list[ApiObject] = Field(default_factory=list, description="One level of members, best first.")
+    members: tuple[ApiObject, ...] = Field(default_factory=tuple, description="One level of members, best first.")
     partial: bool = Field(default=False, description="True when not every module could be read in time.")
-    modules_skipped: list[str] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
+    modules_skipped: tuple[str, ...] = Field(default_factory=tuple)
+    warnings: tuple[str, ...] = Field(default_factory=tuple)
     truncated: bool = False
-    omitted_members: list[str] = Field(
-        default_factory=list, description="Members left out to fit max_tokens (ask for them by object_path)."
+    omitted_members: tuple[str, ...] = Field(
+        default_factory=tuple, description="Members left out to fit max_tokens (ask for them by object_path)."
     )
     omitted_count: int | None = Field(default=None, description="How many members were left out, when many.")
     how_to_get_more: str | None = None
@@ -134,6 +149,13 @@ class ApiReference(BaseModel):
         default=False, description="True when members were shortened to signature and summary to fit."
     )
     served_from: Literal["cache", "built"] = "built"
+    index: str | None = Field(
+        default=None,
+        description="With project_path, code read from the package index: that index (credentials masked).",
+    )
+    index_notes: tuple[str, ...] = Field(
+        default_factory=tuple, description="With project_path: the project's indexes not used, and why."
+    )
 
     def compact(self) -> dict[str, Any]:
         compacted: dict[str, Any] = _drop_empty(self.model_dump(mode="json"))

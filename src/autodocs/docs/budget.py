@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from autodocs.docs.model import DocSection, OmittedSection, PackageDocument, PageSection
@@ -28,6 +29,7 @@ __all__ = [
     "count_section_costs",
     "decode_cursor",
     "encode_cursor",
+    "fitting_prefix",
     "paginate",
     "render_page",
     "render_section",
@@ -168,7 +170,7 @@ def paginate(
         rest = section.content[offset:]
         overhead = section_cost(section, "", continued=offset > 0, complete=False)
         whole = section_cost(section, rest, continued=offset > 0, complete=True)
-        piece = rest if used + whole <= budget else _fitting_prefix(rest, max(budget - used - overhead, 1))
+        piece = rest if used + whole <= budget else fitting_prefix(rest, max(budget - used - overhead, 1))
         complete = len(piece) >= len(rest)
         taken.append((index, _page_section(section, piece, offset > 0, complete)))
         used += whole if complete else overhead + count_json_tokens(piece)
@@ -221,7 +223,7 @@ def render_section(title: str, level: int, content: str, *, continued: bool = Fa
     return f"{heading}\n\n{body}{note}" if body or note else heading
 
 
-def render_page(sections: list[PageSection]) -> str:
+def render_page(sections: Sequence[PageSection]) -> str:
     """A page as Markdown: its sections in the order given, a blank line apart."""
     return "\n\n".join(
         render_section(s.title, s.level, s.content, continued=s.continued, complete=s.complete) for s in sections
@@ -258,7 +260,7 @@ def _page_section(section: DocSection, content: str, continued: bool, complete: 
     )
 
 
-def _fitting_prefix(text: str, budget: int) -> str:
+def fitting_prefix(text: str, budget: int) -> str:
     """The longest prefix of ``text`` ending at a paragraph (else line) break that fits ``budget``.
 
     Only the first ``budget x _MAX_CHARS_PER_TOKEN`` characters are searched: no text the
@@ -289,7 +291,7 @@ def _fitting_prefix(text: str, budget: int) -> str:
     return text[:low]
 
 
-def _match_section(sections: list[DocSection], name: str) -> list[int]:
+def _match_section(sections: Sequence[DocSection], name: str) -> list[int]:
     wanted = name.strip().casefold()
     exact = [i for i, s in enumerate(sections) if s.title.casefold() == wanted or s.anchor == wanted]
     if exact:
@@ -297,7 +299,7 @@ def _match_section(sections: list[DocSection], name: str) -> list[int]:
     return [i for i, s in enumerate(sections) if wanted and wanted in s.title.casefold()]
 
 
-def _priority(sections: list[DocSection], index: int) -> tuple[int, int]:
+def _priority(sections: Sequence[DocSection], index: int) -> tuple[int, int]:
     section = sections[index]
     if section.level == 0 or index == 0:
         rank = 0

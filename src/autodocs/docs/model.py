@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PrivateAttr
 
 from autodocs.memo import LruMap
 
 __all__ = [
     "DocSection",
     "DocsPage",
+    "FrozenStrMap",
     "OmittedSection",
     "PackageDocument",
     "PageSection",
     "RequirementInfo",
+    "SectionRef",
     "compact",
     "page_reply",
     "remember_reply",
@@ -26,12 +29,28 @@ __all__ = [
 ]
 
 
+#: Documents and pages are memoized and handed to every caller that asks for the same thing:
+#: frozen, with tuples for their sequences, so no caller can change what the next one gets.
+#: A changed value is a new one (``model_copy(update=...)``). (``frozen=True`` is written in
+#: each class, not shared through a variable, so that mypy sees it too.)
+
+#: A read-only ``dict[str, str]`` field: validated into a ``MappingProxyType``, sent as a dict
+#: (the same JSON and schema as ``dict[str, str]``).
+FrozenStrMap = Annotated[
+    Mapping[str, str], AfterValidator(MappingProxyType), PlainSerializer(dict, return_type=dict[str, str])
+]
+
+
+def _empty_map() -> Mapping[str, str]:
+    return MappingProxyType({})
+
+
 class RequirementInfo(BaseModel):
     model_config = ConfigDict(frozen=True)  # parsed once per string and shared (see docs.build)
 
     name: str
     specifier: str = ""
-    extras: list[str] = Field(default_factory=list)
+    extras: tuple[str, ...] = Field(default_factory=tuple)
     marker: str | None = None
     extra: str | None = Field(default=None, description="The extra that pulls this requirement in, if any.")
 
@@ -63,7 +82,13 @@ DOCUMENT_BUILD = 2
 
 
 class PackageDocument(BaseModel):
-    """Everything AutoDocs knows about one exact version; immutable once cached."""
+    """Everything AutoDocs knows about one exact version.
+
+    Its sequences are tuples and its URLs read-only, but it is not frozen: the token counts
+    (``header_tokens``, ``continuation_tokens``, each section's ``tokens``) are filled in when
+    first needed, after caching (:mod:`autodocs.docs.pages`, ``budget.count_section_costs``);
+    they are derived from the document, so every caller sees the same document either way.
+    """
 
     build: int = Field(
         default=DOCUMENT_BUILD,
@@ -75,24 +100,24 @@ class PackageDocument(BaseModel):
     requires_python: str | None = None
     license: str | None = None
     home_page: str | None = None
-    project_urls: dict[str, str] = Field(default_factory=dict)
-    requirements: list[RequirementInfo] = Field(default_factory=list)
+    project_urls: FrozenStrMap = Field(default_factory=_empty_map)
+    requirements: tuple[RequirementInfo, ...] = Field(default_factory=tuple)
     yanked: bool = False
     yanked_reason: str | None = None
     description_format: str = "text"
     description_truncated: bool = False
-    sections: list[DocSection] = Field(default_factory=list)
+    sections: tuple[DocSection, ...] = Field(default_factory=tuple)
     header_tokens: int = Field(default=0, description="Tokens of a first page without sections.")
     continuation_tokens: int = Field(default=0, description="Tokens of a later page without sections.")
 
     _default_order: tuple[int, ...] | None = PrivateAttr(default=None)
     #: The whole document as one page: its sections, their rendered content and that content's
     #: tokens as sent (kept by autodocs.docs.pages, which makes it once per document).
-    _whole: tuple[list[PageSection], str, int] | None = PrivateAttr(default=None)
+    _whole: tuple[tuple[PageSection, ...], str, int] | None = PrivateAttr(default=None)
 
     def whole_page(
-        self, compute: Callable[[], tuple[list[PageSection], str, int]]
-    ) -> tuple[list[PageSection], str, int]:
+        self, compute: Callable[[], tuple[tuple[PageSection, ...], str, int]]
+    ) -> tuple[tuple[PageSection, ...], str, int]:
         """The whole document as one page (sections, rendered content, its tokens): ``compute``d
         once, since the document never changes."""
         if self._whole is None:
@@ -132,8 +157,26 @@ class OmittedSection:
 class ApiMatch(BaseModel):
     """An entry of the version's cached API reference that matches the query."""
 
+    model_config = ConfigDict(frozen=True)
+
     path: str = Field(description="Dotted path; get_api_reference(object_path=path) shows it in full.")
     snippet: str
+
+
+class SectionRef(BaseModel):
+    """Where one section of a page comes from (replies of releases with a docs set)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    origin: Literal["readme", "docs", "api"] = Field(
+        description="readme: the release's description on the index; docs: a page of the docs folder "
+        "in its sdist; api: an entry of its cached API reference."
+    )
+    page: str | None = Field(default=None, description="The docs page's path in the sdist (origin docs).")
+    heading_path: tuple[str, ...] = Field(
+        default_factory=tuple, description="The headings the section sits under, its own last (origin docs)."
+    )
+    object_path: str | None = Field(default=None, description="The documented object (origin api).")
 
 
 class DocsPage(BaseModel):
@@ -141,6 +184,8 @@ class DocsPage(BaseModel):
 
     Keys whose value is empty (null, [], {}) are left out of the reply (see :func:`compact`).
     """
+
+    model_config = ConfigDict(frozen=True)
 
     name: str
     version: str = Field(description="The exact version these docs describe.")
@@ -150,8 +195,8 @@ class DocsPage(BaseModel):
     summary: str | None = None
     requires_python: str | None = None
     license: str | None = None
-    project_urls: dict[str, str] = Field(default_factory=dict)
-    requirements: list[str] = Field(default_factory=list, description="PEP 508 requirements of this version.")
+    project_urls: FrozenStrMap = Field(default_factory=_empty_map)
+    requirements: tuple[str, ...] = Field(default_factory=tuple, description="PEP 508 requirements of this version.")
     yanked: bool = False
     format: str = Field(default="text", description="Markup of content: markdown, rst or text.")
     content: str = Field(
@@ -159,25 +204,52 @@ class DocsPage(BaseModel):
         description="This page's documentation: each section under a Markdown heading, in the document's "
         "order; a cut section says where it continues. Later pages omit the metadata of the first.",
     )
-    sections: list[str] = Field(default_factory=list, description="Titles of the sections on this page.")
+    sections: tuple[str, ...] = Field(default_factory=tuple, description="Titles of the sections on this page.")
     truncated: bool = Field(default=False, description="True when some content is not on this page.")
-    omitted_sections: list[str] = Field(
-        default_factory=list,
+    omitted_sections: tuple[str, ...] = Field(
+        default_factory=tuple,
         description="Titles of sections left for later pages, most important first (at most 50 listed).",
     )
     omitted_count: int = Field(default=0, description="How many sections are left for later pages.")
-    missing_sections: list[str] = Field(default_factory=list, description="Requested sections not found.")
-    available_sections: list[str] = Field(
-        default_factory=list, description="Section titles, when requested sections were not found (at most 100)."
+    missing_sections: tuple[str, ...] = Field(default_factory=tuple, description="Requested sections not found.")
+    available_sections: tuple[str, ...] = Field(
+        default_factory=tuple, description="Section titles, when requested sections were not found (at most 100)."
     )
     next_cursor: str | None = Field(default=None, description="Pass as cursor to get the next page.")
     how_to_get_more: str | None = None
     tokens: int = Field(description="Estimated tokens of this reply.")
-    api_matches: list[ApiMatch] = Field(
-        default_factory=list,
+    api_matches: tuple[ApiMatch, ...] = Field(
+        default_factory=tuple,
         description="With a query: matching entries of this version's API reference, when one is cached.",
     )
-    warnings: list[str] = Field(default_factory=list)
+    section_refs: tuple[SectionRef, ...] = Field(
+        default_factory=tuple,
+        description="When the release has a docs set: where each section of this page comes from, in the "
+        "order of `sections` (absent: every section is from the README).",
+    )
+    docs_toc: str | None = Field(
+        default=None,
+        description="The release's docs pages (titles and paths, from its sdist) as an indented list; name a "
+        "path, or path#Heading, in sections=[...] to read it, or ask with query.",
+    )
+    docs_toc_omitted: int | None = Field(default=None, description="Docs pages not listed in docs_toc (budget).")
+    docs_pending: bool | None = Field(
+        default=None,
+        description="True while the release's docs set is being built: this reply comes from the README and "
+        "API reference; ask again shortly for the docs pages.",
+    )
+    docs_missing: str | None = Field(default=None, description="Why this release has no docs set.")
+    hosted_docs_url: str | None = Field(
+        default=None, description="The hosted documentation the release's metadata names, when it has no docs set."
+    )
+    warnings: tuple[str, ...] = Field(default_factory=tuple)
+    index: str | None = Field(
+        default=None,
+        description="With project_path: the package index this release comes from (credentials masked).",
+    )
+    index_notes: tuple[str, ...] = Field(
+        default_factory=tuple, description="With project_path: the project's indexes not used, and why."
+    )
 
 
 def compact(value: Any) -> Any:
@@ -207,25 +279,28 @@ def reply_json(model: BaseModel) -> str:
 #: The replies of the last pages handed out, by identity: the service memoizes its pages, so a
 #: repeated call returns the same object, and its reply is serialized once (0.1-0.25 ms a call);
 #: a first page counted as a whole (:mod:`autodocs.docs.pages`) arrives serialized already.
+#: Only the JSON text is kept (a str cannot change): each call gets its own structured content,
+#: parsed from it (25 us for 30 KB), so no caller can change what the next one is sent.
 #: Each entry holds its page, so an ``id`` is never reused while it is a key. Replies over
 #: ``_REPLY_KEPT_MAX_CHARS`` are not kept: their transfer dwarfs their serialization.
 _REPLIES_KEPT = 64
 _REPLY_KEPT_MAX_CHARS = 256 * 1024
-_replies: LruMap[int, tuple[DocsPage, dict[str, Any], str]] = LruMap(_REPLIES_KEPT)
+_replies: LruMap[int, tuple[DocsPage, str]] = LruMap(_REPLIES_KEPT)
 
 
 def page_reply(page: DocsPage) -> tuple[dict[str, Any], str]:
-    """The structured content and the JSON text of ``page``'s reply (do not change either)."""
+    """The structured content (the caller's own) and the JSON text of ``page``'s reply."""
     kept = _replies.get(id(page))
     if kept is not None:
-        return kept[1], kept[2]
+        payload: dict[str, Any] = json.loads(kept[1])
+        return payload, kept[1]
     payload = reply_payload(page)
     text = json.dumps(payload, ensure_ascii=False)
-    remember_reply(page, payload, text)
+    remember_reply(page, text)
     return payload, text
 
 
-def remember_reply(page: DocsPage, payload: dict[str, Any], text: str) -> None:
-    """Keep ``page``'s serialized reply for :func:`page_reply` (the page must not change after)."""
+def remember_reply(page: DocsPage, text: str) -> None:
+    """Keep ``page``'s reply as sent (its JSON ``text``) for :func:`page_reply`."""
     if len(text) <= _REPLY_KEPT_MAX_CHARS:
-        _replies.put(id(page), (page, payload, text))
+        _replies.put(id(page), (page, text))

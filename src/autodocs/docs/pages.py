@@ -27,7 +27,15 @@ from autodocs.docs.model import (
 )
 from autodocs.docs.tokens import count_tokens, json_string
 
-__all__ = ["MIN_TOKENS", "PageRequest", "count_costs", "make_page", "measure_reply_overhead"]
+__all__ = [
+    "MIN_TOKENS",
+    "PageRequest",
+    "count_costs",
+    "header_page",
+    "make_page",
+    "measure_reply_overhead",
+    "usable_budget",
+]
 
 #: The smallest budget a reply can honour: the header, a cursor and the start of a section.
 MIN_TOKENS = 400
@@ -93,7 +101,7 @@ def _whole_document_page(document: PackageDocument, request: PageRequest) -> Doc
         return None
     escaped: list[str] = []  # the content as a JSON string, when it is rendered in this call
     sections, content, content_tokens = document.whole_page(lambda: _whole_content(document, escaped))
-    whole = Page(sections=sections, omitted=[], missing=[], next_cursor=None, tokens=0)
+    whole = Page(sections=list(sections), omitted=[], missing=[], next_cursor=None, tokens=0)
     page = _to_docs_page(document, request, whole, content=content)
     payload = reply_payload(page)
     # The reply's count is its content's plus the rest's: counted apart, a run of punctuation
@@ -101,18 +109,19 @@ def _whole_document_page(document: PackageDocument, request: PageRequest) -> Doc
     tokens = count_tokens(json.dumps({**payload, "content": ""}, ensure_ascii=False)) + content_tokens + _TOKENS_FIELD
     if tokens > budget:
         return None
-    page.tokens = payload["tokens"] = tokens
-    remember_reply(page, payload, _reply_text(payload, escaped[0] if escaped else None))
+    page = page.model_copy(update={"tokens": tokens})
+    payload["tokens"] = tokens
+    remember_reply(page, _reply_text(payload, escaped[0] if escaped else None))
     return page
 
 
-def _whole_content(document: PackageDocument, escaped: list[str]) -> tuple[list[PageSection], str, int]:
+def _whole_content(document: PackageDocument, escaped: list[str]) -> tuple[tuple[PageSection, ...], str, int]:
     """Every section as delivered whole, the page content they make, and its tokens as sent;
     the content as a JSON string is appended to ``escaped``."""
-    sections = [
+    sections = tuple(
         PageSection(title=s.title, anchor=s.anchor, level=s.level, content=s.content, continued=False, complete=True)
         for s in document.sections
-    ]
+    )
     content = render_page(sections)
     as_json = json_string(content)
     escaped.append(as_json)
@@ -138,6 +147,14 @@ def _reply_text(payload: dict[str, Any], escaped_content: str | None) -> str:
 def _usable(budget: int) -> int:
     """What a page may count up to: a small margin keeps it under ``budget`` despite rounding."""
     return budget - 10 - budget // 100 - (25 if budget < 1000 else 0)
+
+
+usable_budget = _usable
+
+
+def header_page(document: PackageDocument, request: PageRequest) -> DocsPage:
+    """A page of ``document`` without sections: the header (and warnings) ``request`` gives it."""
+    return _to_docs_page(document, request, Page(sections=[], omitted=[], missing=[], next_cursor=None, tokens=0))
 
 
 def _header_tokens(document: PackageDocument) -> int:
@@ -177,9 +194,14 @@ def _empty_reply_tokens(document: PackageDocument, request: PageRequest, *, comp
     every_section = frozenset(range(len(document.sections)))
     probe = encode_cursor(Cursor(document.name, document.version, None, (), every_section, (0, 0)))
     empty = Page(sections=[], omitted=[], missing=[], next_cursor=None, tokens=99_999)
-    page = _to_docs_page(document, request, empty, compact_header=compact_header)
-    page.next_cursor, page.truncated, page.latest_version = probe, True, document.version
-    page.omitted_count = len(document.sections)
+    page = _to_docs_page(document, request, empty, compact_header=compact_header).model_copy(
+        update={
+            "next_cursor": probe,
+            "truncated": True,
+            "latest_version": document.version,
+            "omitted_count": len(document.sections),
+        }
+    )
     return count_tokens(reply_json(page))
 
 
@@ -269,7 +291,7 @@ def _to_docs_page(
     requirements_omitted = 0
     if compact_header:
         project_urls = dict(list(project_urls.items())[: _COMPACT_URLS if compact_header == 1 else 0])
-        requirements = [r for r in document.requirements if r.extra is None] if compact_header == 1 else []
+        requirements = tuple(r for r in document.requirements if r.extra is None) if compact_header == 1 else ()
         requirements_omitted = len(document.requirements) - len(requirements)
         if requirements_omitted:
             kind = "requirements of optional extras" if compact_header == 1 else "requirements and the project URLs"

@@ -41,7 +41,19 @@ from collections.abc import Sequence
 
 from autodocs.docs.model import DocSection
 
-__all__ = ["best_matches", "query_terms", "section_scores", "stem"]
+__all__ = [
+    "K1",
+    "RELEASE_NOTES_WEIGHT",
+    "TITLE_WEIGHT",
+    "B",
+    "about_changes",
+    "best_matches",
+    "query_terms",
+    "release_notes_titles",
+    "section_scores",
+    "stem",
+    "text_stems",
+]
 
 #: One word: an upper-case run (``HTTP`` in ``HTTPServer``, ``SORT`` in ``OPT_SORT_KEYS``),
 #: a capitalised or lower-case word, each with the digits that follow (``base64``), or a
@@ -397,3 +409,29 @@ def _synonym_table(groups: Sequence[tuple[str, ...]]) -> dict[str, tuple[str, ..
 _SYNONYMS = _synonym_table(_SYNONYM_GROUPS)
 _FRAMING_STEMS = frozenset(stem(word) for word in _FRAMING.split())
 _CHANGE_TERMS = frozenset(stem(word) for word in _ABOUT_CHANGES.split())
+
+
+# -- for other rankers over the same words (autodocs.docs.placed_ranking) ---------------------
+
+K1, B, TITLE_WEIGHT, RELEASE_NOTES_WEIGHT = _K1, _B, _TITLE_WEIGHT, _RELEASE_NOTES_WEIGHT
+release_notes_titles = _release_notes_titles
+
+
+def about_changes(terms: dict[str, float]) -> bool:
+    """Whether a question with these stems asks about changes (release notes are then not discounted)."""
+    return not _CHANGE_TERMS.isdisjoint(terms)
+
+
+def text_stems(text: str, *, skip_links: bool = False) -> Counter[str]:
+    """How often each stem occurs in ``text``: words cut as :func:`query_terms` cuts them, web
+    addresses left out when ``skip_links``."""
+    if skip_links:
+        spans = _link_spans(text)
+        if spans:
+            kept, position = [], 0
+            for start, end in spans:
+                kept.append(text[position:start])
+                position = end
+            kept.append(text[position:])
+            text = " ".join(kept)
+    return Counter(stem(word) for word in _words(text))

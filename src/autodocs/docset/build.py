@@ -12,25 +12,23 @@ they are read in this process. Either way nothing raises: every problem is a war
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from autodocs.docset.files import PAGE_SUFFIXES, DocFile, DocsFolder
 from autodocs.docset.labels import first_title, scan_labels
 from autodocs.docset.markdown import read_markdown
+from autodocs.docset.model import DocSet, Flavour
 from autodocs.docset.nav import find_sphinx, read_mkdocs
 from autodocs.docset.order import default_order_key, default_toc, nav_toc, sphinx_toc
 from autodocs.docset.pages import Page
 from autodocs.docset.rst import read_rst
-from autodocs.docset.toc import TableOfContents
 from autodocs.sources.doc_archive import DOC_TREES, DocArchiveLimits, unpack_docs
 
-__all__ = ["DocSet", "PageReferences", "build_docset", "build_docset_from_sdist", "read_pages"]
+__all__ = ["DocSet", "PageReader", "PageReferences", "build_docset", "build_docset_from_sdist", "read_pages"]
 
-Flavour = Literal["mkdocs", "sphinx", "plain"]
 _TOP_LEVEL = ("readme", "changes", "changelog", "history", "news")
 _BATCH_PAGES = 24
 #: Pages read per docs set (Django has about 600): past it, the rest is named in a warning, so a
@@ -38,35 +36,28 @@ _BATCH_PAGES = 24
 MAX_PAGES = 2_000
 
 
-@dataclass(frozen=True, slots=True)
-class DocSet:
-    """A release's docs: pages in reading order, the table of contents, and what went wrong."""
-
-    flavour: Flavour
-    pages: tuple[Page, ...]
-    toc: TableOfContents
-    warnings: tuple[str, ...] = ()
-
-    def page(self, path: str) -> Page | None:
-        return next((page for page in self.pages if page.path == path), None)
-
-    @property
-    def api_objects(self) -> dict[str, tuple[str, ...]]:
-        """Per page path, the object paths its API placeholders name (pages without any left out)."""
-        return {page.path: page.api_objects for page in self.pages if page.api_objects}
-
-
 def build_docset_from_sdist(
-    archive: Path, target: Path, *, limits: DocArchiveLimits | None = None, executor: Executor | None = None
+    archive: Path,
+    target: Path,
+    *,
+    limits: DocArchiveLimits | None = None,
+    executor: Executor | None = None,
+    read: PageReader | None = None,
 ) -> DocSet:
     """Unpack the docs of the sdist ``archive`` into the new folder ``target`` and build their set."""
     unpacked = unpack_docs(archive, target, limits)
-    built = build_docset(target, executor=executor)
+    built = build_docset(target, executor=executor, read=read)
     return DocSet(built.flavour, built.pages, built.toc, tuple(unpacked.warnings) + built.warnings)
 
 
-def build_docset(root: Path, *, executor: Executor | None = None, max_pages: int = MAX_PAGES) -> DocSet:
-    """The docs set of the unpacked tree at ``root`` (see the module docstring); never raises."""
+def build_docset(
+    root: Path, *, executor: Executor | None = None, max_pages: int = MAX_PAGES, read: PageReader | None = None
+) -> DocSet:
+    """The docs set of the unpacked tree at ``root`` (see the module docstring); never raises.
+
+    ``read`` reads one batch of pages (default :func:`read_pages`); with an ``executor`` every
+    batch runs there, however few pages there are (a worker's limits then hold for all of them).
+    """
     folder = DocsFolder(root)
     warnings: list[str] = []
     mkdocs = read_mkdocs(folder)
@@ -88,7 +79,7 @@ def build_docset(root: Path, *, executor: Executor | None = None, max_pages: int
         warnings.append(f"The docs have {len(files)} pages; the first {max_pages} in path order were read.")
         files = sorted(files, key=lambda f: default_order_key(f.path))[:max_pages]
     references = _references(folder, files) if flavour != "mkdocs" else PageReferences({}, {})
-    pages = _read_all(folder.root, folder.source_dir, docs_dir, files, executor, references)
+    pages = _read_all(folder.root, folder.source_dir, docs_dir, files, executor, references, read or read_pages)
     by_path = {page.path: page for page in pages}
     for page in pages:
         warnings.extend(page.warnings)
@@ -116,6 +107,10 @@ def _top_level(folder: DocsFolder, files: list[DocFile]) -> list[DocFile]:
     return sorted(wanted, key=lambda f: (_TOP_LEVEL.index(f.path.rsplit(".", 1)[0].lower()), f.path))
 
 
+#: Reads one batch of pages: (root, source folder, docs folder, files, references) → pages.
+PageReader = Callable[[str, str, str, Sequence[DocFile], "PageReferences | None"], list[Page]]
+
+
 @dataclass(frozen=True, slots=True)
 class PageReferences:
     """What ``:ref:`` and ``:doc:`` show: section titles by label, page titles by path without suffix."""
@@ -137,14 +132,15 @@ def _read_all(
     files: Sequence[DocFile],
     executor: Executor | None,
     references: PageReferences,
+    read: PageReader,
 ) -> list[Page]:
     ordered = sorted(files, key=lambda f: default_order_key(f.path))
-    if executor is None or len(ordered) <= _BATCH_PAGES:
-        return read_pages(str(root), source_dir, docs_dir, ordered, references)
+    if executor is None:
+        return read(str(root), source_dir, docs_dir, ordered, references)
     batches = list(_batches(ordered))
     arguments = [(str(root), source_dir, docs_dir, batch, references) for batch in batches]
     pages: list[Page] = []
-    for batch_pages in executor.map(read_pages, *zip(*arguments, strict=True)):
+    for batch_pages in executor.map(read, *zip(*arguments, strict=True)):
         pages.extend(batch_pages)
     return pages
 

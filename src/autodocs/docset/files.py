@@ -14,6 +14,9 @@ from pathlib import Path, PurePosixPath
 
 __all__ = ["DocFile", "DocsFolder", "ReadResult"]
 
+#: Folders of a docs tree that hold a build's output or templates, not pages: a shipped ``_build``
+#: or ``_sources`` (the built HTML's copies of the pages, ``page.rst.txt``) would read every page twice.
+_OUTPUT_FOLDERS = frozenset({"_build", "_sources", "_static", "_templates", "_images", "_downloads"})
 PAGE_SUFFIXES = {".rst": "rst", ".txt": "rst", ".md": "md", ".markdown": "md"}
 MAX_READ_BYTES = 4 << 20
 
@@ -83,6 +86,8 @@ class DocsFolder:
         for path in base.rglob("*"):
             if path.suffix.lower() in wanted and path.is_file() and not path.is_symlink():
                 relative = path.relative_to(self.root).as_posix()
+                if not _OUTPUT_FOLDERS.isdisjoint(relative.split("/")[:-1]):
+                    continue
                 found.append(DocFile(relative, PAGE_SUFFIXES.get(path.suffix.lower(), "rst")))
         return sorted(found, key=lambda f: f.path)
 

@@ -24,7 +24,18 @@ __all__ = ["MkDocsConfig", "NavItem", "SphinxConfig", "find_sphinx", "read_mkdoc
 
 _MAX_NAV_ITEMS = 10_000
 _MKDOCS_PLACES = ("mkdocs.yml", "mkdocs.yaml", "docs/mkdocs.yml", "docs/en/mkdocs.yml", "doc/mkdocs.yml")
-_SPHINX_PLACES = ("docs", "doc", "documentation", "docs/source", "doc/source", "docs/src", "documentation/source")
+_SPHINX_PLACES = (
+    "docs",
+    "doc",
+    "documentation",
+    "docs/source",
+    "doc/source",
+    "docs/src",
+    "documentation/source",
+    "doc/build",  # SQLAlchemy, Alembic and other projects of that family
+    "docs/en",
+    "doc/en",  # pytest
+)
 
 
 class _PermissiveSafeLoader(yaml.SafeLoader):

@@ -13,9 +13,9 @@ from typing import Any
 import pydantic_core
 
 from autodocs.config import mask_url
-from autodocs.errors import UpstreamResponseInvalid
+from autodocs.errors import ArchiveTooLarge, AutoDocsError, UpstreamResponseInvalid
 
-__all__ = ["Page", "as_page", "json_object"]
+__all__ = ["Page", "as_page", "download_too_large", "json_object", "too_large", "too_many_redirects"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +62,26 @@ def _parse_json(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return _NOT_JSON
+
+
+# -- answers that cannot be used (URLs in messages are masked by the caller) --
+
+
+def too_many_redirects(shown: str) -> AutoDocsError:
+    return UpstreamResponseInvalid(
+        f"The package index redirected {shown} more than 5 times; it was not followed further.",
+        retryable=False,
+        suggestions=["Check the index URL (AUTODOCS_INDEX_URL): a proxy or login page may be redirecting in a loop."],
+    )
+
+
+def too_large(shown: str, limit: int) -> AutoDocsError:
+    return UpstreamResponseInvalid(
+        f"The package index's answer for {shown} is larger than {limit} bytes; it was not read.",
+        retryable=False,
+        suggestions=["Raise AUTODOCS_MAX_UPSTREAM_BYTES if this package's metadata is really that large."],
+    )
+
+
+def download_too_large(shown: str, limit: int) -> AutoDocsError:
+    return ArchiveTooLarge(f"{shown} is larger than {limit} bytes; the download was stopped and nothing was kept.")

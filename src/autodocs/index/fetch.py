@@ -34,7 +34,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,8 +46,6 @@ from autodocs import __version__
 from autodocs.config import Settings, mask_url
 from autodocs.deadline import remaining
 from autodocs.errors import (
-    ArchiveTooLarge,
-    AutoDocsError,
     CircuitOpen,
     RateLimited,
     UpstreamError,
@@ -55,7 +53,7 @@ from autodocs.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from autodocs.index.answers import Page, as_page, json_object
+from autodocs.index.answers import Page, as_page, download_too_large, json_object, too_large, too_many_redirects
 from autodocs.index.auth import IndexCredentials
 from autodocs.index.breaker import CircuitBreaker, CircuitState
 from autodocs.index.files import LocalIndexTransport
@@ -88,14 +86,25 @@ class NotFound(Exception):
 
 
 class JsonFetcher:
-    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        index_urls: Sequence[str] | None = None,
+        credential_urls: Sequence[str] = (),
+        slots: RequestSlots | None = None,
+    ) -> None:
+        """``index_urls``: the indexes this fetcher serves (default: the settings'); ``credential_urls``:
+        more operator credentials, as URL user information (:mod:`autodocs.index.env_credentials`);
+        ``slots``: the process's request slots, when several fetchers share them."""
         self._settings = settings
-        self._slots = RequestSlots(settings.max_concurrent)
+        self._slots = slots if slots is not None else RequestSlots(settings.max_concurrent)
         self._breakers: dict[str, CircuitBreaker] = {}
-        #: The configured indexes' hosts: they get credentials and the full retry budget.
-        self._index_hosts = {
-            urllib.parse.urlsplit(url).hostname or "" for url in (settings.pypi_url, *settings.extra_index_urls)
-        }
+        operator_urls = (settings.pypi_url, *settings.extra_index_urls)
+        served = tuple(index_urls) if index_urls is not None else operator_urls
+        #: The served indexes' hosts: they get credentials and the full retry budget.
+        self._index_hosts = {urllib.parse.urlsplit(url).hostname or "" for url in served}
         #: Silence no healthy index reaches: past it, a call's requests count against the host.
         self._host_silence = min(settings.circuit_breaker_silence, settings.attempt_timeout)
         self.latency = LatencyTracker(self._host_silence)
@@ -103,7 +112,9 @@ class JsonFetcher:
         self.hedges_sent = 0
         self.retries = 0
         self.outcomes: Counter[str] = Counter()  # upstream requests by outcome (metrics read it)
-        credentials = IndexCredentials([settings.pypi_url, *settings.extra_index_urls])  # index/auth.py
+        # Operator credentials first (by origin: each goes only to its own host), then the served
+        # indexes' URLs, for which keyring is asked after a 401 (index/auth.py).
+        credentials = IndexCredentials([*operator_urls, *credential_urls, *served])
         limits = httpx.Limits(
             max_connections=settings.max_concurrent * 2,  # the slots and as many patience slots (index/slots.py)
             max_keepalive_connections=settings.max_concurrent,
@@ -128,6 +139,11 @@ class JsonFetcher:
             transport=transport,
             mounts={"file://": LocalIndexTransport()},  # file:// Simple indexes (index/files.py)
         )
+
+    @property
+    def slots(self) -> RequestSlots:
+        """The request slots this fetcher admits through (several fetchers may share them)."""
+        return self._slots
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -335,7 +351,7 @@ class JsonFetcher:
                         body,
                     )
             except httpx.TooManyRedirects:
-                raise _too_many_redirects(shown) from None
+                raise too_many_redirects(shown) from None
             except httpx.TimeoutException:
                 raise UpstreamTimeout(
                     f"The package index did not answer {shown} within {silence_limit:.1f} s."
@@ -384,16 +400,16 @@ class JsonFetcher:
                         _raise_for_status(response, shown)
                         declared = response.headers.get("content-length")
                         if declared and declared.isdigit() and int(declared) > max_bytes:
-                            raise _download_too_large(shown, max_bytes)
+                            raise download_too_large(shown, max_bytes)
                         size = 0
                         with destination.open("wb") as sink:
                             async for chunk in response.aiter_bytes():
                                 size += len(chunk)
                                 if size > max_bytes:
-                                    raise _download_too_large(shown, max_bytes)
+                                    raise download_too_large(shown, max_bytes)
                                 sink.write(chunk)  # chunks are small; the page cache absorbs them
                 except httpx.TooManyRedirects:
-                    raise _too_many_redirects(shown) from None
+                    raise too_many_redirects(shown) from None
                 except httpx.TimeoutException:
                     raise UpstreamTimeout(f"The download of {shown} stalled for {silence_limit:.1f} s.") from None
                 except httpx.TransportError as exc:
@@ -415,13 +431,13 @@ class JsonFetcher:
         limit = self._settings.max_upstream_bytes
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
-            raise _too_large(shown, limit)
+            raise too_large(shown, limit)
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > limit:
-                raise _too_large(shown, limit)
+                raise too_large(shown, limit)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -478,23 +494,3 @@ def _parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def _too_many_redirects(shown: str) -> AutoDocsError:
-    return UpstreamResponseInvalid(
-        f"The package index redirected {shown} more than 5 times; it was not followed further.",
-        retryable=False,
-        suggestions=["Check the index URL (AUTODOCS_INDEX_URL): a proxy or login page may be redirecting in a loop."],
-    )
-
-
-def _too_large(shown: str, limit: int) -> AutoDocsError:
-    return UpstreamResponseInvalid(
-        f"The package index's answer for {shown} is larger than {limit} bytes; it was not read.",
-        retryable=False,
-        suggestions=["Raise AUTODOCS_MAX_UPSTREAM_BYTES if this package's metadata is really that large."],
-    )
-
-
-def _download_too_large(shown: str, limit: int) -> AutoDocsError:
-    return ArchiveTooLarge(f"{shown} is larger than {limit} bytes; the download was stopped and nothing was kept.")

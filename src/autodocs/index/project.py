@@ -44,7 +44,14 @@ from autodocs.index.auth import without_credentials
 from autodocs.index.capabilities import index_endpoints
 from autodocs.manifests.base import DeclaredIndex, Dependency
 
-__all__ = ["ProjectIndexPlan", "Transport", "credentialed_hosts", "is_internal_host", "plan_project_indexes"]
+__all__ = [
+    "ProjectIndexPlan",
+    "Transport",
+    "credentialed_hosts",
+    "is_internal_host",
+    "plan_project_indexes",
+    "same_index",
+]
 
 Transport = Literal["stdio", "http"]
 
@@ -109,7 +116,7 @@ def plan_project_indexes(
         reason = judge.refusal(dependency.index)
         if reason is None:
             locked[dependency.name] = dependency.index
-        elif not _same_index(dependency.index, DEFAULT_INDEX_URL):
+        elif not same_index(dependency.index, DEFAULT_INDEX_URL):
             blocked[dependency.name] = f"locked to the index {mask_url(dependency.index)}, which is not used: {reason}"
     used_project = bool(usable) or bool(locked)
     return ProjectIndexPlan(
@@ -133,7 +140,7 @@ class _Judge:
         self._netrc_path = netrc_path
 
     def refusal(self, url: str) -> str | None:
-        if self._transport == "stdio" or any(_same_index(url, own) for own in self._server):
+        if self._transport == "stdio" or any(same_index(url, own) for own in self._server):
             return None
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
@@ -213,7 +220,7 @@ def _matches(url: str, entry: str, *, exact: bool) -> bool:
     return name == host and (not entry_port or entry_port == str(port))
 
 
-def _same_index(one: str, other: str) -> bool:
+def same_index(one: str, other: str) -> bool:
     """The same index, whichever of its API URLs names it and whatever credentials it carries."""
     first, second = index_endpoints(without_credentials(one)), index_endpoints(without_credentials(other))
     return first.simple_url.lower() == second.simple_url.lower()
@@ -222,7 +229,7 @@ def _same_index(one: str, other: str) -> bool:
 def _unique(urls: Iterable[str]) -> list[str]:
     kept: list[str] = []
     for url in urls:
-        if not any(_same_index(url, known) for known in kept):
+        if not any(same_index(url, known) for known in kept):
             kept.append(url)
     return kept
 

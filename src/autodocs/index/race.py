@@ -13,7 +13,15 @@ delay, not the deadline. What a caller can rely on:
   that has turned slow (slower than any answer seen) still answers it, and its answer teaches
   the latency tracker the new normal. Once hedged it waits in a patience slot
   (:mod:`autodocs.index.slots`), leaving its ``MAX_CONCURRENT`` slot to the hedge; with none
-  free it is given up by the observed limit like a hedge.
+  free it is given up by the observed limit like a hedge, and abandoned at once when its
+  hedge finds no free slot (a hung request never holds the slot its relief waits for).
+* **Hedges rotate while the first request is kept.** The kept request supplies the patience,
+  so a hedge only has to be quick: when the next hedge is due (the newest request silent for
+  a hedge delay) and the race is full, the oldest hedge is given up to make room. A race thus
+  makes a fresh try every hedge delay, not every give-up limit, and a hung hedge holds its
+  slot for a hedge delay only: with half the requests hanging, about six tries fit in a
+  deadline of a few seconds. Not before any answer has been seen: "quick" is not known yet,
+  and an index that is merely slow would be sent a request every hedge delay.
 * **A hedge silent past the observed limit is given up** (AutoDocs' own limit: neutral for
   the breaker); its slot is freed and another request takes its place at once, so retries
   overlap with the hedges instead of queuing after them.
@@ -25,8 +33,8 @@ delay, not the deadline. What a caller can rely on:
   has heard a byte that long after the first went out, the host has failed. That is recorded
   once on its breaker and the race ends with :class:`~autodocs.errors.UpstreamTimeout`.
 * **Lag.** A hedge timer firing late means the event loop is busy: the answer may be sitting
-  unread in a socket, and a hedge would add load. The hedge is postponed by one hedge delay,
-  once; then it goes whatever the lag, so no call keeps waiting on a hung connection.
+  unread in a socket, and a hedge would add load. A hedge is postponed by one hedge delay,
+  once per race; later hedges go whatever the lag, so no call keeps waiting on a hung connection.
 * **Deadline.** The race never outlives the call's deadline; ending there is neutral.
 """
 
@@ -63,7 +71,7 @@ class Progress:
 
     def __init__(self, wake: Callable[[], None], relieve: Slot | None = None) -> None:
         self.sent_at: float | None = None
-        self.slot: Slot | None = None
+        self.slot: Slot | None = None  # pragma: no mutate: read only once on the wire, after sent() set it
         self.relieve = relieve  # a hedge's silent request, whose slot it may take (autodocs.index.slots)
         self.answering = False
         self._wake = wake
@@ -152,6 +160,7 @@ async def race(
     first_sent_at: float | None = None
     heard = False
     lagging = False  # the last wait ended later than asked: the event loop is busy
+    postponed = False  # a hedge was put off once, for a busy event loop
 
     def launch(*, hedge: bool) -> None:
         nonlocal launched
@@ -173,6 +182,8 @@ async def race(
             now = loop.time() + _SLACK
             for request in [r for r in racing if r.task.done()]:
                 racing.remove(request)
+                if request.task.cancelled():
+                    continue  # abandoned to its hedge (autodocs.index.slots)
                 error = request.task.exception()
                 if error is None:
                     return request.task.result()
@@ -193,6 +204,12 @@ async def race(
             wake_at = [ends_at]
             if first_sent_at is not None and not heard:
                 wake_at.append(first_sent_at + host_silence)
+            # Once its hedge is on the wire, the first request waits in a patience slot, or is no longer kept.
+            hedge_sent = sum(r.progress.sent_at is not None for r in racing) > 1
+            for request in racing:
+                slot = request.progress.slot
+                if request.patient and hedge_sent and slot is not None and not slot.wait_patiently():
+                    request.patient = False
             # Requests silent past the observed limit are given up: they free their slots.
             limit = give_up_after()
             for request in list(racing):
@@ -206,15 +223,13 @@ async def race(
                     wake_at.append(sent_at + limit)
             if not racing and (host_error is not None or launched >= _REQUESTS):
                 raise host_error or UpstreamTimeout(f"The package index did not answer {shown} in {launched} requests.")
-            # Once its hedge is on the wire, the first request waits in a patience slot, or is no longer kept.
-            hedge_sent = sum(r.progress.sent_at is not None for r in racing) > 1
-            for request in racing:
-                slot = request.progress.slot
-                if request.patient and hedge_sent and slot is not None and not slot.wait_patiently():
-                    request.patient = False
             # An answer that stalled after its headers leaves nothing racing: send another at once.
             stalled = heard and not racing
-            can_hedge = host_error is None and (stalled or not heard) and launched < _REQUESTS and len(racing) < _RACING
+            # While the first request is kept, the oldest hedge makes room for the next one.
+            rotating = latency.measured and any(r.patient for r in racing)
+            rotated = next((r for r in racing if not r.patient), None) if rotating else None
+            room = len(racing) < _RACING or rotated is not None
+            can_hedge = host_error is None and (stalled or not heard) and launched < _REQUESTS and room
             if can_hedge and all(r.progress.sent_at is not None for r in racing):
                 delay = latency.hedge_delay()
                 newest = max(racing, key=lambda r: r.progress.sent_at or 0.0, default=None)
@@ -223,19 +238,22 @@ async def race(
                     due = newest.progress.sent_at + delay * (2 if newest.postponed else 1)
                 if now < due:
                     wake_at.append(due)
-                elif newest is not None and lagging and not newest.postponed:
-                    newest.postponed = True  # woken late: give an answer sitting in a socket its turn
+                elif newest is not None and lagging and not postponed:
+                    newest.postponed = postponed = True  # woken late: give an answer sitting in a socket its turn
                     wake_at.append(now + delay)
                 elif breaker.allow():  # in a half-open circuit, the probe goes alone
+                    if len(racing) >= _RACING and rotated is not None:
+                        rotated.task.cancel()  # given up: AutoDocs' own limit, neutral for the host
+                        racing.remove(rotated)
                     launch(hedge=True)
                     continue
                 elif not racing:
                     raise circuit_open(breaker, window)  # opened since this race began
                 if not latency.measured:
                     wake_at.append(now + _UNMEASURED_POLL_S)
+            # No request can have finished since the top of the loop (nothing awaited): the
+            # next one to finish, or to go on the wire, sets this future.
             woken = loop.create_future()
-            if any(r.task.done() for r in racing):
-                continue
             target = min(wake_at)
             await asyncio.wait([woken], timeout=max(0.0, target - loop.time()))
             lagging = not woken.done() and loop.time() - target > MAX_LOOP_LAG_S

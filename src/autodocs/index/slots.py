@@ -11,9 +11,12 @@ request is cancelled, freeing its slot too.
 A request that has been hedged may also *wait patiently*: it leaves the ``MAX_CONCURRENT`` slots
 for one of as many patience slots, so its hedge can have its slot while it keeps listening (an
 index that has turned slow still answers it). A hedge that finds no free slot takes its silent
-request's slot this way, before anyone queued. With no patience slot free the silent request
-stays where it is (and its race gives it up by the observed limit, as a hedge). Connections in use stay within
-twice ``MAX_CONCURRENT``, the connection pool's size.
+request's slot, before anyone queued: the silent request moves to a patience slot, or, with
+none free, is *abandoned* (its request is cancelled, which is neutral for the host). A silent
+request never keeps the slot its own hedge waits for: were it kept, a burst of hung first
+requests would hold every slot while their hedges queue, and calls would wait on connections
+that have hung until the host's silence limit. Connections in use stay within twice
+``MAX_CONCURRENT``, the connection pool's size.
 
 Hand-written because the asyncio and anyio primitives (``Semaphore``, ``CapacityLimiter``) have
 one first-come queue, and no maintained library offers admission by priority.
@@ -31,15 +34,27 @@ __all__ = ["RequestSlots", "Slot"]
 
 
 class Slot:
-    """One request's hold on the slots, from admission to the end of its request."""
+    """One request's hold on the slots, from admission to the end of its request.
 
-    def __init__(self, slots: RequestSlots) -> None:
+    ``patient``: it holds a patience slot now; ``abandoned``: it holds none, its slot went to
+    its hedge and its request (``holder``) was cancelled.
+    """
+
+    def __init__(self, slots: RequestSlots, holder: asyncio.Task[object] | None) -> None:
         self._slots = slots
+        self._holder = holder
         self.patient = False
+        self.abandoned = False
+
+    def abandon(self) -> None:
+        """Give this slot up to the caller (a hedge) and cancel the request holding it."""
+        self.abandoned = True
+        if self._holder is not None:
+            self._holder.cancel()
 
     def wait_patiently(self) -> bool:
         """Move to a patience slot, freeing this slot for another request; False if none is free."""
-        if not self.patient:
+        if not self.patient and not self.abandoned:
             self.patient = self._slots.move_to_patience()
         return self.patient
 
@@ -60,20 +75,23 @@ class RequestSlots:
         """Hold one slot for the block; ``follow_up`` requests are admitted before first requests.
 
         ``relieve``: the slot of the silent request a hedge races; with no slot free, the hedge
-        takes that one if its holder can move to a patience slot.
+        takes that one: its holder moves to a patience slot, or is abandoned when none is free.
         """
-        if relieve is not None and self._free == 0 and not relieve.patient and self._patience_free > 0:
-            self._patience_free -= 1
-            relieve.patient = True  # its slot passes straight to the hedge
+        if relieve is not None and self._free == 0 and not relieve.patient and not relieve.abandoned:
+            if self._patience_free > 0:  # its slot passes straight to the hedge
+                self._patience_free -= 1
+                relieve.patient = True
+            else:
+                relieve.abandon()
         else:
             await self._acquire(follow_up)
-        held = Slot(self)
+        held = Slot(self, asyncio.current_task())
         try:
             yield held
         finally:
             if held.patient:
                 self._patience_free += 1
-            else:
+            elif not held.abandoned:
                 self._release()
 
     def move_to_patience(self) -> bool:

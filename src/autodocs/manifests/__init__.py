@@ -207,10 +207,7 @@ class _Scan:
 
 def _allowed(candidates: list[LockedPackage], specifier: str) -> list[LockedPackage]:
     """The locked versions the specifier allows (a lock may hold one per Python version)."""
-    allowed = _specifier_set(specifier)
-    if allowed is None:
-        return []
-    return [package for package in candidates if allowed.contains(package.version, prereleases=True)]
+    return [package for package in candidates if _allows(specifier, package.version)]
 
 
 def _for_environment(candidates: list[LockedPackage], environment: dict[str, str]) -> str:
@@ -220,11 +217,14 @@ def _for_environment(candidates: list[LockedPackage], environment: dict[str, str
 
 
 @functools.lru_cache(maxsize=4096)
-def _specifier_set(specifier: str) -> SpecifierSet | None:
+def _allows(specifier: str, version: str) -> bool:
+    """Whether ``specifier`` allows ``version`` (pre-releases too); False when it is invalid.
+
+    Memoized as a bool, not as the ``SpecifierSet``: a set's ``prereleases`` can be changed."""
     try:
-        return SpecifierSet(specifier)
+        return SpecifierSet(specifier).contains(version, prereleases=True)
     except InvalidSpecifier:
-        return None
+        return False
 
 
 def _merge(dependencies: list[Dependency]) -> list[Dependency]:

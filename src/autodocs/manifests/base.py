@@ -17,7 +17,7 @@ import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from packaging.markers import InvalidMarker, Marker
@@ -100,6 +100,11 @@ class DeclaredIndex(BaseModel):
         description="Its URL, with any user name and password taken out (a project file's credentials are never used)."
     )
     name: str | None = Field(default=None, description="Its name, where the tool names indexes (uv, Poetry).")
+    tool: Literal["uv", "poetry"] | None = Field(
+        default=None,
+        description="The tool whose table names it: its name selects that tool's credential variables "
+        "(UV_INDEX_<NAME>_USERNAME, POETRY_HTTP_BASIC_<NAME>_USERNAME), which the operator sets.",
+    )
     role: IndexRole = Field(
         description="primary: asked before the default index (uv's [[tool.uv.index]]); default: the project's "
         "default index, in place of the server's (uv default = true, pip --index-url, Poetry primary sources); "
@@ -231,20 +236,38 @@ def dependency_from_requirement(text: str, *, group: str, file: str, line: int |
     if requirement.url is not None:
         check_url(requirement.url, file=file, line=line)
     return Dependency(
-        name=canonicalize_name(requirement.name),
-        specifier=str(requirement.specifier),
-        extras=sorted(canonicalize_name(extra) for extra in requirement.extras),
-        marker=str(requirement.marker) if requirement.marker is not None else None,
+        name=requirement.name,
+        specifier=requirement.specifier,
+        extras=list(requirement.extras),
+        marker=requirement.marker,
         group=group,
         url=requirement.url,
         source=SourceLocation(file=file, line=line),
     )
 
 
+class _ParsedRequirement(NamedTuple):
+    """What a dependency takes from a PEP 508 requirement, in normal form (immutable: memoized)."""
+
+    name: str
+    specifier: str
+    extras: tuple[str, ...]
+    marker: str | None
+    url: str | None
+
+
 @functools.lru_cache(maxsize=4096)
-def _requirement(text: str) -> Requirement:
-    """Parsing is the scan's hot spot and monorepos repeat the same strings; Requirement is not mutated."""
-    return Requirement(text)
+def _requirement(text: str) -> _ParsedRequirement:
+    """Parsing is the scan's hot spot and monorepos repeat the same strings: memoized, as a
+    tuple of strings (a ``Requirement``'s attributes can be reassigned)."""
+    requirement = Requirement(text)
+    return _ParsedRequirement(
+        canonicalize_name(requirement.name),
+        str(requirement.specifier),
+        tuple(sorted(canonicalize_name(extra) for extra in requirement.extras)),
+        str(requirement.marker) if requirement.marker is not None else None,
+        requirement.url,
+    )
 
 
 def make_dependency(

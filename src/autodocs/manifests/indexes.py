@@ -17,7 +17,7 @@ password are taken out: credentials come only from the operator's configuration.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
@@ -26,6 +26,8 @@ from autodocs.errors import ManifestError
 from autodocs.manifests.base import DeclaredIndex, Dependency, IndexRole, LineFinder, SourceLocation, entry_error
 
 __all__ = ["ProjectIndexes", "apply_index_pins", "declared_index", "pyproject_indexes"]
+
+IndexTool = Literal["uv", "poetry"]
 
 _POETRY_ROLES: dict[str, IndexRole] = {
     "primary": "default",
@@ -36,7 +38,9 @@ _POETRY_ROLES: dict[str, IndexRole] = {
 }
 
 
-def declared_index(url: str, *, role: IndexRole, file: str, line: int | None, name: str | None = None) -> DeclaredIndex:
+def declared_index(
+    url: str, *, role: IndexRole, file: str, line: int | None, name: str | None = None, tool: IndexTool | None = None
+) -> DeclaredIndex:
     """One declared index, its URL without credentials; :class:`ManifestError` when it is no index URL."""
     try:
         parts = urlsplit(url.strip())
@@ -57,6 +61,7 @@ def declared_index(url: str, *, role: IndexRole, file: str, line: int | None, na
     return DeclaredIndex(
         url=clean,
         name=name,
+        tool=tool if name else None,
         role=role,
         source=SourceLocation(file=file, line=line),
         had_credentials=had_credentials,
@@ -71,12 +76,21 @@ class ProjectIndexes:
     pins: dict[str, str] = field(default_factory=dict)
     problems: list[ManifestError] = field(default_factory=list)
 
-    def add(self, url: Any, *, role: IndexRole, file: str, line: int | None, name: str | None = None) -> None:
+    def add(
+        self,
+        url: Any,
+        *,
+        role: IndexRole,
+        file: str,
+        line: int | None,
+        name: str | None = None,
+        tool: IndexTool | None = None,
+    ) -> None:
         if not isinstance(url, str):
             self.problems.append(entry_error(file, line, f"index {name!r} has no URL string"))
             return
         try:
-            self.indexes.append(declared_index(url, role=role, file=file, line=line, name=name))
+            self.indexes.append(declared_index(url, role=role, file=file, line=line, name=name, tool=tool))
         except ManifestError as exc:
             self.problems.append(exc)
 
@@ -108,7 +122,7 @@ def _uv_indexes(uv: dict[str, Any], found: ProjectIndexes, file: str, lines: Lin
         url = table.get("url")
         line = lines.find(url) if isinstance(url, str) else None
         name = table.get("name") if isinstance(table.get("name"), str) else None
-        found.add(url, role=role, file=file, line=line, name=name)
+        found.add(url, role=role, file=file, line=line, name=name, tool="uv")
     if isinstance(uv.get("index-url"), str):
         found.add(uv["index-url"], role="default", file=file, line=lines.find(uv["index-url"]))
     extras = uv.get("extra-index-url", [])
@@ -137,7 +151,7 @@ def _poetry_sources(poetry: dict[str, Any], found: ProjectIndexes, file: str, li
             continue
         if url is None and table["name"].lower() == "pypi":
             continue  # Poetry's own name for the implicit default index
-        found.add(url, role=role, file=file, line=line, name=table["name"])
+        found.add(url, role=role, file=file, line=line, name=table["name"], tool="poetry")
     tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
     groups = poetry.get("group")
     if isinstance(groups, dict):

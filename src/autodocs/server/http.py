@@ -110,7 +110,7 @@ def check_bind(settings: Settings) -> None:
 
 def build_http_app(settings: Settings, *, max_connections: int | None = None) -> tuple[ServerParts, Guard]:
     roots = settings.allowed_roots or [Path.cwd()]
-    parts = build_server(settings, allowed_roots=roots, rate_limited=True)
+    parts = build_server(settings, allowed_roots=roots, rate_limited=True, transport="http")
     lifecycle = parts.lifecycle
 
     async def health(_: Request) -> Response:

@@ -20,6 +20,7 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import structlog
@@ -27,6 +28,9 @@ import structlog
 from autodocs.config import Settings
 from autodocs.errors import AutoDocsError, ServerShuttingDown
 from autodocs.service import AutoDocsService
+
+if TYPE_CHECKING:
+    from autodocs.index.project import Transport
 
 __all__ = ["PRUNE_EVERY_S", "ServiceSlot"]
 
@@ -41,10 +45,13 @@ _WARM_UP_IMPORTS = ("autodocs.index.client", "prometheus_client")
 class ServiceSlot:
     """Holds the open service (``service``, None while closed) for the tools and routes."""
 
-    def __init__(self, settings: Settings, *, allowed_roots: list[Path] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, allowed_roots: list[Path] | None = None, transport: Transport = "stdio"
+    ) -> None:
         self.service: AutoDocsService | None = None
         self._settings = settings
         self._allowed_roots = allowed_roots
+        self._transport: Transport = transport
         self._stack: AsyncExitStack | None = None
         self._opening: asyncio.Future[AutoDocsService] | None = None
 
@@ -98,7 +105,7 @@ class ServiceSlot:
             for module in _WARM_UP_IMPORTS:
                 await asyncio.to_thread(importlib.import_module, module)
         service = await stack.enter_async_context(
-            AutoDocsService.running(self._settings, allowed_roots=self._allowed_roots)
+            AutoDocsService.running(self._settings, allowed_roots=self._allowed_roots, transport=self._transport)
         )
         pruner = asyncio.ensure_future(_prune_periodically(service))
 

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import structlog
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
@@ -42,6 +42,9 @@ from autodocs.server.ratelimit import RateLimiter
 from autodocs.server.service_slot import ServiceSlot
 from autodocs.service import AutoDocsService, ContextResult, ProgressHook, RefreshResult, SearchResult
 
+if TYPE_CHECKING:
+    from autodocs.index.project import Transport
+
 __all__ = ["ServerParts", "build_server", "current_client"]
 
 T = TypeVar("T")
@@ -62,6 +65,13 @@ VersionConstraint = Annotated[
     Field(
         description="PEP 440 constraint ('>=2,<3', '==2.31.0', '~=1.4') or an exact version; "
         "omit for the newest release."
+    ),
+]
+ProjectPath = Annotated[
+    str | None,
+    Field(
+        description="The project folder: its own package indexes (uv, Poetry, requirements files, lock files) "
+        "are used, and without version_constraint its lock pin."
     ),
 ]
 #: The largest token budget a reply may ask for (the smallest is docs.pages.MIN_TOKENS).
@@ -146,6 +156,7 @@ def build_server(
     lifecycle: Lifecycle | None = None,
     rate_limited: bool = False,
     open_service_on_first_call: bool = False,
+    transport: Transport = "stdio",
 ) -> ServerParts:
     """The MCP server and its tools; the service opens with the server and closes after it.
 
@@ -155,8 +166,10 @@ def build_server(
 
     ``open_service_on_first_call``: for stdio, where ``initialize`` is answered before the
     store and the index client are opened (:mod:`autodocs.server.service_slot`).
+
+    ``transport``: ``http`` uses a project's own indexes only as the operator's allow-list permits.
     """
-    holder = ServiceSlot(settings, allowed_roots=allowed_roots)
+    holder = ServiceSlot(settings, allowed_roots=allowed_roots, transport=transport)
     lifecycle = lifecycle or Lifecycle()
     metrics = Metrics(lifecycle, lambda: holder.service)
     calls = _Calls(settings, lifecycle, metrics, holder, rate_limited=rate_limited)
@@ -203,15 +216,22 @@ def build_server(
         max_tokens: MaxTokens = None,
         sections: Annotated[
             list[str] | None,
-            Field(description="Only these sections (titles or anchors from an earlier reply)."),
+            Field(
+                description="Only these sections: titles or anchors from an earlier reply; with a docs set, "
+                "also a docs page path from docs_toc ('docs/usage.rst') or a heading in it ('docs/usage.rst#Retrying')."
+            ),
         ] = None,
         cursor: Annotated[
             str | None, Field(description="next_cursor from an earlier reply, to read the next page.")
         ] = None,
+        project_path: ProjectPath = None,
     ) -> Annotated[CallToolResult, DocsPage]:
         """Documentation of the exact version of a package that matches the constraint: summary,
         requirements, project URLs and the README split into sections, within a token budget.
-        The reply says which version was chosen and how to page through what did not fit."""
+        When the release's sdist has a docs folder, the first page lists its pages (docs_toc) and a
+        query searches the README, those pages and the cached API reference together; each
+        section then says where it comes from (section_refs). The reply says which version was
+        chosen and how to page through what did not fit."""
         return await run(
             "get_package_docs",
             lambda: service().get_package_docs(
@@ -221,6 +241,7 @@ def build_server(
                 max_tokens=max_tokens,
                 sections=sections,
                 cursor=cursor,
+                project_path=project_path,
             ),
         )
 
@@ -274,6 +295,7 @@ def build_server(
             ),
         ] = None,
         max_tokens: MaxTokens = None,
+        project_path: ProjectPath = None,
         ctx: Context | None = None,
     ) -> Annotated[CallToolResult, ContextResult]:
         """Docs of a package plus shorter docs of its runtime dependencies, fetched concurrently.
@@ -288,6 +310,7 @@ def build_server(
                 max_dependencies=max_dependencies,
                 max_tokens=max_tokens,
                 on_progress=_progress_reporter(ctx),
+                project_path=project_path,
             ),
         )
 

@@ -13,6 +13,8 @@ entries is capped too (``MAX_ARCHIVE_ENTRIES``): a zip is refused from its end r
 list of entries is parsed (:mod:`autodocs.sources.zip_directory`), a tar stops at the cap. It goes into a
 temporary folder renamed into place at the end: the cache folder either holds a complete
 tree or nothing, and concurrent processes racing for the same release both end up with one.
+The folder is named after the release and, for any index but the default configuration's, a
+digest of the index key (:mod:`autodocs.index.keys`): two indexes' ``foo`` 1.0 never share one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 
 from autodocs.errors import ArchiveTooLarge, CodeUnavailable, TooManyArchiveEntries, UpstreamResponseInvalid
+from autodocs.index.keys import DEFAULT_INDEX_KEY
 from autodocs.index.models import DistFile
 from autodocs.sources.zip_directory import read_zip_directory
 
@@ -47,13 +50,21 @@ _KEPT_SUFFIXES = (".py", ".pyi")
 _KEPT_NAMES = ("py.typed", "METADATA", "PKG-INFO", "top_level.txt", "RECORD")
 #: Unpacked bytes allowed per archive byte (source compresses about 4-8x; this leaves room).
 _EXPANSION_LIMIT = 20
-_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_.+-]+$")
+#: A segment longer than a file name may be (NAME_MAX, 255 bytes), or a member path so long that
+#: its full path could pass PATH_MAX (4096) under the cache folder, is skipped, not an OSError.
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_.+-]{1,255}$")
+_MAX_MEMBER_PATH = 1024
 
 
-def release_code_dir(cache_dir: Path, name: str, version: str) -> Path:
-    """Where the unpacked code of (name, version) lives; it exists only once complete."""
+def release_code_dir(cache_dir: Path, index_key: str, name: str, version: str) -> Path:
+    """Where the unpacked code of (name, version) from the index ``index_key`` lives; it exists
+    only once complete. The default configuration's index keeps the folder names of the time
+    before index keys (``name-version``), so code downloaded then is still used."""
     safe_version = re.sub(r"[^A-Za-z0-9_.+!-]", "_", version)
-    return cache_dir / "code" / f"{canonicalize_name(name)}-{safe_version}"
+    folder = f"{canonicalize_name(name)}-{safe_version}"
+    if index_key != DEFAULT_INDEX_KEY:
+        folder += "@" + hashlib.sha256(index_key.encode()).hexdigest()[:16]
+    return cache_dir / "code" / folder
 
 
 def choose_archive(files: tuple[DistFile, ...]) -> DistFile | None:
@@ -88,7 +99,7 @@ async def fetch_release_code(
     destination.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
-        archive = workdir / "archive"
+        archive = workdir / "archive"  # pragma: no mutate: any name does inside the private work folder
         try:
             await fetcher.download(chosen.url, archive, max_bytes=max_bytes)
         except NotFound:
@@ -135,6 +146,8 @@ def _kept(path: PurePosixPath) -> bool:
 
 
 def _safe_relative(raw: str, strip_first: bool) -> PurePosixPath | None:
+    if len(raw) > _MAX_MEMBER_PATH:
+        return None
     path = PurePosixPath(raw.replace("\\", "/"))
     parts = path.parts[1:] if strip_first else path.parts
     if not parts or path.is_absolute() or any(p in ("..", ".", "") or not _SAFE_SEGMENT.match(p) for p in parts):
@@ -142,6 +155,17 @@ def _safe_relative(raw: str, strip_first: bool) -> PurePosixPath | None:
     if strip_first and parts[0] == "src":  # src layout: the importable packages live one level down
         parts = parts[1:]
     return PurePosixPath(*parts) if parts else None
+
+
+def _output_path(target: Path, relative: PurePosixPath) -> Path | None:
+    """Where a member is written, its folders made; None when a file and a folder of the same
+    name clash (a hostile archive's ``a.py`` and ``a.py/b.py``): that member is skipped."""
+    out = target.joinpath(*relative.parts)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        return None
+    return None if out.is_dir() else out
 
 
 def _too_many(what: str, max_entries: int) -> TooManyArchiveEntries:
@@ -170,8 +194,9 @@ def _unpack_zip(archive: Path, target: Path, budget: int, max_entries: int, *, s
                 written += member.file_size
                 if written > budget:
                     raise ArchiveTooLarge("The archive unpacks to far more than its size; it was discarded.")
-                out = target.joinpath(*relative.parts)
-                out.parent.mkdir(parents=True, exist_ok=True)
+                out = _output_path(target, relative)
+                if out is None:
+                    continue
                 with bundle.open(member) as source, out.open("wb") as sink:
                     shutil.copyfileobj(source, sink)
     except (zipfile.BadZipFile, EOFError) as exc:
@@ -195,9 +220,11 @@ def _unpack_tar(archive: Path, target: Path, budget: int, max_entries: int) -> N
                     raise ArchiveTooLarge("The archive unpacks to far more than its size; it was discarded.")
                 source = bundle.extractfile(member)
                 if source is None:
+                    continue  # pragma: no mutate: unreachable, never None for a regular file (isfile above)
+                out = _output_path(target, relative)
+                if out is None:
+                    source.close()
                     continue
-                out = target.joinpath(*relative.parts)
-                out.parent.mkdir(parents=True, exist_ok=True)
                 with source, out.open("wb") as sink:
                     shutil.copyfileobj(source, sink)
     except (tarfile.TarError, EOFError, OSError) as exc:

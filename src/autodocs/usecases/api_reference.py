@@ -5,13 +5,15 @@ Order of sources (the first that has the package wins):
 1. the environment ``AUTODOCS_PYTHON`` names, else the project's ``.venv/`` or ``venv/`` —
    read from disk (:mod:`autodocs.sources.environment`); its version is the distribution's own;
    a lock pin that differs is reported as a warning;
-2. the exact version's wheel (or sdist) from the package index, downloaded once into
+2. the exact version's wheel (or sdist) from the package index (with a project, the index its
+   plan gives the package: :mod:`.machinery.project_indexes`), downloaded once into
    ``CACHE_DIR/code`` (:mod:`autodocs.sources.archives`).
 
-A complete reference is cached in the store per (name, version, object path) with a
+A complete reference is cached in the store per (index key, name, version, object path) with a
 fingerprint of the code it came from (an editable install changes without a version bump), and
-in memory. A package too large to read before the deadline gets a partial answer that says so,
-while a background load (one at a time) completes and caches the full reference for next time.
+in memory, keyed by the index client's ``cache_key`` too (:mod:`autodocs.index.keys`). A package
+too large to read before the deadline gets a partial answer that says so, while a background
+load (one at a time) completes and caches the full reference for next time.
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from packaging.specifiers import SpecifierSet
@@ -39,7 +40,6 @@ from autodocs.docs.api_model import ApiObject, ApiReference
 from autodocs.docs.tokens import count_tokens
 from autodocs.errors import AutoDocsError, CacheError, CodeUnavailable, InvalidArgument
 from autodocs.index.names import normalize_package_name
-from autodocs.manifests import ScanResult
 from autodocs.memo import LruMap
 from autodocs.resolve import parse_constraint
 from autodocs.sources.archives import fetch_release_code, release_code_dir
@@ -47,6 +47,7 @@ from autodocs.sources.code import ReleaseCode, archive_code, environment_code, s
 from autodocs.sources.environment import PythonEnvironment, find_environment, open_environment
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.flight import SingleFlight
+from autodocs.usecases.machinery.project_indexes import ProjectIndexes, served_by
 from autodocs.usecases.machinery.writebehind import WriteBehind
 
 if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
@@ -79,40 +80,44 @@ def parse_object_path(text: str | None) -> str | None:
     return text
 
 
+class ResolveVersion(Protocol):
+    """The exact version a docs call with ``constraint`` documents, from ``index``."""
+
+    async def __call__(self, name: str, constraint: str | None, *, index: IndexClient | None = None) -> str: ...
+
+
 class ApiReferences:
-    """``scan`` reads a project (checking the allowed roots); ``resolve_version`` picks the exact
-    version a docs call with that constraint would document."""
+    """``projects`` scans a project (checking the allowed roots) and lends the index client that
+    serves a package of it; ``resolve_version`` picks the exact version a docs call with that
+    constraint would document, from that client."""
 
     def __init__(
         self,
         settings: Settings,
         store: Store,
-        index: IndexClient,
         *,
         allowed_roots: list[Path] | None,
         calls: CallLimits,
         flights: SingleFlight,
         writes: WriteBehind,
-        scan: Callable[[str], Awaitable[ScanResult]],
-        resolve_version: Callable[[str, str | None], Awaitable[str]],
+        projects: ProjectIndexes,
+        resolve_version: ResolveVersion,
     ) -> None:
         self._settings = settings
         self._cache = store
-        self._index = index
         self._allowed_roots = allowed_roots
         self._calls = calls
         self._flights = flights
         self._writes = writes
-        self._scan = scan
+        self._projects = projects
         self._resolve_version = resolve_version
-        self._references: LruMap[tuple[str, str, str, str], ApiReference] = LruMap(_MEMORY_REFERENCES)
+        self._references: LruMap[tuple[str, str, str, str, str], ApiReference] = LruMap(_MEMORY_REFERENCES)
         self._workers = AnalysisWorkers(self._settings.analysis_memory_bytes)
         self._limits = SourceLimits(self._settings.max_module_bytes, self._settings.max_package_source_bytes)
         self._background: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._environments: LruMap[str, tuple[tuple[int, ...], PythonEnvironment]] = LruMap(_MEMORY_TREES * 8)
-        self._replies: LruMap[tuple[str, str, str, str, int, tuple[str, ...]], dict[str, Any]] = LruMap(
-            _MEMORY_REFERENCES
-        )
+        #: Fitted replies as JSON text (immutable): each hit is parsed into the caller's own dict.
+        self._replies: LruMap[tuple[str, str, str, str, str, int, tuple[str, ...]], str] = LruMap(_MEMORY_REFERENCES)
 
     async def get(
         self,
@@ -128,40 +133,42 @@ class ApiReferences:
         budget = self._calls.budget(max_tokens)
         async with self._calls.deadline(f"the API reference of {name}"):
             self._workers.warm_up()  # in parallel with finding (or downloading) the code
-            code, warnings = await self._locate(name, project_path, version_constraint)
+            code, warnings, origin, index_key = await self._locate(name, project_path, version_constraint)
             path = self._absolute(code, wanted_path)
             try:
-                reference = await self._reference(code, path)
+                reference = await self._reference(index_key, code, path)
             except CodeUnavailable as exc:
                 if warnings:  # e.g. the code was outside the allowed roots: the error says so
                     exc.details.setdefault("warnings", warnings)
                 raise
-        reply_key = (code.name, code.version, path, code.fingerprint, budget, tuple(warnings))
-        reply = self._replies.get(reply_key)
-        if reply is not None:
-            return {**reply, "served_from": "cache"}
-        reference = reference.model_copy(update={"warnings": [*warnings, *reference.warnings]})
+        reply_key = (index_key, code.name, code.version, path, code.fingerprint, budget, tuple(warnings))
+        kept = self._replies.get(reply_key)
+        if kept is not None:
+            return {**json.loads(kept), "served_from": "cache", **origin}
+        reference = reference.model_copy(update={"warnings": (*warnings, *reference.warnings)})
         reply = fit_reference(reference, budget)
         if not reference.partial:
-            self._replies.put(reply_key, reply)
-        return reply
+            self._replies.put(reply_key, json.dumps(reply, ensure_ascii=False))
+        return {**reply, **origin}
 
     # -- where the code is ---------------------------------------------------------------
 
     async def _locate(
         self, name: str, project_path: str | None, version_constraint: str | None
-    ) -> tuple[ReleaseCode, list[str]]:
+    ) -> tuple[ReleaseCode, list[str], dict[str, Any], str]:
+        """The code, warnings, with a project its ``index_notes`` (and ``index``, when the code
+        comes from the index), and the cache key of the index the code came from (the server's
+        own for code from an environment)."""
         warnings: list[str] = []
         project: Path | None = None
         pin: str | None = None
-        declared: str | None = None
-        if project_path:
-            scan = await self._scan(project_path)  # checks allowed roots and that it is a folder
-            project = Path(scan.project_path)
-            for dependency in [*scan.dependencies, *scan.locked_only]:
+        plan = await self._projects.plan(project_path) if project_path else None  # checks the roots
+        origin: dict[str, Any] = {"index_notes": plan.notes} if plan and plan.notes else {}
+        if plan is not None:
+            project = Path(plan.scan.project_path)
+            for dependency in [*plan.scan.dependencies, *plan.scan.locked_only]:
                 if dependency.name == name:
                     pin = pin or dependency.pinned_version
-                    declared = declared or dependency.specifier or None
         specifiers = parse_constraint(version_constraint)
         environment, skipped = await asyncio.to_thread(self._environment, project)
         warnings += skipped
@@ -181,15 +188,18 @@ class ApiReferences:
                     snapshots=self._settings.cache_dir / "snapshots",
                     max_wheel_bytes=self._settings.max_wheel_bytes,
                 )
-                return code, list(dict.fromkeys([*warnings, *code.warnings]))
+                return code, list(dict.fromkeys([*warnings, *code.warnings])), origin, self._projects.default.cache_key
             warnings.append(
                 f"The environment has {name} {installed.version}, which does not match {version_constraint}; "
                 "this reference is read from the package index's archive of the matching version."
             )
-        constraint = version_constraint or (f"=={pin}" if pin else declared)
-        version = await self._resolve_version(name, constraint)
-        code = await self._archive_code(name, version)
-        return code, [*warnings, *code.warnings]
+        constraint = plan.constraint(name, version_constraint) if plan else version_constraint
+        async with self._projects.client(plan, name) as index:  # the project's index for this package
+            version = await self._resolve_version(name, constraint, index=index)
+            code = await self._archive_code(name, version, index)
+        if plan is not None:
+            origin["index"] = served_by(index, name)
+        return code, [*warnings, *code.warnings], origin, index.cache_key
 
     def _environment(self, project: Path | None) -> tuple[PythonEnvironment | None, list[str]]:
         """The environment to read and what of it was skipped (outside the allowed roots), reused
@@ -215,14 +225,16 @@ class ApiReferences:
         self._environments.put(key, (stamp(environment), environment))
         return environment
 
-    async def _archive_code(self, name: str, version: str) -> ReleaseCode:
-        folder = release_code_dir(self._settings.cache_dir, name, version)
+    async def _archive_code(self, name: str, version: str, index: IndexClient) -> ReleaseCode:
+        """The release's code from ``index``, downloaded once into the code cache (filed under its key)."""
+        index_key = index.cache_key
+        folder = release_code_dir(self._settings.cache_dir, index_key, name, version)
         if not await asyncio.to_thread(folder.is_dir):
-            files = await self._index.fetch_release_files(name, version)
+            files = await index.fetch_release_files(name, version)
             await self._flights.run(
-                ("code", name, version),
+                ("code", index_key, name, version),
                 fetch_release_code,
-                self._index.fetcher,
+                index.fetcher,
                 files,
                 folder,
                 max_bytes=self._settings.max_wheel_bytes,
@@ -241,12 +253,12 @@ class ApiReferences:
 
     # -- loading and caching ---------------------------------------------------------------
 
-    async def _reference(self, code: ReleaseCode, path: str) -> ApiReference:
-        key = (code.name, code.version, path, code.fingerprint)
+    async def _reference(self, index_key: str, code: ReleaseCode, path: str) -> ApiReference:
+        key = (index_key, code.name, code.version, path, code.fingerprint)
         remembered = self._references.get(key)
         if remembered is not None:
             return remembered.model_copy(update={"served_from": "cache"})
-        stored = await self._stored(code, path)
+        stored = await self._stored(index_key, code, path)
         if stored is not None:
             self._references.put(key, stored)
             return stored
@@ -264,7 +276,7 @@ class ApiReferences:
         )
         if not analysis.partial:
             self._references.put(key, reference)
-            self._writes.queue(lambda: self._store(code, path, reference))
+            self._writes.queue(lambda: self._store(index_key, code, path, reference))
         return reference
 
     def _request(self, code: ReleaseCode, path: str, deadline: float) -> AnalysisRequest:
@@ -307,9 +319,9 @@ class ApiReferences:
 
         self._background[tree_key] = asyncio.ensure_future(complete())
 
-    async def _stored(self, code: ReleaseCode, path: str) -> ApiReference | None:
+    async def _stored(self, index_key: str, code: ReleaseCode, path: str) -> ApiReference | None:
         try:
-            body = await self._cache.get_api_reference(code.name, code.version, path)
+            body = await self._cache.get_api_reference(index_key, code.name, code.version, path)
         except CacheError as exc:
             log.warning("cache.read_failed", error=exc.type_name, message=exc.message)
             return None
@@ -325,10 +337,10 @@ class ApiReferences:
             return None
         return reference.model_copy(update={"served_from": "cache"})
 
-    async def _store(self, code: ReleaseCode, path: str, reference: ApiReference) -> None:
+    async def _store(self, index_key: str, code: ReleaseCode, path: str, reference: ApiReference) -> None:
         body = json.dumps({"fingerprint": code.fingerprint, "reference": reference.model_dump(mode="json")})
         entries = [_search_entry(item) for item in (reference.object, *reference.members)]
-        await self._cache.put_api_reference(code.name, code.version, path, body, entries)
+        await self._cache.put_api_reference(index_key, code.name, code.version, path, body, entries)
 
     async def aclose(self) -> None:
         for task in list(self._background.values()):

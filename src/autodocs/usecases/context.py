@@ -10,20 +10,21 @@ with the error's type, message and suggestions, never a failed call.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 
 import structlog
 from pydantic import BaseModel, Field
 
 from autodocs.docs.model import DocsPage, PackageDocument
-from autodocs.docs.pages import MIN_TOKENS, PageRequest
+from autodocs.docs.pages import MIN_TOKENS
 from autodocs.errors import AutoDocsError, to_error_payload
 from autodocs.index import normalize_package_name
 from autodocs.manifests import ScanResult, SkippedDependency, docs_requests
 from autodocs.usecases.docs import PackageDocs
 from autodocs.usecases.machinery.calls import CallLimits
+from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
 from autodocs.usecases.resolution import Resolution
-from autodocs.usecases.scan import ProjectScan
 
 __all__ = ["ContextResult", "Contexts", "FailedPackage", "ProgressHook", "ProjectContextResult"]
 
@@ -57,6 +58,9 @@ class ContextResult(BaseModel):
     partial: bool = False
     completion_rate: float = 1.0
     tokens: int = 0
+    index_notes: list[str] = Field(
+        default_factory=list, description="With project_path: the project's indexes not used, and why."
+    )
 
 
 class ProjectContextResult(BaseModel):
@@ -67,14 +71,17 @@ class ProjectContextResult(BaseModel):
     skipped: list[SkippedDependency] = Field(default_factory=list, description="Not documented, and why.")
     partial: bool = False
     completion_rate: float = 1.0
+    index_notes: list[str] = Field(default_factory=list, description="The project's indexes not used, and why.")
 
 
 class Contexts:
-    def __init__(self, docs: PackageDocs, scan: ProjectScan, *, calls: CallLimits, resolution: Resolution) -> None:
+    def __init__(
+        self, docs: PackageDocs, *, calls: CallLimits, resolution: Resolution, projects: ProjectIndexes
+    ) -> None:
         self._docs = docs
-        self._scan = scan
         self._calls = calls
         self._resolution = resolution
+        self._projects = projects
 
     async def with_dependencies(
         self,
@@ -85,34 +92,43 @@ class Contexts:
         max_dependencies: int | None = None,
         max_tokens: int | None = None,
         on_progress: ProgressHook | None = None,
+        project_path: str | None = None,
     ) -> ContextResult:
+        """``project_path``: the package and its dependencies come from that project's indexes, each
+        at the project's lock pin when it locks one (else the requirement's specifier)."""
         budget = self._calls.budget(max_tokens)
         limit = self._calls.dependency_limit(max_dependencies)
         name = normalize_package_name(package_name)
         async with self._calls.deadline(f"docs for {name}"):
-            resolved = await self._resolution.resolve(name, version_constraint)
+            project = await self._projects.plan(project_path) if project_path else None
+            if project is not None:
+                version_constraint = project.constraint(name, version_constraint)
+            async with self._projects.client(project, name) as index:
+                resolved = await self._resolution.resolve(name, version_constraint, index=index)
+            key = index.cache_key
+            opener = functools.partial(self._projects.client, project, name)  # a build's download, leased anew
+            lookup = await self._docs.lookup_docset(name, resolved.document.version, key, opener)
         runtime = _runtime_requirements(resolved.document)
+        if project is not None:  # the project's lock pin over the package's own requirement
+            runtime = [
+                (dep, spec if not project.pinned(dep) else project.constraint(dep, None)) for dep, spec in runtime
+            ]
         chosen = runtime[:limit] if include_dependencies else []
         main_budget = budget if not chosen else max(budget // 2, budget - _MIN_TOKENS_PER_PACKAGE * len(chosen))
-        package = self._docs.page(
-            resolved.document,
-            PageRequest(
-                budget=main_budget,
-                constraint=version_constraint,
-                source=resolved.source,
-                latest=resolved.latest,
-                stale=resolved.stale,
-            ),
-        )
+        package = self._docs.first_page(resolved, key, main_budget, version_constraint, lookup)
+        if project is not None:
+            package = package.model_copy(update={"index": served_by(index, name)})
         beyond = [name for name, _ in runtime[len(chosen) :]]
         why = f"beyond max_dependencies ({limit})" if include_dependencies else "include_dependencies is false"
-        result = ContextResult(package=package, skipped_dependencies=beyond)
+        result = ContextResult(
+            package=package, skipped_dependencies=beyond, index_notes=project.notes if project else []
+        )
         result.skipped = [SkippedDependency(name=name, reason=why) for name in beyond]
         if chosen:
             each = max(_MIN_TOKENS_PER_PACKAGE, (budget - package.tokens) // len(chosen))
 
             async def one(dependency: str, spec: str | None) -> DocsPage | FailedPackage:
-                outcome = await self._page_or_failure(dependency, spec, each)
+                outcome = await self._page_or_failure(dependency, spec, each, project)
                 if on_progress is not None:
                     await on_progress(dependency, not isinstance(outcome, FailedPackage), len(chosen))
                 return outcome
@@ -136,29 +152,35 @@ class Contexts:
         max_tokens: int | None = None,
         on_progress: ProgressHook | None = None,
     ) -> ProjectContextResult:
-        """Scan the project, then docs for every dependency (lock pins first), concurrently."""
-        scan = await self._scan.scan(project_path)
+        """Scan the project, then docs for every dependency (lock pins first), concurrently, each
+        from the index the project's plan gives it (:mod:`.machinery.project_indexes`)."""
+        project = await self._projects.plan(project_path)
+        scan = project.scan
         wanted = docs_requests(scan.dependencies)  # what cannot be documented is in scan.skipped
         budget = self._calls.budget(max_tokens)
         each = max(_MIN_TOKENS_PER_PACKAGE, budget // max(1, len(wanted)))
 
         async def one(name: str, constraint: str | None) -> DocsPage | FailedPackage:
-            outcome = await self._page_or_failure(name, constraint, each)
+            outcome = await self._page_or_failure(name, constraint, each, project)
             if on_progress is not None:
                 await on_progress(name, not isinstance(outcome, FailedPackage), len(wanted))
             return outcome
 
         outcomes = await asyncio.gather(*(one(name, spec) for name, spec in wanted.items()))
-        result = ProjectContextResult(project_path=scan.project_path, scan=scan, skipped=scan.skipped)
+        result = ProjectContextResult(
+            project_path=scan.project_path, scan=scan, skipped=scan.skipped, index_notes=project.notes
+        )
         for outcome in outcomes:
             (result.failed if isinstance(outcome, FailedPackage) else result.succeeded).append(outcome)  # type: ignore[arg-type]
         result.partial = bool(result.failed) or scan.partial
         result.completion_rate = round(len(result.succeeded) / len(wanted), 4) if wanted else 1.0
         return result
 
-    async def _page_or_failure(self, name: str, constraint: str | None, budget: int) -> DocsPage | FailedPackage:
+    async def _page_or_failure(
+        self, name: str, constraint: str | None, budget: int, project: ProjectPlan | None = None
+    ) -> DocsPage | FailedPackage:
         try:
-            return await self._docs.get(name, constraint, max_tokens=budget)
+            return await self._docs.get(name, constraint, max_tokens=budget, project=project, with_docset=False)
         except AutoDocsError as exc:
             return _failure(name, exc)
         except Exception as exc:  # one package's bug must not fail the batch

@@ -5,39 +5,79 @@ never reach a URL), the constraint parsed, and the version and document found
 (:mod:`.resolution`) under the ``REQUEST_TIMEOUT`` deadline. The page is cut to the token
 budget (:mod:`autodocs.docs.pages`); with a query, the best entries of this version's cached
 API reference are listed next to the sections. Pages are pure functions of (document,
-request), so they are remembered in memory too.
+request), so they are remembered in memory too, keyed by the index that answered as well.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+from collections.abc import Sequence
+
+import structlog
 
 from autodocs.cache import Store
 from autodocs.cache.search import clip_snippet
-from autodocs.docs.budget import decode_cursor
+from autodocs.deadline import remaining
+from autodocs.docs.budget import Cursor, decode_cursor
 from autodocs.docs.model import ApiMatch, DocsPage, PackageDocument
+from autodocs.docs.overview import status_fields, status_tokens, toc_page
 from autodocs.docs.pages import MIN_TOKENS, PageRequest, make_page
 from autodocs.docs.ranking import best_matches
 from autodocs.docs.tokens import count_tokens
+from autodocs.docs.unit_cursor import UnitCursor, decode_unit_cursor
+from autodocs.docs.unit_pages import UnitPageRequest, UnitSet, make_unit_page
+from autodocs.docs.units import Unit, api_units, docs_units, readme_units
+from autodocs.docset.build import DocSet
 from autodocs.errors import AutoDocsError, InvalidArgument
 from autodocs.index import normalize_package_name
 from autodocs.memo import LruMap
+from autodocs.usecases.docsets import ClientOpener, DocsetLookup, DocsetProvider
 from autodocs.usecases.machinery.calls import CallLimits
-from autodocs.usecases.resolution import Resolution
+from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
+from autodocs.usecases.resolution import Resolution, Resolved
 
 __all__ = ["PackageDocs"]
 
+log = structlog.get_logger(__name__)
+
 _MEMORY_PAGES = 256
+_MEMORY_UNITS = 16
 #: API entries a docs page with a query lists next to the sections.
 _MAX_API_MATCHES = 3
+#: Time kept back from the call's deadline for the reply when waiting for a docs set.
+_LOOKUP_MARGIN_S = 1.0
 
 
 class PackageDocs:
-    def __init__(self, store: Store, *, calls: CallLimits, resolution: Resolution) -> None:
+    """``docsets``: where releases' docs sets come from (None: none are looked up)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        calls: CallLimits,
+        resolution: Resolution,
+        projects: ProjectIndexes,
+        docsets: DocsetProvider | None = None,
+    ) -> None:
         self._store = store
         self._calls = calls
         self._resolution = resolution
-        self._pages: LruMap[tuple[str, str, PageRequest], DocsPage] = LruMap(_MEMORY_PAGES)
+        self._projects = projects
+        self.docsets = docsets
+        # Every memo is keyed by the index first (a private and a public ``foo`` never share), the name second.
+        self._pages: LruMap[tuple[str, str, str, PageRequest], DocsPage] = LruMap(_MEMORY_PAGES)
+        self._unit_pages: LruMap[tuple[str, str, str, int, int, UnitPageRequest], tuple[DocSet | None, DocsPage]] = (
+            LruMap(_MEMORY_PAGES)
+        )
+        self._unit_sets: LruMap[tuple[str, str, str, int, int, tuple[int, int, int]], tuple[DocSet | None, UnitSet]] = (
+            LruMap(_MEMORY_UNITS)
+        )
+        self._units: LruMap[tuple[str, str, str], tuple[DocSet | None, int, list[Unit], list[Unit], list[Unit]]] = (
+            LruMap(_MEMORY_UNITS)
+        )
 
     async def get(
         self,
@@ -48,37 +88,94 @@ class PackageDocs:
         max_tokens: int | None = None,
         sections: list[str] | None = None,
         cursor: str | None = None,
+        project: str | ProjectPlan | None = None,
+        with_docset: bool = True,
     ) -> DocsPage:
+        """``project`` (a project folder, or its plan already made): use that project's indexes and,
+        without a constraint, its lock pin (:mod:`.machinery.project_indexes`); the reply then names
+        the index that served it (and, for a folder, the project's indexes left out).
+
+        ``with_docset``: look the release's docs set up (a dependency's short page in a
+        context call does not: it would start a build per dependency for a few hundred tokens)."""
         name = normalize_package_name(package_name)
         budget = self._calls.budget(max_tokens)
         wanted = tuple(s for s in (sections or []) if s.strip())
-        start = None
+        start: Cursor | None = None
+        unit_start: UnitCursor | None = None
         if cursor:
-            start = decode_cursor(cursor)
-            if start.name != name:
-                raise InvalidArgument(f"That cursor belongs to {start.name!r}, not {name!r}.")
-            version_constraint, query, wanted = f"=={start.version}", start.query, start.sections
+            unit_start = decode_unit_cursor(cursor)
+            begun = unit_start or decode_cursor(cursor)
+            if begun.name != name:
+                raise InvalidArgument(f"That cursor belongs to {begun.name!r}, not {name!r}.")
+            version_constraint, query, wanted = f"=={begun.version}", begun.query, begun.sections
+            start = begun if isinstance(begun, Cursor) else None
+        needs_docset = with_docset and start is None and not (unit_start is not None and unit_start.counts[1] == 0)
         async with self._calls.deadline(f"docs for {name}"):
-            resolved = await self._resolution.resolve(name, version_constraint)
-        matches = await self._api_matches(name, resolved.document.version, query) if query and not start else []
+            plan = await self._projects.plan(project) if isinstance(project, str) else project
+            if plan is not None and not cursor:
+                version_constraint = plan.constraint(name, version_constraint)
+            async with self._projects.client(plan, name) as index:
+                resolved = await self._resolution.resolve(name, version_constraint, index=index)
+            key = index.cache_key
+            opener = functools.partial(self._projects.client, plan, name)  # a build's download, leased anew
+            version = resolved.document.version
+            patient = bool(query or wanted)  # asks for content a docs set holds: worth waiting for a quick build
+            lookup = await self.lookup_docset(name, version, key, opener, patient=patient) if needs_docset else None
+        page = await self._reply(resolved, key, budget, version_constraint, query, wanted, start, unit_start, lookup)
+        if plan is not None:
+            notes = plan.notes if isinstance(project, str) else []
+            page = page.model_copy(update={"index": served_by(index, name), "index_notes": tuple(notes)})
+        return page
+
+    async def _reply(
+        self,
+        resolved: Resolved,
+        key: str,
+        budget: int,
+        version_constraint: str | None,
+        query: str | None,
+        wanted: tuple[str, ...],
+        start: Cursor | None,
+        unit_start: UnitCursor | None,
+        lookup: DocsetLookup | None,
+    ) -> DocsPage:
+        name = resolved.document.name
+        docset = lookup.docset if lookup is not None else None
+        if unit_start is not None or (docset is not None and (query or wanted)):
+            return await self._unit_page(resolved, key, budget, query, wanted, unit_start, lookup)
+        if start is None and query is None and not wanted:
+            return self.first_page(resolved, key, budget, version_constraint, lookup)
+        fields = _status(resolved.document, lookup)
+        budget -= status_tokens(fields)
+        matches = await self._api_matches(key, name, resolved.document.version, query) if query and not start else []
         reserve = count_tokens(json.dumps([m.model_dump() for m in matches])) + 8 if matches else 0
         if budget - reserve < MIN_TOKENS:
             matches, reserve = [], 0
-        request = PageRequest(
-            budget=budget - reserve,
-            constraint=version_constraint,
-            query=query,
-            wanted=wanted,
-            start=start,
-            source=resolved.source,
-            latest=resolved.latest,
-            stale=resolved.stale,
-        )
-        page = self.page(resolved.document, request)
-        return page.model_copy(update={"api_matches": matches}) if matches else page
+        request = _page_request(resolved, budget - reserve, version_constraint, query, wanted, start)
+        page = self.page(resolved.document, request, key)
+        page = page.model_copy(update={"api_matches": tuple(matches)}) if matches else page
+        return _with_status(page, fields)
 
-    def page(self, document: PackageDocument, request: PageRequest) -> DocsPage:
-        key = (document.name, document.version, request)
+    def first_page(
+        self, resolved: Resolved, key: str, budget: int, constraint: str | None, lookup: DocsetLookup | None
+    ) -> DocsPage:
+        """The page without a query or named sections: with a docs set, its table of contents too."""
+        document = resolved.document
+        if lookup is not None and lookup.docset is not None:
+            toc = lookup.docset.toc
+            return toc_page(
+                toc,
+                budget,
+                lambda room: self.page(document, _page_request(resolved, room, constraint), key),
+                warnings=lookup.warnings,
+            )
+        fields = _status(document, lookup)
+        page = self.page(document, _page_request(resolved, budget - status_tokens(fields), constraint), key)
+        return _with_status(page, fields)
+
+    def page(self, document: PackageDocument, request: PageRequest, index_key: str) -> DocsPage:
+        """The page of ``document`` (from the indexes ``index_key`` names) for ``request``, remembered in memory."""
+        key = (index_key, document.name, document.version, request)
         page = self._pages.get(key)
         if page is None:
             page = make_page(document, request)
@@ -89,16 +186,153 @@ class PackageDocs:
         """Drop the pages of ``name`` (None: all) remembered in memory."""
         if name is None:
             self._pages.clear()
+            self._unit_pages.clear()
+            self._units.clear()
+            self._unit_sets.clear()
         else:
-            self._pages.discard_where(lambda key: key[0] == name)
+            self._pages.discard_where(lambda key: key[1] == name)
+            self._unit_pages.discard_where(lambda key: key[1] == name)
+            self._units.discard_where(lambda key: key[1] == name)
+            self._unit_sets.discard_where(lambda key: key[1] == name)
 
-    async def _api_matches(self, name: str, version: str, query: str) -> list[ApiMatch]:
+    async def lookup_docset(
+        self, name: str, version: str, index_key: str, client: ClientOpener | None = None, *, patient: bool = False
+    ) -> DocsetLookup | None:
+        """The release's docs set; None without a provider. ``patient`` (a call with a query or
+        named sections): wait for a build under way — while it looks quick, see
+        :class:`~autodocs.usecases.docsets.DocsetLimits` — at most until the call's deadline less
+        :data:`_LOOKUP_MARGIN_S`; otherwise a stored docs set or ``pending`` at once, so a call
+        without a query costs what it did before docs sets. Never raises: a provider that fails
+        is a warning, one that overstays is a build still pending."""
+        if self.docsets is None:
+            return None
+        left = remaining(0.0)
+        wait = max(0.0, left - _LOOKUP_MARGIN_S) if patient else 0.0
+        try:
+            async with asyncio.timeout(max(0.0, left - _LOOKUP_MARGIN_S / 2)):
+                return await self.docsets.lookup(name, version, index_key=index_key, wait_s=wait, client=client)
+        except TimeoutError:
+            log.info("docs.docset_lookup_late", package=name, version=version, wait_s=round(wait, 2))
+            return DocsetLookup(None, pending=True)
+        except AutoDocsError as exc:
+            log.warning("docs.docset_lookup_failed", package=name, version=version, error=exc.type_name)
+            return DocsetLookup(None, warnings=(f"The release's docs pages could not be read: {exc.message}",))
+        except Exception:  # a bug behind the provider must not cost the README reply
+            log.exception("docs.docset_lookup_crashed", package=name, version=version)
+            return DocsetLookup(None, warnings=("The release's docs pages could not be read.",))
+
+    async def _unit_page(
+        self,
+        resolved: Resolved,
+        index_key: str,
+        budget: int,
+        query: str | None,
+        wanted: tuple[str, ...],
+        start: UnitCursor | None,
+        lookup: DocsetLookup | None,
+    ) -> DocsPage:
+        document = resolved.document
+        docset = lookup.docset if lookup is not None else None
+        if start is not None and start.counts[1] and docset is None:
+            raise InvalidArgument(
+                "The docs pages this cursor reads are not available now.",
+                suggestions=["Call again without the cursor."],
+            )
+        entries = await self._api_entries(index_key, document.name, document.version)
+        readme, docs, api = self._units_of(index_key, document, docset, entries)
+        counts = start.counts if start is not None else (len(readme), len(docs), len(api))
+        units = readme[: counts[0]] + docs[: counts[1]] + api[: counts[2]]
+        header = _page_request(
+            resolved, budget, f"=={document.version}" if start else None, query, wanted, _later(start)
+        )
+        warnings = lookup.warnings if lookup is not None else ()
+        request = UnitPageRequest(header, counts, start, warnings)
+        key = (index_key, document.name, document.version, id(docset), len(entries), request)
+        kept = self._unit_pages.get(key)
+        if kept is not None and kept[0] is docset:
+            return kept[1]
+        set_key = (index_key, document.name, document.version, id(docset), len(entries), counts)
+        kept_set = self._unit_sets.get(set_key)
+        if kept_set is None or kept_set[0] is not docset:
+            kept_set = (docset, UnitSet(units))
+            self._unit_sets.put(set_key, kept_set)
+        if query and not kept_set[1].indexed:  # one pass over the text (about 1 s for Django's docs): off the loop
+            await asyncio.to_thread(kept_set[1].build_index)
+        page = make_unit_page(document, kept_set[1], request)
+        self._unit_pages.put(key, (docset, page))
+        return page
+
+    def _units_of(
+        self, index_key: str, document: PackageDocument, docset: DocSet | None, entries: Sequence[tuple[str, str]]
+    ) -> tuple[list[Unit], list[Unit], list[Unit]]:
+        """The release's units by origin, remembered while the docs set and the API entries stay."""
+        key = (index_key, document.name, document.version)
+        kept = self._units.get(key)
+        if kept is not None and kept[0] is docset and kept[1] == len(entries):
+            return kept[2], kept[3], kept[4]
+        readme = readme_units(document)
+        docs = docs_units(docset, dict(reversed(entries)), package=document.name) if docset is not None else []
+        api = api_units(entries)
+        self._units.put(key, (docset, len(entries), readme, docs, api))
+        return readme, docs, api
+
+    async def _api_entries(self, index_key: str, name: str, version: str) -> list[tuple[str, str]]:
+        """This version's cached API entries (path, text), in stored order; [] when none or the store fails."""
+        try:
+            entries = await self._store.api_entries(index_key, name, version)
+        except AutoDocsError:
+            return []
+        return [(entry.path, entry.text) for entry in entries]
+
+    async def _api_matches(self, index_key: str, name: str, version: str, query: str) -> list[ApiMatch]:
         """The best entries of this version's cached API reference for the query (none if not
         cached). Only this version's entries are read and ranked, never the cache's search
         index, so the cost does not grow with the cache (bench/docs_query.py)."""
         try:
-            entries = await self._store.api_entries(name, version)
+            entries = await self._store.api_entries(index_key, name, version)
         except AutoDocsError:  # the store is unavailable: the page goes without
             return []
         best = best_matches(query, [(entry.path, entry.text) for entry in entries], _MAX_API_MATCHES)
         return [ApiMatch(path=entries[i].path, snippet=clip_snippet(entries[i].text)) for i in best]
+
+
+def _page_request(
+    resolved: Resolved,
+    budget: int,
+    constraint: str | None,
+    query: str | None = None,
+    wanted: tuple[str, ...] = (),
+    start: Cursor | None = None,
+) -> PageRequest:
+    return PageRequest(
+        budget=budget,
+        constraint=constraint,
+        query=query,
+        wanted=wanted,
+        start=start,
+        source=resolved.source,
+        latest=resolved.latest,
+        stale=resolved.stale,
+    )
+
+
+def _later(start: UnitCursor | None) -> Cursor | None:
+    """A README cursor standing for ``start`` in a page header: later pages carry no metadata."""
+    return Cursor(start.name, start.version, start.query, start.sections) if start is not None else None
+
+
+def _status(document: PackageDocument, lookup: DocsetLookup | None) -> dict[str, object]:
+    if lookup is None:
+        return {}
+    return status_fields(
+        document, pending=lookup.pending, missing_reason=lookup.missing_reason, warnings=lookup.warnings
+    )
+
+
+def _with_status(page: DocsPage, fields: dict[str, object]) -> DocsPage:
+    """``page`` with the docs-set status ``fields`` (the page as it is when there are none)."""
+    if not fields:
+        return page
+    added = fields.get("warnings")
+    warnings = (*page.warnings, *(added if isinstance(added, (list, tuple)) else ()))
+    return page.model_copy(update={**fields, "warnings": warnings, "tokens": page.tokens + status_tokens(fields)})

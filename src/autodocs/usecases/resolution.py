@@ -18,7 +18,9 @@ cached). Fast paths keep the cold path to one upstream request where possible:
 
 In-memory memos sit in front of the store. Documents are immutable per version, so they never
 serve anything the store would not; a version chosen from a list is remembered per (name,
-constraint, list) so a newer list chooses again.
+constraint, list) so a newer list chooses again. Everything kept, in memory or in the store, and
+every shared upstream call, is keyed by the index client's ``cache_key`` too
+(:mod:`autodocs.index.keys`): one index's ``foo`` is never served as another's.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class Resolved:
     source: Literal["cache", "index"]
     latest: str | None
     stale: bool
+    index_key: str  # of the index client that answered (or would have): what memos key it by
 
 
 class Resolution:
@@ -89,9 +92,10 @@ class Resolution:
         self._calls = calls
         self._flights = flights
         self._writes = writes
-        self.documents: LruMap[tuple[str, str], PackageDocument] = LruMap(_MEMORY_DOCUMENTS)
-        self.release_lists: LruMap[str, ReleaseList] = LruMap(_MEMORY_RELEASE_LISTS)
-        self.resolutions: LruMap[tuple[str, str, float], ResolvedVersion] = LruMap(_MEMORY_RELEASE_LISTS)
+        # Keyed (index key, name, ...): see the module docstring.
+        self.documents: LruMap[tuple[str, str, str], PackageDocument] = LruMap(_MEMORY_DOCUMENTS)
+        self.release_lists: LruMap[tuple[str, str], ReleaseList] = LruMap(_MEMORY_RELEASE_LISTS)
+        self.resolutions: LruMap[tuple[str, str, str, float], ResolvedVersion] = LruMap(_MEMORY_RELEASE_LISTS)
         self.cached_states = CachedStates(store)  # cold calls that start together share one read
         self.project_names: set[str] = set()  # names scanned projects depend on: suggestions
         self.cache_hits = self.cache_misses = 0  # document lookups, from memory or the store
@@ -102,84 +106,98 @@ class Resolution:
             for memo in (self.documents, self.release_lists, self.resolutions):
                 memo.clear()
             return
-        self.documents.discard_where(lambda key: key[0] == name)
-        self.release_lists.discard_where(lambda key: key == name)
-        self.resolutions.discard_where(lambda key: key[0] == name)
+        for keyed in (self.documents, self.release_lists, self.resolutions):
+            keyed.discard_where(lambda key: key[1] == name)
 
-    async def resolve_exact_version(self, name: str, constraint: str | None) -> str:
+    async def resolve_exact_version(
+        self, name: str, constraint: str | None, *, index: IndexClient | None = None
+    ) -> str:
         """The exact version a docs call with ``constraint`` would document (caches its docs too)."""
         async with self._calls.deadline(f"resolving {name}"):
-            resolved = await self.resolve(name, constraint)
+            resolved = await self.resolve(name, constraint, index=index)
         return resolved.document.version
 
-    async def resolve(self, name: str, constraint: str | None) -> Resolved:
-        """The version ``constraint`` picks and its document."""
+    async def resolve(self, name: str, constraint: str | None, *, index: IndexClient | None = None) -> Resolved:
+        """The version ``constraint`` picks and its document, from ``index`` (default: the server's
+        own indexes; a project's comes from :mod:`autodocs.usecases.project_indexes`). Every memo
+        and store read below is made through ``lookup``, which carries that client."""
         specifiers = parse_constraint(constraint)
         pin = exact_pin(specifiers)
-        lookup = _Lookup(self.cached_states, name)
+        lookup = _Lookup(self.cached_states, index or self._index, name)
         if pin is not None:
-            cached = await self._cached_document(name, pin, lookup)
+            cached = await self._cached_document(lookup, pin)
             if cached is not None:
-                return Resolved(cached, "cache", None, False)
+                return Resolved(cached, "cache", None, False, lookup.index_key)
             try:  # the index client falls down its sources; "not listed" is its own fresh answer
-                return Resolved(await self._store_document(await self._fetch_version(name, pin)), "index", None, False)
+                metadata = await self._fetch_version(lookup, pin)
+                return Resolved(
+                    await self._store_document(lookup.index_key, metadata), "index", None, False, lookup.index_key
+                )
             except VersionNotListed as exc:
-                self._remember_release_list(exc.releases)
+                self._remember_release_list(lookup.index_key, exc.releases)
                 raise VersionNotFound(
                     exc.message, available_versions=nearest_versions(exc.releases, specifiers)
                 ) from None
         started = time.time()
         try:
-            releases, latest, stale = await self._release_list(name, lookup)
-            chosen = self._choose(name, specifiers, releases)
+            releases, latest, stale = await self._release_list(lookup)
+            chosen = self._choose(lookup, specifiers, releases)
         except VersionNotFound:  # a list cached before this call may predate the release: ask once more
             if releases.fetched_at >= started or stale:
                 raise
-            releases, latest, stale = await self._release_list(name, lookup, refresh=True)
-            chosen = self._choose(name, specifiers, releases)
+            releases, latest, stale = await self._release_list(lookup, refresh=True)
+            chosen = self._choose(lookup, specifiers, releases)
         except UpstreamError:
-            fallback = await self._newest_cached(name, specifiers)
+            fallback = await self._newest_cached(lookup, specifiers)
             if fallback is None:
                 raise
             log.warning("service.stale_document", package=name, version=fallback.version)
-            return Resolved(fallback, "cache", None, True)
-        cached = await self._cached_document(name, chosen.version, lookup)
+            return Resolved(fallback, "cache", None, True, lookup.index_key)
+        cached = await self._cached_document(lookup, chosen.version)
         if cached is not None:
-            return Resolved(cached, "cache", releases.latest, stale)
+            return Resolved(cached, "cache", releases.latest, stale, lookup.index_key)
         if latest is not None and latest.version == chosen.version:
-            return Resolved(await self._store_document(latest), "index", releases.latest, stale)
+            return Resolved(
+                await self._store_document(lookup.index_key, latest), "index", releases.latest, stale, lookup.index_key
+            )
         try:
-            metadata = await self._fetch_version(name, chosen.version)
+            metadata = await self._fetch_version(lookup, chosen.version)
         except VersionNotListed as exc:  # the list named a release the index no longer lists
-            self._remember_release_list(exc.releases)
-            chosen = self._choose(name, specifiers, releases := exc.releases)
-            metadata = await self._fetch_version(name, chosen.version)
-        return Resolved(await self._store_document(metadata), "index", releases.latest, stale)
+            self._remember_release_list(lookup.index_key, exc.releases)
+            chosen = self._choose(lookup, specifiers, releases := exc.releases)
+            metadata = await self._fetch_version(lookup, chosen.version)
+        return Resolved(
+            await self._store_document(lookup.index_key, metadata), "index", releases.latest, stale, lookup.index_key
+        )
 
-    def _choose(self, name: str, specifiers: SpecifierSet, releases: ReleaseList) -> ResolvedVersion:
-        memo_key = _resolution_key(name, specifiers, releases)
+    def _choose(self, lookup: _Lookup, specifiers: SpecifierSet, releases: ReleaseList) -> ResolvedVersion:
+        memo_key = (lookup.index_key, lookup.name, str(specifiers), releases.fetched_at)  # a newer list chooses again
         chosen = self.resolutions.get(memo_key)
         if chosen is None:
             chosen = resolve_version(releases, specifiers)
             self.resolutions.put(memo_key, chosen)
         return chosen
 
-    async def _fetch_version(self, name: str, version: str) -> VersionMetadata:
-        try:
-            return await self._flights.run(("version", name, version), self._index.fetch_version, name, version)
+    async def _fetch_version(self, lookup: _Lookup, version: str) -> VersionMetadata:
+        name = lookup.name
+        try:  # the index is part of the key: two indexes' "foo 1.0" are two fetches
+            flight = ("version", lookup.index_key, name, version)
+            return await self._flights.run(flight, lookup.index.fetch_version, name, version)
         except PackageNotFound as exc:
             raise await self._with_candidates(name, exc) from None
 
     async def _release_list(
-        self, name: str, lookup: _Lookup, *, refresh: bool = False
+        self, lookup: _Lookup, *, refresh: bool = False
     ) -> tuple[ReleaseList, VersionMetadata | None, bool]:
         """The release list (fresh from cache, else the index) and the latest metadata if fetched."""
-        cached = self.release_lists.get(name) or (await lookup.state()).release_list
+        name, memo_key = lookup.name, (lookup.index_key, lookup.name)
+        cached = self.release_lists.get(memo_key) or (await lookup.state()).release_list
         if cached is not None and self._fresh(cached) and not refresh:
-            self.release_lists.put(name, cached)
+            self.release_lists.put(memo_key, cached)
             return cached, None, False
         try:
-            releases, latest = await self._flights.run(("project", name), self._index.fetch_project, name)
+            flight = ("project", lookup.index_key, name)
+            releases, latest = await self._flights.run(flight, lookup.index.fetch_project, name)
         except PackageNotFound as exc:
             raise await self._with_candidates(name, exc) from None
         except UpstreamError as exc:
@@ -187,22 +205,22 @@ class Resolution:
                 raise
             log.warning("service.stale_release_list", package=name, error=exc.type_name)
             return cached, None, True
-        self._remember_release_list(releases)
+        self._remember_release_list(lookup.index_key, releases)
         return releases, latest, False
 
-    def _remember_release_list(self, releases: ReleaseList) -> None:
-        self.release_lists.put(releases.name, releases)
-        self._writes.queue(functools.partial(self._store.put_release_list, releases))
+    def _remember_release_list(self, index_key: str, releases: ReleaseList) -> None:
+        self.release_lists.put((index_key, releases.name), releases)
+        self._writes.queue(functools.partial(self._store.put_release_list, index_key, releases))
 
     def _fresh(self, releases: ReleaseList) -> bool:
         """Whether a release list is young enough to choose a version from (RELEASE_LIST_TTL)."""
         return time.time() - releases.fetched_at < self._settings.release_list_ttl
 
-    async def _newest_cached(self, name: str, specifiers: SpecifierSet) -> PackageDocument | None:
+    async def _newest_cached(self, lookup: _Lookup, specifiers: SpecifierSet) -> PackageDocument | None:
         """When the index cannot be asked: the newest cached version the constraint allows."""
         await self._writes.flush()  # what this process has just fetched counts too
         allowed = []
-        for version in await self._store.cached_versions(name):
+        for version in await self._store.cached_versions(lookup.index_key, lookup.name):
             try:
                 parsed = Version(version)
             except InvalidVersion:
@@ -211,24 +229,28 @@ class Resolution:
                 allowed.append((parsed, version))
         if not allowed:
             return None
-        return await self._cached_document(name, max(allowed)[1])
+        return await self._cached_document(lookup, max(allowed)[1], read_state=False)
 
-    async def _cached_document(self, name: str, version: str, lookup: _Lookup | None = None) -> PackageDocument | None:
-        """From memory, else the store; ``lookup`` tells when the store has none (no read then)."""
-        document = self.documents.get((name, version))
+    async def _cached_document(
+        self, lookup: _Lookup, version: str, *, read_state: bool = True
+    ) -> PackageDocument | None:
+        """From memory, else the store; with ``read_state``, the package's cached state tells
+        when the store has none (no read then)."""
+        memo_key = (lookup.index_key, lookup.name, version)
+        document = self.documents.get(memo_key)
         if document is not None:
             self.cache_hits += 1
             return document
-        if lookup is not None and version not in (await lookup.state()).versions:
+        if read_state and version not in (await lookup.state()).versions:
             self._store.record_miss()
             self.cache_misses += 1
             return None
-        document = await self._store_read(self._store.get_document(name, version))
+        document = await self._store_read(self._store.get_document(*memo_key))
         if document is None:
             self.cache_misses += 1
             return None
         self.cache_hits += 1
-        self.documents.put((name, version), document)
+        self.documents.put(memo_key, document)
         return document
 
     async def _store_read(self, read: Awaitable[T]) -> T | None:
@@ -239,19 +261,20 @@ class Resolution:
             log.warning("cache.read_failed", error=exc.type_name, message=exc.message)
             return None
 
-    async def _store_document(self, metadata: VersionMetadata) -> PackageDocument:
+    async def _store_document(self, index_key: str, metadata: VersionMetadata) -> PackageDocument:
         document = build_document(metadata, max_description_chars=self._settings.max_doc_size)
-        self.documents.put((document.name, document.version), document)
-        self._writes.queue(functools.partial(self._put_document, document))
+        self.documents.put((index_key, document.name, document.version), document)
+        self._writes.queue(functools.partial(self._put_document, index_key, document))
         return document
 
-    async def _put_document(self, document: PackageDocument) -> None:
+    async def _put_document(self, index_key: str, document: PackageDocument) -> None:
         count_costs(document)  # after the reply: pages cut later, here or by another process, need them
-        await self._store.put_document(document)
+        await self._store.put_document(index_key, document)
 
     async def _with_candidates(self, name: str, error: PackageNotFound) -> PackageNotFound:
-        known = set(await self._store.known_names()) | self.project_names | set(self.release_lists.key_list())
-        known |= {document_name for document_name, _ in self.documents.key_list()}
+        known = set(await self._store.known_names()) | self.project_names
+        known |= {listed for _, listed in self.release_lists.key_list()}
+        known |= {document_name for _, document_name, _ in self.documents.key_list()}
         candidates = difflib.get_close_matches(name, sorted(known), n=5, cutoff=0.6)
         suggestions = [f"Did you mean: {', '.join(candidates)}?"] if candidates else []
         suggestions += error.suggestions
@@ -259,21 +282,20 @@ class Resolution:
 
 
 class _Lookup:
-    """One package's :class:`CachedState` for one call: read (batched) at most once, if needed."""
+    """One package of one index for one call: its :class:`CachedState`, read (batched) at most
+    once, if needed. ``index``: the client that serves the call; what is read or remembered is
+    filed under its ``cache_key``."""
 
-    __slots__ = ("_name", "_state", "_states")
+    __slots__ = ("_state", "_states", "index", "index_key", "name")
 
-    def __init__(self, states: CachedStates, name: str) -> None:
+    def __init__(self, states: CachedStates, index: IndexClient, name: str) -> None:
         self._states = states
-        self._name = name
+        self.index = index
+        self.index_key = index.cache_key
+        self.name = name
         self._state: CachedState | None = None
 
     async def state(self) -> CachedState:
         if self._state is None:
-            self._state = await self._states.get(self._name)
+            self._state = await self._states.get(self.index_key, self.name)
         return self._state
-
-
-def _resolution_key(name: str, specifiers: SpecifierSet, releases: ReleaseList) -> tuple[str, str, float]:
-    """The memo key of a version chosen from ``releases`` (a newer list chooses again)."""
-    return (name, str(specifiers), releases.fetched_at)

@@ -1,10 +1,14 @@
 """The ``search_docs`` use case: full-text search over the cached docs of a project's dependencies.
 
-Search reads only the cache (documents and API references, indexed when they were stored):
+Search reads only the cache (documents, API references and release docs sets, indexed when they
+were stored; a docs hit names its page and heading path):
 it never asks the package index, so it answers at once and offline, and finds only what an
 earlier call cached. The reply says which cached versions it searched and names what was
 asked for but is not cached, with how to cache it. The words are matched by the store
 (:meth:`autodocs.cache.Store.search`): all of them first, any of them when nothing has all.
+A search of the whole cache covers every index and each hit names its index; a search limited
+to a project's or named packages reads what the service's index client answered (its
+``cache_key``), the docs a docs call would serve.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from autodocs.cache import SearchHit, Store
+from autodocs.cache.base import MAX_SEARCH_LIMIT
 from autodocs.cache.search import parse_search
 from autodocs.errors import InvalidArgument
 from autodocs.index import normalize_package_name
@@ -52,21 +57,26 @@ class SearchHints:
 TOOL_HINTS = SearchHints(
     fetch="get_package_docs (or `autodocs context PATH` for a whole project)",
     read_hits="Read a section hit with get_package_docs(package_name, '==<version>', sections=[path]); "
-    "an api hit with get_api_reference(package_name, path).",
+    "an api hit with get_api_reference(package_name, path); a docs hit with "
+    "get_package_docs(package_name, '==<version>', sections=[page_path]).",
 )
 CLI_HINTS = SearchHints(
     fetch="`autodocs docs NAME` (or `autodocs context PATH` for a whole project)",
     read_hits="Read a section hit with `autodocs docs PACKAGE --version ==VERSION --section 'PATH'`; "
-    "an api hit with `autodocs api PACKAGE:PATH`.",
+    "an api hit with `autodocs api PACKAGE:PATH`; a docs hit with its page_path as the section.",
 )
 
 
 class SearchScope(Protocol):
-    """What a search needs besides the query: the store, a project scan (which checks the
-    allowed roots), and a wait for the cache writes queued so far."""
+    """What a search needs besides the query: the store, the key of the index whose docs a
+    limited search reads, a project scan (which checks the allowed roots), and a wait for the
+    cache writes queued so far."""
 
     @property
     def store(self) -> Store: ...
+
+    @property
+    def index_key(self) -> str: ...
 
     async def scan(self, project_path: str) -> ScanResult: ...
 
@@ -123,8 +133,9 @@ async def search_cached_docs(
     elif asked is not None:
         scope, wanted = "packages", asked
     await service.flush_writes()  # what this process has just cached counts too
-    pairs, not_cached = (None, []) if wanted is None else await _cached_pairs(service.store, wanted)
-    hits = await service.store.search(query, packages=pairs, limit=limit) if pairs is None or pairs else []
+    index_key = None if wanted is None else service.index_key  # the whole cache: every index
+    pairs, not_cached = (None, []) if wanted is None else await _cached_pairs(service.store, service.index_key, wanted)
+    hits = await _search_both(service.store, query, pairs, index_key, limit) if pairs is None or pairs else []
     if not_cached:
         notes.append(
             f"Nothing cached for {_listing(not_cached)}: search reads only cached docs. Fetch them first with "
@@ -148,6 +159,17 @@ async def search_cached_docs(
         limit_applied=request.limit,
         notes=notes,
     )
+
+
+async def _search_both(
+    store: Store, query: str, pairs: list[tuple[str, str]] | None, index_key: str | None, limit: int
+) -> list[SearchHit]:
+    """The best hits of the indexed descriptions and API entries and of the releases' docs sets (of
+    ``index_key``'s index; None: every index), merged by score."""
+    entries = await store.search(query, packages=pairs, index_key=index_key, limit=limit)
+    pages = await store.search_docsets(query, packages=pairs, index_key=index_key, limit=limit)
+    merged = sorted([*entries, *pages], key=lambda hit: -hit.score)
+    return merged[: min(limit, MAX_SEARCH_LIMIT)]
 
 
 def _parse_packages(packages: list[str]) -> _Wanted:
@@ -184,12 +206,13 @@ def _both(project: set[str] | None, asked: set[str] | None) -> set[str] | None:
     return project & asked
 
 
-async def _cached_pairs(store: Store, wanted: _Wanted) -> tuple[list[tuple[str, str]], list[str]]:
-    """The cached (name, version) pairs among those wanted, and what is wanted but not cached."""
+async def _cached_pairs(store: Store, index_key: str, wanted: _Wanted) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (name, version) pairs among those wanted that this index's docs are cached for, and
+    what is wanted but not cached."""
     pairs: list[tuple[str, str]] = []
     missing: list[str] = []
     for name in sorted(wanted):
-        cached = await store.cached_versions(name)
+        cached = await store.cached_versions(index_key, name)
         versions = wanted[name]
         if versions is None:
             pairs += [(name, version) for version in cached]
