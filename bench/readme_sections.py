@@ -1,4 +1,8 @@
-"""CPU time to section every recorded README: main's hand-written readers vs the parser-based ones.
+"""CPU time to read every recorded README as a document build does: badges cut out, then sections.
+
+main's hand-written section readers vs the parser-based ones, each with the badge step as its
+``build_document`` runs it (main: ``strip_badges`` then ``split_document``; this tree: a Markdown
+README's badges and headings from one markdown-it-py parse, ``split_markdown``).
 
 The old readers are main's ``src/autodocs/docs/sections.py`` (``git show main:...``) loaded into a
 temporary module; the new ones are this tree's ``autodocs.docs.sections``. Both section the 123
@@ -7,7 +11,8 @@ type) in the same run, interleaved, ROUNDS times; the figures are the median CPU
 (``time.process_time``) of one pass over all READMEs, per reader, and their ratio. The headings of
 both are compared too (titles and levels), so a faster reader that finds other sections shows.
 
-Goal: new ≤ 2x old. Run: python bench/readme_sections.py [git-ref, default main]
+Goal: as small as it gets; the figures users feel are the cold benches (bench/cold_context.py,
+bench/stdio_latency.py). Run: python bench/readme_sections.py [git-ref, default main]
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 from autodocs.docs import sections  # noqa: E402
+from autodocs.docs.badges import strip_badges  # noqa: E402
 
 ROUNDS = 15
 
@@ -61,14 +67,32 @@ def one_pass(split: Callable[[str, str | None], Any], docs: list[tuple[str, str 
     return time.process_time() - start
 
 
+_CONTENT_TYPES = {"markdown": "text/markdown", "rst": "text/x-rst", "text": "text/plain"}
+
+
+def old_read(old: ModuleType) -> Callable[[str, str | None], Any]:
+    def read(text: str, content_type: str | None) -> Any:
+        markup = old.detect_format(text, content_type)
+        return old.split_document(strip_badges(text, markup), _CONTENT_TYPES[markup])
+
+    return read
+
+
+def new_read(text: str, content_type: str | None) -> Any:
+    markup = sections.detect_format(text, content_type)
+    if markup == "markdown":
+        return markup, sections.split_markdown(text)
+    return sections.split_document(strip_badges(text, markup), _CONTENT_TYPES[markup])
+
+
 def main() -> None:
     ref = sys.argv[1] if len(sys.argv) > 1 else "main"
     old = old_readers(ref)
     docs = readmes()
     differ = 0
     for text, content_type in docs:
-        a_fmt, a = old.split_document(text, content_type)
-        b_fmt, b = sections.split_document(text, content_type)
+        a_fmt, a = old_read(old)(text, content_type)
+        b_fmt, b = new_read(text, content_type)
         differ += (a_fmt, [(s.title, s.level) for s in a]) != (b_fmt, [(s.title, s.level) for s in b])
     groups: dict[str, list[tuple[str, str | None]]] = {"all": docs}
     for text, content_type in docs:
@@ -79,8 +103,8 @@ def main() -> None:
     for name, group in groups.items():
         old_times, new_times = [], []
         for _ in range(ROUNDS):
-            old_times.append(one_pass(old.split_document, group))
-            new_times.append(one_pass(sections.split_document, group))
+            old_times.append(one_pass(old_read(old), group))
+            new_times.append(one_pass(new_read, group))
         old_ms, new_ms = statistics.median(old_times) * 1000, statistics.median(new_times) * 1000
         print(f"{name:<26}{len(group):>4}{old_ms:>9.1f}{new_ms:>9.1f}{new_ms / old_ms:>7.2f}")
 

@@ -23,13 +23,23 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from autodocs.docs.sections_common import Heading
-from autodocs.docs.sections_markdown import MarkdownSignals, markdown_headings
+from autodocs.docs.badges import BADGE_HINT, apply_edits
+from autodocs.docs.badges.markdown import edits_from_tokens
+from autodocs.docs.sections_common import Heading, Placement
+from autodocs.docs.sections_markdown import MarkdownSignals, headings_from_tokens, markdown_headings, parse_blocks
 from autodocs.docs.sections_rst import RstSignals, rst_headings
 
-__all__ = ["OVERVIEW_TITLE", "DocFormat", "Section", "detect_format", "split_document", "split_sections"]
+__all__ = [
+    "OVERVIEW_TITLE",
+    "DocFormat",
+    "Section",
+    "detect_format",
+    "split_document",
+    "split_markdown",
+    "split_sections",
+]
 
 DocFormat = Literal["markdown", "rst", "text"]
 
@@ -107,6 +117,22 @@ def split_document(text: str, content_type: str | None = None) -> tuple[DocForma
     elif fmt == "rst":
         headings = rst_headings(lines)[0]
     return fmt, _build_sections(lines, headings)
+
+
+def split_markdown(text: str) -> list[Section]:
+    """A Markdown description without its badges (:func:`autodocs.docs.badges.strip_badges`), in
+    sections (as :func:`split_sections`), from one parse: the badge edits and the headings both
+    come from the same block tokens, and the headings are then placed in the edited lines."""
+    lines = _lines(text)
+    if not lines or len(text) > MAX_PARSED_CHARS:
+        return _build_sections(lines, [])
+    env: dict[str, Any] = {}
+    tokens = parse_blocks("\n".join(lines), env)
+    edits = edits_from_tokens(lines, tokens, env) if BADGE_HINT.search(text) else {}
+    if not edits:
+        return _build_sections(lines, headings_from_tokens(lines, tokens)[0])
+    edited, where = apply_edits(lines, edits)
+    return _build_sections(edited, headings_from_tokens(lines, tokens, Placement(edited, where))[0])
 
 
 _CONTENT_TYPES: dict[str, DocFormat] = {

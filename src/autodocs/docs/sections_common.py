@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Heading", "clean_title"]
+__all__ = ["Heading", "Placement", "clean_title"]
 
 _CONTROL = {code: " " for code in (*range(32), *range(127, 160))}
 
@@ -17,6 +17,15 @@ class Heading:
     end: int
     level: int
     title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Source lines after edits (badges cut out): the new ``lines``, and ``where`` each source
+    line went (its index in ``lines``, or -1 when it was dropped)."""
+
+    lines: list[str]
+    where: list[int]
 
 
 def clean_title(text: str) -> str:

@@ -17,13 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from autodocs.docs.sections_common import Heading, clean_title
+from autodocs.docs.sections_common import Heading, Placement, clean_title
 
-__all__ = ["MarkdownSignals", "markdown_headings"]
+__all__ = ["MarkdownSignals", "headings_from_tokens", "markdown_headings", "parse_blocks"]
 
 _BLOCKS = MarkdownIt("commonmark", {"maxNesting": 20}).enable("table").disable("inline")
 _INLINE = MarkdownIt("commonmark", {"maxNesting": 20}).enable("strikethrough")
@@ -47,8 +48,25 @@ class MarkdownSignals:
 
 def markdown_headings(lines: list[str]) -> tuple[list[Heading], MarkdownSignals]:
     """The section breaks of a Markdown text split into ``lines``, in order; never raises."""
+    return headings_from_tokens(lines, parse_blocks("\n".join(lines)))
+
+
+def parse_blocks(text: str, env: dict[str, Any] | None = None) -> list[Token]:
+    """``text``'s block tokens (inline content unparsed); ``env`` receives its reference definitions."""
+    return _BLOCKS.parse(text, env)
+
+
+def headings_from_tokens(
+    lines: list[str], tokens: list[Token], placed: Placement | None = None
+) -> tuple[list[Heading], MarkdownSignals]:
+    """The section breaks that ``tokens`` (the block parse of ``lines``) hold, in order.
+
+    With ``placed`` (the lines once badges are cut out, and where each line went), the
+    headings are given in the lines of ``placed``: a heading keeps its place by its first and
+    last kept line, and HTML headings are read from their block as edited (a badge cut from it
+    may have moved them). The structure is the one the README has as published.
+    """
     signals = MarkdownSignals()
-    tokens = _BLOCKS.parse("\n".join(lines))
     headings: list[Heading] = []
     for index, token in enumerate(tokens):
         if token.level != 0 or not token.map:
@@ -57,16 +75,30 @@ def markdown_headings(lines: list[str]) -> tuple[list[Heading], MarkdownSignals]
         at_column_0 = start < len(lines) and not lines[start][:1].isspace()
         if token.type == "heading_open":
             title = _title(tokens[index + 1].content if index + 1 < len(tokens) else "")
-            if title:
-                headings.append(Heading(start, end, int(token.tag[1:]), title))
+            span = _placed_span(start, end, placed)
+            if title and span is not None:
+                headings.append(Heading(span[0], span[1], int(token.tag[1:]), title))
             signals.atx += token.markup.startswith("#") and at_column_0
         elif token.type == "fence":
             signals.fences += token.markup.startswith("`") and at_column_0
         elif token.type == "html_block":
-            for heading in _html_headings(token.content, start, min(end, len(lines))):
+            found_in = lines if placed is None else placed.lines
+            span = _placed_span(start, min(end, len(lines)), placed)
+            if span is None:
+                continue
+            content = token.content if placed is None else "\n".join(placed.lines[span[0] : span[1]])
+            for heading in _html_headings(content, span[0], span[1]):
                 headings.append(heading)
-                signals.html_headings += not lines[heading.start][:1].isspace()
+                signals.html_headings += not found_in[heading.start][:1].isspace()
     return headings, signals
+
+
+def _placed_span(start: int, end: int, placed: Placement | None) -> tuple[int, int] | None:
+    """Lines ``start:end`` of the source in the placed lines: first to last kept (None: all dropped)."""
+    if placed is None:
+        return start, end
+    kept = [line for line in placed.where[start:end] if line >= 0]
+    return (kept[0], kept[-1] + 1) if kept else None
 
 
 def _title(source: str) -> str:

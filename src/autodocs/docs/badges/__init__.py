@@ -43,7 +43,7 @@ from autodocs.docs.badges.markdown import markdown_edits
 from autodocs.docs.badges.rst import rst_edits
 from autodocs.docs.badges.urls import BADGE_HINT, is_badge_url
 
-__all__ = ["is_badge_url", "strip_badges"]
+__all__ = ["BADGE_HINT", "apply_edits", "is_badge_url", "strip_badges"]
 
 
 def strip_badges(text: str, markup: str) -> str:
@@ -60,16 +60,26 @@ def strip_badges(text: str, markup: str) -> str:
 
 def _apply(lines: list[str], edits: Edits) -> list[str]:
     """The lines with ``edits`` made; where a dropped run leaves two blank lines, one goes."""
+    return apply_edits(lines, edits)[0]
+
+
+def apply_edits(lines: list[str], edits: Edits) -> tuple[list[str], list[int]]:
+    """The lines with ``edits`` made (as :func:`strip_badges` makes them), and where each line of
+    ``lines`` went: its index in the result, or -1 when it was dropped."""
     out: list[str] = []
+    where: list[int] = []
     dropped = False
     for index, line in enumerate(lines):
         new = edits.get(index, line)
         if new is None:
             dropped = True
+            where.append(-1)
             continue
         blank = not new.strip()
         if dropped and blank and (not out or not out[-1].strip()):
+            where.append(-1)
             continue  # the blank line after a removed block, when one is already there
         dropped = False
+        where.append(len(out))
         out.append(new)
-    return out
+    return out, where
