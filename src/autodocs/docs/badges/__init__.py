@@ -4,8 +4,9 @@ A README's badge row (build status, coverage, version, downloads ...) tells an a
 nothing it can use, yet on real pages it was a fifth of all content characters and most
 of some short ones: every badge is an image URL, often a link URL and, in
 reStructuredText, a substitution definition of three lines. This step removes those
-constructs and leaves every other character of the source as it was, so the section
-readers (``docs/sections.py``, to be replaced by real parsers) never see them.
+constructs and leaves every other character of the source as it was, so the sections
+(``docs/sections.py``) never hold them. A Markdown README is parsed once for both: the badge
+edits and the headings come from the same block tokens (``sections.split_markdown``).
 
 What counts as a badge is decided by the image's URL alone (:func:`is_badge_url`): a
 badge service's host, or a path or query naming a badge, shield or build status. A logo
