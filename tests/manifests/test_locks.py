@@ -387,3 +387,21 @@ def test_a_direct_dependency_the_lock_took_from_git_is_skipped_not_pinned(tmp_pa
     (lib,) = result.dependencies
     assert lib.pinned_version is None and lib.url == "git+https://example.invalid/lib.git#abc123"
     assert [(entry.name, entry.url) for entry in result.skipped] == [("lib", lib.url)]
+
+
+def test_a_pylock_package_from_vcs_or_an_archive_keeps_its_reference_and_one_from_an_index_does_not() -> None:
+    text = (
+        'lock-version = "1.0"\ncreated-by = "test"\n\n'
+        '[[packages]]\nname = "lib"\nversion = "2.0.0"\n'
+        'vcs = { type = "git", url = "https://example.invalid/lib.git", commit-id = "abc123" }\n\n'
+        '[[packages]]\nname = "arch"\nversion = "1.0.0"\n'
+        'archive = { url = "https://example.invalid/arch-1.0.0.tar.gz", hashes = { sha256 = "00" } }\n\n'
+        '[[packages]]\nname = "idx"\nversion = "3.0.0"\nindex = "https://example.invalid/simple"\n'
+        'sdist = { url = "https://example.invalid/idx-3.0.0.tar.gz", hashes = { sha256 = "00" } }\n'
+    )
+    found = {package.name: package.url for package in parse_lock(text, file="pylock.toml")}
+    assert found == {
+        "lib": "git+https://example.invalid/lib.git",
+        "arch": "https://example.invalid/arch-1.0.0.tar.gz",
+        "idx": None,
+    }
