@@ -183,6 +183,37 @@ async def test_a_git_dependency_of_the_project_is_not_fetched_from_an_index_by_i
     assert public.request_count == 0
 
 
+@pytest.mark.parametrize(
+    ("lock_name", "lock_text"),
+    [
+        (
+            "poetry.lock",
+            '[[package]]\nname = "publiconly"\nversion = "2.1.0.dev0"\noptional = false\nfiles = []\n\n'
+            '[package.source]\ntype = "git"\nurl = "https://example.invalid/publiconly.git"\n'
+            'reference = "main"\nresolved_reference = "589ecb03f28b30d9a604dc13b51fba55f3981ef5"\n',
+        ),
+        (
+            "uv.lock",
+            'version = 1\nrequires-python = ">=3.8"\n\n[[package]]\nname = "publiconly"\nversion = "2.1.0.dev0"\n'
+            'source = { git = "https://example.invalid/publiconly.git?branch=main#589ecb03" }\n',
+        ),
+    ],
+)
+async def test_a_package_the_lock_took_from_git_is_skipped_not_fetched_from_an_index(
+    service: AutoDocsService, public: FakeIndex, tmp_path: Path, lock_name: str, lock_text: str
+) -> None:
+    """Shaped after poetry's own lock: poetry-core locked from git at a dev version no index has."""
+    project = make_project(tmp_path / "app", {lock_name: lock_text})
+    scan = await service.scan(project)
+    assert [entry.name for entry in scan.skipped] == ["publiconly"]
+    assert scan.skipped[0].reason.startswith("a git reference without a version")
+    assert "publiconly" not in {dependency.name for dependency in scan.locked_only}
+    with pytest.raises(AutoDocsError) as raised:
+        await service.get_package_docs("publiconly", project_path=project)
+    assert error_of(raised.value)["type"] == "IndexNotAllowed"
+    assert public.request_count == 0
+
+
 async def test_the_operators_index_credentials_never_reach_a_project_index_on_another_origin(
     private: FakeIndex, public: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -68,7 +68,7 @@ TUNED = [
     (
         "regex",
         "approximate matching that allows a few typos",
-        'Approximate "fuzzy" matching (Hg issue 12 , Hg issue 41 , Hg issue 109 )',
+        'Approximate "fuzzy" matching (Hg issue 12, Hg issue 41, Hg issue 109)',
     ),
     ("regex", "stop a pattern that takes too long", "Timeout"),
     ("griffe", "detect breaking changes between two versions of my API", "Check for API breaking changes"),

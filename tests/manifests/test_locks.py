@@ -342,3 +342,66 @@ def test_a_venv_linked_outside_the_allowed_roots_is_not_read_for_the_fork_pin(tm
     assert confined.pinned_version == running
     (anywhere,) = scan_project(project).dependencies  # stdio: a venv linked from elsewhere is still read
     assert anywhere.pinned_version == "2.0.2"
+
+
+@pytest.mark.parametrize(
+    ("filename", "entry", "reference"),
+    [
+        (
+            "uv.lock",
+            'source = { git = "https://example.invalid/lib.git?rev=v2#abc123" }',
+            "git+https://example.invalid/lib.git?rev=v2#abc123",
+        ),
+        (
+            "uv.lock",
+            'source = { url = "https://example.invalid/lib-2.0.tar.gz" }',
+            "https://example.invalid/lib-2.0.tar.gz",
+        ),
+        (
+            "poetry.lock",
+            '[package.source]\ntype = "git"\nurl = "https://example.invalid/lib.git"\n'
+            'reference = "main"\nresolved_reference = "abc123"',
+            "git+https://example.invalid/lib.git@abc123",
+        ),
+        ("poetry.lock", '[package.source]\ntype = "file"\nurl = "vendor/lib-2.0.tar.gz"', "vendor/lib-2.0.tar.gz"),
+        (
+            "pdm.lock",
+            'git = "https://example.invalid/lib.git"\nrevision = "abc123"',
+            "git+https://example.invalid/lib.git",
+        ),
+    ],
+)
+def test_a_lock_entry_taken_from_git_or_a_url_keeps_its_reference(filename: str, entry: str, reference: str) -> None:
+    text = f'[[package]]\nname = "lib"\nversion = "2.0.0"\n{entry}\n'
+    (locked,) = parse_lock(text, file=filename)
+    assert (locked.name, locked.version, locked.url) == ("lib", "2.0.0", reference)
+
+
+def test_a_direct_dependency_the_lock_took_from_git_is_skipped_not_pinned(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0.1.0"\ndependencies = ["lib>=2"]\n')
+    (tmp_path / "uv.lock").write_text(
+        'version = 1\n\n[[package]]\nname = "lib"\nversion = "2.1.0.dev0"\n'
+        'source = { git = "https://example.invalid/lib.git#abc123" }\n'
+    )
+    result = scan_project(tmp_path)
+    (lib,) = result.dependencies
+    assert lib.pinned_version is None and lib.url == "git+https://example.invalid/lib.git#abc123"
+    assert [(entry.name, entry.url) for entry in result.skipped] == [("lib", lib.url)]
+
+
+def test_a_pylock_package_from_vcs_or_an_archive_keeps_its_reference_and_one_from_an_index_does_not() -> None:
+    text = (
+        'lock-version = "1.0"\ncreated-by = "test"\n\n'
+        '[[packages]]\nname = "lib"\nversion = "2.0.0"\n'
+        'vcs = { type = "git", url = "https://example.invalid/lib.git", commit-id = "abc123" }\n\n'
+        '[[packages]]\nname = "arch"\nversion = "1.0.0"\n'
+        'archive = { url = "https://example.invalid/arch-1.0.0.tar.gz", hashes = { sha256 = "00" } }\n\n'
+        '[[packages]]\nname = "idx"\nversion = "3.0.0"\nindex = "https://example.invalid/simple"\n'
+        'sdist = { url = "https://example.invalid/idx-3.0.0.tar.gz", hashes = { sha256 = "00" } }\n'
+    )
+    found = {package.name: package.url for package in parse_lock(text, file="pylock.toml")}
+    assert found == {
+        "lib": "git+https://example.invalid/lib.git",
+        "arch": "https://example.invalid/arch-1.0.0.tar.gz",
+        "idx": None,
+    }

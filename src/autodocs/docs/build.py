@@ -3,7 +3,8 @@
 In order: badge and shield images are removed first, in a step of their own
 (:mod:`autodocs.docs.badges`: markdown-it-py's block structure and inline parse for Markdown,
 ``html.parser`` for HTML, explicit-markup blocks for reStructuredText); then the description is
-split into titled sections (:mod:`autodocs.docs.sections`, Markdown and reStructuredText), and
+split into titled sections (:mod:`autodocs.docs.sections`: headings found by markdown-it-py and
+docutils, the parsers of a release's docs pages; bodies kept as their source), and
 :mod:`autodocs.docs.changelog` puts the release in front of a title under a release heading
 (``0.27.0 › Fixed``); the requirements are parsed (:mod:`autodocs.docs.requirements`: common
 shapes by regex, checked equal to ``packaging``; the rest by it). A document records the
@@ -21,7 +22,7 @@ from autodocs.docs.badges import strip_badges
 from autodocs.docs.changelog import release_titles
 from autodocs.docs.model import DOCUMENT_BUILD, DocSection, PackageDocument, RequirementInfo
 from autodocs.docs.requirements import parse_requirement
-from autodocs.docs.sections import DocFormat, detect_format, split_document
+from autodocs.docs.sections import DocFormat, detect_format, split_document, split_markdown
 from autodocs.index.models import VersionMetadata
 
 __all__ = ["build_document"]
@@ -41,9 +42,11 @@ def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> 
         description = description[: cut if cut > max_description_chars // 2 else max_description_chars]
     content_type = _text(info.get("description_content_type")) or None
     markup = detect_format(description, content_type)
-    # Badges go in a step of their own, before and whatever the section readers are.
-    description = strip_badges(description, markup)
-    description_format, parts = split_document(description, _CONTENT_TYPES[markup])
+    if markup == "markdown":  # badges and headings from one parse
+        description_format: DocFormat = markup
+        parts = split_markdown(description)
+    else:
+        description_format, parts = split_document(strip_badges(description, markup), _CONTENT_TYPES[markup])
     # Each section's cost (and its title's) is counted when a page first has to choose among
     # sections, or before the document is stored, and kept beside it (docs.derived).
     titles = release_titles([(part.title, part.level) for part in parts])

@@ -90,7 +90,7 @@ def scan_project(
     scan.apply_locks(
         sorted(root / name for name in scan.read.listing(root) if is_lock_file(name) and (root / name).is_file())
     )
-    result.skipped = skipped_dependencies(result.dependencies)
+    result.skipped = skipped_dependencies([*result.dependencies, *scan.lock_references])
     result.partial = bool(result.errors)
     return result
 
@@ -101,6 +101,8 @@ class _Scan:
         self.read = reader
         self.result = ScanResult(project_path=str(root))
         self.lock_files: dict[LockedPackage, str] = {}
+        #: Transitive packages a lock took from git or a URL: skipped, with their reference.
+        self.lock_references: list[Dependency] = []
 
     def directory(self, folder: Path) -> ParsedFile:
         """Scan one project folder's manifests; returns what its pyproject.toml said."""
@@ -158,11 +160,17 @@ class _Scan:
             locked.extend((relative, package) for package in packages)
         self.lock_files = {package: file for file, package in locked}
         versions: dict[str, list[LockedPackage]] = {}
+        references: dict[str, LockedPackage] = {}  # taken from git or a URL: no index release
         for _, package in locked:
-            versions.setdefault(package.name, []).append(package)
+            if package.url is None:
+                versions.setdefault(package.name, []).append(package)
+            else:
+                references.setdefault(package.name, package)
         environment: dict[str, str] | None = None
         direct = {dependency.name for dependency in self.result.dependencies}
         for dependency in self.result.dependencies:
+            if dependency.url is None and dependency.name not in versions and dependency.name in references:
+                dependency.url = references[dependency.name].url  # the lock took it from there
             if dependency.url is not None or dependency.name not in versions:
                 continue
             allowed = _allowed(versions[dependency.name], dependency.specifier)
@@ -179,6 +187,17 @@ class _Scan:
             if package.name in direct or (package.name, package.version) in seen:
                 continue
             seen.add((package.name, package.version))
+            if package.url is not None:
+                if package.name not in versions:  # listed as skipped by the scan, never asked of an index
+                    self.lock_references.append(
+                        Dependency(
+                            name=package.name,
+                            group="locked",
+                            url=package.url,
+                            source=SourceLocation(file=file, line=package.line),
+                        )
+                    )
+                continue
             self.result.locked_only.append(
                 Dependency(
                     name=package.name,

@@ -6,7 +6,9 @@ version per Python range: uv's ``resolution-markers``, Poetry's ``markers``) giv
 version with its markers; the scanner pins the one whose markers match the project's
 Python (:func:`project_environment`).
 Packages that are the project itself or a local path/workspace member (no version on the
-index) are left out.
+index) are left out. A package the lock took from a git repository or a URL keeps that
+reference (``url``): its version names no release on any index, so the scanner lists it as
+skipped instead of asking an index for it.
 
 ``pylock.toml`` (PEP 751) is validated by ``packaging.pylock``, the PyPA reference. The
 other formats are tool-private with no standalone reader (uv's is Rust, Poetry's and
@@ -57,6 +59,10 @@ class LockedPackage:
     #: The index the lock records the package came from (uv's ``source.registry``, Poetry's
     #: ``[package.source]`` url of a legacy source, pylock's ``index``); None: not recorded.
     index: str | None = None
+    #: The git or URL reference the lock records the package from (uv's ``source.git``/``source.url``,
+    #: Poetry's ``[package.source]`` of type git or url, PDM's ``git``, pylock's ``vcs``/``archive``);
+    #: None: it comes from an index.
+    url: str | None = None
 
     def applies_to(self, environment: dict[str, str]) -> bool:
         """Whether this version is the one locked for ``environment`` (marker variables)."""
@@ -132,7 +138,9 @@ def parse_lock(text: str, *, file: str) -> list[LockedPackage]:
         version = package.get("version")
         if not isinstance(version, str) or _is_local(package):
             continue
-        locked = _locked(package["name"], version, line, _resolution_markers(package), _registry(package))
+        locked = _locked(
+            package["name"], version, line, _resolution_markers(package), _registry(package), _direct_reference(package)
+        )
         if locked is not None:
             found.append(locked)
     return found
@@ -161,6 +169,26 @@ def _registry(package: dict[str, Any]) -> str | None:
     if source.get("type") == "legacy" and isinstance(source.get("url"), str):  # poetry: a named source
         return str(source["url"])
     return None
+
+
+def _direct_reference(package: dict[str, Any]) -> str | None:
+    """The git or URL reference a uv.lock, poetry.lock or pdm.lock entry was resolved from, if any."""
+    source = package.get("source")
+    if isinstance(source, dict):
+        if isinstance(source.get("git"), str):  # uv: source = { git = "https://…?rev=…#sha" }
+            return _git(str(source["git"]))
+        if source.get("type") == "git" and isinstance(source.get("url"), str):  # poetry
+            revision = source.get("resolved_reference") or source.get("reference")
+            return _git(str(source["url"])) + (f"@{revision}" if isinstance(revision, str) and revision else "")
+        if isinstance(source.get("url"), str) and source.get("type") in (None, "url", "file"):  # an archive
+            return str(source["url"])
+    if isinstance(package.get("git"), str):  # pdm
+        return _git(str(package["git"]))
+    return None
+
+
+def _git(url: str) -> str:
+    return url if url.startswith("git+") else f"git+{url}"
 
 
 def _is_local(package: dict[str, Any]) -> bool:
@@ -204,14 +232,26 @@ def _pylock(data: dict[str, Any], text: str, file: str) -> list[LockedPackage]:
     for package in lock.packages:
         line = lines.find(f'name = "{package.name}"', quoted=False)
         if package.version is not None and package.directory is None:
+            reference = package.vcs.url if package.vcs is not None else None
+            if reference is None and package.archive is not None:
+                reference = package.archive.url
+            if package.vcs is not None and reference is not None:
+                reference = f"{package.vcs.type}+{reference}" if "+" not in reference.split("://")[0] else reference
             found.append(
-                LockedPackage(name=str(package.name), version=str(package.version), line=line, index=package.index)
+                LockedPackage(
+                    name=str(package.name), version=str(package.version), line=line, index=package.index, url=reference
+                )
             )
     return found
 
 
 def _locked(
-    name: str, version: str, line: int | None, markers: tuple[str, ...] = (), index: str | None = None
+    name: str,
+    version: str,
+    line: int | None,
+    markers: tuple[str, ...] = (),
+    index: str | None = None,
+    url: str | None = None,
 ) -> LockedPackage | None:
     try:
         return LockedPackage(
@@ -220,6 +260,7 @@ def _locked(
             line=line,
             markers=markers,
             index=index,
+            url=url,
         )
     except (InvalidVersion, ValueError):
         return None  # not something the index could serve at that version

@@ -4,8 +4,9 @@ A README's badge row (build status, coverage, version, downloads ...) tells an a
 nothing it can use, yet on real pages it was a fifth of all content characters and most
 of some short ones: every badge is an image URL, often a link URL and, in
 reStructuredText, a substitution definition of three lines. This step removes those
-constructs and leaves every other character of the source as it was, so the section
-readers (``docs/sections.py``, to be replaced by real parsers) never see them.
+constructs and leaves every other character of the source as it was, so the sections
+(``docs/sections.py``) never hold them. A Markdown README is parsed once for both: the badge
+edits and the headings come from the same block tokens (``sections.split_markdown``).
 
 What counts as a badge is decided by the image's URL alone (:func:`is_badge_url`): a
 badge service's host, or a path or query naming a badge, shield or build status. A logo
@@ -43,7 +44,7 @@ from autodocs.docs.badges.markdown import markdown_edits
 from autodocs.docs.badges.rst import rst_edits
 from autodocs.docs.badges.urls import is_badge_url, may_have_badges
 
-__all__ = ["is_badge_url", "strip_badges"]
+__all__ = ["apply_edits", "is_badge_url", "may_have_badges", "strip_badges"]
 
 
 def strip_badges(text: str, markup: str) -> str:
@@ -60,16 +61,26 @@ def strip_badges(text: str, markup: str) -> str:
 
 def _apply(lines: list[str], edits: Edits) -> list[str]:
     """The lines with ``edits`` made; where a dropped run leaves two blank lines, one goes."""
+    return apply_edits(lines, edits)[0]
+
+
+def apply_edits(lines: list[str], edits: Edits) -> tuple[list[str], list[int]]:
+    """The lines with ``edits`` made (as :func:`strip_badges` makes them), and where each line of
+    ``lines`` went: its index in the result, or -1 when it was dropped."""
     out: list[str] = []
+    where: list[int] = []
     dropped = False
     for index, line in enumerate(lines):
         new = edits.get(index, line)
         if new is None:
             dropped = True
+            where.append(-1)
             continue
         blank = not new.strip()
         if dropped and blank and (not out or not out[-1].strip()):
+            where.append(-1)
             continue  # the blank line after a removed block, when one is already there
         dropped = False
+        where.append(len(out))
         out.append(new)
-    return out
+    return out, where

@@ -7,12 +7,13 @@ import re
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from autodocs.docs.badges.edits import Edits, cut, replace_lines
 from autodocs.docs.badges.html import is_badge_html, strip_html
 from autodocs.docs.badges.urls import is_badge_url, may_have_badges
 
-__all__ = ["markdown_edits", "markdown_extent"]
+__all__ = ["edits_from_tokens", "markdown_edits", "markdown_extent"]
 
 
 @functools.cache
@@ -35,9 +36,17 @@ _REFERENCE_LABEL = re.compile(r"\[([^\[\]\n]+)\]")
 
 
 def markdown_edits(lines: list[str]) -> Edits:
-    blocks, markdown = _markdown()
+    blocks, _ = _markdown()
     env: dict[str, Any] = {}
     tokens = blocks.parse(markdown_extent("\n".join(lines)), env)
+    return edits_from_tokens(lines, tokens, env)
+
+
+def edits_from_tokens(lines: list[str], tokens: list[Token], env: dict[str, Any]) -> Edits:
+    """The badge edits of ``lines``, given their block tokens (inline rules off) and the parse's
+    ``env`` (its reference definitions): a README's sections are read from the same parse
+    (:func:`autodocs.docs.sections.split_markdown`), so it is parsed once."""
+    _, markdown = _markdown()
     edits: Edits = {}
     inline_regions: set[tuple[int, int]] = set()
     for token in tokens:
