@@ -24,6 +24,7 @@ from autodocs.docs.budget import Cursor, decode_cursor
 from autodocs.docs.model import ApiMatch, DocsPage, PackageDocument
 from autodocs.docs.overview import status_fields, status_tokens, toc_page
 from autodocs.docs.pages import MIN_TOKENS, PageRequest, make_page
+from autodocs.docs.placed_ranking import PlacedCounts
 from autodocs.docs.ranking import best_matches
 from autodocs.docs.tokens import count_tokens
 from autodocs.docs.unit_cursor import UnitCursor, decode_unit_cursor
@@ -33,10 +34,12 @@ from autodocs.docset.build import DocSet
 from autodocs.errors import AutoDocsError, InvalidArgument
 from autodocs.index import normalize_package_name
 from autodocs.memo import LruMap
+from autodocs.usecases.docs_ranking import Bases, approximate_unit_set, count_docs_units, ranked_unit_set
 from autodocs.usecases.docsets import ClientOpener, DocsetLookup, DocsetProvider
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
 from autodocs.usecases.resolution import Resolution, Resolved
+from autodocs.usecases.stored_docsets import StoredDocset
 
 __all__ = ["PackageDocs"]
 
@@ -46,6 +49,7 @@ _MEMORY_PAGES = 256
 _MEMORY_UNITS = 16
 #: API entries a docs page with a query lists next to the sections.
 _MAX_API_MATCHES = 3
+_MEMORY_COUNTS = 16
 #: Time kept back from the call's deadline for the reply when waiting for a docs set.
 _LOOKUP_MARGIN_S = 1.0
 
@@ -78,6 +82,11 @@ class PackageDocs:
         self._units: LruMap[tuple[str, str, str], tuple[DocSet | None, int, list[Unit], list[Unit], list[Unit]]] = (
             LruMap(_MEMORY_UNITS)
         )
+        self._bases: LruMap[tuple[str, str, str, int], Bases] = LruMap(_MEMORY_UNITS)
+        #: The docs sections' words counted, per release (and number of API entries: their text
+        #: fills the docs' API placeholders); kept for more releases than whole docs sets.
+        self._docs_counts: LruMap[tuple[str, str, str, int], PlacedCounts] = LruMap(_MEMORY_COUNTS)
+        self._counting: dict[tuple[str, str, str, int], asyncio.Future[PlacedCounts | None]] = {}
 
     async def get(
         self,
@@ -120,7 +129,12 @@ class PackageDocs:
             opener = functools.partial(self._projects.client, plan, name)  # a build's download, leased anew
             version = resolved.document.version
             patient = bool(query or wanted)  # asks for content a docs set holds: worth waiting for a quick build
-            lookup = await self.lookup_docset(name, version, key, opener, patient=patient) if needs_docset else None
+            outline = not wanted and unit_start is None  # a TOC or a query page: the stored set's parts will do
+            lookup = (
+                await self.lookup_docset(name, version, key, opener, patient=patient, outline=outline)
+                if needs_docset
+                else None
+            )
         page = await self._reply(resolved, key, budget, version_constraint, query, wanted, start, unit_start, lookup)
         if plan is not None:
             notes = plan.notes if isinstance(project, str) else []
@@ -140,8 +154,8 @@ class PackageDocs:
         lookup: DocsetLookup | None,
     ) -> DocsPage:
         name = resolved.document.name
-        docset = lookup.docset if lookup is not None else None
-        if unit_start is not None or (docset is not None and (query or wanted)):
+        available = lookup is not None and lookup.outline is not None
+        if unit_start is not None or (available and (query or wanted)):
             return await self._unit_page(resolved, key, budget, query, wanted, unit_start, lookup)
         if start is None and query is None and not wanted:
             return self.first_page(resolved, key, budget, version_constraint, lookup)
@@ -161,8 +175,8 @@ class PackageDocs:
     ) -> DocsPage:
         """The page without a query or named sections: with a docs set, its table of contents too."""
         document = resolved.document
-        if lookup is not None and lookup.docset is not None:
-            toc = lookup.docset.toc
+        if lookup is not None and lookup.outline is not None:
+            toc = lookup.outline.toc
             return toc_page(
                 toc,
                 budget,
@@ -189,28 +203,42 @@ class PackageDocs:
             self._unit_pages.clear()
             self._units.clear()
             self._unit_sets.clear()
+            self._bases.clear()
+            self._docs_counts.clear()
         else:
             self._pages.discard_where(lambda key: key[1] == name)
             self._unit_pages.discard_where(lambda key: key[1] == name)
             self._units.discard_where(lambda key: key[1] == name)
             self._unit_sets.discard_where(lambda key: key[1] == name)
+            self._bases.discard_where(lambda key: key[1] == name)
+            self._docs_counts.discard_where(lambda key: key[1] == name)
 
     async def lookup_docset(
-        self, name: str, version: str, index_key: str, client: ClientOpener | None = None, *, patient: bool = False
+        self,
+        name: str,
+        version: str,
+        index_key: str,
+        client: ClientOpener | None = None,
+        *,
+        patient: bool = False,
+        outline: bool = False,
     ) -> DocsetLookup | None:
         """The release's docs set; None without a provider. ``patient`` (a call with a query or
         named sections): wait for a build under way — while it looks quick, see
         :class:`~autodocs.usecases.docsets.DocsetLimits` — at most until the call's deadline less
         :data:`_LOOKUP_MARGIN_S`; otherwise a stored docs set or ``pending`` at once, so a call
         without a query costs what it did before docs sets. Never raises: a provider that fails
-        is a warning, one that overstays is a build still pending."""
+        is a warning, one that overstays is a build still pending. ``outline``: the stored set's
+        parts will do (:class:`~autodocs.usecases.stored_docsets.StoredDocset`)."""
         if self.docsets is None:
             return None
         left = remaining(0.0)
         wait = max(0.0, left - _LOOKUP_MARGIN_S) if patient else 0.0
         try:
             async with asyncio.timeout(max(0.0, left - _LOOKUP_MARGIN_S / 2)):
-                return await self.docsets.lookup(name, version, index_key=index_key, wait_s=wait, client=client)
+                return await self.docsets.lookup(
+                    name, version, index_key=index_key, wait_s=wait, client=client, outline=outline
+                )
         except TimeoutError:
             log.info("docs.docset_lookup_late", package=name, version=version, wait_s=round(wait, 2))
             return DocsetLookup(None, pending=True)
@@ -239,13 +267,19 @@ class PackageDocs:
                 suggestions=["Call again without the cursor."],
             )
         entries = await self._api_entries(index_key, document.name, document.version)
-        readme, docs, api = self._units_of(index_key, document, docset, entries)
-        counts = start.counts if start is not None else (len(readme), len(docs), len(api))
-        units = readme[: counts[0]] + docs[: counts[1]] + api[: counts[2]]
         header = _page_request(
             resolved, budget, f"=={document.version}" if start else None, query, wanted, _later(start)
         )
         warnings = lookup.warnings if lookup is not None else ()
+        stored = lookup.stored if lookup is not None else None
+        if start is None and query and not wanted and stored is not None:
+            page = await self._stored_page(document, stored, index_key, entries, header, warnings, query)
+            if page is not None:
+                return page
+            docset = docset or await self._whole_docset(index_key, document)
+        readme, docs, api = self._units_of(index_key, document, docset, entries)
+        counts = start.counts if start is not None else (len(readme), len(docs), len(api))
+        units = readme[: counts[0]] + docs[: counts[1]] + api[: counts[2]]
         request = UnitPageRequest(header, counts, start, warnings)
         key = (index_key, document.name, document.version, id(docset), len(entries), request)
         kept = self._unit_pages.get(key)
@@ -254,13 +288,102 @@ class PackageDocs:
         set_key = (index_key, document.name, document.version, id(docset), len(entries), counts)
         kept_set = self._unit_sets.get(set_key)
         if kept_set is None or kept_set[0] is not docset:
-            kept_set = (docset, UnitSet(units))
+            kept_set = (docset, self._unit_set(index_key, document, entries, units, counts))
             self._unit_sets.put(set_key, kept_set)
         if query and not kept_set[1].indexed:  # one pass over the text (about 1 s for Django's docs): off the loop
             await asyncio.to_thread(kept_set[1].build_index)
         page = make_unit_page(document, kept_set[1], request)
         self._unit_pages.put(key, (docset, page))
         return page
+
+    def _unit_set(
+        self,
+        index_key: str,
+        document: PackageDocument,
+        entries: Sequence[tuple[str, str]],
+        units: list[Unit],
+        counts: tuple[int, int, int],
+    ) -> UnitSet:
+        """The units as a set, their words' counts taken from those kept when they are these units'."""
+        docs_counts = self._docs_counts.get((index_key, document.name, document.version, len(entries)))
+        bases = self._bases.get((index_key, document.name, document.version, len(entries)))
+        readme, docs, api = counts
+        if docs_counts is None or bases is None or (len(bases.readme), docs_counts.count, len(bases.api)) != counts:
+            return UnitSet(units)
+        order = [*range(readme), *range(readme + docs, readme + docs + api), *range(readme, readme + docs)]
+        return UnitSet(units, counted=[bases.counts, docs_counts], order=order)
+
+    async def _stored_page(
+        self,
+        document: PackageDocument,
+        stored: StoredDocset,
+        index_key: str,
+        entries: Sequence[tuple[str, str]],
+        header: PageRequest,
+        warnings: tuple[str, ...],
+        query: str,
+    ) -> DocsPage | None:
+        """A query's page without the docs set read whole (:mod:`.docs_ranking`): ranked exactly once
+        its sections' words are counted, else over what the store's full-text index finds while
+        they are counted in the background. None when the store cannot search."""
+        key = (index_key, document.name, document.version, len(entries))
+        bases = self._bases.get(key)
+        if bases is None:
+            bases = Bases.of(readme_units(document), api_units(entries))
+            self._bases.put(key, bases)
+        api_texts = dict(reversed(entries))
+        docs_counts = self._docs_counts.get(key)
+        try:
+            made = None
+            if docs_counts is not None:
+                made = await ranked_unit_set(stored, query, bases, docs_counts, api_texts, package=document.name)
+            if made is None:
+                made = await approximate_unit_set(stored, query, bases, api_texts, package=document.name)
+                page = make_unit_page(document, made[0], UnitPageRequest(header, made[1], None, warnings))
+                self._count_later(key, document, stored, api_texts)  # after the page: the thread holds the GIL
+                return page
+        except AutoDocsError as exc:
+            log.info("docs.stored_page_failed", package=document.name, error=exc.type_name)
+            return None
+        unit_set, counts = made
+        return make_unit_page(document, unit_set, UnitPageRequest(header, counts, None, warnings))
+
+    def _count_later(
+        self, key: tuple[str, str, str, int], document: PackageDocument, stored: StoredDocset, api_texts: dict[str, str]
+    ) -> None:
+        """Count the docs sections' words in a thread (the docs set read whole if not in memory, and
+        not kept), then keep the counts: the queries after it are ranked exactly."""
+        if key in self._counting:
+            return
+
+        async def count() -> PlacedCounts | None:
+            whole = stored.whole or await self._store.get_docset(*key[:3])
+            if whole is None:
+                return None
+            return await asyncio.to_thread(
+                lambda: count_docs_units(docs_units(whole, api_texts, package=document.name))
+            )
+
+        def counted(task: asyncio.Future[PlacedCounts | None]) -> None:
+            self._counting.pop(key, None)
+            if task.cancelled() or task.exception() is not None:
+                log.warning("docs.counting_failed", package=document.name, version=document.version)
+            elif (made := task.result()) is not None:
+                self._docs_counts.put(key, made)
+
+        task = asyncio.ensure_future(count())
+        self._counting[key] = task
+        task.add_done_callback(counted)
+
+    async def wait_for_ranking(self) -> None:
+        """Wait until the docs sets being counted in the background are (tests, benchmarks)."""
+        while self._counting:
+            await asyncio.gather(*self._counting.values(), return_exceptions=True)
+
+    async def _whole_docset(self, index_key: str, document: PackageDocument) -> DocSet | None:
+        """The docs set read whole (a query the store could not search for)."""
+        looked_up = await self.lookup_docset(document.name, document.version, index_key)
+        return looked_up.docset if looked_up is not None else None
 
     def _units_of(
         self, index_key: str, document: PackageDocument, docset: DocSet | None, entries: Sequence[tuple[str, str]]
