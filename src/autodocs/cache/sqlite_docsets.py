@@ -164,8 +164,9 @@ class SQLiteDocsets:
 
         def read(db: sqlite3.Connection) -> list[DocsetCandidate]:
             rows = db.execute(
+                # CROSS JOIN: the places first, each one index look-up (else SQLite scans the release's rows per place)
                 "SELECT s.page, s.position, s.heading_path, s.blocks FROM json_each(?) AS p"
-                " JOIN docset_sections AS s ON s.index_key = ? AND s.name = ? AND s.version = ?"
+                " CROSS JOIN docset_sections AS s ON s.index_key = ? AND s.name = ? AND s.version = ?"
                 " AND s.page = json_extract(p.value, '$[0]') AND s.position = json_extract(p.value, '$[1]')",
                 (wanted, index_key, name, version),
             )

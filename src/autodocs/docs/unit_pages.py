@@ -93,7 +93,8 @@ class UnitSet:
     are the units ``order`` names, in that order; units ``order`` does not name are counted when
     first ranked. ``present``: when only some units are really there (a query's page over the
     docs sections fetched for it, :mod:`autodocs.usecases.docs_ranking`), their indices; the
-    others are stand-ins no page takes.
+    others are stand-ins no page takes. ``costs``: the units' costs counted so far (whole, fixed),
+    shared with other sets of the same units.
     """
 
     def __init__(
@@ -103,13 +104,15 @@ class UnitSet:
         counted: Sequence[PlacedCounts] = (),
         order: Sequence[int] = (),
         present: Sequence[int] | None = None,
+        costs: tuple[dict[int, int], dict[int, int]] | None = None,
     ) -> None:
         self.units = units
         self.present: Sequence[int] = range(len(units)) if present is None else present
         self._counted = counted
         self._order = order
-        self._whole: dict[int, int] = {}
-        self._fixed: dict[int, int] = {}
+        #: Each unit's cost on a page, whole and its fixed part: shared by the unit sets of one
+        #: release's query pages (``costs``) when their units are the same at the same numbers.
+        self._whole, self._fixed = costs if costs is not None else ({}, {})
         self._index: PlacedIndex | None = None
         self._names: SectionNames | None = None
         self._scored: tuple[str, list[float]] | None = None

@@ -273,7 +273,7 @@ class PackageDocs:
         warnings = lookup.warnings if lookup is not None else ()
         stored = lookup.stored if lookup is not None else None
         if start is None and query and not wanted and stored is not None:
-            page = await self._stored_page(document, stored, index_key, entries, header, warnings, query)
+            page = await self._stored_page(document, (stored, docset), index_key, entries, header, warnings, query)
             if page is not None:
                 return page
             docset = docset or await self._whole_docset(index_key, document)
@@ -316,7 +316,7 @@ class PackageDocs:
     async def _stored_page(
         self,
         document: PackageDocument,
-        stored: StoredDocset,
+        docs: tuple[StoredDocset, DocSet | None],
         index_key: str,
         entries: Sequence[tuple[str, str]],
         header: PageRequest,
@@ -325,7 +325,9 @@ class PackageDocs:
     ) -> DocsPage | None:
         """A query's page without the docs set read whole (:mod:`.docs_ranking`): ranked exactly once
         its sections' words are counted, else over what the store's full-text index finds while
-        they are counted in the background. None when the store cannot search."""
+        they are counted in the background. ``docs``: the stored docs set, and the whole set when it
+        is in memory. None when the store cannot search."""
+        stored, whole = docs
         key = (index_key, document.name, document.version, len(entries))
         bases = self._bases.get(key)
         if bases is None:
@@ -336,11 +338,11 @@ class PackageDocs:
         try:
             made = None
             if docs_counts is not None:
-                made = await ranked_unit_set(stored, query, bases, docs_counts, api_texts, package=document.name)
+                made = await ranked_unit_set(stored, whole, query, bases, docs_counts, api_texts, package=document.name)
             if made is None:
-                made = await approximate_unit_set(stored, query, bases, api_texts, package=document.name)
+                made = await approximate_unit_set(stored, whole, query, bases, api_texts, package=document.name)
                 page = make_unit_page(document, made[0], UnitPageRequest(header, made[1], None, warnings))
-                self._count_later(key, document, stored, api_texts)  # after the page: the thread holds the GIL
+                self._count_later(key, document, whole, api_texts)  # after the page: the thread holds the GIL
                 return page
         except AutoDocsError as exc:
             log.info("docs.stored_page_failed", package=document.name, error=exc.type_name)
@@ -349,7 +351,11 @@ class PackageDocs:
         return make_unit_page(document, unit_set, UnitPageRequest(header, counts, None, warnings))
 
     def _count_later(
-        self, key: tuple[str, str, str, int], document: PackageDocument, stored: StoredDocset, api_texts: dict[str, str]
+        self,
+        key: tuple[str, str, str, int],
+        document: PackageDocument,
+        docset: DocSet | None,
+        api_texts: dict[str, str],
     ) -> None:
         """Count the docs sections' words in a thread (the docs set read whole if not in memory, and
         not kept), then keep the counts: the queries after it are ranked exactly."""
@@ -357,7 +363,7 @@ class PackageDocs:
             return
 
         async def count() -> PlacedCounts | None:
-            whole = stored.whole or await self._store.get_docset(*key[:3])
+            whole = docset or await self._store.get_docset(*key[:3])
             if whole is None:
                 return None
             return await asyncio.to_thread(

@@ -23,12 +23,13 @@ from the whole set: a later page goes on from the units this one delivered.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from autodocs.cache.base import DocsetCandidate
 from autodocs.docs.placed_ranking import PlacedCounts
 from autodocs.docs.unit_pages import UnitSet
 from autodocs.docs.units import Unit, docs_unit
+from autodocs.docset.model import DocSet
 from autodocs.usecases.stored_docsets import StoredDocset
 
 __all__ = ["CANDIDATES", "FETCHED", "Bases", "approximate_unit_set", "count_docs_units", "ranked_unit_set"]
@@ -43,11 +44,14 @@ _STAND_IN = Unit("docs", "", (), (), ())
 
 @dataclass(frozen=True, slots=True)
 class Bases:
-    """A release's README and API units, with their words counted for ranking."""
+    """A release's README and API units, with their words counted for ranking; and the page costs
+    of its units (whole, fixed part) by number, counted as pages need them (kept between
+    questions: counting a unit's tokens is most of a page's time)."""
 
     readme: list[Unit]
     api: list[Unit]
     counts: PlacedCounts
+    costs: tuple[dict[int, int], dict[int, int]] = field(default_factory=lambda: ({}, {}))
 
     @classmethod
     def of(cls, readme: list[Unit], api: list[Unit]) -> Bases:
@@ -61,6 +65,7 @@ def count_docs_units(units: Sequence[Unit]) -> PlacedCounts:
 
 async def ranked_unit_set(
     stored: StoredDocset,
+    whole: DocSet | None,
     query: str,
     bases: Bases,
     docs_counts: PlacedCounts,
@@ -68,36 +73,44 @@ async def ranked_unit_set(
     *,
     package: str,
 ) -> tuple[UnitSet, tuple[int, int, int]] | None:
-    """The units for ``query``'s page, ranked over the whole set, its best docs sections fetched;
-    None when the counts are not of this docs set (the caller ranks it another way)."""
-    numbers = await stored.unit_numbers()
+    """The units for ``query``'s page, ranked over the whole set, its best docs sections fetched
+    (from ``whole``, the docs set in memory, else the store); None when the counts are not of
+    this docs set (the caller ranks it another way)."""
+    numbers = await stored.unit_numbers(whole)
     if len(numbers) != docs_counts.count:
         return None
     readme, docs, api = len(bases.readme), docs_counts.count, len(bases.api)
     units: list[Unit] = [*bases.readme, *(_STAND_IN,) * docs, *bases.api]
     order = [*range(readme), *range(readme + docs, readme + docs + api), *range(readme, readme + docs)]
-    unit_set = UnitSet(units, counted=[bases.counts, docs_counts], order=order)
+    unit_set = UnitSet(units, counted=[bases.counts, docs_counts], order=order, costs=bases.costs)
     scores = unit_set.scores(query)
     best = sorted((i for i in range(readme, readme + docs) if scores[i] > 0), key=lambda i: -scores[i])[:FETCHED]
-    places = {number: place for place, number in numbers.items()}
-    found = await stored.sections_at([places[index - readme] for index in best])
+    places = await stored.places_by_number(whole)
+    found = await stored.sections_at([places[index - readme] for index in best], whole)
     chosen = _place(units, found, numbers, stored, readme, api_texts, package)
     unit_set.present = [*range(readme), *range(readme + docs, readme + docs + api), *chosen]
     return unit_set, (readme, docs, api)
 
 
 async def approximate_unit_set(
-    stored: StoredDocset, query: str, bases: Bases, api_texts: Mapping[str, str], *, package: str
+    stored: StoredDocset,
+    whole: DocSet | None,
+    query: str,
+    bases: Bases,
+    api_texts: Mapping[str, str],
+    *,
+    package: str,
 ) -> tuple[UnitSet, tuple[int, int, int]]:
     """The units for ``query``'s page, ranked over the README, the API entries and the sections
     the store's full-text index finds; raises what the store raises (:class:`~autodocs.errors.CacheError`)."""
-    numbers = await stored.unit_numbers()
+    numbers = await stored.unit_numbers(whole)
     found = await stored.candidates(query, CANDIDATES)
     readme, docs, api = len(bases.readme), len(numbers), len(bases.api)
     units: list[Unit] = [*bases.readme, *(_STAND_IN,) * docs, *bases.api]
     chosen = _place(units, found, numbers, stored, readme, api_texts, package)
     present = [*range(readme), *range(readme + docs, readme + docs + api), *chosen]
-    return UnitSet(units, counted=[bases.counts], order=present[: readme + api], present=present), (readme, docs, api)
+    unit_set = UnitSet(units, counted=[bases.counts], order=present[: readme + api], present=present, costs=bases.costs)
+    return unit_set, (readme, docs, api)
 
 
 def _place(
