@@ -3,7 +3,10 @@ sections' words are counted (the first query after a build or a read)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+import pytest
 
 from autodocs.docs.model import DocsPage
 from autodocs.docs.pages import PageRequest
@@ -13,6 +16,7 @@ from autodocs.docset.model import DocSet
 from autodocs.docset.pages import Page, Section, text_block
 from autodocs.docset.toc import TableOfContents, TocEntry
 from autodocs.service import AutoDocsService
+from autodocs.usecases import docs as docs_use_case
 from autodocs.usecases.docsets import DocsetLimits
 from tests.support.fake_index import FakeIndex
 from tests.test_docsets import WAIT, serve, unique
@@ -31,6 +35,8 @@ def sphinx_project() -> dict[str, str | bytes]:
         for part in ("Basics", "Options", "Pitfalls"):
             heading = f"{part} of {topic}"
             text = f"How {topic} works: the {topic} option, with {other} nearby. " * 3
+            if (topic, part) == ("logging", "Options"):
+                text += "Keep the log files in one directory."
             code = f".. code-block:: python\n\n   demo.{topic}(level={number})\n"
             parts.append(f"{heading}\n{'-' * len(heading)}\n\n{text}\n\n{code}")
         files[f"docs/{topic}.rst"] = "\n".join(parts)
@@ -93,22 +99,42 @@ async def test_a_query_after_eviction_gets_the_page_it_gets_in_memory_without_re
     assert found.docset is None, "the queries did not read the docs set back whole"
 
 
-async def test_the_first_query_answers_from_the_full_text_index_then_pages_are_ranked_over_the_whole_set(
-    fake_index: FakeIndex, service: AutoDocsService, tmp_path: Path
-) -> None:
-    name = await built(fake_index, service, tmp_path)
-    first = await ask(service, name, "pitfalls of pooling")
-    assert first.sections and first.sections[0].startswith("Pooling › Pitfalls of pooling")
-    await service.docs.wait_for_ranking()
-    ranked = await ask(service, name, "signals options", 2_000)
+async def whole_set_page(service: AutoDocsService, name: str, query: str, budget: int) -> DocsPage:
+    """The page cut from every unit of the docs set in memory, ranked together (no kept counts)."""
     resolved = await service.resolution.resolve(name, "==1.0", index=service.index)
     found = await service.docsets.lookup(name, "1.0", index_key=service.index.cache_key, wait_s=0.0)
     assert found.docset is not None
     document = resolved.document
-    units = readme_units(document) + docs_units(found.docset, {}, package=name) + api_units([])
-    request = PageRequest(budget=2_000, query="signals options", source=resolved.source, latest=resolved.latest)
-    counts = (len(readme_units(document)), len(units) - len(readme_units(document)), 0)
-    whole = make_unit_page(document, UnitSet(units), UnitPageRequest(request, counts))
+    readme = readme_units(document)
+    units = readme + docs_units(found.docset, {}, package=name) + api_units([])
+    request = PageRequest(budget=budget, query=query, source=resolved.source, latest=resolved.latest)
+    return make_unit_page(
+        document, UnitSet(units), UnitPageRequest(request, (len(readme), len(units) - len(readme), 0))
+    )
+
+
+async def test_a_small_docs_set_s_first_query_is_ranked_over_the_whole_set(
+    fake_index: FakeIndex, service: AutoDocsService, tmp_path: Path
+) -> None:
+    name = await built(fake_index, service, tmp_path)
+    first = await ask(service, name, "which folder", 2_000)  # "directory" is a synonym the full-text index lacks
+    assert first.sections[0].startswith("Logging › Options of logging")
+    whole = await whole_set_page(service, name, "which folder", 2_000)
+    assert first.sections == whole.sections and first.content == whole.content
+
+
+async def test_a_large_docs_set_s_first_query_answers_from_the_full_text_index_then_from_the_whole_set(
+    fake_index: FakeIndex, service: AutoDocsService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(docs_use_case, "_COUNT_AT_ONCE", 0)  # every docs set counts as large
+    name = await built(fake_index, service, tmp_path)
+    started = time.monotonic()
+    first = await ask(service, name, "pitfalls of pooling")
+    assert first.sections and first.sections[0].startswith("Pooling › Pitfalls of pooling")
+    await service.docs.wait_for_ranking()
+    assert time.monotonic() - started < 10
+    ranked = await ask(service, name, "signals options", 2_000)
+    whole = await whole_set_page(service, name, "signals options", 2_000)
     assert ranked.sections == whole.sections and ranked.content == whole.content
 
 

@@ -50,6 +50,9 @@ _MEMORY_UNITS = 16
 #: API entries a docs page with a query lists next to the sections.
 _MAX_API_MATCHES = 3
 _MEMORY_COUNTS = 16
+#: A docs set of at most this many sections has its words counted before its first query's page
+#: (a few tens of ms); a larger one's first query is ranked over what the full-text index finds.
+_COUNT_AT_ONCE = 800
 #: Time kept back from the call's deadline for the reply when waiting for a docs set.
 _LOOKUP_MARGIN_S = 1.0
 
@@ -336,6 +339,8 @@ class PackageDocs:
         api_texts = dict(reversed(entries))
         docs_counts = self._docs_counts.get(key)
         try:
+            if docs_counts is None and len(await stored.unit_numbers(whole)) <= _COUNT_AT_ONCE:
+                docs_counts = await asyncio.shield(self._count_later(key, document, whole, api_texts))
             made = None
             if docs_counts is not None:
                 made = await ranked_unit_set(stored, whole, query, bases, docs_counts, api_texts, package=document.name)
@@ -356,11 +361,13 @@ class PackageDocs:
         document: PackageDocument,
         docset: DocSet | None,
         api_texts: dict[str, str],
-    ) -> None:
+    ) -> asyncio.Future[PlacedCounts | None]:
         """Count the docs sections' words in a thread (the docs set read whole if not in memory, and
-        not kept), then keep the counts: the queries after it are ranked exactly."""
-        if key in self._counting:
-            return
+        not kept), then keep the counts: the queries after it are ranked exactly. The counting
+        under way (None: the docs set is gone from the store)."""
+        under_way = self._counting.get(key)
+        if under_way is not None:
+            return under_way
 
         async def count() -> PlacedCounts | None:
             whole = docset or await self._store.get_docset(*key[:3])
@@ -380,6 +387,7 @@ class PackageDocs:
         task = asyncio.ensure_future(count())
         self._counting[key] = task
         task.add_done_callback(counted)
+        return task
 
     async def wait_for_ranking(self) -> None:
         """Wait until the docs sets being counted in the background are (tests, benchmarks)."""
