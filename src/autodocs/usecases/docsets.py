@@ -22,7 +22,7 @@ call (the caller's ``client`` opener: a project's own index, leased for the down
 server's client), through the index layer
 (:mod:`autodocs.sources.sdist`: ``AUTODOCS_MAX_SDIST_BYTES``, hash checked), unpacks the docs
 with the docs policy (:mod:`autodocs.sources.doc_archive`) in a thread, and reads the pages in
-worker processes under ``AUTODOCS_ANALYSIS_MEMORY_BYTES`` and a time bound per batch
+worker processes under ``AUTODOCS_ANALYSIS_MEMORY_BYTES`` and time bounds per page and per batch
 (:mod:`autodocs.docset.workers`); the whole build has a time bound too. At most
 :attr:`DocsetLimits.builds` run at once and :attr:`DocsetLimits.queued` wait; past that a lookup
 answers without a docs set ("busy") and starts nothing.
@@ -129,6 +129,7 @@ class DocsetLimits:
     processes: int = 2  # page-reading worker processes
     build_seconds: float = 300.0  # the whole build, download excluded
     batch_seconds: float = 60.0  # one batch of pages in a worker
+    page_seconds: float = 20.0  # one page in a worker (past it, that page is a warning)
     unpack_seconds: float = 60.0
     archive_entries: int = 100_000  # entries of the sdist read before unpacking stops (a warning)
     retry_after_s: float = 300.0  # how long a passing failure is remembered
@@ -180,7 +181,9 @@ class ReleaseDocsets:
 
             limits = self._limits
             memory = self._settings.analysis_memory_bytes
-            self._pool = DocsetWorkers(memory, processes=limits.processes, batch_seconds=limits.batch_seconds)
+            self._pool = DocsetWorkers(
+                memory, processes=limits.processes, batch_seconds=limits.batch_seconds, page_seconds=limits.page_seconds
+            )
         return self._pool
 
     @property
