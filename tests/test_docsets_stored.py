@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from autodocs.cache import sqlite_schema
 from autodocs.docs.model import DocsPage
 from autodocs.docs.pages import PageRequest
 from autodocs.docs.unit_pages import UnitPageRequest, UnitSet, make_unit_page
@@ -18,6 +19,7 @@ from autodocs.docset.toc import TableOfContents, TocEntry
 from autodocs.service import AutoDocsService
 from autodocs.usecases import docs as docs_use_case
 from autodocs.usecases.docsets import DocsetLimits
+from tests.conftest import make_settings
 from tests.support.fake_index import FakeIndex
 from tests.test_docsets import WAIT, serve, unique
 
@@ -152,3 +154,15 @@ async def test_a_cursor_from_a_page_ranked_after_eviction_goes_on_without_repeat
     await evict(service)
     unranked = await ask(service, name, "routing and testing options", 800)
     assert unranked.sections == first.sections
+
+
+async def test_without_full_text_search_a_query_reads_the_docs_set_whole_and_still_finds_its_section(
+    fake_index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_schema, "fts5_available", lambda: False)  # this Python's SQLite lacks FTS5
+    monkeypatch.setattr(docs_use_case, "_COUNT_AT_ONCE", 0)  # the first query cannot count first
+    async with AutoDocsService.running(make_settings(fake_index, tmp_path / "cache")) as service:
+        name = await built(fake_index, service, tmp_path)
+        await evict(service)
+        page = await ask(service, name, "pitfalls of pooling")
+    assert page.sections and page.sections[0].startswith("Pooling › Pitfalls of pooling")

@@ -395,9 +395,14 @@ class PackageDocs:
             await asyncio.gather(*self._counting.values(), return_exceptions=True)
 
     async def _whole_docset(self, index_key: str, document: PackageDocument) -> DocSet | None:
-        """The docs set read whole (a query the store could not search for)."""
-        looked_up = await self.lookup_docset(document.name, document.version, index_key)
-        return looked_up.docset if looked_up is not None else None
+        """The docs set read whole (a query the store could not search for: SQLite without FTS5)."""
+        if self.docsets is None:
+            return None
+        try:
+            found = await self.docsets.lookup(document.name, document.version, index_key=index_key, wait_s=0.0)
+        except AutoDocsError:
+            return None
+        return found.docset
 
     def _units_of(
         self, index_key: str, document: PackageDocument, docset: DocSet | None, entries: Sequence[tuple[str, str]]
