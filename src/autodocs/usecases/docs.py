@@ -49,7 +49,8 @@ _MEMORY_PAGES = 256
 _MEMORY_UNITS = 16
 #: API entries a docs page with a query lists next to the sections.
 _MAX_API_MATCHES = 3
-_MEMORY_COUNTS = 16
+#: Releases whose docs sections' word counts are kept (Django's take about 9 MB; its docs set read back 12 MB).
+_MEMORY_COUNTS = 8
 #: A docs set of at most this many sections has its words counted before its first query's page
 #: (a few tens of ms); a larger one's first query is ranked over what the full-text index finds.
 _COUNT_AT_ONCE = 800
