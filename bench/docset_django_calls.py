@@ -107,7 +107,7 @@ async def django_calls(calls: int, goal_ms: float, questions: Sequence[str]) -> 
                 first_query, page = await _timed_pair(ask(0))
                 assert page.sections
                 started = time.perf_counter()
-                await service.docs.wait_for_ranking()
+                await service.docs.rankings.wait()
                 ranked_s = time.perf_counter() - started
                 warm_toc = [(await _timed_pair(toc))[0] for _ in range(calls)]
                 warm_query = [(await _timed_pair(ask(number)))[0] for number in range(1, calls + 1)]
@@ -133,7 +133,7 @@ async def django_calls(calls: int, goal_ms: float, questions: Sequence[str]) -> 
                 restarted_query, page = await _timed_pair(ask(200))
                 assert page.sections
                 started = time.perf_counter()
-                await service.docs.wait_for_ranking()
+                await service.docs.rankings.wait()
                 restarted_ranked_s = time.perf_counter() - started
                 restarted_next, page = await _timed_pair(ask(201))
     finally:

@@ -17,7 +17,7 @@ from autodocs.docset.model import DocSet
 from autodocs.docset.pages import Page, Section, text_block
 from autodocs.docset.toc import TableOfContents, TocEntry
 from autodocs.service import AutoDocsService
-from autodocs.usecases import docs as docs_use_case
+from autodocs.usecases import docs_ranking
 from autodocs.usecases.docsets import DocsetLimits
 from tests.conftest import make_settings
 from tests.support.fake_index import FakeIndex
@@ -88,7 +88,7 @@ async def test_a_query_after_eviction_gets_the_page_it_gets_in_memory_without_re
 ) -> None:
     name = await built(fake_index, service, tmp_path)
     await ask(service, name, "warm up")
-    await service.docs.wait_for_ranking()
+    await service.docs.rankings.wait()
     questions = ("how do timeouts work", "pooling options", "pitfalls of caching with logging")
     in_memory = [await ask(service, name, question, 1_500) for question in questions]
     await evict(service)
@@ -128,12 +128,12 @@ async def test_a_small_docs_set_s_first_query_is_ranked_over_the_whole_set(
 async def test_a_large_docs_set_s_first_query_answers_from_the_full_text_index_then_from_the_whole_set(
     fake_index: FakeIndex, service: AutoDocsService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(docs_use_case, "_COUNT_AT_ONCE", 0)  # every docs set counts as large
+    monkeypatch.setattr(docs_ranking, "COUNT_AT_ONCE", 0)  # every docs set counts as large
     name = await built(fake_index, service, tmp_path)
     started = time.monotonic()
     first = await ask(service, name, "pitfalls of pooling")
     assert first.sections and first.sections[0].startswith("Pooling › Pitfalls of pooling")
-    await service.docs.wait_for_ranking()
+    await service.docs.rankings.wait()
     assert time.monotonic() - started < 10
     ranked = await ask(service, name, "signals options", 2_000)
     whole = await whole_set_page(service, name, "signals options", 2_000)
@@ -145,7 +145,7 @@ async def test_a_cursor_from_a_page_ranked_after_eviction_goes_on_without_repeat
 ) -> None:
     name = await built(fake_index, service, tmp_path)
     await ask(service, name, "warm up")
-    await service.docs.wait_for_ranking()
+    await service.docs.rankings.wait()
     await evict(service)
     first = await ask(service, name, "routing and testing options", 800)
     assert first.next_cursor and first.sections
@@ -160,9 +160,25 @@ async def test_without_full_text_search_a_query_reads_the_docs_set_whole_and_sti
     fake_index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite_schema, "fts5_available", lambda: False)  # this Python's SQLite lacks FTS5
-    monkeypatch.setattr(docs_use_case, "_COUNT_AT_ONCE", 0)  # the first query cannot count first
+    monkeypatch.setattr(docs_ranking, "COUNT_AT_ONCE", 0)  # the first query cannot count first
     async with AutoDocsService.running(make_settings(fake_index, tmp_path / "cache")) as service:
         name = await built(fake_index, service, tmp_path)
         await evict(service)
         page = await ask(service, name, "pitfalls of pooling")
     assert page.sections and page.sections[0].startswith("Pooling › Pitfalls of pooling")
+
+
+@pytest.mark.parametrize("one_shot", [False, True])
+async def test_a_one_shot_process_counts_no_words_in_the_background(
+    fake_index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_shot: bool
+) -> None:
+    """The CLI would only wait for the count at exit: its first query over a large docs set is its only one."""
+    monkeypatch.setattr(docs_ranking, "COUNT_AT_ONCE", 0)
+    settings = make_settings(fake_index, tmp_path / "cache")
+    async with AutoDocsService.running(settings) as service:
+        name = await built(fake_index, service, tmp_path)
+    async with AutoDocsService.running(settings, one_shot=one_shot) as service:
+        page = await ask(service, name, "pitfalls of pooling")
+        assert page.sections[0].startswith("Pooling › Pitfalls of pooling")
+        assert service.docs.rankings.counting == (0 if one_shot else 1)
+        await service.docs.rankings.wait()

@@ -24,7 +24,6 @@ from autodocs.docs.budget import Cursor, decode_cursor
 from autodocs.docs.model import ApiMatch, DocsPage, PackageDocument
 from autodocs.docs.overview import status_fields, status_tokens, toc_page
 from autodocs.docs.pages import MIN_TOKENS, PageRequest, make_page
-from autodocs.docs.placed_ranking import PlacedCounts
 from autodocs.docs.ranking import best_matches
 from autodocs.docs.tokens import count_tokens
 from autodocs.docs.unit_cursor import UnitCursor, decode_unit_cursor
@@ -34,7 +33,7 @@ from autodocs.docset.build import DocSet
 from autodocs.errors import AutoDocsError, InvalidArgument
 from autodocs.index import normalize_package_name
 from autodocs.memo import LruMap
-from autodocs.usecases.docs_ranking import Bases, approximate_unit_set, count_docs_units, ranked_unit_set
+from autodocs.usecases.docs_ranking import Rankings, Release
 from autodocs.usecases.docsets import ClientOpener, DocsetLookup, DocsetProvider
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
@@ -49,11 +48,6 @@ _MEMORY_PAGES = 256
 _MEMORY_UNITS = 16
 #: API entries a docs page with a query lists next to the sections.
 _MAX_API_MATCHES = 3
-#: Releases whose docs sections' word counts are kept (Django's take about 9 MB; its docs set read back 12 MB).
-_MEMORY_COUNTS = 8
-#: A docs set of at most this many sections has its words counted before its first query's page
-#: (a few tens of ms); a larger one's first query is ranked over what the full-text index finds.
-_COUNT_AT_ONCE = 800
 #: Time kept back from the call's deadline for the reply when waiting for a docs set.
 _LOOKUP_MARGIN_S = 1.0
 
@@ -69,7 +63,10 @@ class PackageDocs:
         resolution: Resolution,
         projects: ProjectIndexes,
         docsets: DocsetProvider | None = None,
+        background: bool = True,
     ) -> None:
+        """``background``: a docs set's words may be counted after the call that needs them
+        returns (a server); False in a one-shot process (the CLI), which would only wait for it at exit."""
         self._store = store
         self._calls = calls
         self._resolution = resolution
@@ -86,11 +83,8 @@ class PackageDocs:
         self._units: LruMap[tuple[str, str, str], tuple[DocSet | None, int, list[Unit], list[Unit], list[Unit]]] = (
             LruMap(_MEMORY_UNITS)
         )
-        self._bases: LruMap[tuple[str, str, str, int], Bases] = LruMap(_MEMORY_UNITS)
-        #: The docs sections' words counted, per release (and number of API entries: their text
-        #: fills the docs' API placeholders); kept for more releases than whole docs sets.
-        self._docs_counts: LruMap[tuple[str, str, str, int], PlacedCounts] = LruMap(_MEMORY_COUNTS)
-        self._counting: dict[tuple[str, str, str, int], asyncio.Future[PlacedCounts | None]] = {}
+        #: The word counts that rank query pages over stored docs sets (:mod:`.docs_ranking`).
+        self.rankings = Rankings(store, background=background)
 
     async def get(
         self,
@@ -207,15 +201,13 @@ class PackageDocs:
             self._unit_pages.clear()
             self._units.clear()
             self._unit_sets.clear()
-            self._bases.clear()
-            self._docs_counts.clear()
+            self.rankings.forget(None)
         else:
             self._pages.discard_where(lambda key: key[1] == name)
             self._unit_pages.discard_where(lambda key: key[1] == name)
             self._units.discard_where(lambda key: key[1] == name)
             self._unit_sets.discard_where(lambda key: key[1] == name)
-            self._bases.discard_where(lambda key: key[1] == name)
-            self._docs_counts.discard_where(lambda key: key[1] == name)
+            self.rankings.forget(name)
 
     async def lookup_docset(
         self,
@@ -309,8 +301,7 @@ class PackageDocs:
         counts: tuple[int, int, int],
     ) -> UnitSet:
         """The units as a set, their words' counts taken from those kept when they are these units'."""
-        docs_counts = self._docs_counts.get((index_key, document.name, document.version, len(entries)))
-        bases = self._bases.get((index_key, document.name, document.version, len(entries)))
+        bases, docs_counts = self.rankings.kept((index_key, document.name, document.version, len(entries)))
         readme, docs, api = counts
         if docs_counts is None or bases is None or (len(bases.readme), docs_counts.count, len(bases.api)) != counts:
             return UnitSet(units)
@@ -327,73 +318,18 @@ class PackageDocs:
         warnings: tuple[str, ...],
         query: str,
     ) -> DocsPage | None:
-        """A query's page without the docs set read whole (:mod:`.docs_ranking`): ranked exactly once
-        its sections' words are counted, else over what the store's full-text index finds while
-        they are counted in the background. ``docs``: the stored docs set, and the whole set when it
-        is in memory. None when the store cannot search."""
-        stored, whole = docs
-        key = (index_key, document.name, document.version, len(entries))
-        bases = self._bases.get(key)
-        if bases is None:
-            bases = Bases.of(readme_units(document), api_units(entries))
-            self._bases.put(key, bases)
-        api_texts = dict(reversed(entries))
-        docs_counts = self._docs_counts.get(key)
+        """A query's page without the docs set read whole (:mod:`.docs_ranking`). ``docs``: the
+        stored docs set, and the whole set when it is in memory. None when the store cannot search."""
+        release = Release(document, (index_key, document.name, document.version, len(entries)), entries)
         try:
-            if docs_counts is None and len(await stored.unit_numbers(whole)) <= _COUNT_AT_ONCE:
-                docs_counts = await asyncio.shield(self._count_later(key, document, whole, api_texts))
-            made = None
-            if docs_counts is not None:
-                made = await ranked_unit_set(stored, whole, query, bases, docs_counts, api_texts, package=document.name)
-            if made is None:
-                made = await approximate_unit_set(stored, whole, query, bases, api_texts, package=document.name)
-                page = make_unit_page(document, made[0], UnitPageRequest(header, made[1], None, warnings))
-                self._count_later(key, document, whole, api_texts)  # after the page: the thread holds the GIL
-                return page
+            unit_set, counts, exact = await self.rankings.unit_set(release, *docs, query)
         except AutoDocsError as exc:
             log.info("docs.stored_page_failed", package=document.name, error=exc.type_name)
             return None
-        unit_set, counts = made
-        return make_unit_page(document, unit_set, UnitPageRequest(header, counts, None, warnings))
-
-    def _count_later(
-        self,
-        key: tuple[str, str, str, int],
-        document: PackageDocument,
-        docset: DocSet | None,
-        api_texts: dict[str, str],
-    ) -> asyncio.Future[PlacedCounts | None]:
-        """Count the docs sections' words in a thread (the docs set read whole if not in memory, and
-        not kept), then keep the counts: the queries after it are ranked exactly. The counting
-        under way (None: the docs set is gone from the store)."""
-        under_way = self._counting.get(key)
-        if under_way is not None:
-            return under_way
-
-        async def count() -> PlacedCounts | None:
-            whole = docset or await self._store.get_docset(*key[:3])
-            if whole is None:
-                return None
-            return await asyncio.to_thread(
-                lambda: count_docs_units(docs_units(whole, api_texts, package=document.name))
-            )
-
-        def counted(task: asyncio.Future[PlacedCounts | None]) -> None:
-            self._counting.pop(key, None)
-            if task.cancelled() or task.exception() is not None:
-                log.warning("docs.counting_failed", package=document.name, version=document.version)
-            elif (made := task.result()) is not None:
-                self._docs_counts.put(key, made)
-
-        task = asyncio.ensure_future(count())
-        self._counting[key] = task
-        task.add_done_callback(counted)
-        return task
-
-    async def wait_for_ranking(self) -> None:
-        """Wait until the docs sets being counted in the background are (tests, benchmarks)."""
-        while self._counting:
-            await asyncio.gather(*self._counting.values(), return_exceptions=True)
+        page = make_unit_page(document, unit_set, UnitPageRequest(header, counts, None, warnings))
+        if not exact:  # after the page: counting holds the GIL
+            self.rankings.count_in_background(release, docs[1])
+        return page
 
     async def _whole_docset(self, index_key: str, document: PackageDocument) -> DocSet | None:
         """The docs set read whole (a query the store could not search for: SQLite without FTS5)."""

@@ -15,6 +15,8 @@ sections it shows. So the counts are kept apart from the text, per release
   full-text index finds best for the question (FTS5's bm25, PostgreSQL's ``ts_rank``) by the
   same BM25F, over that smaller set (:func:`approximate_unit_set`), while the counts are made.
 
+:class:`Rankings` keeps those counts per release and says which of the two a page is.
+
 Every unit keeps the number it has in the whole set (README, then the docs sections with
 content in reading order, then the API entries), so the page's cursor reads the same as one cut
 from the whole set: a later page goes on from the units this one delivered.
@@ -22,22 +24,45 @@ from the whole set: a later page goes on from the units this one delivered.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import structlog
+
+from autodocs.cache import Store
 from autodocs.cache.base import DocsetCandidate
+from autodocs.docs.model import PackageDocument
 from autodocs.docs.placed_ranking import PlacedCounts
 from autodocs.docs.unit_pages import UnitSet
-from autodocs.docs.units import Unit, docs_unit
+from autodocs.docs.units import Unit, api_units, docs_unit, docs_units, readme_units
 from autodocs.docset.model import DocSet
+from autodocs.memo import LruMap
 from autodocs.usecases.stored_docsets import StoredDocset
 
-__all__ = ["CANDIDATES", "FETCHED", "Bases", "approximate_unit_set", "count_docs_units", "ranked_unit_set"]
+__all__ = [
+    "CANDIDATES",
+    "COUNT_AT_ONCE",
+    "FETCHED",
+    "Bases",
+    "Rankings",
+    "Release",
+    "approximate_unit_set",
+    "count_docs_units",
+    "ranked_unit_set",
+]
+
+log = structlog.get_logger(__name__)
 
 #: Docs sections fetched for an approximate ranking, and the best ones fetched for a ranked page
 #: (a 10,000-token page shows a few dozen; a page looks at most 64 past the last that fit).
 CANDIDATES = 60
 FETCHED = 96
+#: A docs set of at most this many sections has its words counted before its first query's page
+#: (a few tens of ms); a larger one's first query is ranked approximately while they are counted.
+COUNT_AT_ONCE = 800
+#: Releases whose docs sections' word counts are kept (Django's take about 9 MB; its docs set, 12 MB).
+_MEMORY_COUNTS = 8
 #: What fills the places of the sections not fetched (no page takes one).
 _STAND_IN = Unit("docs", "", (), (), ())
 
@@ -56,6 +81,122 @@ class Bases:
     @classmethod
     def of(cls, readme: list[Unit], api: list[Unit]) -> Bases:
         return cls(readme, api, PlacedCounts([(unit.title, unit.above, unit.content) for unit in (*readme, *api)]))
+
+
+#: (index key, name, version, number of API entries): the API entries' text fills the docs' API
+#: placeholders, so the docs units (and their counts) are of that many entries.
+RankingKey = tuple[str, str, str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """What ranking a release's query page needs to know of it."""
+
+    document: PackageDocument
+    key: RankingKey
+    entries: Sequence[tuple[str, str]]  # its cached API entries (path, text), in stored order
+
+    @property
+    def api_texts(self) -> dict[str, str]:
+        return dict(reversed(self.entries))
+
+
+class Rankings:
+    """The word counts that rank query pages over stored docs sets, kept per release (a few):
+    the README's and API entries' (:class:`Bases`) and the docs sections', these counted in a
+    thread — before the page for a small docs set, in the background for a large one (only
+    where ``background``: a one-shot process would wait for it at exit)."""
+
+    def __init__(self, store: Store, *, background: bool = True) -> None:
+        self._store = store
+        self._background = background
+        self._bases: LruMap[RankingKey, Bases] = LruMap(_MEMORY_COUNTS * 2)
+        self._docs: LruMap[RankingKey, PlacedCounts] = LruMap(_MEMORY_COUNTS)
+        self._counting: dict[RankingKey, asyncio.Future[PlacedCounts | None]] = {}
+
+    def kept(self, key: RankingKey) -> tuple[Bases | None, PlacedCounts | None]:
+        return self._bases.get(key), self._docs.get(key)
+
+    async def unit_set(
+        self, release: Release, stored: StoredDocset, whole: DocSet | None, query: str
+    ) -> tuple[UnitSet, tuple[int, int, int], bool]:
+        """The units for ``query``'s page, the number of each origin's, and whether they were
+        ranked exactly (else :meth:`count_in_background` once the page is made); raises what the
+        store raises."""
+        bases = self._bases.get(release.key)
+        if bases is None:
+            bases = Bases.of(readme_units(release.document), api_units(release.entries))
+            self._bases.put(release.key, bases)
+        docs_counts = self._docs.get(release.key)
+        package, api_texts = release.document.name, release.api_texts
+        if docs_counts is None and len(await stored.unit_numbers(whole)) <= COUNT_AT_ONCE:
+            docs_counts = await asyncio.shield(self._count(release, whole))
+        if docs_counts is not None:
+            made = await ranked_unit_set(stored, whole, query, bases, docs_counts, api_texts, package=package)
+            if made is not None:
+                return *made, True
+        return *await approximate_unit_set(stored, whole, query, bases, api_texts, package=package), False
+
+    def count_in_background(self, release: Release, whole: DocSet | None) -> None:
+        """Count the release's docs sections' words in a thread, unless in a one-shot process."""
+        if self._background:
+            self._count(release, whole)
+
+    def _count(self, release: Release, docset: DocSet | None) -> asyncio.Future[PlacedCounts | None]:
+        """The counting of the docs sections' words (the docs set read whole if not in memory, and
+        not kept), started unless under way; its counts are kept (None: the docs set is gone)."""
+        key, document = release.key, release.document
+        under_way = self._counting.get(key)
+        if under_way is not None:
+            return under_way
+        api_texts = release.api_texts
+
+        async def count() -> PlacedCounts | None:
+            whole = docset or await self._store.get_docset(*key[:3])
+            if whole is None:
+                return None
+            return await asyncio.to_thread(
+                lambda: count_docs_units(docs_units(whole, api_texts, package=document.name))
+            )
+
+        def counted(task: asyncio.Future[PlacedCounts | None]) -> None:
+            self._counting.pop(key, None)
+            if task.cancelled():
+                return
+            if task.exception() is not None:
+                log.warning("docs.counting_failed", package=document.name, version=document.version)
+            elif (made := task.result()) is not None:
+                self._docs.put(key, made)
+
+        task = asyncio.ensure_future(count())
+        self._counting[key] = task
+        task.add_done_callback(counted)
+        return task
+
+    def forget(self, name: str | None) -> None:
+        """Drop what is kept of ``name`` (None: of all)."""
+        if name is None:
+            self._bases.clear()
+            self._docs.clear()
+        else:
+            self._bases.discard_where(lambda key: key[1] == name)
+            self._docs.discard_where(lambda key: key[1] == name)
+
+    @property
+    def counting(self) -> int:
+        """Docs sets whose words are being counted."""
+        return len(self._counting)
+
+    async def aclose(self) -> None:
+        """Stop counting (a count under way in its thread ends unused)."""
+        for task in list(self._counting.values()):
+            task.cancel()
+        await asyncio.gather(*self._counting.values(), return_exceptions=True)
+
+    async def wait(self) -> None:
+        """Wait until no docs set's words are being counted (tests, benchmarks)."""
+        while self._counting:
+            await asyncio.gather(*self._counting.values(), return_exceptions=True)
 
 
 def count_docs_units(units: Sequence[Unit]) -> PlacedCounts:
