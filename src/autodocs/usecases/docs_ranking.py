@@ -10,8 +10,9 @@ sections it shows. So the counts are kept apart from the text, per release
   is ranked (the same BM25F over the same units), then takes the :data:`FETCHED` best docs
   sections from the docs set in memory or, when it has left memory, from the store
   (:func:`ranked_unit_set`);
-* **approximate** (the counts not made yet: the first query after a docs set was built or read
-  back): ranks the README, the API entries and the :data:`CANDIDATES` sections the store's
+* **approximate** (the counts not made yet, for a docs set of over :data:`COUNT_AT_ONCE`
+  sections — a smaller one is counted first, in tens of ms — on the first query after it was
+  built or read back): ranks the README, the API entries and the :data:`CANDIDATES` sections the store's
   full-text index finds best for the question (FTS5's bm25, PostgreSQL's ``ts_rank``) by the
   same BM25F, over that smaller set (:func:`approximate_unit_set`), while the counts are made.
 
