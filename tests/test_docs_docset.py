@@ -329,7 +329,14 @@ class StuckDocsets:
     """A provider that never answers (ignores ``wait_s``): the call must not wait for it past its deadline."""
 
     async def lookup(
-        self, name: str, version: str, *, index_key: str, wait_s: float, client: ClientOpener | None = None
+        self,
+        name: str,
+        version: str,
+        *,
+        index_key: str,
+        wait_s: float,
+        client: ClientOpener | None = None,
+        outline: bool = False,
     ) -> DocsetLookup:
         await asyncio.Event().wait()
         raise AssertionError

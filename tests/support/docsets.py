@@ -42,7 +42,14 @@ class SdistDocsets:
         self.lookups: list[tuple[str, str, str, float]] = []  # (name, version, index_key, wait_s)
 
     async def lookup(
-        self, name: str, version: str, *, index_key: str, wait_s: float, client: ClientOpener | None = None
+        self,
+        name: str,
+        version: str,
+        *,
+        index_key: str,
+        wait_s: float,
+        client: ClientOpener | None = None,
+        outline: bool = False,  # the whole docs set always comes: this provider keeps it in memory
     ) -> DocsetLookup:
         self.lookups.append((name, version, index_key, wait_s))
         archive = self._sdists.get((name, version))
