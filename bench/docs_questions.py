@@ -19,8 +19,10 @@ Live modes, each in its own process with an isolated environment (fresh HOME and
   answers from docs sets without that setting runs one mode, "README + docs (today's code)";
 
 each asked ``get_package_docs(name, "==V", query=question, max_tokens=B)`` for every budget
-``B``, then "+ API": ``get_api_reference(name, version_constraint="==V")`` once per release
-(so the version's API entries are cached), the docs call again (its ``api_matches`` rank those
+``B`` (the first reply counted apart — "its first call": a big docs tree is still being built
+then — and the call asked again every second while the reply says ``docs_pending``), then
+"+ API": ``get_api_reference(name, version_constraint="==V")`` once per release (so the version's
+API entries are cached), the docs call again (its ``api_matches`` rank those
 entries for the question), and ``get_api_reference`` on the best match's path at the same
 budget; the docs reply and that API reply are read together. A reply whose version is not the
 pin counts as a wrong version.
@@ -156,8 +158,10 @@ def _draws_on_docset(payload: object) -> bool:
     return False
 
 
-async def _ask_docs(service: Any, question: Question, budget: int, seconds: float) -> Any:
+async def _ask_docs(service: Any, question: Question, budget: int, seconds: float) -> tuple[Any, Any]:
+    """The first reply, and the reply once the release's docs set is no longer pending."""
     deadline = time.monotonic() + DOCS_PENDING_WAIT_S
+    first = None
     while True:
         page = await asyncio.wait_for(
             service.get_package_docs(
@@ -165,8 +169,9 @@ async def _ask_docs(service: Any, question: Question, budget: int, seconds: floa
             ),
             seconds,
         )
+        first = first or page
         if not getattr(page, "docs_pending", False) or time.monotonic() > deadline:
-            return page
+            return first, page
         await asyncio.sleep(1.0)
 
 
@@ -203,12 +208,16 @@ async def worker(
             for budget in budgets:
                 calls += 1
                 try:
-                    page = await _ask_docs(service, question, budget, call_seconds)
+                    first, page = await _ask_docs(service, question, budget, call_seconds)
                 except Exception as exc:  # a failed call is a miss, reported
                     entry["errors"].append(f"docs@{budget}: {type(exc).__name__}: {exc}"[:300])
                     record(f"docs@{budget}", [])
+                    record(f"first@{budget}", [])
                     continue
-                entry["versions"].append(page.version)
+                entry["versions"].extend((first.version, page.version))
+                record(f"first@{budget}", [reply_text(reply_payload(first))])
+                entry.setdefault("first_pending", 0)
+                entry["first_pending"] += bool(getattr(first, "docs_pending", False))
                 payload = reply_payload(page)
                 entry.setdefault("docset_replies", 0)
                 entry["docset_replies"] += _draws_on_docset(payload)
@@ -231,7 +240,7 @@ async def worker(
                 texts: list[str] = []
                 try:
                     calls += 1
-                    page = await _ask_docs(service, question, budget, call_seconds)
+                    _first, page = await _ask_docs(service, question, budget, call_seconds)
                     entry["versions"].append(page.version)
                     texts.append(reply_text(reply_payload(page)))
                     if page.api_matches:
@@ -322,7 +331,11 @@ def report(
         for budget in budgets:
             print(rate_line(f"{names[mode]} @{budget}", questions, results, f"docs@{budget}"))
         for budget in budgets:
+            print(rate_line(f"  its first call @{budget}", questions, results, f"first@{budget}"))
+        for budget in budgets:
             print(rate_line(f"{names[mode]} + API @{budget}", questions, results, f"api@{budget}"))
+        pending = sum(results.get(q.id, {}).get("first_pending", 0) for q in questions)
+        print(f"  {names[mode]}: {pending} first calls answered docs_pending (then asked again once built)")
         wrong = wrong_versions(questions, results)
         drawing = sum(results.get(q.id, {}).get("docset_replies", 0) for q in questions)
         print(f"  {names[mode]}: {drawing} docs replies drew on a docs set (a TOC or a section of origin docs)")

@@ -7,13 +7,22 @@ new question over the same set, cut to a 10,000-token page, as ``get_package_doc
 first query also counts the tokens of the sections it weighs (kept for the next ones). The
 garbage collector is tuned as the ``autodocs`` process tunes it (``autodocs.gc_tuning``).
 
-Goal (issue 23): a warm query <= 20 ms.
-Run: python bench/docset_query.py [--pages N] [--queries N]
+Then, with ``--django``, the same through the service on Django 4.2's real docs set (its sdist
+downloaded once, as ``bench/docset_build.py`` does, read and stored in a fresh SQLite cache, the
+release served by the loopback fake index): ``get_package_docs`` without a query (the table of
+contents) and with one, warm while the docs set is in memory, then each call right after four
+other releases' docs sets pushed it out of the in-memory LRU (``DocsetLimits.memory_docsets``),
+so it comes from the store; and the first query after the docs set was built (what ranking it
+the first time costs).
+
+Goal (issue 23): a warm query <= 20 ms, in memory and after eviction.
+Run: python bench/docset_query.py [--pages N] [--queries N] [--django [--calls N]]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import statistics
 import sys
@@ -70,6 +79,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=583)
     parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--django", action="store_true", help="also time tool calls on Django 4.2's docs set")
+    parser.add_argument("--calls", type=int, default=15, help="timed calls per case with --django")
     args = parser.parse_args()
     tune_garbage_collector()  # as the autodocs process does at start
     rng = random.Random(23)
@@ -104,7 +115,12 @@ def main() -> int:
     print(f"warm query (10,000-token page): median {median:.1f} ms, max {worst:.1f} ms over {len(warm)} questions")
     print(f"  CPU time (what a loaded machine's wall clock hides): median {statistics.median(cpu_times[1:]):.1f} ms")
     print(f"goal: median <= {GOAL_MS:g} ms -> {'met' if median <= GOAL_MS else 'NOT met'}")
-    return 0 if median <= GOAL_MS else 1
+    met = median <= GOAL_MS
+    if args.django:
+        from bench.docset_django_calls import django_calls
+
+        met = asyncio.run(django_calls(args.calls, GOAL_MS, _QUESTIONS)) and met
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

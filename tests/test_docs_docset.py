@@ -337,6 +337,7 @@ class StuckDocsets:
         wait_s: float,
         client: ClientOpener | None = None,
         stored: bool | None = None,
+        outline: bool = False,
     ) -> DocsetLookup:
         await asyncio.Event().wait()
         raise AssertionError

@@ -88,7 +88,12 @@ class AutoDocsService:
         )
         self.docsets = ReleaseDocsets(settings, store, index, background=not one_shot)
         self.docs = PackageDocs(
-            store, calls=calls, resolution=self.resolution, projects=self.project_indexes, docsets=self.docsets
+            store,
+            calls=calls,
+            resolution=self.resolution,
+            projects=self.project_indexes,
+            docsets=self.docsets,
+            background=not one_shot,
         )
         self.contexts = Contexts(self.docs, calls=calls, resolution=self.resolution, projects=self.project_indexes)
         self.api = ApiReferences(
@@ -140,6 +145,7 @@ class AutoDocsService:
             # everything under the MCP session), the queued cache writes land and the store closes.
             with anyio.CancelScope(shield=True):
                 await service.api.aclose()
+                await service.docs.rankings.aclose()
                 await service.docsets.aclose()
                 await service.writes.flush_before_close(settings.shutdown_timeout)
                 await service.index_clients.aclose()

@@ -238,3 +238,46 @@ async def test_listing_names_each_docs_set_after_its_document_across_indexes_pag
         (other, "demo", "1.0", "document"),
         (other, "demo", "1.0", "docs_set"),
     ]
+
+
+async def test_the_outline_is_the_docs_set_without_its_sections(store: Store, tmp_path: Path) -> None:
+    docset = built(tmp_path, SPHINX_PROJECT)
+    await store.put_docset(KEY, "demo", "1.0", docset)
+    outline = await store.get_docset_outline(KEY, "demo", "1.0")
+    assert outline is not None and outline.toc == docset.toc and outline.warnings == docset.warnings
+    assert [(page.path, page.title, page.toctree) for page in outline.pages] == [
+        (page.path, page.title, page.toctree) for page in docset.pages
+    ]
+    assert not any(page.sections for page in outline.pages)
+    await store.put_docset(KEY, "bare", "1.0", None, missing_reason="no docs")
+    assert await store.get_docset_outline(KEY, "bare", "1.0") is None
+    assert await store.get_docset_outline(KEY, "demo", "2.0") is None
+
+
+async def test_places_name_each_section_with_content_and_read_back_exactly_those_sections(store: Store) -> None:
+    docset = big_docset(3, 2, 60)
+    empty = Section(("Page 1", "Heading without text"), ())
+    pages = list(docset.pages)
+    pages[1] = Page(pages[1].path, pages[1].title, (empty, *pages[1].sections))
+    docset = DocSet("plain", tuple(pages), docset.toc)
+    await store.put_docset(KEY, "demo", "1.0", docset)
+    places = await store.docset_places(KEY, "demo", "1.0")
+    assert places == [(0, 0), (0, 1), (1, 1), (1, 2), (2, 0), (2, 1)], "the section without blocks is left out"
+    read = await store.docset_sections_at(KEY, "demo", "1.0", [(2, 1), (0, 0), (7, 7)])
+    assert {(found.page, found.position): found.section for found in read} == {
+        (2, 1): docset.pages[2].sections[1],
+        (0, 0): docset.pages[0].sections[0],
+    }
+    assert await store.docset_places(KEY, "demo", "2.0") == []
+    assert await store.docset_sections_at(KEY, "demo", "2.0", [(0, 0)]) == []
+
+
+async def test_candidates_having_every_word_come_first_then_those_having_any_up_to_the_limit(store: Store) -> None:
+    docset = big_docset(4, 3, 60)  # every section has "lorem ipsum" and its own word, e.g. word2x1
+    await store.put_docset(KEY, "demo", "1.0", docset)
+    both = await store.docset_candidates(KEY, "demo", "1.0", "word2x1 lorem", 5)
+    assert len(both) == 5 and (both[0].page, both[0].position) == (2, 1), "the one with every word first"
+    assert both[0].section == docset.pages[2].sections[1]
+    assert len({(found.page, found.position) for found in both}) == 5
+    assert len(await store.docset_candidates(KEY, "demo", "1.0", "word2x1 lorem", 50)) == 12
+    assert await store.docset_candidates(KEY, "other", "1.0", "lorem", 5) == []

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from autodocs.docs.budget import Cursor, encode_cursor
 from autodocs.docs.model import PackageDocument
 from autodocs.docs.overview import fit_toc, hosted_docs_url
-from autodocs.docs.placed_ranking import placed_scores
+from autodocs.docs.placed_ranking import PlacedCounts, PlacedIndex, placed_scores
 from autodocs.docs.tokens import count_json_tokens
 from autodocs.docs.unit_cursor import UnitCursor, decode_unit_cursor, encode_unit_cursor
 from autodocs.docs.unit_names import nearest_names
@@ -50,6 +50,36 @@ def test_a_page_title_and_heading_path_count_as_titles_and_a_changelog_page_is_d
     in_a_guide = placed_scores("retrying with backoff", [*entries[:3], ("Backoff", ("Guide",), entries[3][2])])
     assert scores[3] < in_a_guide[3] / 4, "under a Changelog page title it counts a fifth"
     assert placed_scores("changelog of retrying", entries)[2] > scores[2], "a question about changes is not demoting"
+
+
+def test_an_index_of_counted_segments_ranks_exactly_as_one_index_of_all_entries() -> None:
+    entries = [
+        ("Backoff", ("Tasks", "Retrying"), "Set the factor of the backoff between retries."),
+        ("Changelog", (), "Retrying backoff fixed."),
+        ("Timeouts", ("Tasks",), "A task that runs too long is stopped; retrying it waits."),
+        ("Other", (), "Nothing to see here, a rather longer text " * 5),
+        ("Retry policy", ("API",), "retry(n, backoff=2.0)"),
+    ]
+    segments = [PlacedCounts(entries[:2]), PlacedCounts(entries[2:4])]
+    for question in ("retrying with backoff", "what changed in retrying", "task timeouts"):
+        whole = placed_scores(question, entries)
+        assert PlacedIndex(entries[4:], segments=segments).scores(question) == pytest.approx(whole, rel=1e-12)
+        assert PlacedIndex(segments=[*segments, PlacedCounts(entries[4:])]).scores(question) == pytest.approx(
+            whole, rel=1e-12
+        )
+
+
+def test_a_unit_set_ranks_only_its_present_units_and_in_the_order_its_counts_name_them() -> None:
+    units = [Unit("docs", f"Title {n}", (), (f"text about topic{n} and retrying",), (False,)) for n in range(4)]
+    counted = PlacedCounts([(units[n].title, units[n].above, units[n].content) for n in (3, 1)])
+    unit_set = UnitSet(units, counted=[counted], order=[3, 1], present=[1, 3, 2])
+    scores = unit_set.scores("topic3 retrying")
+    assert scores[0] == 0, "a unit not present is a stand-in"
+    assert scores[3] > scores[1] > 0 and scores[2] > 0
+    assert scores == pytest.approx(
+        [0.0, *(PlacedIndex([(u.title, u.above, u.content) for u in units[1:]]).scores("topic3 retrying"))]
+    )
+    assert unit_sequence(unit_set, "topic3 retrying", ())[0][0] == 3
 
 
 def test_a_unit_cursor_survives_its_round_trip_and_a_readme_cursor_is_left_to_its_reader() -> None:

@@ -54,6 +54,7 @@ __all__ = [
     "CacheStats",
     "CachedState",
     "DatabaseBusy",
+    "DocsetCandidate",
     "DocsetSectionHit",
     "DocumentCounter",
     "EntryPage",
@@ -256,6 +257,16 @@ class DocsetSectionHit:
     score: float  # higher is better; comparable within one search only
 
 
+@dataclass(frozen=True, slots=True)
+class DocsetCandidate:
+    """A section of one docs set that the full-text index found for a query, with its place:
+    the position of its page in the set and its own position on that page."""
+
+    page: int
+    position: int
+    section: Section
+
+
 class Store(Protocol):
     async def open(self) -> None: ...
 
@@ -349,6 +360,32 @@ class Store(Protocol):
 
     async def docset_missing_reason(self, index_key: str, name: str, version: str) -> str | None:
         """The stored reason the release has no docs set; None when nothing is stored or it has one."""
+        ...
+
+    async def get_docset_outline(self, index_key: str, name: str, version: str) -> DocSet | None:
+        """The stored docs set without its sections (pages with their paths, titles, toctrees and
+        warnings; the table of contents; the warnings), read from its one header row: what a
+        table of contents needs, at a fraction of :meth:`get_docset`'s cost. None as there."""
+        ...
+
+    async def docset_places(self, index_key: str, name: str, version: str) -> list[tuple[int, int]]:
+        """(page, position) of every section of the stored docs set that has content, in reading
+        order; [] when none is stored."""
+        ...
+
+    async def docset_sections_at(
+        self, index_key: str, name: str, version: str, places: Sequence[tuple[int, int]]
+    ) -> list[DocsetCandidate]:
+        """The sections of the stored docs set at these (page, position) places, in no set order
+        (a place with no section is left out)."""
+        ...
+
+    async def docset_candidates(
+        self, index_key: str, name: str, version: str, query: str, limit: int
+    ) -> list[DocsetCandidate]:
+        """Up to ``limit`` sections of one release's docs set for ranking ``query`` (see
+        :meth:`docset_sections`): those having every word, best first, then, while there is
+        room, those having any; no snippets. [] when none is stored."""
         ...
 
     async def docset_sections(

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import TupleRow
 
-from autodocs.cache.base import TOUCH_INTERVAL_S, DocsetSectionHit, SearchHit
+from autodocs.cache.base import TOUCH_INTERVAL_S, DocsetCandidate, DocsetSectionHit, SearchHit
 from autodocs.cache.docsets import (
     HEADING_SEPARATOR,
     DocsetHeader,
@@ -74,6 +74,17 @@ _SEARCH = (
     ' n COLLATE "C", v COLLATE "C" FROM unnest(%(names)s::text[], %(versions)s::text[]) AS s(n, v)))'
     " ORDER BY score DESC, e.id LIMIT %(limit)s"
     ") AS best ORDER BY score DESC, id"
+)
+#: Sections of one complete docs set matching %(required)s, best first, ranked as in _SEARCH, without headlines.
+_CANDIDATES = (
+    "SELECT e.id, e.page, e.position, e.heading_path, e.blocks"
+    " FROM docset_sections AS e JOIN docsets AS d ON d.index_key = e.index_key AND d.name = e.name"
+    " AND d.version = e.version AND d.complete,"
+    " to_tsquery('english', %(required)s) AS r(required), to_tsquery('english', %(ranked)s) AS q(ranked)"
+    " WHERE e.terms @@ r.required AND e.index_key = %(key)s AND e.name = %(name)s AND e.version = %(version)s"
+    " ORDER BY ts_rank('{0.1, 0.1, 0.33, 1.0}', e.terms, q.ranked, 1) * (1 + ("
+    "  SELECT COUNT(*) FROM unnest(%(pairs)s::text[]) AS p(pair) WHERE e.terms @@ to_tsquery('english', p.pair)"
+    " )) DESC, e.id LIMIT %(limit)s"
 )
 #: Prune (after the documents): the docs sets whose release's document is gone, those unused
 #: since the cutoff (incomplete ones left by a dead writer among them); then sections left alone.
@@ -177,12 +188,7 @@ class PostgresDocsets:
             row = await cursor.fetchone()
             if row is None or row[4]:
                 return None
-            now = self._clock()
-            if now - float(row[5]) > TOUCH_INTERVAL_S:
-                await db.execute(
-                    "UPDATE docsets SET last_used = %s WHERE index_key = %s AND name = %s AND version = %s",
-                    (now, *owner),
-                )
+            await self._touch(db, owner, float(row[5]))
             cursor = await db.execute(
                 "SELECT page, heading_path, blocks FROM docset_sections"
                 " WHERE index_key = %s AND name = %s AND version = %s"
@@ -200,6 +206,75 @@ class PostgresDocsets:
             )
             row = await cursor.fetchone()
         return str(row[0]) if row is not None and row[0] else None
+
+    async def get_docset_outline(self, index_key: str, name: str, version: str) -> DocSet | None:
+        owner = (index_key, name, version)
+        async with self.connection() as db:
+            cursor = await db.execute(
+                "SELECT flavour, pages, toc, warnings, missing_reason, last_used FROM docsets"
+                " WHERE index_key = %s AND name = %s AND version = %s AND complete",
+                owner,
+            )
+            row = await cursor.fetchone()
+            if row is None or row[4]:
+                return None
+            await self._touch(db, owner, float(row[5]))
+        return decode_docset(DocsetHeader(*(str(value) for value in row[:5])), [])
+
+    async def _touch(self, db: Connection, owner: tuple[str, str, str], last_used: float) -> None:
+        now = self._clock()
+        if now - last_used > TOUCH_INTERVAL_S:
+            await db.execute(
+                "UPDATE docsets SET last_used = %s WHERE index_key = %s AND name = %s AND version = %s", (now, *owner)
+            )
+
+    async def docset_places(self, index_key: str, name: str, version: str) -> list[tuple[int, int]]:
+        async with self.connection() as db:
+            cursor = await db.execute(
+                "SELECT e.page, e.position FROM docset_sections AS e JOIN docsets AS d ON d.index_key = e.index_key"
+                " AND d.name = e.name AND d.version = e.version AND d.complete"
+                " WHERE e.index_key = %s AND e.name = %s AND e.version = %s AND e.blocks <> '[]'"
+                " ORDER BY e.page, e.position",
+                (index_key, name, version),
+            )
+            return [(int(page), int(position)) for page, position in await cursor.fetchall()]
+
+    async def docset_sections_at(
+        self, index_key: str, name: str, version: str, places: Sequence[tuple[int, int]]
+    ) -> list[DocsetCandidate]:
+        async with self.connection() as db:
+            cursor = await db.execute(
+                "SELECT e.page, e.position, e.heading_path, e.blocks"
+                " FROM unnest(%s::int[], %s::int[]) AS p(page, position)"
+                " JOIN docset_sections AS e ON e.index_key = %s AND e.name = %s AND e.version = %s"
+                " AND e.page = p.page AND e.position = p.position"
+                " JOIN docsets AS d ON d.index_key = e.index_key AND d.name = e.name AND d.version = e.version"
+                " AND d.complete",
+                ([page for page, _ in places], [position for _, position in places], index_key, name, version),
+            )
+            rows = await cursor.fetchall()
+        return [
+            DocsetCandidate(int(page), int(position), section_from_row(heading, blocks))
+            for page, position, heading, blocks in rows
+        ]
+
+    async def docset_candidates(
+        self, index_key: str, name: str, version: str, query: str, limit: int
+    ) -> list[DocsetCandidate]:
+        request = parse_search(query, max(limit, 1))
+        parameters: dict[str, Any] = {"key": index_key, "name": name, "version": version, "limit": limit}
+        found: dict[int, DocsetCandidate] = {}
+        async with self.connection() as db:
+            for required, ranked, pairs in tsquery_passes(request.terms):
+                parameters |= {"required": required, "ranked": ranked, "pairs": pairs}
+                for row_id, page, position, heading, blocks in await (
+                    await db.execute(_CANDIDATES, parameters)
+                ).fetchall():
+                    if row_id not in found and len(found) < limit:
+                        found[row_id] = DocsetCandidate(int(page), int(position), section_from_row(heading, blocks))
+                if len(found) >= limit:
+                    break
+        return list(found.values())
 
     async def docset_sections(
         self, index_key: str, name: str, version: str, query: str, limit: int = 10

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from autodocs.cache.base import TOUCH_INTERVAL_S, SearchHit
+from autodocs.cache.base import TOUCH_INTERVAL_S, DocsetCandidate, SearchHit
 from autodocs.cache.docsets import (
     HEADING_SEPARATOR,
     DocsetHeader,
@@ -52,6 +52,13 @@ _SEARCH = (
     " WHERE docset_fts MATCH :query ORDER BY best.relevance, s.id"
 )
 _Row = tuple[str, str, str, str, str, str, str, str, float]
+#: Sections of one release matching :query, best first, as :data:`_SEARCH` ranks them, without snippets.
+_CANDIDATES = (
+    "SELECT s.id, s.page, s.position, s.heading_path, s.blocks"
+    " FROM docset_fts JOIN docset_sections AS s ON s.id = docset_fts.rowid"
+    " WHERE docset_fts MATCH :query AND s.index_key = :key AND s.name = :name AND s.version = :version"
+    " ORDER BY bm25(docset_fts, 3.0, 1.0, 0.3), s.id LIMIT :limit"
+)
 
 
 class SQLiteDocsets:
@@ -127,6 +134,70 @@ class SQLiteDocsets:
 
         return await self._read(lambda: self._guarded(read, None))
 
+    async def get_docset_outline(self, index_key: str, name: str, version: str) -> DocSet | None:
+        """The stored docs set without its sections, from its header row alone."""
+        owner, now = (index_key, name, version), self._clock()
+        nothing: tuple[DocsetHeader | None, list[tuple[int, str, str]]] = (None, [])
+        header, _ = await self._read(
+            lambda: self._guarded(lambda db: _read_docset(db, owner, now, sections=False), nothing)
+        )
+        return None if header is None else decode_docset(header, [])
+
+    async def docset_places(self, index_key: str, name: str, version: str) -> list[tuple[int, int]]:
+        """(page, position) of every section with content, in reading order."""
+
+        def read(db: sqlite3.Connection) -> list[tuple[int, int]]:
+            rows = db.execute(
+                "SELECT page, position FROM docset_sections WHERE index_key = ? AND name = ? AND version = ?"
+                " AND blocks <> '[]' ORDER BY page, position",
+                (index_key, name, version),
+            )
+            return [(int(page), int(position)) for page, position in rows]
+
+        return await self._read(lambda: self._guarded(read, []))
+
+    async def docset_sections_at(
+        self, index_key: str, name: str, version: str, places: Sequence[tuple[int, int]]
+    ) -> list[DocsetCandidate]:
+        """The sections at these (page, position) places."""
+        wanted = json.dumps([list(place) for place in places])
+
+        def read(db: sqlite3.Connection) -> list[DocsetCandidate]:
+            rows = db.execute(
+                # CROSS JOIN: the places first, each one index look-up (else SQLite scans the release's rows per place)
+                "SELECT s.page, s.position, s.heading_path, s.blocks FROM json_each(?) AS p"
+                " CROSS JOIN docset_sections AS s ON s.index_key = ? AND s.name = ? AND s.version = ?"
+                " AND s.page = json_extract(p.value, '$[0]') AND s.position = json_extract(p.value, '$[1]')",
+                (wanted, index_key, name, version),
+            )
+            return [
+                DocsetCandidate(int(page), int(position), section_from_row(heading, blocks))
+                for page, position, heading, blocks in rows
+            ]
+
+        return await self._read(lambda: self._guarded(read, []))
+
+    async def docset_candidates(
+        self, index_key: str, name: str, version: str, query: str, limit: int
+    ) -> list[DocsetCandidate]:
+        """Sections having every word of ``query``, best first, then those having any, up to ``limit``."""
+        request = parse_search(query, max(limit, 1))
+        self._need_full_text()
+
+        def read(db: sqlite3.Connection) -> list[DocsetCandidate]:
+            found: dict[int, DocsetCandidate] = {}
+            for required, ranked in fts5_passes(request.terms):
+                parameters: dict[str, str | int] = {"query": f"({required}) AND ({ranked})", "key": index_key}
+                parameters |= {"name": name, "version": version, "limit": limit}
+                for row_id, page, position, heading, blocks in db.execute(_CANDIDATES, parameters):
+                    if row_id not in found and len(found) < limit:
+                        found[row_id] = DocsetCandidate(int(page), int(position), section_from_row(heading, blocks))
+                if len(found) >= limit:
+                    break
+            return list(found.values())
+
+        return await self._read(lambda: self._guarded(read, []))
+
     async def docset_sections(
         self, index_key: str, name: str, version: str, query: str, limit: int = 10
     ) -> list[DocsetSectionHit]:
@@ -166,16 +237,19 @@ class SQLiteDocsets:
             for index, name, version, page_path, _title, heading, _blocks, snippet, relevance in rows
         ]
 
-    async def _docset_search(
-        self, query: str, limit: int, owner: tuple[str, str, str] | None, scope: str | None, index: str | None
-    ) -> list[_Row]:
-        request = parse_search(query, limit)
+    def _need_full_text(self) -> None:
         if not self._full_text:
             raise CacheError(
                 f"Search needs SQLite's FTS5, which this Python's SQLite {sqlite3.sqlite_version} lacks.",
                 suggestions=["Run AutoDocs with a Python whose sqlite3 has FTS5, or use a PostgreSQL cache."],
                 retryable=False,
             )
+
+    async def _docset_search(
+        self, query: str, limit: int, owner: tuple[str, str, str] | None, scope: str | None, index: str | None
+    ) -> list[_Row]:
+        request = parse_search(query, limit)
+        self._need_full_text()
         key, name, version = owner if owner is not None else (None, None, None)
 
         def read(db: sqlite3.Connection) -> list[_Row]:
@@ -197,7 +271,7 @@ class SQLiteDocsets:
 
 
 def _read_docset(
-    db: sqlite3.Connection, owner: tuple[str, str, str], now: float
+    db: sqlite3.Connection, owner: tuple[str, str, str], now: float, *, sections: bool = True
 ) -> tuple[DocsetHeader | None, list[tuple[int, str, str]]]:
     row = db.execute(
         "SELECT flavour, pages, toc, warnings, missing_reason, last_used FROM docsets"
@@ -209,11 +283,11 @@ def _read_docset(
     if now - float(row[5]) > TOUCH_INTERVAL_S:
         db.execute("UPDATE docsets SET last_used = ? WHERE index_key = ? AND name = ? AND version = ?", (now, *owner))
     header = DocsetHeader(*(str(value) for value in row[:5]))
-    if header.missing_reason:
+    if header.missing_reason or not sections:
         return header, []
-    sections = db.execute(
+    rows = db.execute(
         "SELECT page, heading_path, blocks FROM docset_sections"
         " WHERE index_key = ? AND name = ? AND version = ? ORDER BY page, position",
         owner,
     ).fetchall()
-    return header, [(int(page), str(heading), str(blocks)) for page, heading, blocks in sections]
+    return header, [(int(page), str(heading), str(blocks)) for page, heading, blocks in rows]

@@ -30,53 +30,76 @@ from autodocs.docs.ranking import (
     text_stems,
 )
 
-__all__ = ["PlacedIndex", "placed_scores"]
+__all__ = ["PlacedCounts", "PlacedIndex", "placed_scores"]
 
 #: Per stem, the entries it occurs in and how often: two arrays, not tuples, so that the garbage
 #: collector has nothing to walk (a Django-sized set holds about 250,000 postings).
 Postings = dict[str, tuple["array[int]", "array[int]"]]
 
 
-class PlacedIndex:
-    """Stem counts of (title, titles above it, content) entries, ranked for any question by :meth:`scores`."""
+class PlacedCounts:
+    """The stem counts of some entries (title, titles above it, content): one segment of a
+    :class:`PlacedIndex`. Counted once and shared: a release's README and API entries are
+    counted once for every question ranked over a few docs sections fetched for it."""
 
     def __init__(self, entries: Sequence[tuple[str, Sequence[str], str]]) -> None:
-        self._count = len(entries)
-        self._lengths = [len(content) for _, _, content in entries]
-        self._average = (sum(self._lengths) / self._count) if self._count else 1.0
-        self._average = self._average or 1.0
-        self._content: Postings = {}
-        self._titles: Postings = {}
-        self._above: Postings = {}
+        self.count = len(entries)
+        self.lengths = [len(content) for _, _, content in entries]
+        self.content: Postings = {}
+        self.titles: Postings = {}
+        self.above: Postings = {}
         for index, (title, above, content) in enumerate(entries):
-            _post(self._content, index, text_stems(content, skip_links=True))
-            _post(self._titles, index, text_stems(title))
-            _post(self._above, index, text_stems("\n".join(above)))
-        self._notes = release_notes_titles(["\n".join((*above, title)) for title, above, _ in entries])
+            _post(self.content, index, text_stems(content, skip_links=True))
+            _post(self.titles, index, text_stems(title))
+            _post(self.above, index, text_stems("\n".join(above)))
+        self.notes = release_notes_titles(["\n".join((*above, title)) for title, above, _ in entries])
+
+
+class PlacedIndex:
+    """Stem counts of (title, titles above it, content) entries, ranked for any question by :meth:`scores`.
+
+    Made of segments (:class:`PlacedCounts`) whose entries follow each other; a question is
+    ranked over them all as over one (the same lengths, counts and document frequencies).
+    """
+
+    def __init__(
+        self, entries: Sequence[tuple[str, Sequence[str], str]] = (), *, segments: Sequence[PlacedCounts] = ()
+    ) -> None:
+        self._segments = [*segments, PlacedCounts(entries)] if entries or not segments else list(segments)
+        self._count = sum(segment.count for segment in self._segments)
+        total = sum(sum(segment.lengths) for segment in self._segments)
+        self._average = (total / self._count if self._count else 1.0) or 1.0
 
     def scores(self, query: str) -> list[float]:
-        """BM25F relevance of each entry to ``query`` (0 when no word matches)."""
+        """BM25F relevance of each entry to ``query`` (0 when no word matches), in segment order."""
         terms = query_terms(query)
         scores = [0.0] * self._count
         if not terms or not self._count:
             return scores
         for term, weight in terms.items():
             frequencies: dict[int, float] = {}
-            for index, times in _pairs(self._content, term):
-                frequencies[index] = times / (1 - B + B * self._lengths[index] / self._average)
-            for index, times in _pairs(self._titles, term):
-                frequencies[index] = frequencies.get(index, 0.0) + TITLE_WEIGHT * times
-            for index, times in _pairs(self._above, term):
-                frequencies[index] = frequencies.get(index, 0.0) + times
+            offset = 0
+            for segment in self._segments:
+                lengths = segment.lengths
+                for index, times in _pairs(segment.content, term):
+                    frequencies[offset + index] = times / (1 - B + B * lengths[index] / self._average)
+                for index, times in _pairs(segment.titles, term):
+                    frequencies[offset + index] = frequencies.get(offset + index, 0.0) + TITLE_WEIGHT * times
+                for index, times in _pairs(segment.above, term):
+                    frequencies[offset + index] = frequencies.get(offset + index, 0.0) + times
+                offset += segment.count
             if not frequencies:
                 continue
             importance = weight * math.log(1 + (self._count - len(frequencies) + 0.5) / (len(frequencies) + 0.5))
             for index, frequency in frequencies.items():
                 scores[index] += importance * frequency * (K1 + 1) / (frequency + K1)
         if not about_changes(terms):
-            for index, note in enumerate(self._notes):
-                if note:
-                    scores[index] *= RELEASE_NOTES_WEIGHT
+            offset = 0
+            for segment in self._segments:
+                for index, note in enumerate(segment.notes):
+                    if note:
+                        scores[offset + index] *= RELEASE_NOTES_WEIGHT
+                offset += segment.count
         return scores
 
 

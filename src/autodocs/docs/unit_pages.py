@@ -19,7 +19,7 @@ from typing import Any
 from autodocs.docs.budget import SECTION_OVERHEAD_TOKENS, fitting_prefix, render_section
 from autodocs.docs.model import DocsPage, PackageDocument, reply_json, reply_payload
 from autodocs.docs.pages import HOW_TO_GET_MORE, MAX_OMITTED_LISTED, PageRequest, header_page, usable_budget
-from autodocs.docs.placed_ranking import PlacedIndex
+from autodocs.docs.placed_ranking import PlacedCounts, PlacedIndex
 from autodocs.docs.tokens import count_json_tokens, count_tokens
 from autodocs.docs.unit_cursor import UnitCursor, encode_unit_cursor
 from autodocs.docs.unit_names import SectionNames, match_name, nearest_names
@@ -59,10 +59,10 @@ def unit_sequence(unit_set: UnitSet, query: str | None, wanted: tuple[str, ...])
                 missing.append(name)
             candidates.extend(index for index in found if index not in candidates)
     else:
-        candidates = list(range(len(units)))
+        candidates = list(unit_set.present)
     if not query:
         return candidates, missing
-    scores = unit_set.index.scores(query)
+    scores = unit_set.scores(query)
     if not wanted:  # unmatched docs pages and API entries are reached through the TOC and the API tool
         candidates = [i for i in candidates if scores[i] > 0 or units[i].origin == "readme"]
     return sorted(candidates, key=lambda index: -scores[index]), missing
@@ -86,14 +86,36 @@ class _Cut:
 class UnitSet:
     """The units one page is cut from, with what is worth keeping between pages of them: each
     unit's cost on a page (its rendered Markdown, its title and its reference, counted when first
-    needed) and their ranking index (built at the first query)."""
+    needed) and their ranking index (built at the first query).
 
-    def __init__(self, units: Sequence[Unit]) -> None:
+    ``counted``: stem counts already made (:class:`~autodocs.docs.placed_ranking.PlacedCounts`,
+    kept between questions: a release's README and API entries, its docs sections), whose entries
+    are the units ``order`` names, in that order; units ``order`` does not name are counted when
+    first ranked. ``present``: when only some units are really there (a query's page over the
+    docs sections fetched for it, :mod:`autodocs.usecases.docs_ranking`), their indices; the
+    others are stand-ins no page takes. ``costs``: the units' costs counted so far (whole, fixed),
+    shared with other sets of the same units.
+    """
+
+    def __init__(
+        self,
+        units: Sequence[Unit],
+        *,
+        counted: Sequence[PlacedCounts] = (),
+        order: Sequence[int] = (),
+        present: Sequence[int] | None = None,
+        costs: tuple[dict[int, int], dict[int, int]] | None = None,
+    ) -> None:
         self.units = units
-        self._whole: dict[int, int] = {}
-        self._fixed: dict[int, int] = {}
+        self.present: Sequence[int] = range(len(units)) if present is None else present
+        self._counted = counted
+        self._order = order
+        #: Each unit's cost on a page, whole and its fixed part: shared by the unit sets of one
+        #: release's query pages (``costs``) when their units are the same at the same numbers.
+        self._whole, self._fixed = costs if costs is not None else ({}, {})
         self._index: PlacedIndex | None = None
         self._names: SectionNames | None = None
+        self._scored: tuple[str, list[float]] | None = None
 
     @property
     def names(self) -> SectionNames:
@@ -109,13 +131,27 @@ class UnitSet:
         """Count the units' words for ranking (done by the first query otherwise); thread-safe enough:
         two builds at once make the same index, and the last one is kept."""
         if self._index is None:
-            self._index = PlacedIndex([(unit.title, unit.above, unit.content) for unit in self.units])
+            named = set(self._order)
+            rest: Sequence[int] = [index for index in self.present if index not in named] if named else self.present
+            self._order = [*self._order, *rest] if named else rest
+            entries = [(unit.title, unit.above, unit.content) for unit in (self.units[index] for index in rest)]
+            self._index = PlacedIndex(entries, segments=self._counted)
 
-    @property
-    def index(self) -> PlacedIndex:
+    def scores(self, query: str) -> list[float]:
+        """Every unit's relevance to ``query`` (0 for a stand-in); the last question's are kept."""
+        if self._scored is not None and self._scored[0] == query:
+            return self._scored[1]
         self.build_index()
         assert self._index is not None
-        return self._index
+        ranked = self._index.scores(query)
+        order = self._order
+        scores = ranked
+        if not (len(order) == len(self.units) and isinstance(order, range)):
+            scores = [0.0] * len(self.units)
+            for index, score in zip(order, ranked, strict=True):
+                scores[index] = score
+        self._scored = (query, scores)
+        return scores
 
     def fixed(self, index: int) -> int:
         cost = self._fixed.get(index)

@@ -19,15 +19,17 @@ from typing import Literal
 
 from autodocs.docs.model import PackageDocument, SectionRef
 from autodocs.docset.build import DocSet
-from autodocs.docset.pages import Block, Page
+from autodocs.docset.pages import Block, Page, Section
 
 __all__ = [
     "Origin",
     "Unit",
     "api_entry_text",
     "api_units",
+    "docs_unit",
     "docs_units",
     "find_api_text",
+    "is_top_level_readme",
     "placeholder_text",
     "readme_units",
     "split_blocks",
@@ -133,19 +135,22 @@ def readme_units(document: PackageDocument) -> list[Unit]:
 def docs_units(docset: DocSet, api_texts: Mapping[str, str], *, package: str) -> list[Unit]:
     """Every section of every docs page in reading order (top-level README pages left out: the
     README is there already), API placeholders replaced by ``api_texts`` entries when known."""
-    units: list[Unit] = []
-    for page in docset.pages:
-        if _is_top_level_readme(page):
-            continue
-        for section in page.sections:
-            if not section.blocks:
-                continue
-            blocks = tuple(_block_text(block, api_texts, package) for block in section.blocks)
-            code = tuple(block.kind == "code" for block in section.blocks)
-            title = section.title or page.title
-            above = tuple(dict.fromkeys((page.title, *section.heading_path[:-1])))
-            units.append(Unit("docs", title, above, blocks, code, page=page.path, heading_path=section.heading_path))
-    return units
+    return [
+        docs_unit(page, section, api_texts, package=package)
+        for page in docset.pages
+        if not is_top_level_readme(page)
+        for section in page.sections
+        if section.blocks
+    ]
+
+
+def docs_unit(page: Page, section: Section, api_texts: Mapping[str, str], *, package: str) -> Unit:
+    """One section of a docs page as a unit (``page``'s own sections are not read: its path and title are)."""
+    blocks = tuple(_block_text(block, api_texts, package) for block in section.blocks)
+    code = tuple(block.kind == "code" for block in section.blocks)
+    title = section.title or page.title
+    above = tuple(dict.fromkeys((page.title, *section.heading_path[:-1])))
+    return Unit("docs", title, above, blocks, code, page=page.path, heading_path=section.heading_path)
 
 
 def api_units(entries: Sequence[tuple[str, str]]) -> list[Unit]:
@@ -192,5 +197,6 @@ def find_api_text(api_texts: Mapping[str, str], object_path: str) -> str | None:
     return ending[0] if len(ending) == 1 else None
 
 
-def _is_top_level_readme(page: Page) -> bool:
+def is_top_level_readme(page: Page) -> bool:
+    """A README at the top of the sdist: the reply has the README already (from the metadata)."""
     return "/" not in page.path and page.path.rsplit(".", 1)[0].lower() == "readme"

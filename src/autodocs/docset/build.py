@@ -12,6 +12,7 @@ they are read in this process. Either way nothing raises: every problem is a war
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ _BATCH_PAGES = 24
 #: Pages read per docs set (Django has about 600): past it, the rest is named in a warning, so a
 #: hostile sdist of 100,000 tiny pages costs seconds, not the minutes docutils would take.
 MAX_PAGES = 2_000
+#: The setting that bounds the memory of the processes that read pages.
+MEMORY_SETTING = "AUTODOCS_ANALYSIS_MEMORY_BYTES"
 
 
 def build_docset_from_sdist(
@@ -153,16 +156,26 @@ def _batches(files: Sequence[DocFile]) -> Iterator[list[DocFile]]:
 def read_pages(
     root: str, source_dir: str, docs_dir: str, files: Sequence[DocFile], references: PageReferences | None = None
 ) -> list[Page]:
-    """Read ``files`` (a worker process's batch): each page with its markup's reader."""
+    """Read ``files`` (a worker process's batch): each page with its markup's reader. A page whose
+    reading runs out of memory is skipped with a warning (in a worker, at its memory bound)."""
     folder = DocsFolder(Path(root), source_dir=source_dir)
     pages = []
     for file in files:
         read = folder.read(file.path)
-        if read.text is None:
-            pages.append(Page(file.path, file.path, (), warnings=(f"{file.path}: {read.warning}",)))
-        elif file.markup == "md":
-            pages.append(read_markdown(folder, file.path, read.text, docs_dir=docs_dir or "docs"))
-        else:
-            labels, titles = (references.labels, references.doc_titles) if references else (None, None)
-            pages.append(read_rst(folder, file.path, read.text, labels=labels, doc_titles=titles))
+        page: Page | None = None
+        try:
+            if read.text is None:
+                page = Page(file.path, file.path, (), warnings=(f"{file.path}: {read.warning}",))
+            elif file.markup == "md":
+                page = read_markdown(folder, file.path, read.text, docs_dir=docs_dir or "docs")
+            else:
+                labels, titles = (references.labels, references.doc_titles) if references else (None, None)
+                page = read_rst(folder, file.path, read.text, labels=labels, doc_titles=titles)
+        except MemoryError:
+            page = None
+        if page is None:  # out of the handler: its traceback (and the page's tree) is gone
+            gc.collect()
+            warning = f"{file.path}: reading it needed more memory than {MEMORY_SETTING} allows; the page was skipped."
+            page = Page(file.path, file.path, (), warnings=(warning,))
+        pages.append(page)
     return pages

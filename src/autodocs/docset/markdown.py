@@ -44,7 +44,7 @@ MAX_NESTING = 4
 
 
 def read_markdown(folder: DocsFolder, path: str, text: str, *, docs_dir: str = "docs") -> Page:
-    """The page at ``path`` (inside ``folder``) whose source is ``text``; never raises."""
+    """The page at ``path`` (inside ``folder``) whose source is ``text``; raises only MemoryError."""
     reader = _Reader(folder, path, docs_dir)
     try:
         if len(text) > MAX_PAGE_CHARS:
@@ -52,6 +52,8 @@ def read_markdown(folder: DocsFolder, path: str, text: str, *, docs_dir: str = "
         prepared = preprocess_markdown(folder, path, text, docs_dir=docs_dir)
         reader.warnings.extend(prepared.warnings)
         reader.read(prepared.text, depth=0)
+    except MemoryError:  # the caller skips the page (a worker names its memory bound)
+        raise
     except Exception as exc:  # a parser bug on hostile text must cost one page, never the call
         reader.warnings.append(f"{path}: could not be parsed as Markdown ({exc.__class__.__name__}); kept as text")
         reader.collector = SectionCollector()

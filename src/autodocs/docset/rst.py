@@ -52,7 +52,7 @@ def read_rst(
     labels: Mapping[str, str] | None = None,
     doc_titles: Mapping[str, str] | None = None,
 ) -> Page:
-    """The page at ``path`` (inside ``folder``) whose source is ``text``; never raises.
+    """The page at ``path`` (inside ``folder``) whose source is ``text``; raises only MemoryError.
 
     ``labels`` and ``doc_titles`` (``docset.labels``, over the whole set) turn ``:ref:`` and
     ``:doc:`` targets into the titles they point at.
@@ -67,6 +67,8 @@ def read_rst(
         document = new_document(path, settings)
         _PARSER.parse(text, document)
         render_doctree(document, collector)
+    except MemoryError:  # the caller skips the page (a worker names its memory bound)
+        raise
     except Exception as exc:  # a parser bug on hostile text must cost one page, never the call
         context.warn(f"{path}: could not be parsed as reStructuredText ({exc.__class__.__name__}); kept as text")
         collector = SectionCollector()

@@ -34,10 +34,12 @@ from autodocs.docset.build import DocSet
 from autodocs.errors import AutoDocsError, InvalidArgument
 from autodocs.index import normalize_package_name
 from autodocs.memo import LruMap
+from autodocs.usecases.docs_ranking import Rankings, Release
 from autodocs.usecases.docsets import ClientOpener, DocsetLookup, DocsetProvider
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
 from autodocs.usecases.resolution import Resolution, Resolved
+from autodocs.usecases.stored_docsets import StoredDocset
 
 __all__ = ["PackageDocs"]
 
@@ -62,7 +64,10 @@ class PackageDocs:
         resolution: Resolution,
         projects: ProjectIndexes,
         docsets: DocsetProvider | None = None,
+        background: bool = True,
     ) -> None:
+        """``background``: a docs set's words may be counted after the call that needs them
+        returns (a server); False in a one-shot process (the CLI), which would only wait for it at exit."""
         self._store = store
         self._calls = calls
         self._resolution = resolution
@@ -79,6 +84,8 @@ class PackageDocs:
         self._units: LruMap[tuple[str, str, str], tuple[DocSet | None, int, list[Unit], list[Unit], list[Unit]]] = (
             LruMap(_MEMORY_UNITS)
         )
+        #: The word counts that rank query pages over stored docs sets (:mod:`.docs_ranking`).
+        self.rankings = Rankings(store, background=background)
 
     async def get(
         self,
@@ -121,9 +128,12 @@ class PackageDocs:
             opener = functools.partial(self._projects.client, plan, name)  # a build's download, leased anew
             version = resolved.document.version
             patient = bool(query or wanted)  # asks for content a docs set holds: worth waiting for a quick build
+            outline = not wanted and unit_start is None  # a TOC or a query page: the stored set's parts will do
             lookup = None
             if needs_docset:
-                lookup = await self.lookup_docset(name, version, key, opener, patient=patient, state=resolved.state)
+                lookup = await self.lookup_docset(
+                    name, version, key, opener, patient=patient, outline=outline, state=resolved.state
+                )
         page = await self._reply(resolved, key, budget, version_constraint, query, wanted, start, unit_start, lookup)
         if plan is not None:
             notes = plan.notes if isinstance(project, str) else []
@@ -143,8 +153,8 @@ class PackageDocs:
         lookup: DocsetLookup | None,
     ) -> DocsPage:
         name = resolved.document.name
-        docset = lookup.docset if lookup is not None else None
-        if unit_start is not None or (docset is not None and (query or wanted)):
+        available = lookup is not None and lookup.outline is not None
+        if unit_start is not None or (available and (query or wanted)):
             return await self._unit_page(resolved, key, budget, query, wanted, unit_start, lookup)
         if start is None and query is None and not wanted:
             return self.first_page(resolved, key, budget, version_constraint, lookup)
@@ -164,8 +174,8 @@ class PackageDocs:
     ) -> DocsPage:
         """The page without a query or named sections: with a docs set, its table of contents too."""
         document = resolved.document
-        if lookup is not None and lookup.docset is not None:
-            toc = lookup.docset.toc
+        if lookup is not None and lookup.outline is not None:
+            toc = lookup.outline.toc
             return toc_page(
                 toc,
                 budget,
@@ -192,11 +202,13 @@ class PackageDocs:
             self._unit_pages.clear()
             self._units.clear()
             self._unit_sets.clear()
+            self.rankings.forget(None)
         else:
             self._pages.discard_where(lambda key: key[1] == name)
             self._unit_pages.discard_where(lambda key: key[1] == name)
             self._units.discard_where(lambda key: key[1] == name)
             self._unit_sets.discard_where(lambda key: key[1] == name)
+            self.rankings.forget(name)
 
     async def lookup_docset(
         self,
@@ -206,16 +218,18 @@ class PackageDocs:
         client: ClientOpener | None = None,
         *,
         patient: bool = False,
+        outline: bool = False,
         state: CachedState | None = None,
     ) -> DocsetLookup | None:
         """The release's docs set; None without a provider. ``patient`` (a call with a query or
         named sections): wait for a build under way — while it looks quick, see
         :class:`~autodocs.usecases.docsets.DocsetLimits` — at most until the call's deadline less
         :data:`_LOOKUP_MARGIN_S`; otherwise a stored docs set or ``pending`` at once, so a call
-        without a query costs what it did before docs sets. ``state``: the package's cached state
-        as this call read it (:attr:`Resolved.state`), which tells whether anything is stored for
-        the release without asking the store again. Never raises: a provider that fails is a
-        warning, one that overstays is a build still pending."""
+        without a query costs what it did before docs sets. Never raises: a provider that fails
+        is a warning, one that overstays is a build still pending. ``outline``: the stored set's
+        parts will do (:class:`~autodocs.usecases.stored_docsets.StoredDocset`). ``state``: the
+        package's cached state as this call read it (:attr:`Resolved.state`), which tells whether
+        anything is stored for the release without asking the store again."""
         if self.docsets is None:
             return None
         left = remaining(0.0)
@@ -224,7 +238,7 @@ class PackageDocs:
         try:
             async with asyncio.timeout(max(0.0, left - _LOOKUP_MARGIN_S / 2)):
                 return await self.docsets.lookup(
-                    name, version, index_key=index_key, wait_s=wait, client=client, stored=stored
+                    name, version, index_key=index_key, wait_s=wait, client=client, outline=outline, stored=stored
                 )
         except TimeoutError:
             log.info("docs.docset_lookup_late", package=name, version=version, wait_s=round(wait, 2))
@@ -254,13 +268,19 @@ class PackageDocs:
                 suggestions=["Call again without the cursor."],
             )
         entries = await self._api_entries(index_key, document.name, document.version)
-        readme, docs, api = self._units_of(index_key, document, docset, entries)
-        counts = start.counts if start is not None else (len(readme), len(docs), len(api))
-        units = readme[: counts[0]] + docs[: counts[1]] + api[: counts[2]]
         header = _page_request(
             resolved, budget, f"=={document.version}" if start else None, query, wanted, _later(start)
         )
         warnings = lookup.warnings if lookup is not None else ()
+        stored = lookup.stored if lookup is not None else None
+        if start is None and query and not wanted and stored is not None:
+            page = await self._stored_page(document, (stored, docset), index_key, entries, header, warnings, query)
+            if page is not None:
+                return page
+            docset = docset or await self._whole_docset(index_key, document)
+        readme, docs, api = self._units_of(index_key, document, docset, entries)
+        counts = start.counts if start is not None else (len(readme), len(docs), len(api))
+        units = readme[: counts[0]] + docs[: counts[1]] + api[: counts[2]]
         request = UnitPageRequest(header, counts, start, warnings)
         key = (index_key, document.name, document.version, id(docset), len(entries), request)
         kept = self._unit_pages.get(key)
@@ -269,13 +289,62 @@ class PackageDocs:
         set_key = (index_key, document.name, document.version, id(docset), len(entries), counts)
         kept_set = self._unit_sets.get(set_key)
         if kept_set is None or kept_set[0] is not docset:
-            kept_set = (docset, UnitSet(units))
+            kept_set = (docset, self._unit_set(index_key, document, entries, units, counts))
             self._unit_sets.put(set_key, kept_set)
         if query and not kept_set[1].indexed:  # one pass over the text (about 1 s for Django's docs): off the loop
             await asyncio.to_thread(kept_set[1].build_index)
         page = make_unit_page(document, kept_set[1], request)
         self._unit_pages.put(key, (docset, page))
         return page
+
+    def _unit_set(
+        self,
+        index_key: str,
+        document: PackageDocument,
+        entries: Sequence[tuple[str, str]],
+        units: list[Unit],
+        counts: tuple[int, int, int],
+    ) -> UnitSet:
+        """The units as a set, their words' counts taken from those kept when they are these units'."""
+        bases, docs_counts = self.rankings.kept((index_key, document.name, document.version, len(entries)))
+        readme, docs, api = counts
+        if docs_counts is None or bases is None or (len(bases.readme), docs_counts.count, len(bases.api)) != counts:
+            return UnitSet(units)
+        order = [*range(readme), *range(readme + docs, readme + docs + api), *range(readme, readme + docs)]
+        return UnitSet(units, counted=[bases.counts, docs_counts], order=order)
+
+    async def _stored_page(
+        self,
+        document: PackageDocument,
+        docs: tuple[StoredDocset, DocSet | None],
+        index_key: str,
+        entries: Sequence[tuple[str, str]],
+        header: PageRequest,
+        warnings: tuple[str, ...],
+        query: str,
+    ) -> DocsPage | None:
+        """A query's page without the docs set read whole (:mod:`.docs_ranking`). ``docs``: the
+        stored docs set, and the whole set when it is in memory. None when the store cannot search."""
+        release = Release(document, (index_key, document.name, document.version, len(entries)), entries)
+        try:
+            unit_set, counts, exact = await self.rankings.unit_set(release, *docs, query)
+        except AutoDocsError as exc:
+            log.info("docs.stored_page_failed", package=document.name, error=exc.type_name)
+            return None
+        page = make_unit_page(document, unit_set, UnitPageRequest(header, counts, None, warnings))
+        if not exact:  # after the page: counting holds the GIL
+            self.rankings.count_in_background(release, docs[1])
+        return page
+
+    async def _whole_docset(self, index_key: str, document: PackageDocument) -> DocSet | None:
+        """The docs set read whole (a query the store could not search for: SQLite without FTS5)."""
+        if self.docsets is None:
+            return None
+        try:
+            found = await self.docsets.lookup(document.name, document.version, index_key=index_key, wait_s=0.0)
+        except AutoDocsError:
+            return None
+        return found.docset
 
     def _units_of(
         self, index_key: str, document: PackageDocument, docset: DocSet | None, entries: Sequence[tuple[str, str]]
