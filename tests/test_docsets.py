@@ -434,7 +434,7 @@ async def test_a_one_shot_process_starts_no_build_for_a_call_that_would_not_wait
 def count_docset_reads(service: AutoDocsService, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The store's docs-set reads from now on (the real store answers them)."""
     reads: list[str] = []
-    for method in ("get_docset", "docset_missing_reason"):
+    for method in ("get_docset", "get_docset_outline", "docset_missing_reason"):
         read = getattr(service.store, method)
 
         async def counted(*args: Any, _read: Any = read, _method: str = method) -> Any:
