@@ -79,9 +79,7 @@ def docset_document(name: str, version: str, docset: DocSet) -> PackageDocument:
                 continue  # a bare page title: its words count for the sections under it anyway
             anchor = f"{page.path}#{number}"
             sections.append(DocSection(title=path[-1], anchor=anchor, level=len(path), content=content))
-    document = PackageDocument(name=name, version=version, description_format="markdown", sections=sections)
-    count_costs(document)
-    return document
+    return count_costs(PackageDocument(name=name, version=version, description_format="markdown", sections=sections))
 
 
 def _raw_texts(archive: Path) -> dict[str, str]:

@@ -336,6 +336,7 @@ class StuckDocsets:
         index_key: str,
         wait_s: float,
         client: ClientOpener | None = None,
+        stored: bool | None = None,
         outline: bool = False,
     ) -> DocsetLookup:
         await asyncio.Event().wait()

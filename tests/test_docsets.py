@@ -429,3 +429,62 @@ async def test_a_one_shot_process_starts_no_build_for_a_call_that_would_not_wait
         assert fake_index.count(f"/files/{name}") == 0, "no sdist downloaded for a call without a query"
         queried = await cli.get_package_docs(name, "==1.0", query="usage")  # waits for a quick build
         assert "docs" in {ref.origin for ref in queried.section_refs}
+
+
+def count_docset_reads(service: AutoDocsService, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The store's docs-set reads from now on (the real store answers them)."""
+    reads: list[str] = []
+    for method in ("get_docset", "get_docset_outline", "docset_missing_reason"):
+        read = getattr(service.store, method)
+
+        async def counted(*args: Any, _read: Any = read, _method: str = method) -> Any:
+            reads.append(_method)
+            return await _read(*args)
+
+        monkeypatch.setattr(service.store, method, counted)
+    return reads
+
+
+async def test_a_cold_call_without_a_query_reads_no_docs_set_the_package_state_says_is_not_stored(
+    fake_index: FakeIndex, service: AutoDocsService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = unique()
+    serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
+    reads = count_docset_reads(service, monkeypatch)
+    first = await service.get_package_docs(name, "==1.0")
+    assert first.docs_pending is True
+    assert reads == [], "the call's batched state read already said nothing is stored"
+    await service.docsets.wait_for_builds()
+    later = await service.get_package_docs(name, "==1.0")
+    assert later.docs_toc and fake_index.count(f"/files/{name}") == 1
+
+
+async def test_a_new_process_shows_a_stored_docs_set_on_its_first_call_without_a_query(
+    fake_index: FakeIndex, settings: Settings, tmp_path: Path
+) -> None:
+    name = unique()
+    serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
+    async with AutoDocsService.running(settings) as service:
+        await service.get_package_docs(name, "==1.0")
+        await service.docsets.wait_for_builds()
+    async with AutoDocsService.running(settings) as service:
+        page = await service.get_package_docs(name, "==1.0")  # the document and its docs set from the store
+        assert page.source == "cache" and page.docs_toc and page.docs_pending is None
+    assert fake_index.count(f"/files/{name}") == 1
+
+
+async def test_a_build_started_without_a_store_read_finds_a_docs_set_stored_meanwhile_and_downloads_nothing(
+    fake_index: FakeIndex, settings: Settings, tmp_path: Path
+) -> None:
+    name = unique()
+    serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
+    async with AutoDocsService.running(settings) as other:  # another process stores it
+        built = await other.docsets.lookup(name, "1.0", index_key=other.index.cache_key, wait_s=WAIT)
+    async with AutoDocsService.running(settings) as service:
+        key = service.index.cache_key
+        first = await service.docsets.lookup(name, "1.0", index_key=key, wait_s=0, stored=False)  # a stale state
+        assert first.pending
+        await service.docsets.wait_for_builds()
+        again = await service.docsets.lookup(name, "1.0", index_key=key, wait_s=0)
+    assert again.docset == built.docset is not None
+    assert fake_index.count(f"/files/{name}") == 1, "built once, by the other process"

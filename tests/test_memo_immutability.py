@@ -14,7 +14,15 @@ from packaging.specifiers import SpecifierSet
 from pydantic import BaseModel, ValidationError
 
 from autodocs.docs.api_model import ApiDocstring, ApiObject, ApiParameter, ApiReference, ApiSource, DocItem
-from autodocs.docs.model import ApiMatch, DocsPage, PackageDocument, SectionRef, page_reply
+from autodocs.docs.model import (
+    ApiMatch,
+    DocSection,
+    DocsPage,
+    PackageDocument,
+    RequirementInfo,
+    SectionRef,
+    page_reply,
+)
 from autodocs.docs.requirements import parse_requirement
 from autodocs.resolve import parse_constraint
 from autodocs.service import AutoDocsService
@@ -44,10 +52,46 @@ async def test_the_next_caller_of_a_memoized_page_gets_what_the_first_got(servic
 
 @pytest.mark.parametrize(
     "model",
-    [DocsPage, ApiMatch, SectionRef, ApiReference, ApiObject, ApiParameter, ApiDocstring, DocItem, ApiSource],
+    [
+        DocsPage,
+        ApiMatch,
+        SectionRef,
+        PackageDocument,
+        DocSection,
+        RequirementInfo,
+        ApiReference,
+        ApiObject,
+        ApiParameter,
+        ApiDocstring,
+        DocItem,
+        ApiSource,
+    ],
 )
 def test_memoized_models_are_frozen(model: type[BaseModel]) -> None:
     assert model.model_config.get("frozen") is True
+
+
+async def test_a_cached_document_is_never_changed_by_the_pages_made_from_it(service: AutoDocsService) -> None:
+    first = await service.get_package_docs("rich")  # whole: counted as one reply
+    key = (service.index_key, "rich", first.version)
+    document = service.resolution.documents.get(key)
+    assert document is not None
+    seen = (document.model_dump(), document.__pydantic_private__)
+    cut = await service.get_package_docs("rich", max_tokens=600)  # its sections' costs are needed
+    assert cut.next_cursor is not None
+    await service.get_package_docs("rich", cursor=cut.next_cursor)  # a later page's header
+    await service.get_package_docs("rich", query="progress bar", max_tokens=800)
+    await service.get_package_docs("rich", sections=["Installing"])
+    await service.flush_writes()  # the stored copy is counted
+    assert service.resolution.documents.get(key) is document
+    assert (document.model_dump(), document.__pydantic_private__) == seen
+    stored = await service.store.get_document(service.index_key, "rich", first.version)
+    assert stored is not None and all(section.tokens for section in stored.sections)
+    assert all(section.tokens == 0 for section in document.sections)
+    with pytest.raises(ValidationError):
+        document.header_tokens = 1  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        document.sections[0].tokens = 1  # type: ignore[misc]
 
 
 def test_an_api_reference_cannot_be_changed_in_place() -> None:

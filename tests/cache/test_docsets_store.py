@@ -86,6 +86,18 @@ async def test_a_release_without_docs_stores_its_reason_and_reads_as_none(store:
     assert await store.docset_missing_reason(KEY, "demo", "2.0") is None
 
 
+async def test_cached_state_names_the_versions_with_a_stored_docs_set_or_reason(store: Store, tmp_path: Path) -> None:
+    await store.put_docset(KEY, "demo", "1.0", built(tmp_path, MKDOCS_PROJECT))
+    await store.put_docset(KEY, "demo", "2.0", None, missing_reason="the package index lists no sdist")
+    await store.put_document(KEY, document(name="demo", version="3.0"))
+    await store.put_docset("http://127.0.0.1:2/simple", "demo", "4.0", None, missing_reason="another index's")
+    await store.put_docset(KEY, "docsets-only", "1.0", None, missing_reason="no sdist")
+    states = await store.cached_state(KEY, ["demo", "docsets-only", "absent"])
+    assert set(states) == {"demo", "docsets-only"}
+    assert states["demo"].docsets == {"1.0", "2.0"} and states["demo"].versions == {"3.0"}
+    assert states["docsets-only"].docsets == {"1.0"} and states["docsets-only"].release_list is None
+
+
 async def test_a_put_replaces_the_stored_docs_set_and_its_index_rows(store: Store) -> None:
     await store.put_docset(KEY, "demo", "1.0", big_docset(3, 4, 100))
     await store.put_docset(KEY, "demo", "1.0", big_docset(1, 2, 100))

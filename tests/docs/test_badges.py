@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from autodocs.cache import SQLiteStore
 from autodocs.docs.badges import is_badge_url, strip_badges
 from autodocs.docs.badges import markdown as badges_markdown
+from autodocs.docs.badges import urls as badge_urls
 from autodocs.docs.build import build_document
 from autodocs.docs.model import DOCUMENT_BUILD, DocSection, PackageDocument
 from autodocs.index.models import VersionMetadata
@@ -48,6 +49,41 @@ def test_badge_services_and_badge_paths_are_badges(url: str) -> None:
 @pytest.mark.parametrize("url", [LOGO, "https://example.org/screenshot.svg", "docs/diagram.png", "http://[::1"])
 def test_logos_screenshots_and_broken_urls_are_not_badges(url: str) -> None:
     assert not is_badge_url(url)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(
+        [SHIELD, ACTIONS, *(f"https://{host}/o/demo.svg" for host in sorted(badge_urls._BADGE_HOSTS))]
+        + [f"https://ci.example/o/demo/{word}" for word in badge_urls._BADGE_WORDS]
+    ),
+    st.lists(st.booleans(), min_size=80, max_size=80),
+)
+def test_the_cheap_test_before_parsing_finds_every_badge_url_in_any_case(url: str, upper: list[bool]) -> None:
+    mixed = "".join(c.upper() if up else c for c, up in zip(url, upper * 2, strict=False))
+    assert is_badge_url(mixed)
+    assert badge_urls.may_have_badges(f"Some text ![b]({mixed}) and more.")
+
+
+URL_PIECES = st.sampled_from(
+    [
+        *("https://", "img.", "shields", "SHIELDS", ".io/", "&#98;adge", "build\\/status", "b\\adge", "badge"),
+        *("ex.org/", "logo.png", "İ", "ü", "%20", "/", "?s=", "stat&amp;us", "x", "codecov", ".io"),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(URL_PIECES, min_size=1, max_size=7).map("".join),
+    st.sampled_from(
+        ["![a]({url})", "[![a]({url})](https://x.example)", '<img src="{url}">', '<a href="x"><img src="{url}"></a>']
+    ),
+)
+def test_a_candidate_left_unparsed_is_never_a_badge(url: str, template: str) -> None:
+    candidate = template.format(url=url)
+    if not badges_markdown._may_be_badge(candidate):
+        assert not badges_markdown._is_badge_markdown(badges_markdown._markdown()[1], candidate, {}), candidate
 
 
 # --------------------------------------------------------------------------- Markdown

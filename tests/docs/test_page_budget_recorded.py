@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from autodocs.docs import pages
+from autodocs.docs.budget import decode_cursor
 from autodocs.docs.build import build_document
+from autodocs.docs.derived import derived
 from autodocs.docs.model import PackageDocument, page_reply, reply_json, reply_payload
 from autodocs.docs.pages import MIN_TOKENS, PageRequest, count_costs, make_page, measure_reply_overhead
 from autodocs.docs.tokens import count_tokens
@@ -44,7 +46,7 @@ def test_first_pages_of_every_recorded_package_fit_the_budget(budget: int) -> No
 
 def test_a_header_too_long_for_the_budget_lists_runtime_requirements_and_says_so() -> None:
     celery = _document(next(p for p in PROJECTS if p.stem == "celery"))
-    assert celery.header_tokens > 1000  # a hundred optional-extra requirements
+    assert measure_reply_overhead(celery) > 1000  # a hundred optional-extra requirements
     page = make_page(celery, PageRequest(budget=1000))
     runtime = [r for r in celery.requirements if r.extra is None]
     assert len(page.requirements) == len(runtime) < len(celery.requirements)
@@ -78,17 +80,34 @@ def test_a_page_counted_whole_says_its_true_size_and_is_sent_as_counted(budget: 
     assert whole >= {MIN_TOKENS: 0, 1500: len(PROJECTS) // 3, 30_000: len(PROJECTS) * 9 // 10}[budget]
 
 
-def test_a_document_is_cut_with_its_costs_counted_when_it_does_not_fit_whole() -> None:
+def test_a_document_is_cut_with_its_costs_counted_beside_it_when_it_does_not_fit_whole() -> None:
     document = _fresh_document(next(p for p in PROJECTS if p.stem == "pydantic"))
-    assert all(section.tokens == 0 for section in document.sections) and document.header_tokens == 0
+    seen = document.model_dump()
     page = make_page(document, PageRequest(budget=1500))
     assert page.truncated and page.next_cursor
-    assert all(section.tokens > 0 for section in document.sections) and document.header_tokens > 0
+    assert document.model_dump() == seen, "the document handed to every caller never changes"
+    costs = derived(document)
+    assert costs.sections is not None and all(costs.sections.tokens) and costs.header_tokens > 0
     again = _fresh_document(next(p for p in PROJECTS if p.stem == "pydantic"))
-    count_costs(again)  # what the service does before storing a document
-    assert [s.tokens for s in again.sections] == [s.tokens for s in document.sections]
-    assert all(s.title_tokens > 0 for s in again.sections if s.title)
-    assert again.header_tokens == document.header_tokens
+    stored = count_costs(again)  # the copy the service stores
+    assert again.model_dump() == seen
+    assert [s.tokens for s in stored.sections] == list(costs.sections.tokens)
+    assert [s.title_tokens for s in stored.sections] == list(costs.sections.titles)
+    assert all(s.title_tokens > 0 for s in stored.sections if s.title)
+    assert stored.header_tokens == costs.header_tokens
+
+
+def test_a_stored_copy_pages_as_the_document_it_was_counted_from() -> None:
+    document = _fresh_document(next(p for p in PROJECTS if p.stem == "pydantic"))
+    stored = PackageDocument.model_validate_json(count_costs(document).model_dump_json())  # read back
+    first = make_page(document, PageRequest(budget=1500))
+    assert make_page(stored, PageRequest(budget=1500)) == first
+    assert derived(stored).sections is None, "a stored copy's counts are used as they are"
+    assert first.next_cursor is not None
+    start = decode_cursor(first.next_cursor)
+    assert make_page(stored, PageRequest(budget=1500, start=start)) == make_page(
+        document, PageRequest(budget=1500, start=start)
+    )
 
 
 def test_a_reply_whose_fields_spell_the_content_placeholder_is_still_sent_as_counted() -> None:

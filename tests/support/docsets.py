@@ -49,6 +49,7 @@ class SdistDocsets:
         index_key: str,
         wait_s: float,
         client: ClientOpener | None = None,
+        stored: bool | None = None,
         outline: bool = False,  # the whole docs set always comes: this provider keeps it in memory
     ) -> DocsetLookup:
         self.lookups.append((name, version, index_key, wait_s))

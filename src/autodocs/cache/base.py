@@ -10,8 +10,9 @@ Contract, whatever the backend:
 * Release lists are keyed by (index key, name) and carry ``fetched_at``; freshness is the
   caller's call.
 * :meth:`Store.cached_state` answers for many names in one round trip what is cached of
-  each (its release list, the versions with a document): the cold path asks it once for a
-  whole batch of packages instead of reading, and missing, twice per package.
+  each (its release list, the versions with a document, those with a docs set or the reason
+  for none): the cold path asks it once for a whole batch of packages instead of reading, and
+  missing, twice per package, and a docs call knows without a read that no docs set is stored.
 * Every write is atomic. A backend that finds its storage unreadable recovers (moves it
   aside and starts empty) rather than failing every call.
 * Methods raise :class:`~autodocs.errors.CacheError` (retryable) for transient trouble;
@@ -29,7 +30,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -81,10 +82,12 @@ DOCSET_SORT_SUFFIX = " docs set"
 
 @dataclass(frozen=True, slots=True)
 class CachedState:
-    """What the cache holds of one package: its release list and the versions with a document."""
+    """What the cache holds of one package: its release list, the versions with a document, and
+    the versions with a docs set or the stored reason they have none (``docsets``)."""
 
     release_list: ReleaseList | None = None
     versions: frozenset[str] = frozenset()
+    docsets: frozenset[str] = frozenset()
 
 
 #: Names per statement of :meth:`Store.cached_state` (SQLite allows 32766 parameters, but a
@@ -99,11 +102,27 @@ def name_chunks(names: Sequence[str]) -> Iterator[list[str]]:
         yield unique[start : start + CACHED_STATE_CHUNK]
 
 
-def cached_states(bodies: dict[str, str], versions: dict[str, set[str]]) -> dict[str, CachedState]:
-    """What :meth:`Store.cached_state` returns, from the rows both stores read."""
+#: The rows :meth:`Store.cached_state` reads besides release lists, in one statement (``{where}``
+#: twice, with its parameters twice): ``(kind, name, version)``, kind ``d`` a document, ``s`` a docs set.
+CACHED_VERSIONS_SQL = (
+    "SELECT 'd', name, version FROM documents {where} UNION ALL SELECT 's', name, version FROM docsets {where}"
+)
+
+
+def cached_states(bodies: dict[str, str], rows: Iterable[tuple[str, str, str]]) -> dict[str, CachedState]:
+    """What :meth:`Store.cached_state` returns, from the rows both stores read (release list
+    bodies by name, and :data:`CACHED_VERSIONS_SQL`'s rows)."""
+    versions: dict[str, set[str]] = {}
+    docsets: dict[str, set[str]] = {}
+    for kind, name, version in rows:
+        (versions if kind == "d" else docsets).setdefault(name, set()).add(version)
     return {
-        name: CachedState(decode_release_list(bodies.get(name), name), frozenset(versions.get(name, ())))
-        for name in bodies.keys() | versions.keys()
+        name: CachedState(
+            decode_release_list(bodies.get(name), name),
+            frozenset(versions.get(name, ())),
+            frozenset(docsets.get(name, ())),
+        )
+        for name in bodies.keys() | versions.keys() | docsets.keys()
     }
 
 
@@ -260,8 +279,8 @@ class Store(Protocol):
     async def get_release_list(self, index_key: str, name: str) -> ReleaseList | None: ...
 
     async def cached_state(self, index_key: str, names: Sequence[str]) -> dict[str, CachedState]:
-        """For each name with anything cached from this index: its release list and the versions
-        with a document."""
+        """For each name with anything cached from this index: its release list, the versions
+        with a document, and those with a docs set or a stored reason for none."""
         ...
 
     def record_miss(self) -> None: ...

@@ -47,6 +47,7 @@ from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 from autodocs.cache import pg_statements as sql
 from autodocs.cache.base import (
+    CACHED_VERSIONS_SQL,
     TOUCH_INTERVAL_S,
     CachedState,
     CacheStats,
@@ -281,17 +282,16 @@ class PostgresStore(DocumentCounter, PostgresDocsets):
 
     async def cached_state(self, index_key: str, names: Sequence[str]) -> dict[str, CachedState]:
         bodies: dict[str, str] = {}
-        versions: dict[str, set[str]] = {}
+        rows: list[tuple[str, str, str]] = []
         where = "WHERE index_key = %s AND name = ANY(%s)"
         async with self.connection() as db:
             for chunk in name_chunks(names):
                 cursor = await db.execute(f"SELECT name, body::text FROM release_lists {where}", (index_key, chunk))  # noqa: S608
                 for name, body in await cursor.fetchall():
                     bodies[str(name)] = str(body)
-                cursor = await db.execute(f"SELECT name, version FROM documents {where}", (index_key, chunk))  # noqa: S608
-                for name, version in await cursor.fetchall():
-                    versions.setdefault(str(name), set()).add(str(version))
-        return cached_states(bodies, versions)
+                cursor = await db.execute(CACHED_VERSIONS_SQL.format(where=where), (index_key, chunk) * 2)
+                rows.extend((str(kind), str(name), str(version)) for kind, name, version in await cursor.fetchall())
+        return cached_states(bodies, rows)
 
     async def put_release_list(self, index_key: str, releases: ReleaseList) -> None:
         body = json.dumps(releases.to_json(), separators=(",", ":"))

@@ -37,6 +37,7 @@ import structlog
 
 from autodocs.cache import sqlite_schema as schema
 from autodocs.cache.base import (
+    CACHED_VERSIONS_SQL,
     TOUCH_INTERVAL_S,
     CachedState,
     CacheStats,
@@ -282,21 +283,21 @@ class SQLiteStore(DocumentCounter, SQLiteDocsets):
         return decode_release_list(await self._read(lambda: self._guarded(read, None)), name)
 
     async def cached_state(self, index_key: str, names: Sequence[str]) -> dict[str, CachedState]:
-        def read(db: sqlite3.Connection) -> tuple[dict[str, str], dict[str, set[str]]]:
+        def read(db: sqlite3.Connection) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
             bodies: dict[str, str] = {}
-            versions: dict[str, set[str]] = {}
+            rows: list[tuple[str, str, str]] = []
             for chunk in name_chunks(names):
                 marks = ",".join("?" * len(chunk))  # only placeholders enter the statement's text
                 where = f"WHERE index_key = ? AND name IN ({marks})"
                 for name, body in db.execute(f"SELECT name, body FROM release_lists {where}", (index_key, *chunk)):  # noqa: S608
                     bodies[str(name)] = str(body)
-                for name, version in db.execute(f"SELECT name, version FROM documents {where}", (index_key, *chunk)):  # noqa: S608
-                    versions.setdefault(str(name), set()).add(str(version))
-            return bodies, versions
+                versions = db.execute(CACHED_VERSIONS_SQL.format(where=where), (index_key, *chunk) * 2)
+                rows.extend((str(kind), str(name), str(version)) for kind, name, version in versions)
+            return bodies, rows
 
         if len(names) <= _INLINE_NAMES and (found := self._inline(read)) is not None:
             return cached_states(*found)
-        nothing: tuple[dict[str, str], dict[str, set[str]]] = ({}, {})
+        nothing: tuple[dict[str, str], list[tuple[str, str, str]]] = ({}, [])
         return cached_states(*await self._read(lambda: self._guarded(read, nothing)))
 
     async def put_release_list(self, index_key: str, releases: ReleaseList) -> None:

@@ -15,8 +15,9 @@ import binascii
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from autodocs.docs.derived import SectionCosts, derived, remember
 from autodocs.docs.model import DocSection, OmittedSection, PackageDocument, PageSection
 from autodocs.docs.ranking import section_scores
 from autodocs.docs.tokens import count_json_tokens, count_tokens
@@ -26,7 +27,6 @@ __all__ = [
     "SECTION_OVERHEAD_TOKENS",
     "Cursor",
     "Page",
-    "count_section_costs",
     "decode_cursor",
     "encode_cursor",
     "fitting_prefix",
@@ -34,6 +34,7 @@ __all__ = [
     "render_page",
     "render_section",
     "section_cost",
+    "section_costs",
 ]
 
 _LOW_PRIORITY = re.compile(
@@ -133,7 +134,12 @@ def reading_sequence(
         return sorted(candidates, key=lambda index: (-scores[index], _priority(sections, index))), missing
     if wanted:
         return candidates, missing
-    return list(document.default_order(lambda: sorted(candidates, key=lambda i: _priority(sections, i)))), missing
+    known = derived(document)  # the order is the same for every page of a document (and every probe)
+    order = known.default_order
+    if order is None:
+        order = tuple(sorted(candidates, key=lambda i: _priority(sections, i)))
+        remember(document, replace(known, default_order=order))
+    return list(order), missing
 
 
 def paginate(
@@ -152,7 +158,7 @@ def paginate(
     on the next page; otherwise take every remaining section that still fits, most
     important first, leaving the others whole for later pages.
     """
-    count_section_costs(document)
+    costs = section_costs(document)
     sections = document.sections
     sequence, missing = reading_sequence(document, query=query, wanted=wanted)
     delivered = set(start.delivered) if start else set()
@@ -166,10 +172,10 @@ def paginate(
 
     def cut(index: int, offset: int) -> None:
         nonlocal used, partial
-        section = sections[index]
+        section, title_tokens = sections[index], costs.titles[index]
         rest = section.content[offset:]
-        overhead = section_cost(section, "", continued=offset > 0, complete=False)
-        whole = section_cost(section, rest, continued=offset > 0, complete=True)
+        overhead = section_cost(section, "", title_tokens, continued=offset > 0, complete=False)
+        whole = section_cost(section, rest, title_tokens, continued=offset > 0, complete=True)
         piece = rest if used + whole <= budget else fitting_prefix(rest, max(budget - used - overhead, 1))
         complete = len(piece) >= len(rest)
         taken.append((index, _page_section(section, piece, offset > 0, complete)))
@@ -184,20 +190,20 @@ def paginate(
         cut(*partial)
     else:
         first = next((index for index in sequence if index not in delivered), None)
-        if first is not None and sections[first].tokens > budget:
+        if first is not None and costs.tokens[first] > budget:
             cut(first, 0)
     if partial is None:
         for index in sequence:
             if index in delivered:
                 continue
-            cost = sections[index].tokens
+            cost = costs.tokens[index]
             if used + cost <= budget:
                 taken.append((index, _page_section(sections[index], sections[index].content, False, True)))
                 delivered.add(index)
                 used += cost
     remaining = [index for index in sequence if index not in delivered]
     omitted = [
-        OmittedSection(title=sections[i].title, anchor=sections[i].anchor, tokens=sections[i].tokens)
+        OmittedSection(title=sections[i].title, anchor=sections[i].anchor, tokens=costs.tokens[i])
         for i in remaining
         if partial is None or i != partial[0]
     ]
@@ -230,23 +236,34 @@ def render_page(sections: Sequence[PageSection]) -> str:
     )
 
 
-def count_section_costs(document: PackageDocument) -> None:
-    """Each section's :func:`section_cost` of its whole content, counted when first needed.
+def section_costs(document: PackageDocument) -> SectionCosts:
+    """Each section's :func:`section_cost` of its whole content, and its title's tokens.
 
-    A document whose whole first page fits its budget never needs them on the way to its
-    reply (:func:`autodocs.docs.pages.make_page` counts that reply as a whole); they are
-    counted before the document is stored, or when a page has to choose among sections.
+    A stored copy carries them (its sections' ``tokens``); otherwise they are counted when a
+    page first has to choose among sections, or before the document is stored, and kept
+    beside the document (:mod:`autodocs.docs.derived`). A document whose whole first page fits
+    its budget never needs them on the way to its reply (:func:`autodocs.docs.pages.make_page`
+    counts that reply as a whole).
     """
-    for section in document.sections:
-        if not section.tokens:
-            section.title_tokens = count_tokens(section.title)
-            section.tokens = section_cost(section, section.content)
+    sections = document.sections
+    if all(section.tokens for section in sections):
+        return SectionCosts(tuple(s.tokens for s in sections), tuple(s.title_tokens for s in sections))
+    known = derived(document)
+    if known.sections is not None:
+        return known.sections
+    titles = tuple(count_tokens(section.title) for section in sections)
+    counted = SectionCosts(tuple(section_cost(s, s.content, t) for s, t in zip(sections, titles, strict=True)), titles)
+    remember(document, replace(known, sections=counted))
+    return counted
 
 
-def section_cost(section: DocSection, content: str, *, continued: bool = False, complete: bool = True) -> int:
-    """Tokens a (part of a) section adds to a page: rendered Markdown, JSON-escaped, plus overhead."""
+def section_cost(
+    section: DocSection, content: str, title_tokens: int, *, continued: bool = False, complete: bool = True
+) -> int:
+    """Tokens a (part of a) section adds to a page: rendered Markdown, JSON-escaped, plus overhead
+    (the title listed in the reply's ``sections``: ``title_tokens``)."""
     rendered = render_section(section.title, section.level, content, continued=continued, complete=complete)
-    return count_json_tokens(rendered) + section.title_tokens + SECTION_OVERHEAD_TOKENS
+    return count_json_tokens(rendered) + title_tokens + SECTION_OVERHEAD_TOKENS
 
 
 def _page_section(section: DocSection, content: str, continued: bool, complete: bool) -> PageSection:

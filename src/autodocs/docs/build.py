@@ -48,7 +48,7 @@ def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> 
     else:
         description_format, parts = split_document(strip_badges(description, markup), _CONTENT_TYPES[markup])
     # Each section's cost (and its title's) is counted when a page first has to choose among
-    # sections, or before the document is stored (budget.count_section_costs).
+    # sections, or before the document is stored, and kept beside it (docs.derived).
     titles = release_titles([(part.title, part.level) for part in parts])
     sections = [
         DocSection(title=title, anchor=part.anchor, level=part.level, content=part.content)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PrivateAttr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 from autodocs.memo import LruMap
 
@@ -62,14 +62,16 @@ class RequirementInfo(BaseModel):
 
 
 class DocSection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     title: str
     anchor: str
     level: int
     content: str
     tokens: int = Field(
         default=0,
-        description="Estimated tokens of title, anchor and content as sent; 0 until counted "
-        "(autodocs.docs.budget.count_section_costs).",
+        description="Estimated tokens of title, anchor and content as sent, in a stored copy; 0 when not "
+        "counted (autodocs.docs.derived keeps the counts of a document in memory).",
     )
     title_tokens: int = Field(default=0, description="Estimated tokens of the title; counted with ``tokens``.")
 
@@ -84,11 +86,15 @@ DOCUMENT_BUILD = 2
 class PackageDocument(BaseModel):
     """Everything AutoDocs knows about one exact version.
 
-    Its sequences are tuples and its URLs read-only, but it is not frozen: the token counts
-    (``header_tokens``, ``continuation_tokens``, each section's ``tokens``) are filled in when
-    first needed, after caching (:mod:`autodocs.docs.pages`, ``budget.count_section_costs``);
-    they are derived from the document, so every caller sees the same document either way.
+    Frozen, like its sections, with tuples for its sequences and read-only URLs: it is cached and
+    handed to every caller. What pages work out from it (token counts, the default order, the
+    whole page) is kept beside it, in :mod:`autodocs.docs.derived`, never in it. Its count fields
+    (``header_tokens``, ``continuation_tokens``, each section's ``tokens`` and ``title_tokens``)
+    are 0 in a document built from metadata, and filled in the copy that is stored
+    (:func:`autodocs.docs.pages.count_costs`), so a document read back need not count them again.
     """
+
+    model_config = ConfigDict(frozen=True)
 
     build: int = Field(
         default=DOCUMENT_BUILD,
@@ -107,29 +113,8 @@ class PackageDocument(BaseModel):
     description_format: str = "text"
     description_truncated: bool = False
     sections: tuple[DocSection, ...] = Field(default_factory=tuple)
-    header_tokens: int = Field(default=0, description="Tokens of a first page without sections.")
+    header_tokens: int = Field(default=0, description="Tokens of a first page without sections (a stored copy).")
     continuation_tokens: int = Field(default=0, description="Tokens of a later page without sections.")
-
-    _default_order: tuple[int, ...] | None = PrivateAttr(default=None)
-    #: The whole document as one page: its sections, their rendered content and that content's
-    #: tokens as sent (kept by autodocs.docs.pages, which makes it once per document).
-    _whole: tuple[tuple[PageSection, ...], str, int] | None = PrivateAttr(default=None)
-
-    def whole_page(
-        self, compute: Callable[[], tuple[tuple[PageSection, ...], str, int]]
-    ) -> tuple[tuple[PageSection, ...], str, int]:
-        """The whole document as one page (sections, rendered content, its tokens): ``compute``d
-        once, since the document never changes."""
-        if self._whole is None:
-            self._whole = compute()
-        return self._whole
-
-    def default_order(self, compute: Callable[[], list[int]]) -> tuple[int, ...]:
-        """The order pages take sections in without a query or named sections: ``compute``d
-        once per document, since every page of a document (and every probe) needs it."""
-        if self._default_order is None:
-            self._default_order = tuple(compute())
-        return self._default_order
 
 
 @dataclass(frozen=True, slots=True)

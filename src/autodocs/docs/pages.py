@@ -4,19 +4,21 @@ The budget covers the whole reply as sent (its JSON), not only the sections. Mos
 pages hold the whole document: such a page is built, serialized and counted as a whole, once
 (its reply is kept for the transport, :func:`autodocs.docs.model.page_reply`). Otherwise the
 page is cut: what a page costs before any section is measured once per version
-(:func:`measure_reply_overhead`), sections carry their own rendered cost (counted the first
-time a page is cut, :func:`autodocs.docs.budget.count_section_costs`), and the lists a
-truncated page adds (omitted section titles, how to get more) are reserved for before the
-final pagination. :func:`count_costs` fills in both before a document is stored.
+(:func:`measure_reply_overhead`), each section's rendered cost is counted the first time a page
+is cut (:func:`autodocs.docs.budget.section_costs`), and the lists a truncated page adds
+(omitted section titles, how to get more) are reserved for before the final pagination. All of
+it is kept beside the document (:mod:`autodocs.docs.derived`), which never changes;
+:func:`count_costs` makes the counted copy that is stored.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from autodocs.docs.budget import Cursor, Page, count_section_costs, encode_cursor, paginate, render_page
+from autodocs.docs.budget import Cursor, Page, encode_cursor, paginate, render_page, section_costs
+from autodocs.docs.derived import derived, remember
 from autodocs.docs.model import (
     DocsPage,
     PackageDocument,
@@ -87,10 +89,15 @@ def make_page(document: PackageDocument, request: PageRequest) -> DocsPage:
     return _to_docs_page(document, request, _fit(document, request))
 
 
-def count_costs(document: PackageDocument) -> None:
-    """Count what pages of ``document`` will need, so that the stored copy carries it."""
-    count_section_costs(document)
-    _header_tokens(document)
+def count_costs(document: PackageDocument) -> PackageDocument:
+    """A copy of ``document`` that carries what its pages need (each section's cost and its
+    title's, the first page's header), to be stored; ``document`` itself is left as it is."""
+    costs = section_costs(document)
+    sections = tuple(
+        section.model_copy(update={"tokens": tokens, "title_tokens": title})
+        for section, tokens, title in zip(document.sections, costs.tokens, costs.titles, strict=True)
+    )
+    return document.model_copy(update={"sections": sections, "header_tokens": _header_tokens(document)})
 
 
 def _whole_document_page(document: PackageDocument, request: PageRequest) -> DocsPage | None:
@@ -100,7 +107,12 @@ def _whole_document_page(document: PackageDocument, request: PageRequest) -> Doc
     if sum(len(section.content) for section in document.sections) > budget * _WHOLE_MAX_CHARS_PER_TOKEN:
         return None
     escaped: list[str] = []  # the content as a JSON string, when it is rendered in this call
-    sections, content, content_tokens = document.whole_page(lambda: _whole_content(document, escaped))
+    known = derived(document)
+    whole_page = known.whole_page
+    if whole_page is None:  # made once per document: it never changes
+        whole_page = _whole_content(document, escaped)
+        remember(document, replace(known, whole_page=whole_page))
+    sections, content, content_tokens = whole_page
     whole = Page(sections=list(sections), omitted=[], missing=[], next_cursor=None, tokens=0)
     page = _to_docs_page(document, request, whole, content=content)
     payload = reply_payload(page)
@@ -158,9 +170,7 @@ def header_page(document: PackageDocument, request: PageRequest) -> DocsPage:
 
 
 def _header_tokens(document: PackageDocument) -> int:
-    if not document.header_tokens:
-        measure_reply_overhead(document)
-    return document.header_tokens
+    return document.header_tokens or derived(document).header_tokens or measure_reply_overhead(document)
 
 
 def _compact_header_page(document: PackageDocument, request: PageRequest) -> DocsPage:
@@ -174,19 +184,25 @@ def _compact_header_page(document: PackageDocument, request: PageRequest) -> Doc
     return _to_docs_page(document, request, _fit(document, request, header=header), compact_header=level)
 
 
-def measure_reply_overhead(document: PackageDocument) -> None:
-    """Count, once per version, what a first page costs before any section is added (what a
-    later page costs is counted when one is first asked for: most documents never need it)."""
+def measure_reply_overhead(document: PackageDocument) -> int:
+    """What a first page of ``document`` costs before any section is added, counted once per
+    version (what a later page costs is counted when one is first asked for: most documents
+    never need it)."""
     request = PageRequest(budget=1_000_000, constraint=f"=={document.version}")
-    document.header_tokens = _empty_reply_tokens(document, request)
+    tokens = _empty_reply_tokens(document, request)
+    remember(document, replace(derived(document), header_tokens=tokens))
+    return tokens
 
 
 def _continuation_tokens(document: PackageDocument) -> int:
-    if not document.continuation_tokens:
+    known = derived(document)
+    tokens = document.continuation_tokens or known.continuation_tokens
+    if not tokens:
         start = Cursor(document.name, document.version, None, ())
         request = PageRequest(budget=1_000_000, constraint=f"=={document.version}", start=start)
-        document.continuation_tokens = _empty_reply_tokens(document, request)
-    return document.continuation_tokens
+        tokens = _empty_reply_tokens(document, request)
+        remember(document, replace(known, continuation_tokens=tokens))
+    return tokens
 
 
 def _empty_reply_tokens(document: PackageDocument, request: PageRequest, *, compact_header: int = 0) -> int:
@@ -207,7 +223,6 @@ def _empty_reply_tokens(document: PackageDocument, request: PageRequest, *, comp
 
 def _fit(document: PackageDocument, request: PageRequest, *, header: int | None = None) -> Page:
     """Paginate, then again with room for the lists the page carries."""
-    count_section_costs(document)
     budget = _usable(request.budget)
     if header is None:
         header = _continuation_tokens(document) if request.start else _header_tokens(document)
@@ -239,22 +254,24 @@ def _likely_listing_tokens(document: PackageDocument, room: int) -> int:
     nothing when the whole document fits, else the how-to and as many titles as a page of
     this size names. :func:`_fit` checks the guess against the page it gets."""
     sections = document.sections
-    if not sections or sum(section.tokens for section in sections) <= room:
+    costs = section_costs(document)
+    if not sections or sum(costs.tokens) <= room:
         return 0
     listed = min(len(sections) - 1, MAX_OMITTED_LISTED, max(5, room // 60))
-    mean_title = sum(section.title_tokens for section in sections) / len(sections)
+    mean_title = sum(costs.titles) / len(sections)
     return _HOW_TO_GET_MORE_TOKENS + round(listed * (mean_title + 2))
 
 
 def _listing_tokens(document: PackageDocument, page: Page) -> int:
     """Tokens of the lists a page carries besides its sections."""
     tokens = 0
+    costs = section_costs(document)
     if page.next_cursor is not None:
-        titles = {section.anchor: section.title_tokens for section in document.sections}
+        titles = {section.anchor: title for section, title in zip(document.sections, costs.titles, strict=True)}
         listed = page.omitted[: _listed_omitted(page)]
         tokens += sum(titles.get(item.anchor, 4) + 2 for item in listed) + _HOW_TO_GET_MORE_TOKENS
     if page.missing:
-        tokens += sum(s.title_tokens + 2 for s in document.sections[:MAX_AVAILABLE_LISTED])
+        tokens += sum(title + 2 for title in costs.titles[:MAX_AVAILABLE_LISTED])
     return tokens
 
 

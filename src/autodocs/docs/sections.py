@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from autodocs.docs.badges import BADGE_HINT, apply_edits
+from autodocs.docs.badges import apply_edits, may_have_badges
 from autodocs.docs.badges.markdown import edits_from_tokens
 from autodocs.docs.sections_common import Heading, Placement
 from autodocs.docs.sections_markdown import MarkdownSignals, headings_from_tokens, markdown_headings, parse_blocks
@@ -128,7 +128,7 @@ def split_markdown(text: str) -> list[Section]:
         return _build_sections(lines, [])
     env: dict[str, Any] = {}
     tokens = parse_blocks("\n".join(lines), env)
-    edits = edits_from_tokens(lines, tokens, env) if BADGE_HINT.search(text) else {}
+    edits = edits_from_tokens(lines, tokens, env) if may_have_badges(text) else {}
     if not edits:
         return _build_sections(lines, headings_from_tokens(lines, tokens)[0])
     edited, where = apply_edits(lines, edits)

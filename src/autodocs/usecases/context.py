@@ -107,7 +107,7 @@ class Contexts:
                 resolved = await self._resolution.resolve(name, version_constraint, index=index)
             key = index.cache_key
             opener = functools.partial(self._projects.client, project, name)  # a build's download, leased anew
-            lookup = await self._docs.lookup_docset(name, resolved.document.version, key, opener)
+            lookup = await self._docs.lookup_docset(name, resolved.document.version, key, opener, state=resolved.state)
         runtime = _runtime_requirements(resolved.document)
         if project is not None:  # the project's lock pin over the package's own requirement
             runtime = [

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import structlog
 
 from autodocs.cache import Store
+from autodocs.cache.base import CachedState
 from autodocs.cache.search import clip_snippet
 from autodocs.deadline import remaining
 from autodocs.docs.budget import Cursor, decode_cursor
@@ -128,11 +129,11 @@ class PackageDocs:
             version = resolved.document.version
             patient = bool(query or wanted)  # asks for content a docs set holds: worth waiting for a quick build
             outline = not wanted and unit_start is None  # a TOC or a query page: the stored set's parts will do
-            lookup = (
-                await self.lookup_docset(name, version, key, opener, patient=patient, outline=outline)
-                if needs_docset
-                else None
-            )
+            lookup = None
+            if needs_docset:
+                lookup = await self.lookup_docset(
+                    name, version, key, opener, patient=patient, outline=outline, state=resolved.state
+                )
         page = await self._reply(resolved, key, budget, version_constraint, query, wanted, start, unit_start, lookup)
         if plan is not None:
             notes = plan.notes if isinstance(project, str) else []
@@ -218,6 +219,7 @@ class PackageDocs:
         *,
         patient: bool = False,
         outline: bool = False,
+        state: CachedState | None = None,
     ) -> DocsetLookup | None:
         """The release's docs set; None without a provider. ``patient`` (a call with a query or
         named sections): wait for a build under way — while it looks quick, see
@@ -225,15 +227,18 @@ class PackageDocs:
         :data:`_LOOKUP_MARGIN_S`; otherwise a stored docs set or ``pending`` at once, so a call
         without a query costs what it did before docs sets. Never raises: a provider that fails
         is a warning, one that overstays is a build still pending. ``outline``: the stored set's
-        parts will do (:class:`~autodocs.usecases.stored_docsets.StoredDocset`)."""
+        parts will do (:class:`~autodocs.usecases.stored_docsets.StoredDocset`). ``state``: the
+        package's cached state as this call read it (:attr:`Resolved.state`), which tells whether
+        anything is stored for the release without asking the store again."""
         if self.docsets is None:
             return None
         left = remaining(0.0)
         wait = max(0.0, left - _LOOKUP_MARGIN_S) if patient else 0.0
+        stored = None if state is None else version in state.docsets
         try:
             async with asyncio.timeout(max(0.0, left - _LOOKUP_MARGIN_S / 2)):
                 return await self.docsets.lookup(
-                    name, version, index_key=index_key, wait_s=wait, client=client, outline=outline
+                    name, version, index_key=index_key, wait_s=wait, client=client, outline=outline, stored=stored
                 )
         except TimeoutError:
             log.info("docs.docset_lookup_late", package=name, version=version, wait_s=round(wait, 2))

@@ -17,6 +17,15 @@ last few, in memory. :meth:`ReleaseDocsets.lookup` is what the docs use case cal
    index or a big docs tree; it answers ``pending`` and the build goes on, so a later call finds
    the docs set stored.
 
+A call that will not wait (``wait_s`` 0: no query, no named sections) costs nothing on its way:
+when the caller knows from its batched read of the package's cached state
+(:class:`~autodocs.cache.base.CachedState`, read before the call's fetch anyway) that the store
+holds nothing for the release, the store is not read again (two reads, 0.3 ms of a cold call in
+``bench/stdio_latency.py``); and the build it starts begins :data:`_DETACHED_START_S` later,
+after the reply has gone, so its first steps (a folder made in a thread, the file list asked of
+the index) do not share the loop with the reply. Such a build reads the store first, as the
+call would have: a docs set another process stored meanwhile is not built again.
+
 A build fetches the release's file list and its sdist through the index client that serves the
 call (the caller's ``client`` opener: a project's own index, leased for the download; else the
 server's client), through the index layer
@@ -77,6 +86,9 @@ BUSY = "too many docs sets are being built right now; this release's was not sta
 _TEMP_FOLDER = "docsets-tmp"
 _STALE_TEMP_S = 86_400.0
 _WARNINGS_SHOWN = 20
+#: How long a build started by a call that does not wait for it waits before it begins: the
+#: reply goes first (as cache writes do, :mod:`.machinery.writebehind`).
+_DETACHED_START_S = 0.005
 _OUTLINES = 64
 
 
@@ -111,12 +123,15 @@ class DocsetProvider(Protocol):
         index_key: str,
         wait_s: float,
         client: ClientOpener | None = None,
+        stored: bool | None = None,
         outline: bool = False,
     ) -> DocsetLookup:
         """The docs set of ``name`` ``version`` from the index(es) ``index_key`` names, waiting at
         most ``wait_s`` seconds for a build under way; ``client`` opens the client of that index
-        (None: the server's own). ``outline``: a stored docs set not in memory may come as its
-        :class:`StoredDocset` alone (``docset`` None)."""
+        (None: the server's own). ``stored``: whether the store holds a docs set, or the reason
+        for none, for this release, when the caller has just read that (None: not known).
+        ``outline``: a stored docs set not in memory may come as its :class:`StoredDocset` alone
+        (``docset`` None)."""
         ...
 
 
@@ -199,6 +214,7 @@ class ReleaseDocsets:
         index_key: str,
         wait_s: float,
         client: ClientOpener | None = None,
+        stored: bool | None = None,
         outline: bool = False,
     ) -> DocsetLookup:
         """The release's docs set, or why not (see the module docstring); never raises.
@@ -207,8 +223,10 @@ class ReleaseDocsets:
         ``index_key`` is the :attr:`~autodocs.index.IndexClient.cache_key` of the client that
         serves the call, and ``client`` opens that client (None: the one this object was built
         over); a build fetches the sdist through it. ``wait_s`` is how long this call may wait
-        for a build (0: never; a build goes on after the call returns). ``outline``: a docs set
-        stored but not in memory comes as its :class:`StoredDocset` alone, not read back whole.
+        for a build (0: never; a build goes on after the call returns). ``stored`` False: the
+        caller's read of the package's cached state found nothing stored for this release, so
+        the store is not read again (None: read it). ``outline``: a docs set stored but not in
+        memory comes as its :class:`StoredDocset` alone, not read back whole.
         """
         if not self._settings.release_docs:
             return DocsetLookup(None, missing_reason=TURNED_OFF)
@@ -220,11 +238,11 @@ class ReleaseDocsets:
         if failed is not None and failed[0] > time.monotonic():
             return failed[1]
         task = self._builds.get(key)
-        if task is None:
+        if task is None and stored is not False:
             # read here, so a call that does not wait still finds it
-            stored = await (self._stored_outline(key) if outline else self._stored(key))
-            if stored is not None:
-                return stored
+            found = await (self._stored_outline(key) if outline else self._stored(key))
+            if found is not None:
+                return found
             task = self._builds.get(key)  # another call may have started it meanwhile
         if task is None and wait_s <= 0 and not self._background:
             return DocsetLookup(None)  # nothing stored, and no build that would outlive this process
@@ -233,9 +251,14 @@ class ReleaseDocsets:
                 return DocsetLookup(None, missing_reason="the server is closing")
             if len(self._builds) >= self._limits.builds + self._limits.queued:
                 return DocsetLookup(None, missing_reason=BUSY)
+            detached = wait_s <= 0  # nobody waits for it: it begins after the reply
             self._downloads[key] = _Download()
-            task = self._builds[key] = asyncio.ensure_future(self._obtain(key, client))
+            task = self._builds[key] = asyncio.ensure_future(
+                self._obtain(key, client, detached=detached, read_store=stored is False)
+            )
             task.add_done_callback(lambda _done: self._build_ended(key))
+            if detached:
+                return DocsetLookup(None, pending=True)
         return await self._wait(task, self._downloads.get(key), max(wait_s, 0.0))
 
     async def _wait(self, task: asyncio.Task[DocsetLookup], download: _Download | None, wait_s: float) -> DocsetLookup:
@@ -337,7 +360,17 @@ class ReleaseDocsets:
             self._outlines.put(key, handle)
         return DocsetLookup(docset, warnings=_shown(docset.warnings), stored=handle)
 
-    async def _obtain(self, key: _Key, client: ClientOpener | None) -> DocsetLookup:
+    async def _obtain(
+        self, key: _Key, client: ClientOpener | None, *, detached: bool = False, read_store: bool = False
+    ) -> DocsetLookup:
+        """Build the release's docs set; ``detached``: after the reply of the call that started it;
+        ``read_store``: that call did not read the store, so look there first."""
+        if detached:
+            await asyncio.sleep(_DETACHED_START_S)
+        if read_store:
+            found = await self._stored(key)
+            if found is not None:
+                return found
         async with self._slots:
             if self._closed:
                 return DocsetLookup(None, missing_reason="the server is closing")

@@ -71,6 +71,9 @@ class Resolved:
     latest: str | None
     stale: bool
     index_key: str  # of the index client that answered (or would have): what memos key it by
+    #: What the store held of the package when this call read it (None: memory answered, no
+    #: read): the docs call learns from it, without a read of its own, that no docs set is stored.
+    state: CachedState | None = None
 
 
 class Resolution:
@@ -124,15 +127,19 @@ class Resolution:
         specifiers = parse_constraint(constraint)
         pin = exact_pin(specifiers)
         lookup = _Lookup(self.cached_states, index or self._index, name)
+
+        def answer(
+            document: PackageDocument, source: Literal["cache", "index"], latest: str | None, stale: bool
+        ) -> Resolved:
+            return Resolved(document, source, latest, stale, lookup.index_key, lookup.known_state)
+
         if pin is not None:
             cached = await self._cached_document(lookup, pin)
             if cached is not None:
-                return Resolved(cached, "cache", None, False, lookup.index_key)
+                return answer(cached, "cache", None, False)
             try:  # the index client falls down its sources; "not listed" is its own fresh answer
                 metadata = await self._fetch_version(lookup, pin)
-                return Resolved(
-                    await self._store_document(lookup.index_key, metadata), "index", None, False, lookup.index_key
-                )
+                return answer(await self._store_document(lookup.index_key, metadata), "index", None, False)
             except VersionNotListed as exc:
                 self._remember_release_list(lookup.index_key, exc.releases)
                 raise VersionNotFound(
@@ -152,23 +159,19 @@ class Resolution:
             if fallback is None:
                 raise
             log.warning("service.stale_document", package=name, version=fallback.version)
-            return Resolved(fallback, "cache", None, True, lookup.index_key)
+            return answer(fallback, "cache", None, True)
         cached = await self._cached_document(lookup, chosen.version)
         if cached is not None:
-            return Resolved(cached, "cache", releases.latest, stale, lookup.index_key)
+            return answer(cached, "cache", releases.latest, stale)
         if latest is not None and latest.version == chosen.version:
-            return Resolved(
-                await self._store_document(lookup.index_key, latest), "index", releases.latest, stale, lookup.index_key
-            )
+            return answer(await self._store_document(lookup.index_key, latest), "index", releases.latest, stale)
         try:
             metadata = await self._fetch_version(lookup, chosen.version)
         except VersionNotListed as exc:  # the list named a release the index no longer lists
             self._remember_release_list(lookup.index_key, exc.releases)
             chosen = self._choose(lookup, specifiers, releases := exc.releases)
             metadata = await self._fetch_version(lookup, chosen.version)
-        return Resolved(
-            await self._store_document(lookup.index_key, metadata), "index", releases.latest, stale, lookup.index_key
-        )
+        return answer(await self._store_document(lookup.index_key, metadata), "index", releases.latest, stale)
 
     def _choose(self, lookup: _Lookup, specifiers: SpecifierSet, releases: ReleaseList) -> ResolvedVersion:
         memo_key = (lookup.index_key, lookup.name, str(specifiers), releases.fetched_at)  # a newer list chooses again
@@ -268,8 +271,9 @@ class Resolution:
         return document
 
     async def _put_document(self, index_key: str, document: PackageDocument) -> None:
-        count_costs(document)  # after the reply: pages cut later, here or by another process, need them
-        await self._store.put_document(index_key, document)
+        # After the reply: the stored copy carries what pages cut later, here or by another
+        # process, need; the document in memory stays as it was handed out.
+        await self._store.put_document(index_key, count_costs(document))
 
     async def _with_candidates(self, name: str, error: PackageNotFound) -> PackageNotFound:
         known = set(await self._store.known_names()) | self.project_names
@@ -298,4 +302,9 @@ class _Lookup:
     async def state(self) -> CachedState:
         if self._state is None:
             self._state = await self._states.get(self.index_key, self.name)
+        return self._state
+
+    @property
+    def known_state(self) -> CachedState | None:
+        """The state if this call has read it, else None (never a read)."""
         return self._state

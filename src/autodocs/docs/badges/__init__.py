@@ -42,15 +42,15 @@ from __future__ import annotations
 from autodocs.docs.badges.edits import Edits
 from autodocs.docs.badges.markdown import markdown_edits
 from autodocs.docs.badges.rst import rst_edits
-from autodocs.docs.badges.urls import BADGE_HINT, is_badge_url
+from autodocs.docs.badges.urls import is_badge_url, may_have_badges
 
-__all__ = ["BADGE_HINT", "apply_edits", "is_badge_url", "strip_badges"]
+__all__ = ["apply_edits", "is_badge_url", "may_have_badges", "strip_badges"]
 
 
 def strip_badges(text: str, markup: str) -> str:
     """``text`` without its badge images; ``markup`` is ``markdown``, ``rst`` or ``text``
     (plain text has no images and is returned as it is)."""
-    if markup not in ("markdown", "rst") or BADGE_HINT.search(text) is None:
+    if markup not in ("markdown", "rst") or not may_have_badges(text):
         return text
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     edits = markdown_edits(lines) if markup == "markdown" else rst_edits(lines)
