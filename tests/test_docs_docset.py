@@ -338,6 +338,7 @@ class StuckDocsets:
         client: ClientOpener | None = None,
         stored: bool | None = None,
         outline: bool = False,
+        listed_sdist_bytes: int | None = None,
     ) -> DocsetLookup:
         await asyncio.Event().wait()
         raise AssertionError

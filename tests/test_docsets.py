@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import io
+import random
 import tarfile
 import time
 from collections.abc import AsyncIterator
@@ -400,6 +401,65 @@ async def test_a_call_does_not_wait_for_a_big_docs_tree_once_its_sdist_is_downlo
         assert found.docset is not None and not found.pending
     finally:
         await docsets.aclose()
+
+
+async def test_a_call_told_the_listed_sdist_is_big_answers_pending_at_once_and_the_build_goes_on(
+    fake_index: FakeIndex, service: AutoDocsService, settings: Settings, tmp_path: Path
+) -> None:
+    name = unique()
+    size = serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
+    fake_index.set_fault(Fault.latency(1.0), path_contains=f"/{name}")  # every request of this release: 1 s
+    gate = DocsetLimits(quick_sdist_bytes=size - 1, download_patience_s=WAIT)  # this sdist counts as big
+    docsets = ReleaseDocsets(settings, service.store, service.index, limits=gate)
+    try:
+        started = time.monotonic()
+        big = await docsets.lookup(name, "1.0", index_key=service.index.cache_key, wait_s=WAIT, listed_sdist_bytes=size)
+        assert big.pending and big.docset is None
+        assert time.monotonic() - started < 0.5, "no index request is waited for"
+        await docsets.wait_for_builds()
+        built = await docsets.lookup(name, "1.0", index_key=service.index.cache_key, wait_s=0.0)
+        assert built.docset is not None
+    finally:
+        await docsets.aclose()
+
+
+async def test_a_call_does_not_wait_for_the_download_of_an_sdist_its_listing_says_is_big(
+    fake_index: FakeIndex, service: AutoDocsService, settings: Settings, tmp_path: Path
+) -> None:
+    name = unique()
+    size = serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
+    fake_index.set_fault(Fault.latency(2.0), path_contains=f"/files/{name}")  # the download: 2 s
+    gate = DocsetLimits(quick_sdist_bytes=size - 1, download_patience_s=WAIT)  # this sdist counts as big
+    docsets = ReleaseDocsets(settings, service.store, service.index, limits=gate)
+    try:
+        started = time.monotonic()
+        big = await docsets.lookup(name, "1.0", index_key=service.index.cache_key, wait_s=WAIT)
+        assert big.pending and big.docset is None
+        assert time.monotonic() - started < 1.5, "answered once the listing is read, not after the download"
+        await docsets.wait_for_builds()
+        built = await docsets.lookup(name, "1.0", index_key=service.index.cache_key, wait_s=0.0)
+        assert built.docset is not None
+    finally:
+        await docsets.aclose()
+
+
+async def test_a_docs_query_on_a_release_listed_with_a_big_sdist_does_not_wait_for_its_docs_set(
+    fake_index: FakeIndex, settings: Settings, tmp_path: Path
+) -> None:
+    name = unique()
+    blob = random.Random(7).randbytes(DocsetLimits().quick_sdist_bytes + 1)  # stays big once compressed
+    serve(fake_index, tmp_path / "sdist", name, {**SPHINX_PROJECT, "data/blob.bin": blob})
+    fake_index.set_fault(Fault.latency(1.5), path_contains=f"/files/{name}")  # the download: 1.5 s
+    async with AutoDocsService.running(settings, one_shot=True) as cli:
+        started = time.monotonic()
+        page = await cli.get_package_docs(name, "==1.0", query="usage")
+        took = time.monotonic() - started
+        assert page.docs_pending is None and "docs" not in {ref.origin for ref in page.section_refs}
+        assert took < 1.2, f"the query call waited for the docs set's download ({took:.1f} s)"
+        # The call knew from the release's listing that the build is not quick: a one-shot
+        # process (the CLI) starts none, since it would only cancel it on exit.
+        await cli.docsets.wait_for_builds()
+        assert fake_index.count(f"/files/{name}") == 0, "no sdist downloaded"
 
 
 async def test_a_docs_call_without_a_query_never_waits_for_a_build_and_a_later_call_shows_its_contents(

@@ -51,6 +51,7 @@ class SdistDocsets:
         client: ClientOpener | None = None,
         stored: bool | None = None,
         outline: bool = False,  # the whole docs set always comes: this provider keeps it in memory
+        listed_sdist_bytes: int | None = None,
     ) -> DocsetLookup:
         self.lookups.append((name, version, index_key, wait_s))
         archive = self._sdists.get((name, version))

@@ -33,7 +33,9 @@ from autodocs.docs.units import Unit, api_units, docs_units, readme_units
 from autodocs.docset.build import DocSet
 from autodocs.errors import AutoDocsError, InvalidArgument
 from autodocs.index import normalize_package_name
+from autodocs.index.models import DistFile
 from autodocs.memo import LruMap
+from autodocs.sources.sdist import choose_sdist
 from autodocs.usecases.docs_ranking import Rankings, Release
 from autodocs.usecases.docsets import ClientOpener, DocsetLookup, DocsetProvider
 from autodocs.usecases.machinery.calls import CallLimits
@@ -132,7 +134,14 @@ class PackageDocs:
             lookup = None
             if needs_docset:
                 lookup = await self.lookup_docset(
-                    name, version, key, opener, patient=patient, outline=outline, state=resolved.state
+                    name,
+                    version,
+                    key,
+                    opener,
+                    patient=patient,
+                    outline=outline,
+                    state=resolved.state,
+                    listed=resolved.files,
                 )
         page = await self._reply(resolved, key, budget, version_constraint, query, wanted, start, unit_start, lookup)
         if plan is not None:
@@ -220,6 +229,7 @@ class PackageDocs:
         patient: bool = False,
         outline: bool = False,
         state: CachedState | None = None,
+        listed: tuple[DistFile, ...] = (),
     ) -> DocsetLookup | None:
         """The release's docs set; None without a provider. ``patient`` (a call with a query or
         named sections): wait for a build under way — while it looks quick, see
@@ -229,16 +239,26 @@ class PackageDocs:
         is a warning, one that overstays is a build still pending. ``outline``: the stored set's
         parts will do (:class:`~autodocs.usecases.stored_docsets.StoredDocset`). ``state``: the
         package's cached state as this call read it (:attr:`Resolved.state`), which tells whether
-        anything is stored for the release without asking the store again."""
+        anything is stored for the release without asking the store again. ``listed``: the
+        release's files, when this call fetched its metadata (:attr:`Resolved.files`): a listed
+        sdist too big for a quick build is not waited for."""
         if self.docsets is None:
             return None
         left = remaining(0.0)
         wait = max(0.0, left - _LOOKUP_MARGIN_S) if patient else 0.0
         stored = None if state is None else version in state.docsets
+        sdist = choose_sdist(listed) if listed else None
         try:
             async with asyncio.timeout(max(0.0, left - _LOOKUP_MARGIN_S / 2)):
                 return await self.docsets.lookup(
-                    name, version, index_key=index_key, wait_s=wait, client=client, outline=outline, stored=stored
+                    name,
+                    version,
+                    index_key=index_key,
+                    wait_s=wait,
+                    client=client,
+                    outline=outline,
+                    stored=stored,
+                    listed_sdist_bytes=sdist.size if sdist is not None else None,
                 )
         except TimeoutError:
             log.info("docs.docset_lookup_late", package=name, version=version, wait_s=round(wait, 2))

@@ -13,8 +13,9 @@ last few, in memory. :meth:`ReleaseDocsets.lookup` is what the docs use case cal
    is 6,000 sections, about 80 ms to read whole, 1 ms for its header row;
 2. else it starts a build — or joins the one under way (single-flight) — and waits for it at
    most ``wait_s``, and only while the build looks quick (:class:`DocsetLimits`: the sdist on
-   disk within a moment, and small): a first call never waits past its deadline, nor on a slow
-   index or a big docs tree; it answers ``pending`` and the build goes on, so a later call finds
+   disk within a moment, and small — a size the index lists above the limit, in the call's own
+   listing or the build's, ends the wait at once): a first call never waits past its deadline,
+   nor on a slow index or a big docs tree; it answers ``pending`` and the build goes on, so a later call finds
    the docs set stored.
 
 A call that will not wait (``wait_s`` 0: no query, no named sections) costs nothing on its way:
@@ -89,6 +90,11 @@ _WARNINGS_SHOWN = 20
 #: How long a build started by a call that does not wait for it waits before it begins: the
 #: reply goes first (as cache writes do, :mod:`.machinery.writebehind`).
 _DETACHED_START_S = 0.005
+#: How long the download of an sdist listed above ``DocsetLimits.quick_sdist_bytes`` waits: the
+#: call that started it is told ``pending`` as soon as the listing is read, and its reply goes
+#: first (10 MB read on the call's event loop, and two worker processes starting, cost a query
+#: call on Django 4.2 about 90 ms: ``bench/docset_first_call.py``).
+_BIG_DOWNLOAD_DELAY_S = 0.1
 _OUTLINES = 64
 
 
@@ -125,13 +131,15 @@ class DocsetProvider(Protocol):
         client: ClientOpener | None = None,
         stored: bool | None = None,
         outline: bool = False,
+        listed_sdist_bytes: int | None = None,
     ) -> DocsetLookup:
         """The docs set of ``name`` ``version`` from the index(es) ``index_key`` names, waiting at
         most ``wait_s`` seconds for a build under way; ``client`` opens the client of that index
         (None: the server's own). ``stored``: whether the store holds a docs set, or the reason
         for none, for this release, when the caller has just read that (None: not known).
         ``outline``: a stored docs set not in memory may come as its :class:`StoredDocset` alone
-        (``docset`` None)."""
+        (``docset`` None). ``listed_sdist_bytes``: the release's sdist size as the index listed
+        it, when the caller has the listing (a big one is not waited for)."""
         ...
 
 
@@ -216,6 +224,7 @@ class ReleaseDocsets:
         client: ClientOpener | None = None,
         stored: bool | None = None,
         outline: bool = False,
+        listed_sdist_bytes: int | None = None,
     ) -> DocsetLookup:
         """The release's docs set, or why not (see the module docstring); never raises.
 
@@ -227,9 +236,13 @@ class ReleaseDocsets:
         caller's read of the package's cached state found nothing stored for this release, so
         the store is not read again (None: read it). ``outline``: a docs set stored but not in
         memory comes as its :class:`StoredDocset` alone, not read back whole.
+        ``listed_sdist_bytes``: the size of the release's sdist as the index listed it, when the
+        caller has that listing; above ``quick_sdist_bytes`` the call does not wait at all.
         """
         if not self._settings.release_docs:
             return DocsetLookup(None, missing_reason=TURNED_OFF)
+        if listed_sdist_bytes is not None and listed_sdist_bytes > self._limits.quick_sdist_bytes:
+            wait_s = 0.0  # a big docs tree, as the release's listing says: not worth waiting for
         key = (index_key, name, version)
         remembered = self._memory.get(key)
         if remembered is not None:
@@ -394,7 +407,11 @@ class ReleaseDocsets:
         try:
             async with self._serving(client) as index:
                 files = await index.fetch_release_files(name, version)
-                if choose_sdist(files) is not None:  # the workers start during the download, and only then
+                chosen = choose_sdist(files)
+                if chosen is not None:  # the workers start during the download, and only then
+                    if chosen.size is not None and chosen.size > self._limits.quick_sdist_bytes:
+                        self._downloaded(key, chosen.size)  # listed as big: no call waits for it
+                        await asyncio.sleep(_BIG_DOWNLOAD_DELAY_S)  # its reply goes first
                     warming = asyncio.ensure_future(asyncio.to_thread(self.warm_up))
                     warming.add_done_callback(lambda done: done.cancelled() or done.exception())
                 fetched = await fetch_sdist(index.fetcher, files, workdir, max_bytes=self._settings.max_sdist_bytes)

@@ -45,7 +45,7 @@ from autodocs.docs.model import PackageDocument
 from autodocs.docs.pages import count_costs
 from autodocs.errors import CacheError, PackageNotFound, UpstreamError, VersionNotFound
 from autodocs.index import ReleaseList, VersionMetadata
-from autodocs.index.models import VersionNotListed
+from autodocs.index.models import DistFile, VersionNotListed
 from autodocs.memo import LruMap
 from autodocs.resolve import ResolvedVersion, exact_pin, nearest_versions, parse_constraint, resolve_version
 from autodocs.usecases.machinery.calls import CallLimits
@@ -74,6 +74,9 @@ class Resolved:
     #: What the store held of the package when this call read it (None: memory answered, no
     #: read): the docs call learns from it, without a read of its own, that no docs set is stored.
     state: CachedState | None = None
+    #: The release's files as the index listed them, when this call fetched its metadata (empty
+    #: otherwise): the docs call sees from the listed sdist size whether a docs-set build is quick.
+    files: tuple[DistFile, ...] = ()
 
 
 class Resolution:
@@ -129,9 +132,13 @@ class Resolution:
         lookup = _Lookup(self.cached_states, index or self._index, name)
 
         def answer(
-            document: PackageDocument, source: Literal["cache", "index"], latest: str | None, stale: bool
+            document: PackageDocument,
+            source: Literal["cache", "index"],
+            latest: str | None,
+            stale: bool,
+            files: tuple[DistFile, ...] = (),
         ) -> Resolved:
-            return Resolved(document, source, latest, stale, lookup.index_key, lookup.known_state)
+            return Resolved(document, source, latest, stale, lookup.index_key, lookup.known_state, files)
 
         if pin is not None:
             cached = await self._cached_document(lookup, pin)
@@ -139,7 +146,8 @@ class Resolution:
                 return answer(cached, "cache", None, False)
             try:  # the index client falls down its sources; "not listed" is its own fresh answer
                 metadata = await self._fetch_version(lookup, pin)
-                return answer(await self._store_document(lookup.index_key, metadata), "index", None, False)
+                document = await self._store_document(lookup.index_key, metadata)
+                return answer(document, "index", None, False, metadata.files)
             except VersionNotListed as exc:
                 self._remember_release_list(lookup.index_key, exc.releases)
                 raise VersionNotFound(
@@ -164,14 +172,16 @@ class Resolution:
         if cached is not None:
             return answer(cached, "cache", releases.latest, stale)
         if latest is not None and latest.version == chosen.version:
-            return answer(await self._store_document(lookup.index_key, latest), "index", releases.latest, stale)
+            document = await self._store_document(lookup.index_key, latest)
+            return answer(document, "index", releases.latest, stale, latest.files)
         try:
             metadata = await self._fetch_version(lookup, chosen.version)
         except VersionNotListed as exc:  # the list named a release the index no longer lists
             self._remember_release_list(lookup.index_key, exc.releases)
             chosen = self._choose(lookup, specifiers, releases := exc.releases)
             metadata = await self._fetch_version(lookup, chosen.version)
-        return answer(await self._store_document(lookup.index_key, metadata), "index", releases.latest, stale)
+        document = await self._store_document(lookup.index_key, metadata)
+        return answer(document, "index", releases.latest, stale, metadata.files)
 
     def _choose(self, lookup: _Lookup, specifiers: SpecifierSet, releases: ReleaseList) -> ResolvedVersion:
         memo_key = (lookup.index_key, lookup.name, str(specifiers), releases.fetched_at)  # a newer list chooses again
