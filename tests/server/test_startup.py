@@ -21,8 +21,18 @@ from autodocs.server.service_slot import ServiceSlot
 from tests.server.test_stdio import INITIALIZE, INITIALIZED, LIST_TOOLS
 
 #: Needed by tool calls, never to say hello: the index's HTTP stack, the API reader, the
-#: PostgreSQL driver, the HTTP server's metrics.
-NOT_NEEDED_TO_START = ("griffe", "psycopg", "psycopg_pool", "prometheus_client", "truststore", "httpx", "stamina")
+#: PostgreSQL driver, the HTTP server's metrics, the README and docs parsers.
+NOT_NEEDED_TO_START = (
+    "griffe",
+    "psycopg",
+    "psycopg_pool",
+    "prometheus_client",
+    "truststore",
+    "httpx",
+    "stamina",
+    "docutils",
+    "markdown_it",
+)
 
 
 def _imported_modules(importtime_log: str) -> set[str]:
@@ -62,7 +72,8 @@ def test_initialize_and_tools_list_load_no_tool_call_dependencies(cli_env: dict[
 def test_the_initialized_notification_opens_the_service_in_the_background(cli_env: dict[str, str]) -> None:
     replies, modules = _serve_and_close(cli_env, INITIALIZE, INITIALIZED, LIST_TOOLS)
     assert [reply["id"] for reply in replies] == [1, 2]
-    assert {"truststore", "httpx", "prometheus_client"} <= set(_loaded(modules)), "opened without a tool call"
+    opened = {"truststore", "httpx", "prometheus_client", "docutils", "markdown_it"}
+    assert opened <= set(_loaded(modules)), "opened without a tool call"
 
 
 def test_first_tool_call_opens_the_service_and_answers(cli_env: dict[str, str]) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from autodocs.docs.model import PackageDocument, SectionRef
-from autodocs.docset.build import DocSet
+from autodocs.docset.model import DocSet
 from autodocs.docset.pages import Block, Page, Section
 
 __all__ = [

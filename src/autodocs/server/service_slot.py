@@ -38,8 +38,9 @@ log = structlog.get_logger(__name__)
 
 #: How often a running server applies MAX_VERSIONS and CLEANUP_DAYS to the cache.
 PRUNE_EVERY_S = 3600.0
-#: What the first tool call needs that start-up left out (the index's HTTP stack, the metrics).
-_WARM_UP_IMPORTS = ("autodocs.index.client", "prometheus_client")
+#: What the first tool call needs that start-up left out (the index's HTTP stack, the metrics,
+#: the README parsers: docutils and markdown-it-py are a third of a bare start-up).
+_WARM_UP_IMPORTS = ("autodocs.index.client", "prometheus_client", "autodocs.docs.build")
 
 
 class ServiceSlot:

@@ -30,7 +30,7 @@ from autodocs.docs.tokens import count_tokens
 from autodocs.docs.unit_cursor import UnitCursor, decode_unit_cursor
 from autodocs.docs.unit_pages import UnitPageRequest, UnitSet, make_unit_page
 from autodocs.docs.units import Unit, api_units, docs_units, readme_units
-from autodocs.docset.build import DocSet
+from autodocs.docset.model import DocSet
 from autodocs.errors import AutoDocsError, InvalidArgument
 from autodocs.index import normalize_package_name
 from autodocs.index.models import DistFile

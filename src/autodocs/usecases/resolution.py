@@ -40,7 +40,6 @@ from autodocs.cache import Store
 from autodocs.cache.base import CachedState
 from autodocs.cache.batch import CachedStates
 from autodocs.config import Settings
-from autodocs.docs.build import build_document
 from autodocs.docs.model import PackageDocument
 from autodocs.docs.pages import count_costs
 from autodocs.errors import CacheError, PackageNotFound, UpstreamError, VersionNotFound
@@ -275,6 +274,10 @@ class Resolution:
             return None
 
     async def _store_document(self, index_key: str, metadata: VersionMetadata) -> PackageDocument:
+        # Imported here: the README parsers (docutils, markdown-it-py) are not needed to answer a
+        # stdio ``initialize``; the server's warm-up imports them right after it (service_slot).
+        from autodocs.docs.build import build_document
+
         document = build_document(metadata, max_description_chars=self._settings.max_doc_size)
         self.documents.put((index_key, document.name, document.version), document)
         self._writes.queue(functools.partial(self._put_document, index_key, document))
