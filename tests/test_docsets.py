@@ -17,6 +17,7 @@ import pytest
 
 from autodocs.config import Settings
 from autodocs.index import IndexClient
+from autodocs.index.background import admission
 from autodocs.service import AutoDocsService
 from autodocs.usecases.docsets import BUSY, NO_DOCS, TURNED_OFF, DocsetLimits, ReleaseDocsets
 from tests.conftest import make_settings
@@ -460,6 +461,27 @@ async def test_a_docs_query_on_a_release_listed_with_a_big_sdist_does_not_wait_f
         # process (the CLI) starts none, since it would only cancel it on exit.
         await cli.docsets.wait_for_builds()
         assert fake_index.count(f"/files/{name}") == 0, "no sdist downloaded"
+
+
+async def test_a_build_s_index_requests_never_take_the_calls_request_slots(
+    fake_index: FakeIndex, service: AutoDocsService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = unique()
+    serve(fake_index, tmp_path / "sdist", name, SPHINX_PROJECT)
+    fetcher = service.index.fetcher
+    through_call_slots: list[bool] = []
+    download = fetcher.download
+
+    async def recorded(*args: Any, **kwargs: Any) -> Any:
+        through_call_slots.append(admission(fetcher.slots) is fetcher.slots)
+        return await download(*args, **kwargs)
+
+    monkeypatch.setattr(fetcher, "download", recorded)
+    first = await service.get_package_docs(name, "==1.0")
+    assert first.docs_pending is True
+    await service.docsets.wait_for_builds()
+    assert through_call_slots == [False], "the sdist download went through the build's own slots"
+    assert admission(fetcher.slots) is fetcher.slots, "a call's requests use the calls' slots"
 
 
 async def test_a_docs_call_without_a_query_never_waits_for_a_build_and_a_later_call_shows_its_contents(

@@ -55,6 +55,7 @@ from autodocs.errors import (
 )
 from autodocs.index.answers import Page, as_page, download_too_large, json_object, too_large, too_many_redirects
 from autodocs.index.auth import IndexCredentials
+from autodocs.index.background import admission
 from autodocs.index.breaker import CircuitBreaker, CircuitState
 from autodocs.index.files import LocalIndexTransport
 from autodocs.index.latency import LatencyTracker
@@ -332,7 +333,7 @@ class JsonFetcher:
     ) -> _T:
         limits = httpx.Timeout(silence_limit, connect=min(silence_limit, 10.0))
         headers_seen = False
-        async with self._slots.slot(follow_up=follow_up, relieve=progress.relieve) as slot:
+        async with admission(self._slots).slot(follow_up=follow_up, relieve=progress.relieve) as slot:
             progress.sent(slot)
             self.requests_sent += 1
             started = time.monotonic()
@@ -386,7 +387,7 @@ class JsonFetcher:
         if not breaker.allow():
             raise circuit_open(breaker, self._settings.circuit_breaker_window)
         try:
-            async with self._slots.slot(follow_up=retries_before > 0):
+            async with admission(self._slots).slot(follow_up=retries_before > 0):
                 self.requests_sent += 1
                 try:
                     own = urllib.parse.urlsplit(url).hostname in self._index_hosts  # else: no credentials at all

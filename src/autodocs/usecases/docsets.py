@@ -53,13 +53,12 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -67,23 +66,41 @@ from autodocs.cache import Store
 from autodocs.config import Settings
 from autodocs.docset.model import DocSet
 from autodocs.errors import AutoDocsError, CacheError
+from autodocs.index.background import background_requests
+from autodocs.index.slots import RequestSlots
 from autodocs.memo import LruMap
 from autodocs.sources.doc_archive import DocArchiveLimits
 from autodocs.sources.sdist import choose_sdist, fetch_sdist
+from autodocs.usecases.docset_lookup import (
+    BUSY,
+    NO_DOCS,
+    TURNED_OFF,
+    ClientOpener,
+    DocsetLimits,
+    DocsetLookup,
+    DocsetProvider,
+)
 from autodocs.usecases.stored_docsets import StoredDocset
 
 if TYPE_CHECKING:  # the HTTP stack and the page parsers load when first used, not with this module
     from autodocs.docset.workers import DocsetWorkers
     from autodocs.index import IndexClient
 
-__all__ = ["ClientOpener", "DocsetLimits", "DocsetLookup", "DocsetProvider", "ReleaseDocsets", "StoredDocset"]
+__all__ = [
+    "BUSY",
+    "NO_DOCS",
+    "TURNED_OFF",
+    "ClientOpener",
+    "DocsetLimits",
+    "DocsetLookup",
+    "DocsetProvider",
+    "ReleaseDocsets",
+    "StoredDocset",
+]
 
 log = structlog.get_logger(__name__)
 
 _Key = tuple[str, str, str]  # (index_key, name, version)
-TURNED_OFF = "release docs sets are turned off (AUTODOCS_RELEASE_DOCS=false)"
-NO_DOCS = "the sdist has no docs folder and no top-level README or changelog"
-BUSY = "too many docs sets are being built right now; this release's was not started (ask again later)"
 _TEMP_FOLDER = "docsets-tmp"
 _STALE_TEMP_S = 86_400.0
 _WARNINGS_SHOWN = 20
@@ -96,74 +113,8 @@ _DETACHED_START_S = 0.005
 #: call on Django 4.2 about 90 ms: ``bench/docset_first_call.py``).
 _BIG_DOWNLOAD_DELAY_S = 0.1
 _OUTLINES = 64
-
-
-@dataclass(frozen=True, slots=True)
-class DocsetLookup:
-    docset: DocSet | None  # built (memory or store)
-    pending: bool = False  # a build is under way; the caller answers without it
-    #: Why there is no docs set, when ``docset`` is None and not ``pending``.
-    missing_reason: str = ""
-    warnings: tuple[str, ...] = ()
-    #: The docs set read in parts: with ``docset``, or alone when an ``outline`` lookup found
-    #: it stored but not in memory.
-    stored: StoredDocset | None = None
-
-    @property
-    def outline(self) -> DocSet | None:
-        """The docs set, or its pages without their sections: enough for a table of contents."""
-        return self.docset if self.docset is not None else (self.stored.outline if self.stored else None)
-
-
-#: Opens the index client that serves a release for as long as its block runs (a pooled
-#: project client is leased, not borrowed past its lease, by a build that outlives the call).
-ClientOpener = Callable[[], AbstractAsyncContextManager["IndexClient"]]
-
-
-class DocsetProvider(Protocol):
-    async def lookup(
-        self,
-        name: str,
-        version: str,
-        *,
-        index_key: str,
-        wait_s: float,
-        client: ClientOpener | None = None,
-        stored: bool | None = None,
-        outline: bool = False,
-        listed_sdist_bytes: int | None = None,
-    ) -> DocsetLookup:
-        """The docs set of ``name`` ``version`` from the index(es) ``index_key`` names, waiting at
-        most ``wait_s`` seconds for a build under way; ``client`` opens the client of that index
-        (None: the server's own). ``stored``: whether the store holds a docs set, or the reason
-        for none, for this release, when the caller has just read that (None: not known).
-        ``outline``: a stored docs set not in memory may come as its :class:`StoredDocset` alone
-        (``docset`` None). ``listed_sdist_bytes``: the release's sdist size as the index listed
-        it, when the caller has the listing (a big one is not waited for)."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class DocsetLimits:
-    """Bounds on building docs sets, per server process."""
-
-    builds: int = 1  # at once (each reads its pages on every worker)
-    queued: int = 16  # waiting for a build slot; past this a lookup answers BUSY
-    processes: int = 2  # page-reading worker processes
-    build_seconds: float = 300.0  # the whole build, download excluded
-    batch_seconds: float = 60.0  # one batch of pages in a worker
-    page_seconds: float = 20.0  # one page in a worker (past it, that page is a warning)
-    unpack_seconds: float = 60.0
-    archive_entries: int = 100_000  # entries of the sdist read before unpacking stops (a warning)
-    retry_after_s: float = 300.0  # how long a passing failure is remembered
-    memory_docsets: int = 4  # built docs sets kept in memory
-    #: A call waits for a build only while it looks quick: the sdist downloaded within
-    #: ``download_patience_s`` of the call's lookup, and no bigger than ``quick_sdist_bytes``
-    #: (a few MB of docs read in a few seconds). Otherwise it answers ``pending`` at once and
-    #: the build goes on: a slow index costs a call at most this patience, and a big docs tree
-    #: (Django's: 10 MB, half a minute of parsing) costs the first call nothing.
-    download_patience_s: float = 0.75
-    quick_sdist_bytes: int = 4 << 20
+#: Index requests of docs-set builds at once (a file list, an sdist, a hedge): slots of their own.
+_BUILD_REQUESTS = 2
 
 
 class ReleaseDocsets:
@@ -185,6 +136,7 @@ class ReleaseDocsets:
         self._store = store
         self._index = index
         self._limits = limits or DocsetLimits()
+        self._requests = RequestSlots(_BUILD_REQUESTS)
         self._memory: LruMap[_Key, DocSet] = LruMap(self._limits.memory_docsets)
         self._outlines: LruMap[_Key, StoredDocset] = LruMap(_OUTLINES)
         self._failed: LruMap[_Key, tuple[float, DocsetLookup]] = LruMap(1024)
@@ -388,7 +340,8 @@ class ReleaseDocsets:
             if self._closed:
                 return DocsetLookup(None, missing_reason="the server is closing")
             try:
-                return await self._build(key, client)
+                with background_requests(self._requests):  # never the calls' slots (index/background.py)
+                    return await self._build(key, client)
             except AutoDocsError as exc:  # the index or the store: ask again later
                 lookup = DocsetLookup(None, missing_reason=f"the docs set could not be built now ({exc})")
                 return self._remember(key, lookup)
