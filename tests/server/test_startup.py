@@ -128,24 +128,3 @@ async def test_a_failed_warm_up_leaves_the_next_call_to_open_the_service(setting
         blocker.unlink()
         assert (await slot.get()) is slot.service is not None
         assert slot.warm_up() is None, "already open"
-
-
-async def test_the_warm_up_reads_a_readme_of_each_markup_before_any_call(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from autodocs.docs import build
-
-    read: list[str] = []
-    real = build.build_document
-
-    def recording(metadata: Any, *, max_description_chars: int) -> Any:
-        read.append(str(metadata.info.get("description_content_type")))
-        return real(metadata, max_description_chars=max_description_chars)
-
-    monkeypatch.setattr(build, "build_document", recording)
-    slot = ServiceSlot(settings)
-    async with slot.serving(on_first_call=True):
-        warming = slot.warm_up()
-        assert warming is not None
-        await warming
-        assert sorted(read) == ["text/markdown", "text/x-rst"], "docutils and markdown-it-py primed"

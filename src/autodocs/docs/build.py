@@ -25,7 +25,7 @@ from autodocs.docs.requirements import parse_requirement
 from autodocs.docs.sections import DocFormat, detect_format, split_document, split_markdown
 from autodocs.index.models import VersionMetadata
 
-__all__ = ["build_document", "warm_readers"]
+__all__ = ["build_document"]
 
 _PLACEHOLDERS = {"", "UNKNOWN", "None"}
 _MAX_LICENSE_CHARS = 200
@@ -71,38 +71,6 @@ def build_document(metadata: VersionMetadata, *, max_description_chars: int) -> 
         sections=sections,
     )
     return document
-
-
-#: One small description per markup, with a badge: what :func:`warm_readers` reads.
-_WARM_UP_DESCRIPTIONS = (
-    (
-        "Demo\n====\n\n.. image:: https://img.shields.io/badge/a-b-green\n\nUse ``x``.\n\nMore\n----\n\n"
-        ":func:`f` and `link`_.\n",
-        "text/x-rst",
-    ),
-    (
-        "# Demo\n\n[![b](https://img.shields.io/badge/a-b-green)](https://x)\n\n## More\n\n```py\nx\n```\n",
-        "text/markdown",
-    ),
-)
-
-
-def warm_readers() -> None:
-    """Read one small description of each markup, once per process, before any call needs to.
-
-    The first README a process reads pays the readers' one-time costs: docutils compiles its
-    inline patterns and builds its state machines' transition tables, markdown-it-py compiles
-    its rules' patterns — about 8 ms for the first reST README, as much as the whole rest of
-    its build. A server calls this on a worker thread once ``initialize`` is answered
-    (:mod:`autodocs.server.service_slot`): most of that cost is per process (the pattern
-    caches), so no first call pays it.
-    """
-    for description, content_type in _WARM_UP_DESCRIPTIONS:
-        info = {"name": "demo", "version": "1.0", "description": description}
-        build_document(
-            VersionMetadata("demo", "1.0", {**info, "description_content_type": content_type}),
-            max_description_chars=10_000,
-        )
 
 
 def _text(value: Any) -> str:

@@ -105,9 +105,6 @@ class ServiceSlot:
         if imports_first:
             for module in _WARM_UP_IMPORTS:
                 await asyncio.to_thread(importlib.import_module, module)
-            from autodocs.docs.build import warm_readers  # imported just above
-
-            await asyncio.to_thread(warm_readers)
         service = await stack.enter_async_context(
             AutoDocsService.running(self._settings, allowed_roots=self._allowed_roots, transport=self._transport)
         )
