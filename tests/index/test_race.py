@@ -8,7 +8,7 @@ The index is a script of per-request answer times (``None``: silent until given 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import looptime
@@ -17,7 +17,7 @@ import pytest
 from autodocs.errors import CircuitOpen, UpstreamTimeout
 from autodocs.index.breaker import CircuitBreaker, WindowCounts
 from autodocs.index.latency import LatencyTracker
-from autodocs.index.race import Progress, circuit_open, race
+from autodocs.index.race import MAX_LOOP_LAG_S, Progress, circuit_open, race
 from autodocs.index.slots import RequestSlots
 
 _T = TypeVar("_T")
@@ -66,6 +66,7 @@ async def run_race(
     host_silence: float = 5.0,
     left: float = 10.0,
     breaker: CircuitBreaker | None = None,
+    lateness: Callable[[float], float] | None = None,
 ) -> float:
     tracker = LatencyTracker(host_silence)
     for sample in samples:
@@ -81,7 +82,15 @@ async def run_race(
         shown="u",
         window=60,
         on_hedge=lambda: None,
+        lateness=lateness,
     )
+
+
+def latency_of(samples: Sequence[float], host_silence: float = 5.0) -> LatencyTracker:
+    tracker = LatencyTracker(host_silence)
+    for sample in samples:
+        tracker.observe(sample)
+    return tracker
 
 
 def quiet_breaker() -> CircuitBreaker:
@@ -336,3 +345,63 @@ def test_an_answer_stalled_after_its_headers_is_given_up_by_the_hosts_silence_li
     answered = in_loop_time(run_race(index, samples=FAST, host_silence=0.5))
     assert answered == pytest.approx(0.6), "stalled 0.5 s after its headers, then sent again at once"
     assert index.sent_at == pytest.approx([0.0, 0.6])
+
+
+def late_at(*targets: float) -> Callable[[float], float]:
+    """The event loop runs 0.1 s late (past ``MAX_LOOP_LAG_S``) for the timed waits meant to end
+    at ``targets``, on time for every other."""
+    return lambda target: 0.1 if any(target == pytest.approx(t, abs=0.002) for t in targets) else 0.0
+
+
+def test_a_hedge_due_while_the_event_loop_runs_late_is_put_off_by_one_hedge_delay() -> None:
+    index = ScriptedIndex([None, 0.0])  # unmeasured: hedge after 1 s, the race re-reads every 0.25 s
+    assert in_loop_time(run_race(index, lateness=late_at(1.0))) == pytest.approx(2.0)
+    assert index.sent_at == pytest.approx([0.0, 2.0]), "not at 1.25 s, the next re-read"
+
+
+def test_a_hedge_is_put_off_once_per_race_however_late_the_event_loop_runs() -> None:
+    index = ScriptedIndex([None, None, 0.0])
+    answered = in_loop_time(run_race(index, samples=FAST, lateness=lambda target: 0.1))
+    assert index.sent_at == pytest.approx([0.0, 0.401, 0.601], abs=0.002), "put off at 0.2 s, never again"
+    assert answered == pytest.approx(0.601, abs=0.002)
+
+
+def test_an_event_loop_late_by_no_more_than_the_allowed_lag_puts_no_hedge_off() -> None:
+    index = ScriptedIndex([None, 0.0])
+    assert in_loop_time(run_race(index, samples=FAST, lateness=lambda target: MAX_LOOP_LAG_S)) == pytest.approx(0.2)
+
+
+def test_an_answer_that_ends_in_the_same_turn_as_its_abandoned_request_is_returned_at_once() -> None:
+    """A hedge that finds no slot free abandons its silent request (cancelled) and, here, answers
+    without awaiting anything: both end before the race looks again, the abandoned one first."""
+    index = ScriptedIndex([None], slots=1)
+
+    async def send(limit: float, follow_up: bool, progress: Progress) -> float:
+        if index.answers:  # the first request: silent
+            return await index.send(limit, follow_up, progress)
+        async with index.slots.slot(follow_up=follow_up, relieve=progress.relieve) as slot:
+            progress.sent(slot)
+            progress.headers()
+            return asyncio.get_running_loop().time()
+
+    async def main() -> float:
+        holders = await _held_patiently(index, 1)
+        try:
+            await race(
+                send,
+                breaker=quiet_breaker(),
+                latency=latency_of(FAST),
+                host_silence=5.0,
+                give_up_after=lambda: 0.5,
+                left=10.0,
+                follow_up=False,
+                shown="u",
+                window=60,
+                on_hedge=lambda: None,
+            )
+            return asyncio.get_running_loop().time()
+        finally:
+            for holder in holders:
+                holder.cancel()
+
+    assert in_loop_time(main()) == pytest.approx(0.2), "returned when the answer came, not at the next timer"
