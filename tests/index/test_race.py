@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 import looptime
 import pytest
 
-from autodocs.errors import CircuitOpen, UpstreamTimeout
+from autodocs.errors import CircuitOpen, RateLimited, UpstreamError, UpstreamResponseInvalid, UpstreamTimeout
 from autodocs.index.breaker import CircuitBreaker, WindowCounts
 from autodocs.index.latency import LatencyTracker
-from autodocs.index.race import MAX_LOOP_LAG_S, Progress, circuit_open, race
+from autodocs.index.race import MAX_LOOP_LAG_S, Progress, Send, circuit_open, race
 from autodocs.index.slots import RequestSlots
 
 _T = TypeVar("_T")
@@ -405,3 +405,65 @@ def test_an_answer_that_ends_in_the_same_turn_as_its_abandoned_request_is_return
                 holder.cancel()
 
     assert in_loop_time(main()) == pytest.approx(0.2), "returned when the answer came, not at the next timer"
+
+
+async def _race_scripted(send: Send[float], *, samples: Sequence[float] = ()) -> float:
+    """Race ``send`` with a 5 s host limit and a 10 s deadline; returns the loop time it ended at."""
+    await race(
+        send,
+        breaker=quiet_breaker(),
+        latency=latency_of(samples),
+        host_silence=5.0,
+        give_up_after=lambda: 0.5,
+        left=10.0,
+        follow_up=False,
+        shown="u",
+        window=60,
+        on_hedge=lambda: None,
+    )
+    return asyncio.get_running_loop().time()
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [RateLimited("429", retry_after_s=1.0), UpstreamResponseInvalid("401", retryable=False)],
+    ids=["a pace to keep", "a definite answer"],
+)
+def test_a_pace_to_keep_or_a_definite_answer_ends_the_race_at_once(refusal: UpstreamError) -> None:
+    sent: list[float] = []
+
+    async def send(limit: float, follow_up: bool, progress: Progress) -> float:
+        loop = asyncio.get_running_loop()
+        async with RequestSlots(2).slot(follow_up=follow_up) as slot:
+            progress.sent(slot)
+            sent.append(loop.time())
+            if len(sent) == 1:
+                await asyncio.sleep(limit)  # the first request is silent
+                raise UpstreamTimeout("silent")
+            progress.headers()
+            raise refusal
+
+    async def main() -> float:
+        with pytest.raises(type(refusal)):
+            await _race_scripted(send, samples=FAST)
+        return asyncio.get_running_loop().time()
+
+    assert in_loop_time(main()) == pytest.approx(0.2), "when the hedge is refused, not when the first is given up"
+    assert sent == pytest.approx([0.0, 0.2])
+
+
+def test_an_answer_that_ends_in_the_same_turn_as_a_request_timing_out_is_returned_at_once() -> None:
+    """The first request's own limit ends it at 1.4 s, when its hedge (sent at 1 s) answers."""
+
+    async def send(limit: float, follow_up: bool, progress: Progress) -> float:
+        loop = asyncio.get_running_loop()
+        async with RequestSlots(2).slot(follow_up=follow_up) as slot:
+            progress.sent(slot)
+            first = loop.time() == 0.0
+            await asyncio.sleep(0.4 if not first else 1.4)
+            if first:
+                raise UpstreamTimeout("the request's own limit")
+            progress.headers()
+            return loop.time()
+
+    assert in_loop_time(_race_scripted(send)) == pytest.approx(1.4), "returned when the answer came"
