@@ -31,6 +31,7 @@ from autodocs.errors import (
     UpstreamUnavailable,
 )
 from autodocs.index.fetch import JsonFetcher, NotFound, _environment_names_proxy
+from autodocs.index.slots import RequestSlots
 from tests.conftest import make_settings
 from tests.support.dists import FixtureProject
 from tests.support.fake_index import FakeIndex, Fault
@@ -862,6 +863,30 @@ async def test_a_download_from_another_host_than_the_index_is_retried_once_at_mo
         await fetcher.download(url, tmp_path / "pkg", max_bytes=10)
     await fetcher.aclose()
     assert fake_index.count("/files/") == 2
+
+
+async def test_a_fetcher_given_slots_admits_its_requests_through_them(fake_index: FakeIndex, tmp_path: Path) -> None:
+    shared = RequestSlots(1)  # the process's slots, shared with another fetcher
+    fetcher = JsonFetcher(make_settings(fake_index, tmp_path / "cache", max_concurrent=10), slots=shared)
+    async with shared.slot(follow_up=False):  # another fetcher's request holds the only slot
+        call = asyncio.create_task(fetcher.get_json(f"{fake_index.url}/six/json"))
+        await asyncio.sleep(0.3)
+        assert fake_index.request_count == 0, "waits for the shared slot"
+    await call
+    await fetcher.aclose()
+    assert fetcher.slots is shared and fake_index.request_count == 1
+
+
+async def test_the_indexes_a_fetcher_serves_get_the_full_retry_budget(fake_index: FakeIndex, tmp_path: Path) -> None:
+    """A project's own index (here the fake index under another name) is served: full retries."""
+    fake_index.set_fault(Fault.status(500), path_contains="/files/")
+    url = fake_index.add_file("pkg-1.0.tar.gz", b"abc").replace("127.0.0.1", "localhost")
+    settings = make_settings(fake_index, tmp_path / "cache", max_retry_attempts=3)
+    fetcher = JsonFetcher(settings, index_urls=[f"http://localhost:{fake_index.port}/pypi"])
+    with pytest.raises(UpstreamUnavailable):
+        await fetcher.download(url, tmp_path / "pkg", max_bytes=10)
+    await fetcher.aclose()
+    assert fake_index.count("/files/") == 4
 
 
 async def test_a_fetcher_given_its_transport_resolves_no_names_itself(fake_index: FakeIndex, tmp_path: Path) -> None:
