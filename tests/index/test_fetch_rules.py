@@ -889,6 +889,18 @@ async def test_the_indexes_a_fetcher_serves_get_the_full_retry_budget(fake_index
     assert fake_index.count("/files/") == 4
 
 
+async def test_an_idle_connection_is_kept_past_httpxs_default_five_seconds(
+    fake_index: FakeIndex, fetcher: JsonFetcher
+) -> None:
+    """Keep-alive lasts 30 s (the pool's settings reach the transport): asked again after 6 s idle,
+    the index is asked on the same connection."""
+    before = fake_index.connections
+    await fetcher.get_json(f"{fake_index.url}/six/json")
+    await asyncio.sleep(6.0)
+    await fetcher.get_json(f"{fake_index.url}/six/json")
+    assert fake_index.connections - before == 1
+
+
 async def test_a_fetcher_given_its_transport_resolves_no_names_itself(fake_index: FakeIndex, tmp_path: Path) -> None:
     fetcher = JsonFetcher(make_settings(fake_index, tmp_path / "cache"), transport=httpx.AsyncHTTPTransport())
     await fetcher.aclose()
