@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import select
 import socket
 import threading
@@ -107,7 +108,7 @@ class _Tunnel(BaseHTTPRequestHandler):
             self.send_response(200)
             self.end_headers()
             ends = {self.connection: upstream, upstream: self.connection}
-            while readable := select.select(list(ends), [], [], 5)[0]:
+            while readable := select.select(list(ends), [], [], 10)[0]:  # open while idle up to 10 s
                 for source in readable:
                     data = source.recv(65536)
                     if not data:
@@ -151,3 +152,23 @@ async def test_behind_a_proxy_the_index_is_trusted_through_the_ca_bundle_variabl
         await client.aclose()
     assert releases.name == "six"
     assert https_proxy == [f"127.0.0.1:{tls_index.port}"], "through the proxy's tunnel"
+
+
+async def test_behind_a_proxy_an_idle_connection_is_kept_past_httpxs_default_five_seconds(
+    tls_index: FakeIndex,
+    certificates: LoopbackCertificates,
+    https_proxy: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Keep-alive lasts 30 s there too (the pool's settings reach httpx's own transports): asked
+    again after 6 s idle, the index is asked through the same tunnel."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificates.ca_file))
+    fetcher = JsonFetcher(make_settings(tls_index, tmp_path))
+    try:
+        await fetcher.get_json(f"{tls_index.url}/six/json")
+        await asyncio.sleep(6.0)
+        await fetcher.get_json(f"{tls_index.url}/six/json")
+    finally:
+        await fetcher.aclose()
+    assert https_proxy == [f"127.0.0.1:{tls_index.port}"], "one tunnel, one connection"
