@@ -31,6 +31,7 @@ from autodocs.errors import (
     UpstreamUnavailable,
 )
 from autodocs.index.fetch import JsonFetcher, NotFound, _environment_names_proxy
+from autodocs.index.slots import RequestSlots
 from tests.conftest import make_settings
 from tests.support.dists import FixtureProject
 from tests.support.fake_index import FakeIndex, Fault
@@ -535,6 +536,101 @@ async def test_a_download_retry_goes_before_calls_waiting_with_their_first_reque
     assert files == ["retried", "slow", "retried", "new"]
 
 
+async def test_a_page_retry_goes_before_calls_waiting_with_their_first_request(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    retried = fake_index.add_file("retried-1.0.tar.gz", b"r")
+    slow = fake_index.add_file("slow-1.0.tar.gz", b"ss")
+    new = fake_index.add_file("new-1.0.tar.gz", b"n")
+    fake_index.set_fault(Fault.status(502, retry_after="1"), path_contains="retried", times=1)
+    fake_index.set_fault(Fault.slow_drip(1, 0.8), path_contains="slow")  # answering: never hedged
+    fetcher = fetcher_for(fake_index, tmp_path, max_concurrent=1, max_retry_attempts=1, max_retry_delay=0.3)
+    retrying = asyncio.create_task(fetcher.get_page(retried))
+    await until(lambda: fake_index.count("retried") == 1)  # failed; retries 0.3 s later
+    holding = asyncio.create_task(fetcher.get_page(slow))
+    await until(lambda: fake_index.count("slow") == 1)  # holds the one slot for 0.8 s
+    waiting = asyncio.create_task(fetcher.get_page(new))
+    await asyncio.gather(retrying, holding, waiting)
+    await fetcher.aclose()
+    files = [path.rsplit("/", 1)[-1].split("-")[0] for _, path in fake_index.requests]
+    assert files == ["retried", "slow", "retried", "new"]
+
+
+async def test_a_pages_first_request_waits_behind_earlier_first_requests(fake_index: FakeIndex, tmp_path: Path) -> None:
+    slow = fake_index.add_file("slow-1.0.tar.gz", b"ss")
+    later = fake_index.add_file("later-1.0.tar.gz", b"l")
+    fake_index.set_fault(Fault.slow_drip(1, 0.8), path_contains="slow")  # answering: never hedged
+    fetcher = fetcher_for(fake_index, tmp_path, max_concurrent=1)
+    holding = asyncio.create_task(fetcher.get_page(slow))
+    await until(lambda: fake_index.count("slow") == 1)  # holds the one slot for 0.8 s
+    earlier = asyncio.create_task(fetcher.get_json(f"{fake_index.url}/six/json"))
+    await asyncio.sleep(0.05)
+    paging = asyncio.create_task(fetcher.get_page(later))
+    await asyncio.gather(holding, earlier, paging)
+    await fetcher.aclose()
+    assert [path for _, path in fake_index.requests][1:] == ["/pypi/six/json", "/files/later-1.0.tar.gz"]
+
+
+async def test_with_one_slot_a_hedge_takes_the_slot_of_its_silent_request(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    """The hedge does not queue behind the request it relieves, and gets a connection of its own."""
+    fetcher = fetcher_for(fake_index, tmp_path, max_concurrent=1, circuit_breaker_silence=5.0)
+    for _ in range(8):  # fast answers: hedge after 0.2 s, the floor
+        await fetcher.get_json(f"{fake_index.url}/six/json")
+    fake_index.set_fault(Fault.hang(), times=1)
+    started = time.monotonic()
+    data = await fetcher.get_json(f"{fake_index.url}/six/json")
+    elapsed = time.monotonic() - started
+    await fetcher.aclose()
+    assert data["info"]["name"] == "six" and fetcher.hedges_sent == 1
+    assert elapsed < 2.5, "answered by the hedge, not after the host's silence limit (5 s)"
+
+
+async def test_an_answered_call_returns_before_the_calls_its_slot_goes_to(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    """It lets a waiting request out first, then returns at once: no pause before its own answer."""
+    fetcher = fetcher_for(fake_index, tmp_path, max_concurrent=1)
+    fake_index.set_fault(Fault.latency(0.2), times=1)  # the first call holds the slot while the others queue
+    finished: list[int] = []
+
+    async def call(number: int) -> None:
+        await fetcher.get_json(f"{fake_index.url}/six/json")
+        finished.append(number)
+
+    await asyncio.gather(*(call(number) for number in range(3)))
+    await fetcher.aclose()
+    assert finished == [0, 1, 2]
+
+
+async def test_a_retried_attempt_doubles_the_limit_at_which_a_silent_request_is_given_up(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    """The third attempt's first request hangs and its hedge answers 503 (a host error: the
+    silent request is no longer kept): it is given up at 0.5 s x 2 x 2, then the call fails."""
+    fetcher = fetcher_for(
+        fake_index,
+        tmp_path,
+        max_retry_attempts=2,
+        circuit_breaker_silence=10.0,
+        attempt_timeout=10.0,
+        request_timeout=20.0,
+    )
+    for _ in range(8):  # fast answers: the observed limit falls to its floor, 0.5 s
+        await fetcher.get_json(f"{fake_index.url}/six/json")
+    fake_index.set_fault(Fault.status(503), times=2)
+    fake_index.set_fault(Fault.hang(), times=1)
+    fake_index.set_fault(Fault.status(503))
+    started = time.monotonic()
+    with pytest.raises(UpstreamUnavailable):
+        await fetcher.get_json(f"{fake_index.url}/six/json")
+    elapsed = time.monotonic() - started
+    await fetcher.aclose()
+    assert fetcher.retries == 2 and fetcher.hedges_sent == 1
+    assert 1.9 < elapsed < 4.0, "given up after 2 s: not 0.125 s (halved), not 4.5 s (tripled)"
+
+
 async def test_a_downloads_first_request_waits_behind_earlier_first_requests(
     fake_index: FakeIndex, tmp_path: Path
 ) -> None:
@@ -576,6 +672,67 @@ async def test_requests_name_autodocs_and_ask_for_json(fake_index: FakeIndex, fe
     headers = fake_index.last_headers()
     assert headers["user-agent"] == f"autodocs/{autodocs.__version__}"
     assert headers["accept"] == "application/json"
+
+
+class _TimeoutsSeen(httpx.AsyncBaseTransport):
+    """httpx's own transport, noting the time limits each request was sent with."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self.timeouts: list[dict[str, float | None]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.timeouts.append(dict(request.extensions["timeout"]))
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_a_connection_gets_ten_seconds_at_most_however_long_the_silence_limit(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    seen = _TimeoutsSeen()
+    settings = make_settings(
+        fake_index, tmp_path / "cache", circuit_breaker_silence=30.0, attempt_timeout=30.0, request_timeout=60.0
+    )
+    fetcher = JsonFetcher(settings, transport=seen)
+    await fetcher.download(fake_index.add_file("pkg-1.0.tar.gz", b"abc"), tmp_path / "pkg", max_bytes=10)
+    await fetcher.get_json(f"{fake_index.url}/six/json")
+    await fetcher.aclose()
+    limits = {"connect": 10.0, "read": 30.0, "write": 30.0, "pool": 30.0}
+    assert seen.timeouts == [limits, limits], "the download's, then the page's"
+
+
+class _Untyped(BaseHTTPRequestHandler):
+    """Answers ``{}`` with no Content-Type."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+async def test_a_page_without_a_content_type_has_an_empty_one(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Untyped)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/simple/six/"
+    fetcher = JsonFetcher(Settings(cache_dir=tmp_path / "cache", pypi_url=url, max_retry_attempts=0))
+    try:
+        page = await fetcher.get_page(url)
+    finally:
+        await fetcher.aclose()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=2.0)
+    assert (page.status, page.content_type, page.body) == (200, "", b"{}")
 
 
 async def test_a_body_cut_short_is_invalid_naming_the_error(fake_index: FakeIndex, fetcher: JsonFetcher) -> None:
@@ -706,6 +863,42 @@ async def test_a_download_from_another_host_than_the_index_is_retried_once_at_mo
         await fetcher.download(url, tmp_path / "pkg", max_bytes=10)
     await fetcher.aclose()
     assert fake_index.count("/files/") == 2
+
+
+async def test_a_fetcher_given_slots_admits_its_requests_through_them(fake_index: FakeIndex, tmp_path: Path) -> None:
+    shared = RequestSlots(1)  # the process's slots, shared with another fetcher
+    fetcher = JsonFetcher(make_settings(fake_index, tmp_path / "cache", max_concurrent=10), slots=shared)
+    async with shared.slot(follow_up=False):  # another fetcher's request holds the only slot
+        call = asyncio.create_task(fetcher.get_json(f"{fake_index.url}/six/json"))
+        await asyncio.sleep(0.3)
+        assert fake_index.request_count == 0, "waits for the shared slot"
+    await call
+    await fetcher.aclose()
+    assert fetcher.slots is shared and fake_index.request_count == 1
+
+
+async def test_the_indexes_a_fetcher_serves_get_the_full_retry_budget(fake_index: FakeIndex, tmp_path: Path) -> None:
+    """A project's own index (here the fake index under another name) is served: full retries."""
+    fake_index.set_fault(Fault.status(500), path_contains="/files/")
+    url = fake_index.add_file("pkg-1.0.tar.gz", b"abc").replace("127.0.0.1", "localhost")
+    settings = make_settings(fake_index, tmp_path / "cache", max_retry_attempts=3)
+    fetcher = JsonFetcher(settings, index_urls=[f"http://localhost:{fake_index.port}/pypi"])
+    with pytest.raises(UpstreamUnavailable):
+        await fetcher.download(url, tmp_path / "pkg", max_bytes=10)
+    await fetcher.aclose()
+    assert fake_index.count("/files/") == 4
+
+
+async def test_an_idle_connection_is_kept_past_httpxs_default_five_seconds(
+    fake_index: FakeIndex, fetcher: JsonFetcher
+) -> None:
+    """Keep-alive lasts 30 s (the pool's settings reach the transport): asked again after 6 s idle,
+    the index is asked on the same connection."""
+    before = fake_index.connections
+    await fetcher.get_json(f"{fake_index.url}/six/json")
+    await asyncio.sleep(6.0)
+    await fetcher.get_json(f"{fake_index.url}/six/json")
+    assert fake_index.connections - before == 1
 
 
 async def test_a_fetcher_given_its_transport_resolves_no_names_itself(fake_index: FakeIndex, tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from autodocs.config import Settings, load_settings
-from autodocs.errors import ConfigError
+from autodocs.errors import ConfigError, UpstreamUnavailable
 from autodocs.index import IndexClient
+from autodocs.index.fetch import JsonFetcher
 from autodocs.index.files import check_file_indexes
 from tests.conftest import autodocs_command
 from tests.support.dists import FixtureProject, fixture_projects, sha256
@@ -124,3 +125,20 @@ def test_http_mode_refuses_a_file_index_as_the_index_or_named_by_an_autodocs_var
     with pytest.raises(ConfigError, match="is a local folder") as refused:
         check_file_indexes(load_settings())
     assert "AUTODOCS_ALLOW_FILE_INDEXES" in refused.value.suggestions[0]
+
+
+async def test_a_served_index_url_that_names_no_host_gets_the_full_retry_budget(tmp_path: Path) -> None:
+    """The served indexes' hosts get the full retry budget, the empty one of a ``file:///`` URL too
+    (httpx fetches no URL without a host: file indexes are read through ``file://localhost/``)."""
+    url = write_file_index(tmp_path / "index", fixture_projects()[:1])
+    settings = Settings(
+        cache_dir=tmp_path / "cache", pypi_url=url, max_retry_attempts=2, base_retry_delay=0, max_retry_delay=0
+    )
+    fetcher = JsonFetcher(settings)
+    try:
+        with pytest.raises(UpstreamUnavailable):
+            await fetcher.get_page(f"{url}/tinylib/")
+    finally:
+        await fetcher.aclose()
+    assert fetcher.retries == 2
+    assert fetcher.breaker_states() == {"": "closed"}, "its circuit is listed (health, metrics) under the empty name"

@@ -8,16 +8,16 @@ The index is a script of per-request answer times (``None``: silent until given 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import looptime
 import pytest
 
-from autodocs.errors import CircuitOpen, UpstreamTimeout
+from autodocs.errors import CircuitOpen, RateLimited, UpstreamError, UpstreamResponseInvalid, UpstreamTimeout
 from autodocs.index.breaker import CircuitBreaker, WindowCounts
 from autodocs.index.latency import LatencyTracker
-from autodocs.index.race import Progress, circuit_open, race
+from autodocs.index.race import MAX_LOOP_LAG_S, Progress, Send, circuit_open, race
 from autodocs.index.slots import RequestSlots
 
 _T = TypeVar("_T")
@@ -66,6 +66,7 @@ async def run_race(
     host_silence: float = 5.0,
     left: float = 10.0,
     breaker: CircuitBreaker | None = None,
+    lateness: Callable[[float], float] | None = None,
 ) -> float:
     tracker = LatencyTracker(host_silence)
     for sample in samples:
@@ -81,7 +82,15 @@ async def run_race(
         shown="u",
         window=60,
         on_hedge=lambda: None,
+        lateness=lateness,
     )
+
+
+def latency_of(samples: Sequence[float], host_silence: float = 5.0) -> LatencyTracker:
+    tracker = LatencyTracker(host_silence)
+    for sample in samples:
+        tracker.observe(sample)
+    return tracker
 
 
 def quiet_breaker() -> CircuitBreaker:
@@ -336,3 +345,161 @@ def test_an_answer_stalled_after_its_headers_is_given_up_by_the_hosts_silence_li
     answered = in_loop_time(run_race(index, samples=FAST, host_silence=0.5))
     assert answered == pytest.approx(0.6), "stalled 0.5 s after its headers, then sent again at once"
     assert index.sent_at == pytest.approx([0.0, 0.6])
+
+
+def late_at(*targets: float) -> Callable[[float], float]:
+    """The event loop runs 0.1 s late (past ``MAX_LOOP_LAG_S``) for the timed waits meant to end
+    at ``targets``, on time for every other."""
+    return lambda target: 0.1 if any(target == pytest.approx(t, abs=0.002) for t in targets) else 0.0
+
+
+def test_a_hedge_due_while_the_event_loop_runs_late_is_put_off_by_one_hedge_delay() -> None:
+    index = ScriptedIndex([None, 0.0])  # unmeasured: hedge after 1 s, the race re-reads every 0.25 s
+    assert in_loop_time(run_race(index, lateness=late_at(1.0))) == pytest.approx(2.0)
+    assert index.sent_at == pytest.approx([0.0, 2.0]), "not at 1.25 s, the next re-read"
+
+
+def test_a_hedge_is_put_off_once_per_race_however_late_the_event_loop_runs() -> None:
+    index = ScriptedIndex([None, None, 0.0])
+    answered = in_loop_time(run_race(index, samples=FAST, lateness=lambda target: 0.1))
+    # Put off at 0.2 s by one hedge delay from then (the race reads its clock 1 ms ahead), never again.
+    assert index.sent_at == pytest.approx([0.0, 0.401, 0.601], abs=1e-6)
+    assert answered == pytest.approx(0.601, abs=1e-6)
+
+
+def test_an_event_loop_late_by_no_more_than_the_allowed_lag_puts_no_hedge_off() -> None:
+    index = ScriptedIndex([None, 0.0])
+    assert in_loop_time(run_race(index, samples=FAST, lateness=lambda target: MAX_LOOP_LAG_S)) == pytest.approx(0.2)
+
+
+def test_an_answer_that_ends_in_the_same_turn_as_its_abandoned_request_is_returned_at_once() -> None:
+    """A hedge that finds no slot free abandons its silent request (cancelled) and, here, answers
+    without awaiting anything: both end before the race looks again, the abandoned one first."""
+    index = ScriptedIndex([None], slots=1)
+
+    async def send(limit: float, follow_up: bool, progress: Progress) -> float:
+        if index.answers:  # the first request: silent
+            return await index.send(limit, follow_up, progress)
+        async with index.slots.slot(follow_up=follow_up, relieve=progress.relieve) as slot:
+            progress.sent(slot)
+            progress.headers()
+            return asyncio.get_running_loop().time()
+
+    async def main() -> float:
+        holders = await _held_patiently(index, 1)
+        try:
+            await race(
+                send,
+                breaker=quiet_breaker(),
+                latency=latency_of(FAST),
+                host_silence=5.0,
+                give_up_after=lambda: 0.5,
+                left=10.0,
+                follow_up=False,
+                shown="u",
+                window=60,
+                on_hedge=lambda: None,
+            )
+            return asyncio.get_running_loop().time()
+        finally:
+            for holder in holders:
+                holder.cancel()
+
+    assert in_loop_time(main()) == pytest.approx(0.2), "returned when the answer came, not at the next timer"
+
+
+async def _race_scripted(send: Send[float], *, samples: Sequence[float] = ()) -> float:
+    """Race ``send`` with a 5 s host limit and a 10 s deadline; returns the loop time it ended at."""
+    await race(
+        send,
+        breaker=quiet_breaker(),
+        latency=latency_of(samples),
+        host_silence=5.0,
+        give_up_after=lambda: 0.5,
+        left=10.0,
+        follow_up=False,
+        shown="u",
+        window=60,
+        on_hedge=lambda: None,
+    )
+    return asyncio.get_running_loop().time()
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [RateLimited("429", retry_after_s=1.0), UpstreamResponseInvalid("401", retryable=False)],
+    ids=["a pace to keep", "a definite answer"],
+)
+def test_a_pace_to_keep_or_a_definite_answer_ends_the_race_at_once(refusal: UpstreamError) -> None:
+    sent: list[float] = []
+
+    async def send(limit: float, follow_up: bool, progress: Progress) -> float:
+        loop = asyncio.get_running_loop()
+        async with RequestSlots(2).slot(follow_up=follow_up) as slot:
+            progress.sent(slot)
+            sent.append(loop.time())
+            if len(sent) == 1:
+                await asyncio.sleep(limit)  # the first request is silent
+                raise UpstreamTimeout("silent")
+            progress.headers()
+            raise refusal
+
+    async def main() -> float:
+        with pytest.raises(type(refusal)):
+            await _race_scripted(send, samples=FAST)
+        return asyncio.get_running_loop().time()
+
+    assert in_loop_time(main()) == pytest.approx(0.2), "when the hedge is refused, not when the first is given up"
+    assert sent == pytest.approx([0.0, 0.2])
+
+
+def test_an_answer_that_ends_in_the_same_turn_as_a_request_timing_out_is_returned_at_once() -> None:
+    """The first request's own limit ends it at 1.4 s, when its hedge (sent at 1 s) answers."""
+
+    async def send(limit: float, follow_up: bool, progress: Progress) -> float:
+        loop = asyncio.get_running_loop()
+        async with RequestSlots(2).slot(follow_up=follow_up) as slot:
+            progress.sent(slot)
+            first = loop.time() == 0.0
+            await asyncio.sleep(0.4 if not first else 1.4)
+            if first:
+                raise UpstreamTimeout("the request's own limit")
+            progress.headers()
+            return loop.time()
+
+    assert in_loop_time(_race_scripted(send)) == pytest.approx(1.4), "returned when the answer came"
+
+
+def test_a_race_whose_every_answer_stalls_ends_after_its_tenth_request_not_at_the_deadline() -> None:
+    index = ScriptedIndex([(0.1, None)] * 10)  # headers at 0.1 s, then nothing until the request's own limit
+
+    async def main() -> float:
+        with pytest.raises(UpstreamTimeout, match=r"^The package index did not answer u in 10 requests\.$"):
+            await run_race(index, samples=FAST, host_silence=0.5)
+        return asyncio.get_running_loop().time()
+
+    assert in_loop_time(main()) == pytest.approx(6.0), "ten requests of 0.6 s each"
+    assert len(index.sent_at) == 10
+
+
+def test_a_hedge_silent_past_the_limit_is_given_up_while_the_first_request_is_kept() -> None:
+    """Unmeasured (no rotation): the hedge sent at 1 s is given up at 1.5 s and replaced at once."""
+    index = ScriptedIndex([None, None, 0.0])
+
+    async def main() -> float:
+        await race(
+            index.send,
+            breaker=quiet_breaker(),
+            latency=latency_of(()),
+            host_silence=5.0,
+            give_up_after=lambda: 0.5,
+            left=10.0,
+            follow_up=False,
+            shown="u",
+            window=60,
+            on_hedge=lambda: None,
+        )
+        return asyncio.get_running_loop().time()
+
+    assert in_loop_time(main()) == pytest.approx(1.5)
+    assert index.sent_at == pytest.approx([0.0, 1.0, 1.5])

@@ -93,3 +93,15 @@ async def test_a_request_queued_for_a_slot_is_a_waiter_whichever_its_kind() -> N
 async def _hold(slots: RequestSlots, *, follow_up: bool) -> None:
     async with slots.slot(follow_up=follow_up):
         await asyncio.sleep(0)
+
+
+async def test_a_waiter_cancelled_as_the_slot_is_released_ends_cancelled_and_leaves_the_slot_free() -> None:
+    slots = RequestSlots(1)
+    async with slots.slot(follow_up=False):
+        waiter = asyncio.create_task(_hold(slots, follow_up=False))
+        await asyncio.sleep(0)
+        waiter.cancel()  # its place in the queue is cancelled at once; the release below drops it
+    await asyncio.gather(waiter, return_exceptions=True)
+    assert waiter.cancelled()
+    async with asyncio.timeout(1.0), slots.slot(follow_up=False) as slot:
+        assert not slots.has_waiters() and slot.wait_patiently()

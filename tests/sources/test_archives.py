@@ -125,6 +125,15 @@ def test_the_code_folder_is_named_by_canonical_name_and_a_safe_version(tmp_path:
     )
 
 
+def test_code_from_another_index_is_filed_under_the_release_and_a_stable_digest_of_the_index(
+    tmp_path: Path,
+) -> None:
+    """16 hex digits of the index key's SHA-256 after ``@``: stable, so code downloaded before is found again."""
+    key = "https://mirror.example.test/simple"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    assert release_code_dir(tmp_path, key, "Foo_Bar", "1.0") == tmp_path / "code" / f"foo-bar-1.0@{digest}"
+
+
 def test_downloaded_code_bytes_sums_every_unpacked_file(tmp_path: Path) -> None:
     assert downloaded_code_bytes(tmp_path) == 0
     (tmp_path / "code" / "a-1.0" / "a").mkdir(parents=True)

@@ -139,14 +139,18 @@ async def race(
     shown: str,
     window: float,
     on_hedge: Callable[[], None],
+    lateness: Callable[[float], float] | None = None,
 ) -> _T:
     """Race requests made by ``send`` until one answers (module docstring).
 
     ``give_up_after()`` is the current limit of one request's silence (read again as answers
     come), ``left`` the seconds to the call's deadline, ``follow_up`` whether even the first
-    request goes before new calls' requests (a retry).
+    request goes before new calls' requests (a retry). ``lateness(target)``: how late a timed
+    wait that was to end at the loop time ``target`` ended (default: the loop's clock says);
+    tests inject it to run the loop late on demand.
     """
     loop = asyncio.get_running_loop()
+    late = lateness or (lambda target: loop.time() - target)
     ends_at = loop.time() + left
     woken: asyncio.Future[None] = loop.create_future()
 
@@ -256,7 +260,7 @@ async def race(
             woken = loop.create_future()
             target = min(wake_at)
             await asyncio.wait([woken], timeout=max(0.0, target - loop.time()))
-            lagging = not woken.done() and loop.time() - target > MAX_LOOP_LAG_S
+            lagging = not woken.done() and late(target) > MAX_LOOP_LAG_S
     finally:
         pending = [r.task for r in racing if not r.task.done()]
         for task in pending:
