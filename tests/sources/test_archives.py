@@ -144,6 +144,25 @@ def test_downloaded_code_bytes_sums_every_unpacked_file(tmp_path: Path) -> None:
     assert downloaded_code_bytes(tmp_path) == 15
 
 
+def test_a_file_removed_while_the_code_folder_is_summed_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "code" / "a-1.0").mkdir(parents=True)
+    (tmp_path / "code" / "a-1.0" / "kept.py").write_bytes(b"x" * 10)
+    (tmp_path / "code" / "a-1.0" / "gone.py").write_bytes(b"y" * 5)
+    real_lstat = os.lstat
+
+    def vanishing(path: str | os.PathLike[str], *args: object, **kwargs: object) -> os.stat_result:
+        # The walk listed gone.py; a cache prune removes it before its size is read (a race no
+        # real clock can time, so the removal is played here).
+        if os.fspath(path).endswith("gone.py"):
+            raise FileNotFoundError(errno.ENOENT, "removed meanwhile", os.fspath(path))
+        return real_lstat(path)
+
+    monkeypatch.setattr(os, "lstat", vanishing)
+    assert downloaded_code_bytes(tmp_path) == 10
+
+
 # -- which archive -----------------------------------------------------------------------------
 
 

@@ -133,7 +133,7 @@ def _verify_and_unpack(archive: Path, chosen: DistFile, target: Path, max_entrie
             )
     target.mkdir()
     if not chosen.sha256:  # accepted, as installers do; the reply says it was not verified
-        (target / UNVERIFIED_MARKER).write_text(chosen.filename, encoding="utf-8")
+        (target / UNVERIFIED_MARKER).write_bytes(chosen.filename.encode())  # read back as UTF-8 (sources/code.py)
     budget = max(archive.stat().st_size * _EXPANSION_LIMIT, 1 << 20)
     if chosen.filename.endswith(".whl") or chosen.filename.endswith(".zip"):
         _unpack_zip(archive, target, budget, max_entries, strip_first=chosen.filename.endswith(".zip"))
