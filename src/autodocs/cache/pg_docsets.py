@@ -178,25 +178,7 @@ class PostgresDocsets:
             return
 
     async def get_docset(self, index_key: str, name: str, version: str) -> DocSet | None:
-        owner = (index_key, name, version)
-        async with self.connection() as db:
-            cursor = await db.execute(
-                "SELECT flavour, pages, toc, warnings, missing_reason, last_used FROM docsets"
-                " WHERE index_key = %s AND name = %s AND version = %s AND complete",
-                owner,
-            )
-            row = await cursor.fetchone()
-            if row is None or row[4]:
-                return None
-            await self._touch(db, owner, float(row[5]))
-            cursor = await db.execute(
-                "SELECT page, heading_path, blocks FROM docset_sections"
-                " WHERE index_key = %s AND name = %s AND version = %s"
-                " ORDER BY page, position",
-                owner,
-            )
-            sections = [(int(page), str(heading), str(blocks)) for page, heading, blocks in await cursor.fetchall()]
-        return decode_docset(DocsetHeader(*(str(value) for value in row[:5])), sections)
+        return await self._read_docset((index_key, name, version), sections=True)
 
     async def docset_missing_reason(self, index_key: str, name: str, version: str) -> str | None:
         async with self.connection() as db:
@@ -208,7 +190,10 @@ class PostgresDocsets:
         return str(row[0]) if row is not None and row[0] else None
 
     async def get_docset_outline(self, index_key: str, name: str, version: str) -> DocSet | None:
-        owner = (index_key, name, version)
+        return await self._read_docset((index_key, name, version), sections=False)
+
+    async def _read_docset(self, owner: tuple[str, str, str], *, sections: bool) -> DocSet | None:
+        """The stored docs set (its header row touched), with its sections or (an outline) without."""
         async with self.connection() as db:
             cursor = await db.execute(
                 "SELECT flavour, pages, toc, warnings, missing_reason, last_used FROM docsets"
@@ -219,7 +204,16 @@ class PostgresDocsets:
             if row is None or row[4]:
                 return None
             await self._touch(db, owner, float(row[5]))
-        return decode_docset(DocsetHeader(*(str(value) for value in row[:5])), [])
+            found: list[tuple[int, str, str]] = []
+            if sections:
+                cursor = await db.execute(
+                    "SELECT page, heading_path, blocks FROM docset_sections"
+                    " WHERE index_key = %s AND name = %s AND version = %s"
+                    " ORDER BY page, position",
+                    owner,
+                )
+                found = [(int(page), str(heading), str(blocks)) for page, heading, blocks in await cursor.fetchall()]
+        return decode_docset(DocsetHeader(*(str(value) for value in row[:5])), found)
 
     async def _touch(self, db: Connection, owner: tuple[str, str, str], last_used: float) -> None:
         now = self._clock()
