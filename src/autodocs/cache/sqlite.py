@@ -305,11 +305,7 @@ class SQLiteStore(DocumentCounter, SQLiteDocsets):
 
         def write(db: sqlite3.Connection) -> None:
             with db:
-                db.execute(
-                    "INSERT INTO release_lists (index_key, name, body, fetched_at) VALUES (?, ?, ?, ?) ON CONFLICT"
-                    " (index_key, name) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at",
-                    (index_key, releases.name, body, releases.fetched_at),
-                )
+                db.execute(schema.PUT_RELEASE_LIST, (index_key, releases.name, body, releases.fetched_at))
 
         await self._write(lambda: self._guarded(write, None))
 

@@ -185,6 +185,11 @@ SEARCH = (
     " ORDER BY relevance, e.id LIMIT :limit"
 )
 #: A version's API entries, by the owner index (never the full-text index).
+#: A release list stored, or replaced by a newer one.
+PUT_RELEASE_LIST = (
+    "INSERT INTO release_lists (index_key, name, body, fetched_at) VALUES (?, ?, ?, ?) ON CONFLICT"
+    " (index_key, name) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at"
+)
 API_ENTRIES = (
     "SELECT path, text FROM search_entries WHERE index_key = ? AND name = ? AND version = ?"
     " AND origin <> '' AND kind = 'api' ORDER BY id"
