@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from autodocs.manifests import scan_project
+from autodocs.manifests.scan import scan_project
 
 MEMBERS = 200
 ROUNDS = 5

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from autodocs.config import Settings
 from autodocs.errors import AutoDocsError
 from autodocs.logs import configure_logging
-from autodocs.manifests import scan_project
+from autodocs.manifests.scan import scan_project
 from autodocs.service import AutoDocsService
 from scan import build_monorepo
 

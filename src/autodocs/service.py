@@ -26,17 +26,26 @@ from autodocs.docs.model import DocsPage
 from autodocs.errors import AutoDocsError
 from autodocs.manifests import ScanResult
 from autodocs.usecases.api_reference import ApiReferences
-from autodocs.usecases.cache_admin import CacheAdmin, PruneResult, RefreshResult
-from autodocs.usecases.context import ContextResult, Contexts, FailedPackage, ProgressHook, ProjectContextResult
+from autodocs.usecases.cache_admin import CacheAdmin
+from autodocs.usecases.context import Contexts
 from autodocs.usecases.docs import PackageDocs
 from autodocs.usecases.docsets import ReleaseDocsets
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.flight import SingleFlight
 from autodocs.usecases.machinery.project_indexes import ProjectIndexes
 from autodocs.usecases.machinery.writebehind import WriteBehind
+from autodocs.usecases.replies import (
+    ContextResult,
+    FailedPackage,
+    ProgressHook,
+    ProjectContextResult,
+    PruneResult,
+    RefreshResult,
+    SearchResult,
+)
 from autodocs.usecases.resolution import Resolution
 from autodocs.usecases.scan import ProjectScan
-from autodocs.usecases.search import SearchResult, search_cached_docs
+from autodocs.usecases.search import search_cached_docs
 
 if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with this module
     from autodocs.index import IndexClient

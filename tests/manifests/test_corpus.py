@@ -20,7 +20,7 @@ import pytest
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 
-from autodocs.manifests import scan_project
+from autodocs.manifests.scan import scan_project
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "manifests"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "expected.json").is_file())

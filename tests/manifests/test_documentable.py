@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autodocs.manifests import docs_requests, scan_project
+from autodocs.manifests.documentable import docs_requests
+from autodocs.manifests.scan import scan_project
 
 PYPROJECT = """\
 [tool.poetry]

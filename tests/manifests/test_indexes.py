@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from autodocs.manifests import ScanResult, scan_project
+from autodocs.manifests import ScanResult
 from autodocs.manifests.requirements import parse_requirements
+from autodocs.manifests.scan import scan_project
 
 
 def _scan(tmp_path: Path, **files: str) -> ScanResult:

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autodocs.errors import ManifestError
-from autodocs.manifests import scan_project
 from autodocs.manifests.locks import parse_lock
+from autodocs.manifests.scan import scan_project
 
 PYPROJECT = """\
 [project]

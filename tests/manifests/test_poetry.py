@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autodocs.errors import ManifestError
-from autodocs.manifests import scan_project
 from autodocs.manifests.poetry import poetry_constraint_to_pep440, poetry_python_to_marker
 from autodocs.manifests.pyproject import parse_pyproject
+from autodocs.manifests.scan import scan_project
 
 
 @pytest.mark.parametrize(

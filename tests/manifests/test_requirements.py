@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autodocs.manifests import scan_project
 from autodocs.manifests.requirements import group_for_requirements_file
+from autodocs.manifests.scan import scan_project
 
 
 def test_requirements_file_features(tmp_path: Path) -> None:

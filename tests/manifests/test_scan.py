@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autodocs.errors import NotADirectory, PathNotFound
-from autodocs.manifests import scan_project
+from autodocs.manifests.scan import scan_project
 
 
 def test_every_manifest_family_is_found_and_listed(tmp_path: Path) -> None:

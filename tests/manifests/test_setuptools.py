@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autodocs.errors import ManifestError
-from autodocs.manifests import scan_project
+from autodocs.manifests.scan import scan_project
 from autodocs.manifests.setuptools import parse_setup_cfg, parse_setup_py
 
 SETUP_CFG = """\

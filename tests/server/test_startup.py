@@ -21,8 +21,17 @@ from autodocs.server.service_slot import ServiceSlot
 from tests.server.test_stdio import INITIALIZE, INITIALIZED, LIST_TOOLS
 
 #: Needed by tool calls, never to say hello: the index's HTTP stack, the API reader, the
-#: PostgreSQL driver, the HTTP server's metrics, the README and docs parsers.
+#: store's drivers (SQLite, PostgreSQL), the HTTP server's metrics, the README and docs parsers;
+#: and of AutoDocs itself, the service, its use cases, the store and the manifest readers (the
+#: tools name only their reply models).
 NOT_NEEDED_TO_START = (
+    "autodocs.service",
+    "autodocs.usecases.context",
+    "autodocs.usecases.docs",
+    "autodocs.cache.sqlite",
+    "autodocs.manifests.scan",
+    "autodocs.manifests.locks",
+    "sqlite3",
     "griffe",
     "psycopg",
     "psycopg_pool",
@@ -59,7 +68,8 @@ def _serve_and_close(cli_env: dict[str, str], *messages: str) -> tuple[list[dict
 
 
 def _loaded(modules: set[str]) -> list[str]:
-    return sorted(name for name in NOT_NEEDED_TO_START if name in {module.split(".")[0] for module in modules})
+    loaded = modules | {module.split(".")[0] for module in modules}
+    return sorted(name for name in NOT_NEEDED_TO_START if name in loaded)
 
 
 def test_initialize_and_tools_list_load_no_tool_call_dependencies(cli_env: dict[str, str]) -> None:
@@ -72,7 +82,15 @@ def test_initialize_and_tools_list_load_no_tool_call_dependencies(cli_env: dict[
 def test_the_initialized_notification_opens_the_service_in_the_background(cli_env: dict[str, str]) -> None:
     replies, modules = _serve_and_close(cli_env, INITIALIZE, INITIALIZED, LIST_TOOLS)
     assert [reply["id"] for reply in replies] == [1, 2]
-    opened = {"truststore", "httpx", "prometheus_client", "docutils", "markdown_it"}
+    opened = {
+        "autodocs.usecases.context",
+        "sqlite3",
+        "truststore",
+        "httpx",
+        "prometheus_client",
+        "docutils",
+        "markdown_it",
+    }
     assert opened <= set(_loaded(modules)), "opened without a tool call"
 
 

@@ -1,8 +1,9 @@
 """Cache stores behind one protocol: SQLite (embedded default) and PostgreSQL (shared).
 
-The PostgreSQL store needs the ``postgres`` extra (psycopg and its pool): it is imported only
-when a ``postgresql://`` cache URL is opened, or when its names are first read from this
-package, so a SQLite-only install never imports psycopg.
+The stores are imported when one is opened, or when their names are first read from this
+package (PEP 562): a SQLite-only install never imports psycopg (the PostgreSQL store needs the
+``postgres`` extra), and naming the models (``CacheStats``, ``SearchHit``) imports no store, so
+a server describes its tools before it imports SQLite (``server/service_slot.py``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autodocs.cache.base import CacheEntry, CacheStats, DatabaseBusy, EntryPage, SearchEntry, SearchHit, Store
-from autodocs.cache.sqlite import SQLiteStore
 from autodocs.config import Settings
 from autodocs.errors import ConfigError
 
 if TYPE_CHECKING:
     from autodocs.cache.postgres import PoolLimits, PostgresStore
+    from autodocs.cache.sqlite import SQLiteStore
 
 __all__ = [
     "CacheEntry",
@@ -37,7 +38,11 @@ _POSTGRES_DRIVER = frozenset({"psycopg", "psycopg_pool", "psycopg_binary", "psyc
 
 
 def __getattr__(name: str) -> object:
-    """``PoolLimits`` and ``PostgresStore``, imported on first use (PEP 562)."""
+    """``SQLiteStore``, ``PoolLimits`` and ``PostgresStore``, imported on first use (PEP 562)."""
+    if name == "SQLiteStore":
+        from autodocs.cache.sqlite import SQLiteStore
+
+        return SQLiteStore
     if name in _POSTGRES_NAMES:
         from autodocs.cache import postgres
 
@@ -53,6 +58,8 @@ def open_store(settings: Settings) -> Store:
     """
     url = settings.effective_cache_url
     if url.startswith("sqlite:///"):
+        from autodocs.cache.sqlite import SQLiteStore
+
         return SQLiteStore(Path(url.removeprefix("sqlite:///")))
     if url.startswith(("postgresql://", "postgres://")):
         try:

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializ
 from autodocs.memo import LruMap
 
 __all__ = [
+    "MIN_TOKENS",
     "DocSection",
     "DocsPage",
     "FrozenStrMap",
@@ -76,6 +77,8 @@ class DocSection(BaseModel):
     title_tokens: int = Field(default=0, description="Estimated tokens of the title; counted with ``tokens``.")
 
 
+#: The smallest budget a reply can honour: the header, a cursor and the start of a section.
+MIN_TOKENS = 400
 #: How documents are built from metadata: raised whenever ``docs.build`` makes a different
 #: document from the same metadata (1: badges stripped before sectioning, changelog titles;
 #: 2: headings found by docutils and markdown-it-py instead of hand-written readers).

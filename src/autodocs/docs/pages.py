@@ -20,6 +20,7 @@ from typing import Any, Literal
 from autodocs.docs.budget import Cursor, Page, encode_cursor, paginate, render_page, section_costs
 from autodocs.docs.derived import derived, remember
 from autodocs.docs.model import (
+    MIN_TOKENS,
     DocsPage,
     PackageDocument,
     PageSection,
@@ -39,8 +40,6 @@ __all__ = [
     "usable_budget",
 ]
 
-#: The smallest budget a reply can honour: the header, a cursor and the start of a section.
-MIN_TOKENS = 400
 MAX_OMITTED_LISTED = 50
 MAX_AVAILABLE_LISTED = 100
 HOW_TO_GET_MORE = (

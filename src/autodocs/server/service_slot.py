@@ -27,10 +27,10 @@ import structlog
 
 from autodocs.config import Settings
 from autodocs.errors import AutoDocsError, ServerShuttingDown
-from autodocs.service import AutoDocsService
 
 if TYPE_CHECKING:
     from autodocs.index.project import Transport
+    from autodocs.service import AutoDocsService
 
 __all__ = ["PRUNE_EVERY_S", "ServiceSlot"]
 
@@ -38,9 +38,11 @@ log = structlog.get_logger(__name__)
 
 #: How often a running server applies MAX_VERSIONS and CLEANUP_DAYS to the cache.
 PRUNE_EVERY_S = 3600.0
-#: What the first tool call needs that start-up left out (the index's HTTP stack, the metrics,
-#: the README parsers: docutils and markdown-it-py are a third of a bare start-up).
-_WARM_UP_IMPORTS = ("autodocs.index.client", "prometheus_client", "autodocs.docs.build")
+#: What the first tool call needs that start-up left out: the service with its use cases and
+#: store (the tools name only their reply models, ``usecases/replies.py``), the index's HTTP
+#: stack, the metrics, the README parsers (docutils and markdown-it-py are a third of a bare
+#: start-up).
+_WARM_UP_IMPORTS = ("autodocs.service", "autodocs.index.client", "prometheus_client", "autodocs.docs.build")
 
 
 class ServiceSlot:
@@ -105,6 +107,8 @@ class ServiceSlot:
         if imports_first:
             for module in _WARM_UP_IMPORTS:
                 await asyncio.to_thread(importlib.import_module, module)
+        from autodocs.service import AutoDocsService  # imported by now when warming up
+
         service = await stack.enter_async_context(
             AutoDocsService.running(self._settings, allowed_roots=self._allowed_roots, transport=self._transport)
         )

@@ -26,12 +26,10 @@ from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from autodocs import __version__
-from autodocs.cache import CacheStats
-from autodocs.cache.base import MAX_SEARCH_LIMIT
+from autodocs.cache.base import MAX_SEARCH_LIMIT, CacheStats
 from autodocs.config import Settings
 from autodocs.docs.api_model import ApiReference
-from autodocs.docs.model import DocsPage
-from autodocs.docs.pages import MIN_TOKENS
+from autodocs.docs.model import MIN_TOKENS, DocsPage
 from autodocs.errors import AutoDocsError, ClientRateLimited, ServerShuttingDown
 from autodocs.manifests import ScanResult
 from autodocs.server.health import HealthReport, MetricsReport, ReadyReport, health_report, ready_report
@@ -40,10 +38,11 @@ from autodocs.server.metrics import Metrics
 from autodocs.server.protocol import AutoDocsMCPServer, error_result, ok_result
 from autodocs.server.ratelimit import RateLimiter
 from autodocs.server.service_slot import ServiceSlot
-from autodocs.service import AutoDocsService, ContextResult, ProgressHook, RefreshResult, SearchResult
+from autodocs.usecases.replies import ContextResult, ProgressHook, RefreshResult, SearchResult
 
 if TYPE_CHECKING:
     from autodocs.index.project import Transport
+    from autodocs.service import AutoDocsService
 
 __all__ = ["ServerParts", "build_server", "current_client"]
 
@@ -74,7 +73,7 @@ ProjectPath = Annotated[
         "are used, and without version_constraint its lock pin."
     ),
 ]
-#: The largest token budget a reply may ask for (the smallest is docs.pages.MIN_TOKENS).
+#: The largest token budget a reply may ask for (the smallest is docs.model.MIN_TOKENS).
 MAX_TOKENS = 1_000_000
 #: The most runtime dependencies one context call may include.
 MAX_DEPENDENCIES = 100

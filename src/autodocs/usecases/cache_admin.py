@@ -10,28 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from pydantic import BaseModel
-
 from autodocs.cache import CacheStats, Store
 from autodocs.cache.base import EntryPage
 from autodocs.config import Settings
 from autodocs.index import normalize_package_name
 from autodocs.sources.archives import downloaded_code_bytes
 from autodocs.usecases.machinery.writebehind import WriteBehind
+from autodocs.usecases.replies import PruneResult, RefreshResult
 
-__all__ = ["CacheAdmin", "PruneResult", "RefreshResult"]
-
-
-class PruneResult(BaseModel):
-    removed_entries: int
-    max_versions: int
-    cleanup_days: int
-
-
-class RefreshResult(BaseModel):
-    scope: str
-    removed_entries: int
-    message: str
+__all__ = ["CacheAdmin"]
 
 
 class CacheAdmin:

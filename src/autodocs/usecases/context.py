@@ -11,67 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
 
 import structlog
-from pydantic import BaseModel, Field
 
 from autodocs.docs.model import DocsPage, PackageDocument
 from autodocs.docs.pages import MIN_TOKENS
 from autodocs.errors import AutoDocsError, to_error_payload
 from autodocs.index import normalize_package_name
-from autodocs.manifests import ScanResult, SkippedDependency, docs_requests
+from autodocs.manifests import SkippedDependency
+from autodocs.manifests.documentable import docs_requests
 from autodocs.usecases.docs import PackageDocs
 from autodocs.usecases.machinery.calls import CallLimits
 from autodocs.usecases.machinery.project_indexes import ProjectIndexes, ProjectPlan, served_by
+from autodocs.usecases.replies import ContextResult, FailedPackage, ProgressHook, ProjectContextResult
 from autodocs.usecases.resolution import Resolution
 
-__all__ = ["ContextResult", "Contexts", "FailedPackage", "ProgressHook", "ProjectContextResult"]
+__all__ = ["Contexts"]
 
 log = structlog.get_logger(__name__)
-#: Called as each package of a multi-package call finishes: (name, succeeded, total).
-ProgressHook = Callable[[str, bool, int], Awaitable[None]]
 #: A dependency shown with context gets at least this many tokens.
 _MIN_TOKENS_PER_PACKAGE = MIN_TOKENS
-
-
-class FailedPackage(BaseModel):
-    name: str
-    error_type: str
-    message: str
-    retryable: bool
-    suggestions: list[str] = Field(default_factory=list)
-
-
-class ContextResult(BaseModel):
-    """A package's docs plus a shorter page for each of its runtime dependencies."""
-
-    package: DocsPage
-    succeeded: list[DocsPage] = Field(default_factory=list, description="Dependencies whose docs were fetched.")
-    failed: list[FailedPackage] = Field(default_factory=list, description="Dependencies that failed, and why.")
-    skipped_dependencies: list[str] = Field(
-        default_factory=list, description="Runtime dependencies beyond max_dependencies."
-    )
-    skipped: list[SkippedDependency] = Field(
-        default_factory=list, description="Runtime dependencies not documented here, each with the reason."
-    )
-    partial: bool = False
-    completion_rate: float = 1.0
-    tokens: int = 0
-    index_notes: list[str] = Field(
-        default_factory=list, description="With project_path: the project's indexes not used, and why."
-    )
-
-
-class ProjectContextResult(BaseModel):
-    project_path: str
-    scan: ScanResult
-    succeeded: list[DocsPage] = Field(default_factory=list)
-    failed: list[FailedPackage] = Field(default_factory=list)
-    skipped: list[SkippedDependency] = Field(default_factory=list, description="Not documented, and why.")
-    partial: bool = False
-    completion_rate: float = 1.0
-    index_notes: list[str] = Field(default_factory=list, description="The project's indexes not used, and why.")
 
 
 class Contexts:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from autodocs.config import Settings
 from autodocs.errors import PathNotAllowed
-from autodocs.manifests import ScanResult, scan_project
+from autodocs.manifests import ScanResult
+from autodocs.manifests.scan import scan_project
 
 __all__ = ["ProjectScan"]
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, Field
-
 from autodocs.cache import SearchHit, Store
 from autodocs.cache.base import MAX_SEARCH_LIMIT
 from autodocs.cache.search import parse_search
@@ -25,13 +23,13 @@ from autodocs.errors import InvalidArgument
 from autodocs.index import normalize_package_name
 from autodocs.index.names import validate_version_string
 from autodocs.manifests import ScanResult
+from autodocs.usecases.replies import SearchResult
 
 __all__ = [
     "CLI_HINTS",
     "MAX_SEARCH_PACKAGES",
     "TOOL_HINTS",
     "SearchHints",
-    "SearchResult",
     "SearchScope",
     "search_cached_docs",
 ]
@@ -81,25 +79,6 @@ class SearchScope(Protocol):
     async def scan(self, project_path: str) -> ScanResult: ...
 
     async def flush_writes(self) -> None: ...
-
-
-class SearchResult(BaseModel):
-    """What ``search_docs`` returns: the best matching sections and API entries, best first."""
-
-    query: str
-    scope: Literal["cache", "project", "packages"] = Field(
-        description="What was searched: the whole cache, the project's dependencies, or the named packages."
-    )
-    results: list[SearchHit] = Field(default_factory=list)
-    searched_packages: list[str] = Field(
-        default_factory=list,
-        description="name==version of each cached version searched (left out when the whole cache was searched).",
-    )
-    not_cached: list[str] = Field(
-        default_factory=list, description="Packages asked for that have nothing cached, so were not searched."
-    )
-    limit_applied: int = Field(description="The number of hits asked for, after lowering to the maximum (50).")
-    notes: list[str] = Field(default_factory=list, description="What to do next (e.g. how to cache what is missing).")
 
 
 async def search_cached_docs(

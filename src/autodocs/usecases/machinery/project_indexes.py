@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 
 from autodocs.config import Settings, mask_url
 from autodocs.errors import IndexNotAllowed
-from autodocs.manifests import ScanResult, docs_requests
+from autodocs.manifests import ScanResult
+from autodocs.manifests.documentable import docs_requests
 
 if TYPE_CHECKING:  # the index's HTTP stack is imported when a service opens, not with this module
     from autodocs.index import IndexClient
