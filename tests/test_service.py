@@ -466,7 +466,12 @@ async def test_hung_index_gives_a_timeout_error_within_the_deadline(fake_index: 
 
 async def test_open_circuit_serves_the_stale_release_list(fake_index: FakeIndex, tmp_path: Path) -> None:
     settings = make_settings(
-        fake_index, tmp_path / "c", release_list_ttl=0, circuit_breaker_threshold=1, max_retry_attempts=0
+        fake_index,
+        tmp_path / "c",
+        release_list_ttl=0,
+        circuit_breaker_threshold=1,
+        circuit_breaker_failure_rate=1,  # 1 failure of 2 calls shows at least 9% failing
+        max_retry_attempts=0,
     )
     async with AutoDocsService.running(settings) as service:
         await service.get_package_docs("click")

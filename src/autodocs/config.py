@@ -139,7 +139,13 @@ class Settings(BaseSettings):
         ),
     )
     circuit_breaker_failure_rate: float = Field(
-        default=50.0, gt=0, le=100, description="Percent of failed calls within the window that opens the circuit."
+        default=50.0,
+        gt=0,
+        le=100,
+        description=(
+            "Percent of a host's calls failing that opens the circuit, once the window's calls show it with "
+            "95% confidence (9 failures of 10 at 50%; a window of failures only opens it at the minimum)."
+        ),
     )
     circuit_breaker_window: float = Field(
         default=60.0, ge=1, le=3600, description="Seconds of recent calls the failure rate is measured over."

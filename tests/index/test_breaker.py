@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from autodocs.index.breaker import CircuitBreaker, CircuitState, WindowCounts
+import math
+
+import pytest
+
+from autodocs.index.breaker import CircuitBreaker, CircuitState, WindowCounts, failure_rate_floor
 
 
 class Clock:
@@ -24,16 +28,66 @@ def breaker(clock: Clock, *, minimum_calls: int = 5, failure_rate: float = 50, w
     )
 
 
-def test_the_circuit_opens_when_the_failure_rate_reaches_the_limit() -> None:
+def test_the_circuit_opens_once_the_window_shows_the_failure_rate_with_95_percent_confidence() -> None:
     subject = breaker(Clock())
-    for _ in range(3):
+    for _ in range(2):
         subject.record_success()
+    for _ in range(8):
+        subject.record_failure()
+    assert state(subject) is CircuitState.CLOSED, "8 failures of 10 calls: at least 49.0% failing, not 50%"
     subject.record_failure()
+    assert state(subject) is CircuitState.OPEN, "9 failures of 11 calls: at least 51.8% failing"
+    assert subject.opened_on == WindowCounts(calls=11, failures=9)
+
+
+def test_a_few_unlucky_outcomes_of_a_degraded_host_do_not_open_the_circuit() -> None:
+    """3 failures of the first 5 (60%), from a host failing far fewer: a closed door would fail
+    every call for CIRCUIT_BREAKER_TIMEOUT, where retries serve them."""
+    subject = breaker(Clock())
+    for outcome in (False, True, False, True, False):
+        subject.record_success() if outcome else subject.record_failure()
+    assert subject.window_counts() == WindowCounts(calls=5, failures=3)
+    assert state(subject) is CircuitState.CLOSED
+
+
+def test_a_window_of_failures_only_opens_the_circuit_at_the_minimum_whatever_the_confidence() -> None:
+    subject = breaker(Clock(), minimum_calls=2)
     subject.record_failure()
-    assert state(subject) is CircuitState.CLOSED, "2 failures of 5 calls: 40%"
+    assert state(subject) is CircuitState.CLOSED
     subject.record_failure()
-    assert state(subject) is CircuitState.OPEN, "3 failures of 6 calls: 50%"
-    assert subject.opened_on == WindowCounts(calls=6, failures=3)
+    assert state(subject) is CircuitState.OPEN, "2 of 2 failed (a floor of 34%, below 50%)"
+
+
+def test_a_lower_failure_rate_opens_the_circuit_on_fewer_failures() -> None:
+    subject = breaker(Clock(), failure_rate=20)
+    for _ in range(8):
+        subject.record_success()
+    for _ in range(5):
+        subject.record_failure()
+    assert state(subject) is CircuitState.CLOSED, "5 of 13: at least 17.7% failing"
+    subject.record_failure()
+    assert state(subject) is CircuitState.OPEN, "6 of 14: at least 21.4% failing"
+
+
+def _wilson_floor(failures: int, calls: int) -> float:
+    """The Wilson score interval's lower bound in its other textbook form (z = 1.96)."""
+    z, p = 1.96, failures / calls
+    return (2 * calls * p + z * z - z * math.sqrt(z * z + 4 * calls * p * (1 - p))) / (2 * (calls + z * z))
+
+
+@pytest.mark.parametrize(
+    ("failures", "calls", "floor"),
+    [(5, 5, 0.5655), (8, 10, 0.4902), (9, 10, 0.5958), (1, 10, 0.0179), (10, 100, 0.0552), (0, 7, 0.0)],
+)
+def test_the_failure_rate_floor_is_the_wilson_lower_bound_at_95_percent(
+    failures: int, calls: int, floor: float
+) -> None:
+    assert failure_rate_floor(WindowCounts(calls, failures)) == pytest.approx(floor, abs=5e-5)
+    assert failure_rate_floor(WindowCounts(calls, failures)) == pytest.approx(_wilson_floor(failures, calls))
+
+
+def test_an_empty_window_shows_no_failure_rate() -> None:
+    assert failure_rate_floor(WindowCounts(0, 0)) == 0.0
 
 
 def test_fewer_calls_than_the_minimum_never_open_the_circuit() -> None:

@@ -1,8 +1,16 @@
 """A circuit breaker per upstream host: stop calling a host that fails too often.
 
 CLOSED → OPEN when, over the last ``window`` seconds, at least ``minimum_calls`` outcomes were
-recorded and at least ``failure_rate`` percent of them were failures (resilience4j's
-time-based sliding window, with its minimum number of calls). OPEN fails fast for
+recorded and they show that the host fails at least ``failure_rate`` percent of its requests
+(resilience4j's time-based sliding window, with its minimum number of calls). "Show" is judged
+with 95% confidence: the lower bound of the Wilson score interval of the window's failure rate
+must reach ``failure_rate`` (a window of failures only opens it as soon as it holds
+``minimum_calls``). Compared as is, the rate of a few outcomes swings far from the host's: at
+50% after 5 outcomes, a host failing a fifth of its requests opened the circuit in 12% of
+100-outcome windows and one failing 40% in 64% (``bench/faults.py``'s ``flaky`` mix opened it
+within a second, and every call after failed with ``CircuitOpen``). With the bound: 0% and 2%,
+while a host failing every request still opens it after ``minimum_calls`` (5 of 5), and 9 of 10
+or 15 of 20 failures open it too. OPEN fails fast for
 ``reset_timeout`` seconds; then HALF_OPEN lets ``half_open_probes`` requests through at a time:
 one success closes the circuit (with an empty window), one failure opens it again for another
 ``reset_timeout``.
@@ -31,10 +39,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["CircuitBreaker", "CircuitState", "WindowCounts"]
+__all__ = ["CircuitBreaker", "CircuitState", "WindowCounts", "failure_rate_floor"]
 
 #: The window's resolution: outcomes age out in steps of ``window / _BUCKETS``.
 _BUCKETS = 10
+#: The normal quantile of the confidence a failure rate is judged with (two-sided 95%).
+_Z = 1.96
 
 
 class CircuitState(StrEnum):
@@ -49,6 +59,18 @@ class WindowCounts:
 
     calls: int
     failures: int
+
+
+def failure_rate_floor(counts: WindowCounts) -> float:
+    """The failure rate (0-1) the host has at least, with 95% confidence, from ``counts``: the
+    lower bound of the Wilson score interval (0 for an empty window)."""
+    if counts.calls <= 0:
+        return 0.0
+    n = counts.calls
+    rate = counts.failures / n
+    z2 = _Z * _Z
+    spread = _Z * math.sqrt(rate * (1 - rate) / n + z2 / (4 * n * n))
+    return (rate + z2 / (2 * n) - spread) / (1 + z2 / n)
 
 
 class CircuitBreaker:
@@ -128,7 +150,9 @@ class CircuitBreaker:
         elif self._state is CircuitState.CLOSED:
             self._count(failed=True)
             counts = self.window_counts()
-            if counts.calls >= self._minimum_calls and counts.failures * 100 >= self._failure_rate * counts.calls:
+            if counts.calls >= self._minimum_calls and (
+                counts.failures == counts.calls or failure_rate_floor(counts) * 100 >= self._failure_rate
+            ):
                 self._open(counts)
 
     def record_neutral(self) -> None:
