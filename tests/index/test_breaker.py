@@ -77,13 +77,32 @@ def _wilson_floor(failures: int, calls: int) -> float:
 
 @pytest.mark.parametrize(
     ("failures", "calls", "floor"),
-    [(5, 5, 0.5655), (8, 10, 0.4902), (9, 10, 0.5958), (1, 10, 0.0179), (10, 100, 0.0552), (0, 7, 0.0)],
+    [(5, 5, 0.5655), (8, 10, 0.4902), (9, 10, 0.5958), (1, 10, 0.0179), (10, 100, 0.0552), (0, 7, 0.0), (1, 1, 0.2065)],
 )
 def test_the_failure_rate_floor_is_the_wilson_lower_bound_at_95_percent(
     failures: int, calls: int, floor: float
 ) -> None:
     assert failure_rate_floor(WindowCounts(calls, failures)) == pytest.approx(floor, abs=5e-5)
     assert failure_rate_floor(WindowCounts(calls, failures)) == pytest.approx(_wilson_floor(failures, calls))
+
+
+def _one_success_then_failures(subject: CircuitBreaker, failures: int) -> None:
+    subject.record_success()
+    for _ in range(failures):
+        subject.record_failure()
+
+
+def test_a_floor_exactly_at_the_failure_rate_opens_the_circuit() -> None:
+    exactly = failure_rate_floor(WindowCounts(calls=10, failures=9)) * 100
+    subject = breaker(Clock(), failure_rate=exactly)
+    _one_success_then_failures(subject, 9)
+    assert state(subject) is CircuitState.OPEN
+
+
+def test_a_floor_just_below_the_failure_rate_keeps_the_circuit_closed() -> None:
+    subject = breaker(Clock(), failure_rate=59.7)  # 9 of 10 show at least 59.58%
+    _one_success_then_failures(subject, 9)
+    assert state(subject) is CircuitState.CLOSED
 
 
 def test_an_empty_window_shows_no_failure_rate() -> None:
