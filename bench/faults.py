@@ -6,6 +6,8 @@ Against the fake index in its own process (fault shares are per request, drawn w
   ``REQUEST_TIMEOUT`` 10 and 30. Goal: >= 97% complete, wall <= 20 s, 0 unhandled exceptions.
 * ``mixed``: the same context under 20% 429 (Retry-After: 1) + 10% 503 + 5% resets. Goal:
   >= 97% complete, wall <= 2 x REQUEST_TIMEOUT, 0 unhandled.
+* ``bodies``: the same context under 20% answers cut short mid-body + 5% whole answers that are
+  not JSON. Goal: >= 97% complete (a body cut short is retried like a reset).
 * ``flaky``: a degraded index, 25% 503 + 5% resets, the same context four times (seeds
   SEED..SEED+3). Goal: each >= 97% complete with the circuit never opened (retries serve a host
   that answers most requests: with MAX_RETRY_ATTEMPTS 3, 1 - 0.3^4 = 99.2% of the calls; a
@@ -272,6 +274,10 @@ def scenarios(seed: int) -> dict[str, tuple[str, Callable[[], Awaitable[Result]]
         "hang-10": ("50% hang 25 s, REQUEST_TIMEOUT 10: >= 97%, wall <= 20 s", lambda: context_run(hang, seed, 10, 20)),
         "hang-30": ("50% hang 25 s, REQUEST_TIMEOUT 30: >= 97%, wall <= 20 s", lambda: context_run(hang, seed, 30, 20)),
         "mixed": ("429/503/reset mix: >= 97%, wall <= 60 s", lambda: context_run(mixed, seed, 30, 60)),
+        "bodies": (
+            "20% bodies cut short + 5% not JSON: >= 97%, wall <= 60 s",
+            lambda: context_run({"truncated": 0.2, "invalid_json": 0.05}, seed, 30, 60),
+        ),
         "flaky": ("25% 503 + 5% resets, 4 seeds: each >= 97%, circuit never opened", lambda: flaky(seed)),
         "slow-1s": ("1 s index: every call <= 2 s, circuit closed", lambda: slow_index(1.0)),
         "slow-3s": ("3 s index: every call <= 4 s, circuit closed", lambda: slow_index(3.0)),

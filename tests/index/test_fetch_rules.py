@@ -735,10 +735,10 @@ async def test_a_page_without_a_content_type_has_an_empty_one(tmp_path: Path) ->
     assert (page.status, page.content_type, page.body) == (200, "", b"{}")
 
 
-async def test_a_body_cut_short_is_invalid_naming_the_error(fake_index: FakeIndex, fetcher: JsonFetcher) -> None:
+async def test_a_body_cut_short_is_unavailable_naming_the_error(fake_index: FakeIndex, fetcher: JsonFetcher) -> None:
     fake_index.set_fault(Fault.truncated())
     url = f"{fake_index.url}/six/json"
-    with pytest.raises(UpstreamResponseInvalid) as caught:
+    with pytest.raises(UpstreamUnavailable) as caught:
         await fetcher.get_json(url)
     assert caught.value.message == f"The package index's answer for {url} was cut short (RemoteProtocolError)."
 

@@ -82,12 +82,25 @@ async def test_hang_then_close_is_retried(fake_index: FakeIndex, tmp_path: Path)
     await index_client.aclose()
 
 
-async def test_truncated_body_is_retried_once_then_a_clear_error(fake_index: FakeIndex, tmp_path: Path) -> None:
+async def test_a_body_cut_short_every_time_gets_every_retry_then_a_clear_error(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    """Cut short is the connection failing mid-answer, as passing as a reset before it: it gets
+    MAX_RETRY_ATTEMPTS, where a whole answer that is not JSON gets one retry."""
     fake_index.set_fault(Fault.truncated())
-    index_client = client(fake_index, tmp_path)
-    with pytest.raises(UpstreamResponseInvalid) as caught:
+    index_client = client(fake_index, tmp_path, max_retry_attempts=3)
+    with pytest.raises(UpstreamUnavailable) as caught:
         await index_client.fetch_project("six")
     assert "cut short" in caught.value.message
+    assert fake_index.request_count == 4
+    await index_client.aclose()
+
+
+async def test_a_whole_answer_that_is_not_json_is_retried_once(fake_index: FakeIndex, tmp_path: Path) -> None:
+    fake_index.set_fault(Fault.invalid_json())
+    index_client = client(fake_index, tmp_path, max_retry_attempts=3)
+    with pytest.raises(UpstreamResponseInvalid):
+        await index_client.fetch_project("six")
     assert fake_index.request_count == 2
     await index_client.aclose()
 

@@ -36,7 +36,7 @@ NAMES = sorted(json.loads((DEFAULT_DATA_DIR / "MANIFEST.json").read_text())["pro
     ("error", "counted"),
     [
         (UpstreamUnavailable("refused, reset or 5xx"), "failure"),
-        (UpstreamResponseInvalid("cut short"), "failure"),
+        (UpstreamResponseInvalid("not JSON"), "failure"),
         (UpstreamTimeout("our limit, or the call's deadline"), "neutral"),
         (asyncio.CancelledError(), "neutral"),
         (RateLimited("429"), "neutral"),

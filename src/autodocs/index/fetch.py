@@ -363,8 +363,8 @@ class JsonFetcher:
             except httpx.TransportError as exc:
                 if (untrusted := certificate_failure(exc, shown)) is not None:
                     raise untrusted from None
-                if headers_seen:
-                    raise UpstreamResponseInvalid(
+                if headers_seen:  # the connection failed mid-answer: as passing as a reset before it
+                    raise UpstreamUnavailable(
                         f"The package index's answer for {shown} was cut short ({type(exc).__name__})."
                     ) from None
                 raise UpstreamUnavailable(
