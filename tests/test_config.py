@@ -15,6 +15,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert settings.pypi_url == DEFAULT_INDEX_URL
     assert (settings.max_concurrent, settings.request_timeout, settings.max_tokens) == (10, 30.0, 30000)
+    assert settings.index_keepalive == 30.0
     assert settings.effective_cache_url.endswith("cache.db")
 
 
@@ -23,6 +24,8 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("AUTODOCS_MAX_CONCURRENT", "0", ">= 1"),
         ("AUTODOCS_REQUEST_TIMEOUT", "-1", "> 0"),
+        ("AUTODOCS_INDEX_KEEPALIVE", "0", "> 0"),
+        ("AUTODOCS_INDEX_KEEPALIVE", "3601", "<= 3600"),
         ("AUTODOCS_MAX_TOKENS", "lots", "AUTODOCS_MAX_TOKENS='lots'"),
         ("AUTODOCS_PYPI_URL", "ftp://x", "http(s) URL"),
         ("AUTODOCS_LOG_LEVEL", "LOUD", "AUTODOCS_LOG_LEVEL"),

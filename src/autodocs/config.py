@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     attempt_timeout: float = Field(
         default=10.0, gt=0, le=600, description="Time limit of one upstream HTTP attempt, seconds."
     )
+    index_keepalive: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds an idle connection to an index is kept for reuse (below a proxy's idle timeout).",
+    )
     log_level: LogLevel = Field(default="INFO", description="Log level (logs go to stderr).")
     max_versions: int = Field(default=3, ge=1, le=1000, description="Versions kept per package in the cache.")
     cleanup_days: int = Field(default=90, ge=1, le=36500, description="Drop cache entries unused this long.")

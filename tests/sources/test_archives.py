@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import io
 import os
+import shutil
 import tarfile
 import time
 import zipfile
@@ -19,7 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from autodocs.errors import ArchiveTooLarge, CodeUnavailable, TooManyArchiveEntries, UpstreamResponseInvalid
+from autodocs.errors import (
+    ArchiveTooLarge,
+    CacheError,
+    CodeUnavailable,
+    TooManyArchiveEntries,
+    UpstreamResponseInvalid,
+)
 from autodocs.index.fetch import JsonFetcher
 from autodocs.index.keys import DEFAULT_INDEX_KEY
 from autodocs.index.models import DistFile
@@ -274,6 +281,51 @@ async def test_a_listed_file_answering_404_is_code_unavailable(
     with pytest.raises(CodeUnavailable, match="404"):
         await unpack(fetcher, tmp_path, chosen)
     assert os.listdir(tmp_path / "code") == []
+
+
+async def unpack_while_the_work_folder_is_removed(
+    index: FakeIndex, fetcher: JsonFetcher, tmp_path: Path, chosen: DistFile
+) -> None:
+    """Fetch ``chosen``; once its request has reached the index (which holds its answer 1 s),
+    remove the hidden work folder, as clearing the cache folder meanwhile would."""
+    index.latency_s = 1.0
+    (tmp_path / "code").mkdir()
+    underway = asyncio.ensure_future(unpack(fetcher, tmp_path, chosen))
+    while index.count("/files/") == 0 and not underway.done():
+        await asyncio.sleep(0.01)
+    held = not underway.done()
+    work = list((tmp_path / "code").glob(".pkg-1.0.*"))
+    for folder in work:
+        shutil.rmtree(folder)
+    try:
+        await underway
+    finally:
+        assert held and len(work) == 1, "the work folder was removed while the answer was awaited"
+        assert os.listdir(tmp_path / "code") == []
+
+
+async def test_a_404_stays_the_error_when_the_work_folder_was_removed_meanwhile(
+    fake_index: FakeIndex, fetcher: JsonFetcher, tmp_path: Path
+) -> None:
+    """The clean-up of a work folder that is gone already adds no error of its own."""
+    chosen = dist(wheel_name(), url=f"http://127.0.0.1:{fake_index.port}/files/missing.whl")
+    with pytest.raises(CodeUnavailable, match="404"):
+        await unpack_while_the_work_folder_is_removed(fake_index, fetcher, tmp_path, chosen)
+
+
+async def test_an_archive_whose_work_folder_was_removed_meanwhile_is_a_retryable_cache_error(
+    fake_index: FakeIndex, fetcher: JsonFetcher, tmp_path: Path
+) -> None:
+    """Not the bare FileNotFoundError of writing into a folder that is gone."""
+    chosen = served(fake_index, wheel_name(), zip_of({"pkg/__init__.py": b"x = 1\n"}))
+    with pytest.raises(CacheError) as caught:
+        await unpack_while_the_work_folder_is_removed(fake_index, fetcher, tmp_path, chosen)
+    assert caught.value.to_dict() == {
+        "type": "CacheError",
+        "message": "The work folder for pkg-1.0's code vanished while it was being fetched; nothing was kept.",
+        "suggestions": ["Ask again: the code is fetched anew (was the cache folder being cleared?)."],
+        "retryable": True,
+    }
 
 
 async def test_a_tree_already_in_place_is_kept_when_another_process_won_the_race(

@@ -116,10 +116,11 @@ class JsonFetcher:
         # Operator credentials first (by origin: each goes only to its own host), then the served
         # indexes' URLs, for which keyring is asked after a 401 (index/auth.py).
         credentials = IndexCredentials([*operator_urls, *credential_urls, *served])
+        # No cap on connections: the request slots are the one bound (index/slots.py says why).
         limits = httpx.Limits(
-            max_connections=settings.max_concurrent * 2,  # the slots and as many patience slots (index/slots.py)
-            max_keepalive_connections=settings.max_concurrent,
-            keepalive_expiry=30.0,
+            max_connections=None,
+            max_keepalive_connections=settings.max_concurrent,  # idle ones kept for reuse
+            keepalive_expiry=settings.index_keepalive,
         )
         verify = index_ssl_context()  # the system's trust store, or SSL_CERT_FILE (index/tls.py)
         #: Host names resolved once per host (index/resolver.py); None behind a proxy or a given transport.

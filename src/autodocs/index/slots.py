@@ -15,8 +15,18 @@ request's slot, before anyone queued: the silent request moves to a patience slo
 none free, is *abandoned* (its request is cancelled, which is neutral for the host). A silent
 request never keeps the slot its own hedge waits for: were it kept, a burst of hung first
 requests would hold every slot while their hedges queue, and calls would wait on connections
-that have hung until the host's silence limit. Connections in use stay within twice
-``MAX_CONCURRENT``, the connection pool's size.
+that have hung until the host's silence limit.
+
+Slots are the one bound on requests in flight: the calls' ``MAX_CONCURRENT`` and as many
+patience slots, plus the slots background work has of its own (:mod:`autodocs.index.background`).
+A fetcher's connection pool therefore has no cap (``max_connections=None`` in
+:mod:`autodocs.index.fetch`): a request a slot admitted gets a connection at once. A cap there
+would be a second queue behind the slots, first come first served, where a hedge admitted ahead
+of everyone would wait behind a new call's request, or for an abandoned request's connection to
+close. A cap that counted every kind of slot would have to follow every place that makes slots,
+and could not bound the process anyway: each index client (:mod:`autodocs.index.pool`) has a pool
+of its own. Idle connections are what the pool bounds: ``MAX_CONCURRENT`` kept for reuse, each
+for ``INDEX_KEEPALIVE`` seconds.
 
 Hand-written because the asyncio and anyio primitives (``Semaphore``, ``CapacityLimiter``) have
 one first-come queue, and no maintained library offers admission by priority.

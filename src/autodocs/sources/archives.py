@@ -13,6 +13,8 @@ entries is capped too (``MAX_ARCHIVE_ENTRIES``): a zip is refused from its end r
 list of entries is parsed (:mod:`autodocs.sources.zip_directory`), a tar stops at the cap. It goes into a
 temporary folder renamed into place at the end: the cache folder either holds a complete
 tree or nothing, and concurrent processes racing for the same release both end up with one.
+A work folder removed under the fetch (the cache folder cleared meanwhile) ends it with a
+retryable ``CacheError``; removing what is left of the folder never adds an error of its own.
 The folder is named after the release and, for any index but the default configuration's, a
 digest of the index key (:mod:`autodocs.index.keys`): two indexes' ``foo`` 1.0 never share one.
 """
@@ -33,7 +35,13 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from autodocs.errors import ArchiveTooLarge, CodeUnavailable, TooManyArchiveEntries, UpstreamResponseInvalid
+from autodocs.errors import (
+    ArchiveTooLarge,
+    CacheError,
+    CodeUnavailable,
+    TooManyArchiveEntries,
+    UpstreamResponseInvalid,
+)
 from autodocs.index.keys import DEFAULT_INDEX_KEY
 from autodocs.index.models import DistFile
 from autodocs.sources.zip_directory import read_zip_directory
@@ -108,6 +116,13 @@ async def fetch_release_code(
             ) from None
         await asyncio.to_thread(_verify_and_unpack, archive, chosen, workdir / "tree", max_entries)
         await asyncio.to_thread(_move_into_place, workdir / "tree", destination)
+    except OSError:
+        if await asyncio.to_thread(workdir.is_dir):
+            raise
+        raise CacheError(  # the cache folder was cleared (or moved) under the download
+            f"The work folder for {destination.name}'s code vanished while it was being fetched; nothing was kept.",
+            suggestions=["Ask again: the code is fetched anew (was the cache folder being cleared?)."],
+        ) from None
     finally:
         await asyncio.to_thread(shutil.rmtree, workdir, True)
     return chosen
