@@ -24,7 +24,8 @@ import pytest
 
 from autodocs.config import DEFAULT_INDEX_URL, Settings
 from autodocs.index.capabilities import index_endpoints
-from autodocs.service import AutoDocsService, ProjectContextResult
+from autodocs.service import AutoDocsService
+from autodocs.usecases.replies import ProjectContextResult
 from tests.support.dists import FixtureProject, sha256
 from tests.support.fake_index import FakeIndex
 

@@ -20,7 +20,7 @@ from autodocs.config import Settings
 from autodocs.docs.model import DocsPage, compact
 from autodocs.errors import AutoDocsError, to_error_payload
 from autodocs.manifests import ScanResult
-from autodocs.service import ProjectContextResult, PruneResult, RefreshResult, SearchResult
+from autodocs.usecases.replies import ProjectContextResult, PruneResult, RefreshResult, SearchResult
 
 __all__ = [
     "output",

@@ -36,7 +36,6 @@ from autodocs.usecases.machinery.project_indexes import ProjectIndexes
 from autodocs.usecases.machinery.writebehind import WriteBehind
 from autodocs.usecases.replies import (
     ContextResult,
-    FailedPackage,
     ProgressHook,
     ProjectContextResult,
     PruneResult,
@@ -51,16 +50,7 @@ if TYPE_CHECKING:  # its HTTP stack is imported when a service opens, not with t
     from autodocs.index import IndexClient
     from autodocs.index.project import Transport
 
-__all__ = [
-    "AutoDocsService",
-    "ContextResult",
-    "FailedPackage",
-    "ProgressHook",
-    "ProjectContextResult",
-    "PruneResult",
-    "RefreshResult",
-    "SearchResult",
-]
+__all__ = ["AutoDocsService"]
 
 
 class AutoDocsService:
