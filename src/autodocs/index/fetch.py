@@ -4,8 +4,8 @@ What a caller can rely on, per :meth:`JsonFetcher.get_json` call:
 
 * **Deadline.** Nothing runs past the current tool call's deadline (:mod:`autodocs.deadline`):
   not an attempt, not a backoff wait, not a ``Retry-After``.
-* **Bounded concurrency.** At most ``MAX_CONCURRENT`` requests are in flight process-wide
-  (:mod:`autodocs.index.slots`; hedges and retries are admitted before new calls' requests).
+* **Bounded concurrency.** Requests go through the process-wide slots (:mod:`autodocs.index.slots`:
+  ``MAX_CONCURRENT``, as many for hung requests, background work's own; follow-ups go first).
 * **Attempts.** Each attempt is a race (:mod:`autodocs.index.race`): a request silent past the
   hedge delay is *hedged* (another races it; the first answer wins, the rest are cancelled at
   once), and a request silent past a limit that follows the index's recent time to first byte
