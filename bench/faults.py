@@ -9,9 +9,10 @@ Against the fake index in its own process (fault shares are per request, drawn w
 * ``bodies``: the same context under 20% answers cut short mid-body + 5% whole answers that are
   not JSON. Goal: >= 97% complete (a body cut short is retried like a reset).
 * ``flaky``: a degraded index, 25% 503 + 5% resets, the same context four times (seeds
-  SEED..SEED+3). Goal: each >= 97% complete with the circuit never opened (retries serve a host
-  that answers most requests: with MAX_RETRY_ATTEMPTS 3, 1 - 0.3^4 = 99.2% of the calls; a
-  closed door would fail every call).
+  SEED..SEED+3), then four times more with the failures quick and the answers 200 ms slower (as a
+  load balancer's 503 comes back before the index's answer). Goal: each >= 97% complete with the
+  circuit never opened (retries serve a host that answers most requests: with
+  MAX_RETRY_ATTEMPTS 3, 1 - 0.3^4 = 99.2% of the calls; a closed door would fail every call).
 * ``slow-1s``, ``slow-3s``: a uniformly slow index; three waves of ``MAX_CONCURRENT`` concurrent
   ``get_package_docs`` calls, cold. Goal: every call succeeds in <= latency + 1 s, circuit closed.
 * ``crowd-3s``: 3 x ``MAX_CONCURRENT`` concurrent calls on the 3 s index. Goal: no CircuitOpen,
@@ -103,7 +104,12 @@ async def context_run(
 
 async def flaky(seed: int) -> Result:
     mix = {"503": 0.25, "reset": 0.05}
-    runs = [await context_run(mix, seed + offset, 30, 60, circuit_stays_closed=True) for offset in range(4)]
+    quick_failures = {**mix, "latency:0.2": 0.7}
+    runs = [
+        await context_run(chosen, seed + offset, 30, 60, circuit_stays_closed=True)
+        for chosen in (mix, quick_failures)
+        for offset in range(4)
+    ]
     return all(meets for meets, _ in runs), "\n            ".join(text for _, text in runs)
 
 
@@ -278,7 +284,10 @@ def scenarios(seed: int) -> dict[str, tuple[str, Callable[[], Awaitable[Result]]
             "20% bodies cut short + 5% not JSON: >= 97%, wall <= 60 s",
             lambda: context_run({"truncated": 0.2, "invalid_json": 0.05}, seed, 30, 60),
         ),
-        "flaky": ("25% 503 + 5% resets, 4 seeds: each >= 97%, circuit never opened", lambda: flaky(seed)),
+        "flaky": (
+            "25% 503 + 5% resets, 4 seeds, then quick failures: each >= 97%, circuit closed",
+            lambda: flaky(seed),
+        ),
         "slow-1s": ("1 s index: every call <= 2 s, circuit closed", lambda: slow_index(1.0)),
         "slow-3s": ("3 s index: every call <= 4 s, circuit closed", lambda: slow_index(3.0)),
         "crowd-3s": ("3x MAX_CONCURRENT on a 3 s index: no CircuitOpen, none past the deadline", lambda: crowd(3.0)),

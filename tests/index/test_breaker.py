@@ -172,3 +172,66 @@ def test_a_closed_circuit_starts_from_an_empty_window() -> None:
     assert state(subject) is CircuitState.CLOSED
     subject.record_failure()
     assert state(subject) is CircuitState.CLOSED, "the failures before the circuit opened are forgotten"
+
+
+def test_requests_still_out_count_as_not_failed_yet() -> None:
+    subject = breaker(Clock())
+    for _ in range(10):
+        assert subject.allow()
+    for _ in range(8):
+        subject.record_failure()
+    assert state(subject) is CircuitState.CLOSED, "8 of 10 failed, 2 still out: at least 49.0% failing"
+    subject.record_failure()
+    assert state(subject) is CircuitState.OPEN, "9 of 10 failed, 1 still out: at least 59.6% failing"
+    assert subject.opened_on == WindowCounts(calls=9, failures=9)
+
+
+def test_a_window_of_failures_opens_at_the_minimum_only_with_nothing_still_out() -> None:
+    subject = breaker(Clock(), minimum_calls=2)
+    for _ in range(3):
+        subject.allow()
+    subject.record_failure()
+    subject.record_failure()
+    assert state(subject) is CircuitState.CLOSED, "2 of 2 failed, but a third is still out"
+    subject.record_failure()
+    assert state(subject) is CircuitState.OPEN
+
+
+def test_in_flight_counts_what_allow_lets_through_until_its_outcome_is_recorded() -> None:
+    subject = breaker(Clock())
+    for _ in range(3):
+        subject.allow()
+    assert subject.in_flight() == 3
+    subject.record_success()
+    subject.record_neutral()
+    subject.record_failure()
+    assert subject.in_flight() == 0
+    subject.record_neutral()
+    assert subject.in_flight() == 0, "never below zero"
+
+
+def test_a_silence_counts_a_failure_and_settles_no_request() -> None:
+    subject = breaker(Clock())
+    subject.allow()
+    subject.record_silence()
+    assert subject.in_flight() == 1
+    assert subject.window_counts() == WindowCounts(calls=1, failures=1)
+
+
+def test_an_open_circuit_lets_nothing_through_and_adds_nothing_in_flight() -> None:
+    subject = breaker(Clock(), minimum_calls=1)
+    subject.record_failure()
+    assert state(subject) is CircuitState.OPEN
+    assert not subject.allow()
+    assert subject.in_flight() == 0
+
+
+def test_a_half_open_probe_is_in_flight_too() -> None:
+    clock = Clock()
+    subject = breaker(clock, minimum_calls=1)
+    subject.record_failure()
+    clock.now = 30.0
+    assert subject.allow()
+    assert subject.in_flight() == 1
+    assert not subject.allow(), "one probe at a time"
+    assert subject.in_flight() == 1

@@ -218,3 +218,26 @@ async def test_an_index_slower_than_the_first_attempt_limit_still_answers(
         releases, _ = await index_client.fetch_project("six")
     assert releases.name == "six"
     await index_client.aclose()
+
+
+async def test_a_bursts_quick_failures_do_not_open_the_circuit_while_its_answers_are_on_their_way(
+    fake_index: FakeIndex, tmp_path: Path
+) -> None:
+    """A 503 comes back at once, an answer after the index's latency: the first 5 outcomes of a
+    burst of 10 are its 5 failures. Counted alone they are 5 of 5; with the 5 requests still out
+    counted as not failed yet, they show no more than that half may fail."""
+    failing, answering = (
+        ["six", "idna", "click", "flask", "rich"],
+        ["attrs", "httpx", "requests", "urllib3", "pydantic"],
+    )
+    for name in failing:
+        fake_index.set_fault(Fault.status(503), path_contains=f"/{name}/")
+    fake_index.set_fault(Fault.latency(0.3))
+    index_client = client(fake_index, tmp_path, max_retry_attempts=0, max_concurrent=10)
+    outcomes = await asyncio.gather(
+        *(index_client.fetch_project(name) for name in failing + answering), return_exceptions=True
+    )
+    assert [type(o).__name__ for o in outcomes[:5]] == ["UpstreamUnavailable"] * 5
+    assert not any(isinstance(o, BaseException) for o in outcomes[5:]), outcomes[5:]
+    assert index_client.fetcher.circuit_openings() == {"127.0.0.1": 0}
+    await index_client.aclose()

@@ -5,7 +5,11 @@ recorded and they show that the host fails at least ``failure_rate`` percent of 
 (resilience4j's time-based sliding window, with its minimum number of calls). "Show" is judged
 with 95% confidence: the lower bound of the Wilson score interval of the window's failure rate
 must reach ``failure_rate`` (a window of failures only opens it as soon as it holds
-``minimum_calls``). Compared as is, the rate of a few outcomes swings far from the host's: at
+``minimum_calls`` with no request still out). Requests still out count as not failed yet: a
+503 or a refused connection comes back at once while an answer takes the index's latency, so a
+burst's first outcomes are its failures; counted alone, 5 quick 503s of a burst of 10 to an index
+failing 30% of its requests opened the circuit (a loopback mix of instant 503s and 200 ms
+answers did in 3 runs of 4). Compared as is, the rate of a few outcomes swings far from the host's: at
 50% after 5 outcomes, a host failing a fifth of its requests opened the circuit in 12% of
 100-outcome windows and one failing 40% in 64% (``bench/faults.py``'s ``flaky`` mix opened it
 within a second, and every call after failed with ``CircuitOpen``). With the bound: 0% and 2%,
@@ -99,6 +103,7 @@ class CircuitBreaker:
         self._buckets: deque[list[int]] = deque()  # [bucket number, calls, failures], oldest first
         self._opened_at = 0.0  # pragma: no mutate: read only when OPEN, and opening sets it
         self._probes_in_flight = 0  # pragma: no mutate: HALF_OPEN comes only after OPEN, which zeroes it
+        self._in_flight = 0  # requests let through whose outcome is not recorded yet
         self.times_opened = 0
         #: The window when the circuit last opened (what the ``CircuitOpen`` message reports).
         self.opened_on = WindowCounts(0, 0)
@@ -128,36 +133,54 @@ class CircuitBreaker:
         return 0.0
 
     def allow(self) -> bool:
-        """Whether a request may go now; a HALF_OPEN admission counts as a probe in flight."""
+        """Whether a request may go now (it is then in flight until its outcome is recorded); a
+        HALF_OPEN admission counts as a probe in flight."""
         state = self.state
-        if state is CircuitState.CLOSED:
-            return True
         if state is CircuitState.HALF_OPEN and self._probes_in_flight < self._probes_allowed:
             self._probes_in_flight += 1
-            return True
-        return False
+        elif state is not CircuitState.CLOSED:
+            return False
+        self._in_flight += 1
+        return True
+
+    def in_flight(self) -> int:
+        """Requests let through whose outcome is not recorded yet."""
+        return self._in_flight
+
+    def _settle(self) -> None:
+        self._in_flight = max(0, self._in_flight - 1)
 
     def record_success(self) -> None:
+        self._settle()
         if self._state is CircuitState.HALF_OPEN:
             self._move(CircuitState.CLOSED)
         elif self._state is CircuitState.CLOSED:
             self._count(failed=False)
 
     def record_failure(self) -> None:
-        """A failure of the host itself; opens the circuit once the window's rate reaches the limit."""
+        """A request's failure of the host itself; opens the circuit once the window shows the rate."""
+        self._settle()
+        self.record_silence()
+
+    def record_silence(self) -> None:
+        """A failure of the host seen by a whole race (every request silent past the host's
+        limit), recorded once its requests have ended: it settles none of them."""
         if self._state is CircuitState.HALF_OPEN:
             self._open(WindowCounts(1, 1))
         elif self._state is CircuitState.CLOSED:
             self._count(failed=True)
             counts = self.window_counts()
+            pending = self._in_flight
+            judged = WindowCounts(counts.calls + pending, counts.failures)  # what is out may yet succeed
             if counts.calls >= self._minimum_calls and (
-                counts.failures == counts.calls or failure_rate_floor(counts) * 100 >= self._failure_rate
+                judged.failures == judged.calls or failure_rate_floor(judged) * 100 >= self._failure_rate
             ):
                 self._open(counts)
 
     def record_neutral(self) -> None:
         """An outcome that says nothing about the host's health (cancelled, rate-limited, our own
         time limit): it stays out of the window, and frees a half-open probe."""
+        self._settle()
         if self._state is CircuitState.HALF_OPEN:
             self._probes_in_flight = max(0, self._probes_in_flight - 1)
 

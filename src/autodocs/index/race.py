@@ -163,6 +163,7 @@ async def race(
     host_error: BaseException | None = None
     first_sent_at: float | None = None
     heard = False
+    silent = False  # every request went unanswered past the host's silence limit
     lagging = False  # the last wait ended later than asked: the event loop is busy
     postponed = False  # a hedge was put off once, for a busy event loop
 
@@ -203,7 +204,7 @@ async def race(
             if now >= ends_at:
                 raise UpstreamTimeout(f"The package index did not answer {shown} within the call's deadline.")
             if first_sent_at is not None and not heard and now - first_sent_at >= host_silence:
-                breaker.record_failure()
+                silent = True  # counted against the host once its requests are withdrawn (below)
                 raise UpstreamTimeout(f"The package index did not answer {shown} for {host_silence:.1f} s.")
             wake_at = [ends_at]
             if first_sent_at is not None and not heard:
@@ -267,6 +268,8 @@ async def race(
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+        if silent:
+            breaker.record_silence()
 
 
 async def _recorded(request: Awaitable[_T], breaker: CircuitBreaker) -> _T:
