@@ -2,22 +2,25 @@
 
 CLOSED → OPEN when, over the last ``window`` seconds, at least ``minimum_calls`` outcomes were
 recorded and they show that the host fails at least ``failure_rate`` percent of its requests
-(resilience4j's time-based sliding window, with its minimum number of calls). "Show" is judged
-with 95% confidence: the lower bound of the Wilson score interval of the window's failure rate
-must reach ``failure_rate`` (a window of failures only opens it as soon as it holds
-``minimum_calls`` with no request still out). Requests still out count as not failed yet: a
-503 or a refused connection comes back at once while an answer takes the index's latency, so a
-burst's first outcomes are its failures; counted alone, 5 quick 503s of a burst of 10 to an index
-failing 30% of its requests opened the circuit (a loopback mix of instant 503s and 200 ms
-answers did in 3 runs of 4). Compared as is, the rate of a few outcomes swings far from the host's: at
-50% after 5 outcomes, a host failing a fifth of its requests opened the circuit in 12% of
-100-outcome windows and one failing 40% in 64% (``bench/faults.py``'s ``flaky`` mix opened it
-within a second, and every call after failed with ``CircuitOpen``). With the bound: 0% and 2%,
-while a host failing every request still opens it after ``minimum_calls`` (5 of 5), and 9 of 10
-or 15 of 20 failures open it too. OPEN fails fast for
-``reset_timeout`` seconds; then HALF_OPEN lets ``half_open_probes`` requests through at a time:
-one success closes the circuit (with an empty window), one failure opens it again for another
-``reset_timeout``.
+(resilience4j's time-based sliding window, with its minimum number of calls).
+
+"Show" is judged with 95% confidence: the lower bound of the Wilson score interval of the
+window's failure rate must reach ``failure_rate``. Compared as is, the rate of a few outcomes
+swings far from the host's: at 50% after 5 outcomes, a host failing a fifth of its requests
+opened the circuit in 12% of 100-outcome windows and one failing 40% in 64%
+(``bench/faults.py``'s ``flaky`` mix opened it within a second, and every call after failed
+with ``CircuitOpen``). With the bound: 0% and 2%, while 5 failures of 5, 9 of 10 or 15 of 20
+open it. A window of failures only opens it as soon as it holds ``minimum_calls``.
+
+Requests still out count as not failed yet (``allow`` counts a request in flight until its
+outcome is recorded). A 503 or a refused connection comes back at once while an answer takes
+the index's latency, so a burst's first outcomes are its failures: counted alone, 5 quick 503s
+of a burst of 10 to an index failing 30% of its requests opened the circuit (a loopback mix of
+instant 503s and 200 ms answers did in 3 runs of 4).
+
+OPEN fails fast for ``reset_timeout`` seconds; then HALF_OPEN lets ``half_open_probes`` requests
+through at a time: one success closes the circuit (with an empty window), one failure opens it
+again for another ``reset_timeout``.
 
 A rate, not N in a row: a host that fails a fifth of its requests while answering the rest is
 degraded, not down, and callers are better served by retries than by a closed door; a host
@@ -170,8 +173,7 @@ class CircuitBreaker:
         elif self._state is CircuitState.CLOSED:
             self._count(failed=True)
             counts = self.window_counts()
-            pending = self._in_flight
-            judged = WindowCounts(counts.calls + pending, counts.failures)  # what is out may yet succeed
+            judged = WindowCounts(counts.calls + self._in_flight, counts.failures)  # what is out may yet succeed
             if counts.calls >= self._minimum_calls and (
                 judged.failures == judged.calls or failure_rate_floor(judged) * 100 >= self._failure_rate
             ):
